@@ -1,0 +1,47 @@
+// The problem descriptor shared by every stage: sizes, mask, scale, similarity and thread count.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace attn {
+
+enum class Similarity { dot, cosine };
+
+// Sizes are signed so that a negative value from the command line reaches validation intact
+// instead of wrapping to a huge unsigned number.
+struct Shape {
+    std::int64_t batch = 1;
+    std::int64_t heads = 1;
+    std::int64_t n_q = 1;
+    std::int64_t n_kv = 1;
+    std::int64_t head_dim = 1;
+    bool causal = false;
+    // 0 selects the scaled dot-product default 1/sqrt(head_dim); 1 gives the plain form.
+    double scale = 0.0;
+    Similarity similarity = Similarity::dot;
+    // Threads a parallel kernel may use; single-threaded kernels ignore it.
+    int threads = 1;
+
+    // Empty when the shape is usable, otherwise one sentence naming the offending field.
+    std::string problem() const;
+    // Throws std::invalid_argument with problem() when the shape is not usable.
+    void validate() const;
+    // One line that reproduces this problem with the attnbench driver.
+    std::string repro() const;
+
+    float effective_scale() const;
+    std::int64_t d_model() const { return heads * head_dim; }
+    // Element counts of the tensors the stages exchange.
+    std::size_t q_elems() const { return std::size_t(batch * heads * n_q * head_dim); }
+    std::size_t kv_elems() const { return std::size_t(batch * heads * n_kv * head_dim); }
+    std::size_t score_elems() const { return std::size_t(batch * heads * n_q * n_kv); }
+    // Key j is visible to query i when j <= i + (n_kv - n_q) (the causal diagonal aligned
+    // to the end, as in KV-cache decoding); every key is visible without a mask.
+    std::int64_t visible_keys(std::int64_t i) const;
+};
+
+const char* to_string(Similarity s);
+
+}  // namespace attn

@@ -1,0 +1,65 @@
+// Buffers for one call of one stage: inputs filled with reproducible random values, an output,
+// and a way to run any registry kernel of that stage on them. Tests and benchmarks share it, so
+// neither knows anything about individual kernels.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "attn/registry.hpp"
+
+namespace attn {
+
+// Inputs are drawn uniformly from [lo, hi] with a fixed seed.
+struct Fill {
+    float lo = -1.0f;
+    float hi = 1.0f;
+    std::uint64_t seed = 42;
+};
+
+// fp32 storage aligned to 64 bytes whose data() starts `offset` floats later, to test kernels on
+// misaligned pointers.
+class Buffer {
+public:
+    Buffer(std::size_t elems, std::size_t offset);
+    float* data() { return ptr_; }
+    const float* data() const { return ptr_; }
+    std::size_t size() const { return elems_; }
+    std::span<float> span() { return {ptr_, elems_}; }
+    std::span<const float> span() const { return {ptr_, elems_}; }
+
+private:
+    struct Free {
+        void operator()(float* p) const;
+    };
+    std::unique_ptr<float, Free> raw_;
+    float* ptr_;
+    std::size_t elems_;
+};
+
+class Workload {
+public:
+    // Validates the shape for the stage (std::invalid_argument naming the field otherwise).
+    Workload(Stage stage, const Shape& shape, const Fill& fill = {}, std::size_t misalign = 0);
+
+    // Calls the kernel on the inputs, writing output(); the kernel must be of this stage.
+    void run(const Kernel& kernel);
+
+    Stage stage() const { return stage_; }
+    const Shape& shape() const { return shape_; }
+    // In the order of the stage's signature: scores q,k; softmax s; weighted_sum p,v;
+    // attention q,k,v; projection x,w; multihead x,wq,wk,wv,wo.
+    const std::vector<Buffer>& inputs() const { return inputs_; }
+    std::vector<Buffer>& inputs() { return inputs_; }
+    const Buffer& output() const { return output_; }
+
+private:
+    Stage stage_;
+    Shape shape_;
+    std::vector<Buffer> inputs_;
+    Buffer output_;
+};
+
+}  // namespace attn

@@ -1,0 +1,17 @@
+// The multi-head block assembled from a projection kernel and an attention kernel, so each
+// multihead variant is the same recipe with its own building blocks.
+#pragma once
+
+#include "attn/stages.hpp"
+
+namespace attn {
+
+// x, y [B][n][d_model]; the four projections use `project`, each head uses `attend`.
+void multihead_chain(const Shape& sh, const float* x, const MhaWeights& w, float* y,
+                     ProjectionFn* project, AttentionFn* attend);
+
+// [B][n][H][d] (the projection's row layout) -> [B][H][n][d] and back.
+void split_heads(const Shape& sh, const float* in, float* out);
+void merge_heads(const Shape& sh, const float* in, float* out);
+
+}  // namespace attn

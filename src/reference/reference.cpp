@@ -1,0 +1,104 @@
+#include "attn/reference.hpp"
+
+#include <cmath>
+#include <limits>
+
+namespace attn::reference {
+
+Tensor scores(const Shape& s, const Tensor& q, const Tensor& k) {
+    const auto d = s.head_dim;
+    // The scale is taken as the float the kernels use, so only arithmetic error is compared.
+    const double scale = s.effective_scale();
+    Tensor out(s.score_elems());
+    for (std::int64_t bh = 0; bh < s.batch * s.heads; ++bh)
+        for (std::int64_t i = 0; i < s.n_q; ++i)
+            for (std::int64_t j = 0; j < s.n_kv; ++j) {
+                double dot = 0, qq = 0, kk = 0;
+                for (std::int64_t c = 0; c < d; ++c) {
+                    const double a = q[(bh * s.n_q + i) * d + c], b = k[(bh * s.n_kv + j) * d + c];
+                    dot += a * b;
+                    qq += a * a;
+                    kk += b * b;
+                }
+                if (s.similarity == Similarity::cosine) dot = qq * kk > 0 ? dot / std::sqrt(qq * kk) : 0.0;
+                out[(bh * s.n_q + i) * s.n_kv + j] =
+                    j < s.visible_keys(i) ? dot * scale : -std::numeric_limits<double>::infinity();
+            }
+    return out;
+}
+
+Tensor softmax(const Shape& s, const Tensor& in) {
+    Tensor out(in.size());
+    const std::int64_t rows = s.batch * s.heads * s.n_q, n = s.n_kv;
+    for (std::int64_t r = 0; r < rows; ++r) {
+        double m = -std::numeric_limits<double>::infinity();
+        for (std::int64_t j = 0; j < n; ++j) m = std::max(m, in[r * n + j]);
+        if (std::isinf(m) && m < 0) continue;  // fully masked: stays zero
+        double sum = 0;
+        for (std::int64_t j = 0; j < n; ++j) sum += std::exp(in[r * n + j] - m);
+        for (std::int64_t j = 0; j < n; ++j) out[r * n + j] = std::exp(in[r * n + j] - m) / sum;
+    }
+    return out;
+}
+
+Tensor weighted_sum(const Shape& s, const Tensor& p, const Tensor& v) {
+    const auto d = s.head_dim;
+    Tensor out(s.q_elems());
+    for (std::int64_t bh = 0; bh < s.batch * s.heads; ++bh)
+        for (std::int64_t i = 0; i < s.n_q; ++i)
+            for (std::int64_t c = 0; c < d; ++c) {
+                double acc = 0;
+                for (std::int64_t j = 0; j < s.n_kv; ++j)
+                    acc += p[(bh * s.n_q + i) * s.n_kv + j] * v[(bh * s.n_kv + j) * d + c];
+                out[(bh * s.n_q + i) * d + c] = acc;
+            }
+    return out;
+}
+
+Tensor attention(const Shape& s, const Tensor& q, const Tensor& k, const Tensor& v) {
+    return weighted_sum(s, softmax(s, scores(s, q, k)), v);
+}
+
+Tensor projection(const Shape& s, const Tensor& x, const Tensor& w) {
+    const std::int64_t m = s.batch * s.n_q, n = s.d_model();
+    Tensor y(std::size_t(m * n));
+    for (std::int64_t i = 0; i < m; ++i)
+        for (std::int64_t j = 0; j < n; ++j) {
+            double acc = 0;
+            for (std::int64_t c = 0; c < n; ++c) acc += x[i * n + c] * w[c * n + j];
+            y[i * n + j] = acc;
+        }
+    return y;
+}
+
+Tensor split_heads(const Shape& s, const Tensor& x) {
+    Tensor out(x.size());
+    const auto n = s.n_q, d = s.head_dim, H = s.heads;
+    for (std::int64_t b = 0; b < s.batch; ++b)
+        for (std::int64_t t = 0; t < n; ++t)
+            for (std::int64_t h = 0; h < H; ++h)
+                for (std::int64_t c = 0; c < d; ++c)
+                    out[((b * H + h) * n + t) * d + c] = x[((b * n + t) * H + h) * d + c];
+    return out;
+}
+
+Tensor merge_heads(const Shape& s, const Tensor& x) {
+    Tensor out(x.size());
+    const auto n = s.n_q, d = s.head_dim, H = s.heads;
+    for (std::int64_t b = 0; b < s.batch; ++b)
+        for (std::int64_t t = 0; t < n; ++t)
+            for (std::int64_t h = 0; h < H; ++h)
+                for (std::int64_t c = 0; c < d; ++c)
+                    out[((b * n + t) * H + h) * d + c] = x[((b * H + h) * n + t) * d + c];
+    return out;
+}
+
+Tensor multihead(const Shape& s, const Tensor& x, const Tensor& wq, const Tensor& wk,
+                 const Tensor& wv, const Tensor& wo) {
+    const Tensor q = split_heads(s, projection(s, x, wq));
+    const Tensor k = split_heads(s, projection(s, x, wk));
+    const Tensor v = split_heads(s, projection(s, x, wv));
+    return projection(s, merge_heads(s, attention(s, q, k, v)), wo);
+}
+
+}  // namespace attn::reference

@@ -1,0 +1,80 @@
+#include "attn/registry.hpp"
+
+#include <algorithm>
+#include <vector>
+
+#include "kernels.hpp"
+
+namespace attn {
+
+namespace {
+
+const std::vector<Kernel>& all_kernels() {
+    static const std::vector<Kernel> list = {
+#define ATTN_KERNEL(stage, variant, isa, parallel, fn) \
+    Kernel{Stage::stage, #variant, Isa::isa, parallel, StageFn<Stage::stage>{&kernels::fn}},
+#include "kernels.inc"
+#undef ATTN_KERNEL
+    };
+    return list;
+}
+
+std::string join_unique(std::vector<std::string> names) {
+    std::vector<std::string> seen;
+    for (auto& n : names)
+        if (std::find(seen.begin(), seen.end(), n) == seen.end()) seen.push_back(n);
+    std::string out;
+    for (const auto& n : seen) out += (out.empty() ? "" : ", ") + n;
+    return out;
+}
+
+}  // namespace
+
+std::span<const Kernel> registry() { return all_kernels(); }
+
+const Kernel* find_kernel(Stage stage, std::string_view variant, Isa isa) {
+    for (const auto& k : registry())
+        if (k.stage == stage && k.variant == variant && k.isa == isa) return &k;
+    return nullptr;
+}
+
+std::string Kernel::name() const {
+    return std::string(to_string(stage)) + "/" + std::string(variant) + "/" + to_string(isa);
+}
+
+std::string known_stages() {
+    std::vector<std::string> n;
+    for (Stage s : kAllStages) n.emplace_back(to_string(s));
+    return join_unique(n);
+}
+
+std::string known_variants() {
+    std::vector<std::string> n;
+    for (const auto& k : registry()) n.emplace_back(k.variant);
+    return join_unique(n);
+}
+
+std::string known_isas() {
+    std::vector<std::string> n;
+    for (const auto& k : registry()) n.emplace_back(to_string(k.isa));
+    return join_unique(n);
+}
+
+bool parse_stage(std::string_view name, Stage& out) {
+    for (Stage s : kAllStages)
+        if (name == to_string(s)) return out = s, true;
+    return false;
+}
+
+bool parse_isa(std::string_view name, Isa& out) {
+    for (Isa i : {Isa::scalar, Isa::sse2, Isa::avx2, Isa::avx512, Isa::best})
+        if (name == to_string(i)) return out = i, true;
+    return false;
+}
+
+bool is_variant(std::string_view name) {
+    return std::any_of(registry().begin(), registry().end(),
+                       [&](const Kernel& k) { return k.variant == name; });
+}
+
+}  // namespace attn

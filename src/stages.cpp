@@ -1,0 +1,114 @@
+#include <cstdio>
+#include <fstream>
+#include <string>
+
+#include "attn/stages.hpp"
+
+namespace attn {
+
+const char* to_string(Stage s) {
+    switch (s) {
+        case Stage::scores: return "scores";
+        case Stage::softmax: return "softmax";
+        case Stage::weighted_sum: return "weighted_sum";
+        case Stage::attention: return "attention";
+        case Stage::projection: return "projection";
+        case Stage::multihead: return "multihead";
+    }
+    return "?";
+}
+
+namespace {
+
+// Query-key pairs a head computes: all of them, or by convention half for a square causal mask;
+// a rectangular causal mask counts its visible pairs exactly.
+double pairs(const Shape& s) {
+    if (!s.causal) return double(s.n_q) * double(s.n_kv);
+    if (s.n_q == s.n_kv) return 0.5 * double(s.n_q) * double(s.n_kv);
+    double n = 0;
+    for (std::int64_t i = 0; i < s.n_q; ++i) n += double(s.visible_keys(i));
+    return n;
+}
+
+double bh(const Shape& s) { return double(s.batch) * double(s.heads); }
+double rows(const Shape& s) { return double(s.batch) * double(s.n_q); }
+double dm(const Shape& s) { return double(s.d_model()); }
+
+}  // namespace
+
+double flops(Stage stage, const Shape& s) {
+    const double d = double(s.head_dim);
+    switch (stage) {
+        case Stage::scores: return 2.0 * bh(s) * pairs(s) * d;
+        // max, subtract, exp, sum and scale: counted as 5 per visible score.
+        case Stage::softmax: return 5.0 * bh(s) * pairs(s);
+        case Stage::weighted_sum: return 2.0 * bh(s) * pairs(s) * d;
+        case Stage::attention: return 4.0 * bh(s) * pairs(s) * d;
+        case Stage::projection: return 2.0 * rows(s) * dm(s) * dm(s);
+        case Stage::multihead: return 8.0 * rows(s) * dm(s) * dm(s) + 4.0 * bh(s) * pairs(s) * d;
+    }
+    return 0;
+}
+
+double min_bytes(Stage stage, const Shape& s) {
+    const double q = double(s.q_elems()), kv = double(s.kv_elems()), sc = double(s.score_elems());
+    const double w = dm(s) * dm(s), x = rows(s) * dm(s);
+    switch (stage) {
+        case Stage::scores: return 4.0 * (q + kv + sc);
+        case Stage::softmax: return 4.0 * (2 * sc);
+        case Stage::weighted_sum: return 4.0 * (sc + kv + q);
+        case Stage::attention: return 4.0 * (2 * q + 2 * kv);
+        case Stage::projection: return 4.0 * (2 * x + w);
+        case Stage::multihead: return 4.0 * (2 * x + 4 * w);
+    }
+    return 0;
+}
+
+double footprint_bytes(Stage stage, const Shape& s) {
+    const double sc = double(s.score_elems()) * 4.0;
+    switch (stage) {
+        case Stage::scores:
+        case Stage::softmax:
+        case Stage::weighted_sum: return min_bytes(stage, s) + sc;
+        // Unfused kernels hold the whole score matrix; inputs and outputs come on top.
+        case Stage::attention: return min_bytes(stage, s) + sc;
+        case Stage::projection: return min_bytes(stage, s);
+        case Stage::multihead:
+            return min_bytes(stage, s) + 8.0 * double(s.q_elems()) * 4.0 + sc;
+    }
+    return 0;
+}
+
+namespace {
+
+// MemAvailable from /proc/meminfo in bytes, or 0 when it cannot be read (then no check is made).
+double available_memory() {
+    std::ifstream in("/proc/meminfo");
+    std::string key;
+    double kib = 0;
+    std::string unit;
+    while (in >> key >> kib >> unit)
+        if (key == "MemAvailable:") return kib * 1024.0;
+    return 0;
+}
+
+}  // namespace
+
+std::string stage_problem(Stage stage, const Shape& shape) {
+    if (auto p = shape.problem(); !p.empty()) return p;
+    if (stage == Stage::multihead && shape.n_q != shape.n_kv)
+        return "multihead is self-attention: n_q (" + std::to_string(shape.n_q) +
+               ") must equal n_kv (" + std::to_string(shape.n_kv) + ")";
+    const double need = footprint_bytes(stage, shape);
+    const double have = available_memory();
+    if (have > 0 && need > 0.9 * have) {
+        char buf[160];
+        std::snprintf(buf, sizeof buf, "needs %.2f GiB of buffers but only %.2f GiB of memory is available",
+                      need / (1 << 30), have / (1 << 30));
+        return std::string(to_string(stage)) + " at " + "n_q=" + std::to_string(shape.n_q) +
+               " n_kv=" + std::to_string(shape.n_kv) + " " + buf;
+    }
+    return {};
+}
+
+}  // namespace attn

@@ -1,0 +1,90 @@
+#include "attn/workload.hpp"
+
+#include <cmath>
+#include <cstdlib>
+#include <limits>
+#include <new>
+#include <random>
+#include <stdexcept>
+
+namespace attn {
+
+void Buffer::Free::operator()(float* p) const { std::free(p); }
+
+Buffer::Buffer(std::size_t elems, std::size_t offset) : elems_(elems) {
+    const std::size_t bytes = ((elems + offset) * sizeof(float) + 63) / 64 * 64;
+    raw_.reset(static_cast<float*>(std::aligned_alloc(64, bytes ? bytes : 64)));
+    if (!raw_) throw std::bad_alloc();
+    ptr_ = raw_.get() + offset;
+}
+
+namespace {
+
+struct Sizes {
+    std::vector<std::size_t> in;
+    std::size_t out;
+};
+
+Sizes sizes_of(Stage stage, const Shape& s) {
+    const std::size_t w = std::size_t(s.d_model() * s.d_model());
+    switch (stage) {
+        case Stage::scores: return {{s.q_elems(), s.kv_elems()}, s.score_elems()};
+        case Stage::softmax: return {{s.score_elems()}, s.score_elems()};
+        case Stage::weighted_sum: return {{s.score_elems(), s.kv_elems()}, s.q_elems()};
+        case Stage::attention: return {{s.q_elems(), s.kv_elems(), s.kv_elems()}, s.q_elems()};
+        case Stage::projection: return {{s.q_elems(), w}, s.q_elems()};
+        case Stage::multihead: return {{s.q_elems(), w, w, w, w}, s.q_elems()};
+    }
+    return {};
+}
+
+// Weight matrices are scaled by 1/sqrt(d_model), the usual initialisation, so that projected
+// activations stay in the range of the inputs.
+bool is_weight(Stage stage, std::size_t input) {
+    return (stage == Stage::projection || stage == Stage::multihead) && input > 0;
+}
+
+}  // namespace
+
+Workload::Workload(Stage stage, const Shape& shape, const Fill& fill, std::size_t misalign)
+    : stage_(stage), shape_(shape), output_(0, 0) {
+    if (auto p = stage_problem(stage, shape); !p.empty()) throw std::invalid_argument(p);
+    const Sizes sz = sizes_of(stage, shape);
+    std::mt19937_64 rng(fill.seed);
+    std::uniform_real_distribution<float> dist(fill.lo, fill.hi);
+    for (std::size_t i = 0; i < sz.in.size(); ++i) {
+        Buffer b(sz.in[i], misalign);
+        const float factor = is_weight(stage, i) ? float(1.0 / std::sqrt(double(shape.d_model()))) : 1.0f;
+        for (float& x : b.span()) x = dist(rng) * factor;
+        inputs_.push_back(std::move(b));
+    }
+    // Softmax sees what the scores stage produces: -inf wherever the causal mask hides a key.
+    if (stage == Stage::softmax && shape.causal) {
+        float* s = inputs_[0].data();
+        for (std::int64_t r = 0; r < shape.batch * shape.heads * shape.n_q; ++r)
+            for (std::int64_t j = shape.visible_keys(r % shape.n_q); j < shape.n_kv; ++j)
+                s[r * shape.n_kv + j] = -std::numeric_limits<float>::infinity();
+    }
+    output_ = Buffer(sz.out, misalign);
+}
+
+void Workload::run(const Kernel& kernel) {
+    if (kernel.stage != stage_)
+        throw std::invalid_argument("kernel " + kernel.name() + " does not belong to stage " + to_string(stage_));
+    const Shape& s = shape_;
+    auto in = [&](std::size_t i) { return static_cast<const float*>(inputs_[i].data()); };
+    float* out = output_.data();
+    std::visit(
+        [&](auto fn) {
+            using F = decltype(fn);
+            if constexpr (std::is_same_v<F, StageFn<Stage::scores>>) fn.call(s, in(0), in(1), out);
+            else if constexpr (std::is_same_v<F, StageFn<Stage::softmax>>) fn.call(s, in(0), out);
+            else if constexpr (std::is_same_v<F, StageFn<Stage::weighted_sum>>) fn.call(s, in(0), in(1), out);
+            else if constexpr (std::is_same_v<F, StageFn<Stage::attention>>) fn.call(s, in(0), in(1), in(2), out);
+            else if constexpr (std::is_same_v<F, StageFn<Stage::projection>>) fn.call(s, in(0), in(1), out);
+            else fn.call(s, in(0), MhaWeights{in(1), in(2), in(3), in(4)}, out);
+        },
+        kernel.fn);
+}
+
+}  // namespace attn

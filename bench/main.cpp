@@ -10,8 +10,18 @@
 #include <string>
 #include <vector>
 
+#include "attn/isa.hpp"
 #include "attn/registry.hpp"
+#include "peak.hpp"
 #include "run_config.hpp"
+
+#ifdef ATTN_HAVE_OPENBLAS
+#include <unistd.h>
+
+#include <cstdlib>
+
+#include "attn/openblas_info.hpp"
+#endif
 
 namespace {
 
@@ -36,9 +46,27 @@ int list_kernels() {
     return 0;
 }
 
+#ifdef ATTN_HAVE_OPENBLAS
+// OpenBLAS 0.3.21 chooses its kernels once, in its load-time constructor, and falls back to old
+// SSE3 ones ("Prescott") on CPUs it does not know (recent Xeons) and to AVX2 ones on Zen 4 even
+// though they have AVX-512. So that the comparison uses its best kernels, an AVX-512 CPU without an
+// explicit OPENBLAS_CORETYPE gets SkylakeX and the binary re-executes itself for the loader to see
+// it; the core actually used goes into the benchmark context. Returns only when no re-exec is needed
+// (or it failed, which leaves the native choice, still reported).
+void openblas_prefer_avx512(char** argv) {
+    if (std::getenv("OPENBLAS_CORETYPE") || !attn::cpu_supports(attn::Isa::avx512)) return;
+    if (setenv("OPENBLAS_CORETYPE", "SkylakeX", 1) != 0) return;
+    execv("/proc/self/exe", argv);
+    std::perror("attnbench: warning: re-exec for OPENBLAS_CORETYPE=SkylakeX failed");
+}
+#endif
+
 }  // namespace
 
 int main(int argc, char** argv) {
+#ifdef ATTN_HAVE_OPENBLAS
+    openblas_prefer_avx512(argv);
+#endif
     // Google Benchmark's own flags go straight to it; everything else is ours.
     std::vector<char*> bench_argv{argv[0]};
     std::vector<std::string> ours;
@@ -102,7 +130,9 @@ int main(int argc, char** argv) {
         if (!threads.empty()) cfg.threads = positive_list<int>("--threads", threads);
         cfg.causal = causal;
         cfg.similarity = sim == "cosine" ? attn::Similarity::cosine : attn::Similarity::dot;
-        attnbench::register_cases(attnbench::expand(cfg));
+        const auto cases = attnbench::expand(cfg);
+        if (attnbench::peak_selected(cfg)) attnbench::register_peak(attnbench::thread_counts(cfg));
+        attnbench::register_cases(cases);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "attnbench: %s\n", e.what());
         return 2;
@@ -111,6 +141,11 @@ int main(int argc, char** argv) {
     int bargc = int(bench_argv.size());
     benchmark::Initialize(&bargc, bench_argv.data());
     if (benchmark::ReportUnrecognizedArguments(bargc, bench_argv.data())) return 2;
+#ifdef ATTN_HAVE_OPENBLAS
+    const auto blas = attn::openblas_info();
+    benchmark::AddCustomContext("openblas_core", blas.core);
+    benchmark::AddCustomContext("openblas_config", blas.config);
+#endif
     benchmark::RunSpecifiedBenchmarks();
     benchmark::Shutdown();
     return 0;

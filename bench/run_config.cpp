@@ -25,7 +25,7 @@ void check_names(const std::vector<std::string>& names, const char* what,
 
 bool known_stage(std::string_view n) {
     attn::Stage s;
-    return attn::parse_stage(n, s);
+    return n == kPeakStage || attn::parse_stage(n, s);
 }
 bool known_isa(std::string_view n) {
     attn::Isa i;
@@ -43,16 +43,21 @@ std::string case_name(const attn::Kernel& k, const attn::Shape& s) {
 
 }  // namespace
 
+bool peak_selected(const RunConfig& cfg) { return selected(cfg.stages, std::string(kPeakStage)); }
+
+std::vector<int> thread_counts(const RunConfig& cfg) {
+    if (!cfg.threads.empty()) return cfg.threads;
+    std::vector<int> threads{1};
+    const int cores = int(std::max(1u, std::thread::hardware_concurrency()));
+    if (cores > 1) threads.push_back(cores);
+    return threads;
+}
+
 std::vector<Case> expand(const RunConfig& cfg) {
-    check_names(cfg.stages, "stage", known_stage, attn::known_stages());
+    check_names(cfg.stages, "stage", known_stage, attn::known_stages() + ", " + kPeakStage);
     check_names(cfg.variants, "variant", attn::is_variant, attn::known_variants());
     check_names(cfg.isas, "isa", known_isa, attn::known_isas());
-    std::vector<int> threads = cfg.threads;
-    if (threads.empty()) {
-        threads = {1};
-        const int cores = int(std::max(1u, std::thread::hardware_concurrency()));
-        if (cores > 1) threads.push_back(cores);
-    }
+    const std::vector<int> threads = thread_counts(cfg);
     std::vector<Case> cases;
     for (const auto& k : attn::registry()) {
         if (!selected(cfg.stages, std::string(attn::to_string(k.stage))) ||
@@ -74,7 +79,9 @@ std::vector<Case> expand(const RunConfig& cfg) {
                             cases.push_back({&k, s, case_name(k, s)});
                         }
     }
-    if (cases.empty()) throw std::invalid_argument("the filters select no kernel (see `attnbench list`)");
+    const bool peak_named = !cfg.stages.empty() && peak_selected(cfg);
+    if (cases.empty() && !peak_named)
+        throw std::invalid_argument("the filters select no kernel (see `attnbench list`)");
     return cases;
 }
 

@@ -19,6 +19,14 @@ struct RunConfig {
     attn::Similarity similarity = attn::Similarity::dot;
 };
 
+// The peak probe's --stage name. It is not an attention stage (the registry knows nothing of it):
+// `attnbench run` adds the probe when --stage names it or when no --stage filter is given.
+inline constexpr const char* kPeakStage = "peak";
+bool peak_selected(const RunConfig& cfg);
+
+// The thread counts of the sweep: --threads, else 1 and every core.
+std::vector<int> thread_counts(const RunConfig& cfg);
+
 // One benchmark: a kernel at a shape.
 struct Case {
     const attn::Kernel* kernel;
@@ -27,7 +35,8 @@ struct Case {
 };
 
 // The kernels that pass the filters crossed with the shape axes; throws std::invalid_argument
-// with one line (listing valid names) for an unknown name or a selection that is empty.
+// with one line (listing valid names) for an unknown name, or for a selection that is empty
+// unless --stage names peak (then no kernel at all is fine).
 std::vector<Case> expand(const RunConfig& cfg);
 
 // Registers every case with Google Benchmark, with GFLOP/s and GB/s rate counters.

@@ -1,0 +1,195 @@
+#!/usr/bin/env python3
+"""Checks an attnbench Google Benchmark JSON file against the project's performance targets.
+
+    build/release/attnbench run --stage peak,attention,softmax,projection --seq 1024,2048 \
+        --dim 64,128 --benchmark_out=r.json --benchmark_out_format=json [--benchmark_repetitions=5]
+    build/release/attnbench run --stage attention --variant flash --seq 2048 --dim 128 --causal \
+        --benchmark_out=causal.json --benchmark_out_format=json
+    /usr/bin/python3 bench/check_targets.py r.json causal.json
+
+Prints one line per target (measured ratio, threshold, PASS / FAIL / MISSING), then a Markdown
+table of the benchmarks involved with their share of the FMA peak at the same thread count.
+Exits 1 when a target fails (with --strict also when one is missing). With repetitions the median
+aggregate rows are used, else the median of the iteration rows of each name. Several files may be
+given (e.g. a causal run next to a non-causal one); a name found in more than one keeps the last.
+Standard library only.
+"""
+
+import argparse
+import json
+import re
+import statistics
+import sys
+
+GFLOPS = "GFLOP/s"
+TIME_SCALE = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}
+PEAK_ISAS = ("avx512", "avx2", "sse2")  # widest first
+
+
+def base_name(name):
+    """The benchmark's own name: Google Benchmark appends /real_time (UseRealTime) and the like."""
+    return re.sub(r"/(real_time|process_time|manual_time)$", "", name)
+
+
+def load(paths):
+    """{name: {"gflops": float or None, "time": seconds}} from the medians of one or more files."""
+    results = {}
+    for path in paths:
+        with open(path) as f:
+            rows = json.load(f).get("benchmarks", [])
+        medians, iterations = {}, {}
+        for row in rows:
+            if row.get("error_occurred"):
+                continue
+            name = base_name(row.get("run_name", row["name"]))
+            if row.get("run_type") == "aggregate":
+                if row.get("aggregate_name") == "median":
+                    medians[name] = row
+            else:
+                iterations.setdefault(name, []).append(row)
+        for name in set(medians) | set(iterations):
+            if name in medians:
+                row = medians[name]
+                gflops = row.get(GFLOPS)
+                seconds = row["real_time"] * TIME_SCALE[row.get("time_unit", "ns")]
+            else:
+                runs = iterations[name]
+                values = [r[GFLOPS] for r in runs if GFLOPS in r]
+                gflops = statistics.median(values) if values else None
+                seconds = statistics.median(r["real_time"] * TIME_SCALE[r.get("time_unit", "ns")] for r in runs)
+            results[name] = {"gflops": gflops, "time": seconds}
+    return results
+
+
+def attention(variant, n, d, t, causal=False, stage="attention", isa="best"):
+    return f"{stage}/{variant}/{isa}/n:{n}/h:8/d:{d}/t:{t}" + ("/causal" if causal else "")
+
+
+class Checker:
+    def __init__(self, results):
+        self.results = results
+        self.used = []  # benchmark names the targets read, in order, for the table
+        self.lines = []
+        self.failed = self.missing = False
+        isas = [i for i in PEAK_ISAS if any(n.startswith(f"peak/fma/{i}/") for n in results)]
+        self.peak_isa = isas[0] if isas else None
+
+    def peak(self, t):
+        return f"peak/fma/{self.peak_isa or PEAK_ISAS[0]}/t:{t}"
+
+    def value(self, name, metric="gflops"):
+        if name not in self.used:
+            self.used.append(name)
+        row = self.results.get(name)
+        return None if row is None else row[metric]
+
+    def ratio(self, num, den, metric="gflops"):
+        """num / den of the metric, or the list of names that are missing."""
+        a, b = self.value(num, metric), self.value(den, metric)
+        missing = [n for n, v in ((num, a), (den, b)) if v is None]
+        return (missing, None) if missing else ([], a / b if b else float("inf"))
+
+    def report(self, label, missing, ratio, threshold, at_least=True):
+        op = ">=" if at_least else "<="
+        if missing:
+            self.missing = True
+            status, measured = "MISSING", "-"
+            label += " (no " + ", ".join(missing) + ")"
+        else:
+            ok = ratio >= threshold if at_least else ratio <= threshold
+            status, measured = ("PASS" if ok else "FAIL"), f"{ratio:.3f}"
+            self.failed |= not ok
+        self.lines.append(f"{status:7} {label}: ratio {measured} (target {op} {threshold})")
+
+    def present(self, *names):
+        return any(n in self.results for n in names)
+
+
+def check(results):
+    c = Checker(results)
+    flash128, flash64 = attention("flash", 2048, 128, 2), attention("flash", 2048, 64, 2)
+
+    # 1, 2: flash attention against the FMA peak at two threads.
+    for target, (name, d, threshold) in enumerate(((flash128, 128, 0.75), (flash64, 64, 0.65)), 1):
+        missing, r = c.ratio(name, c.peak(2))
+        c.report(f"{target}. flash attention n:2048 d:{d} t:2 / peak t:2", missing, r, threshold)
+
+    # 3: flash against attention on OpenBLAS (d:64 only when the run has it).
+    for d in (128, 64):
+        blas = attention("openblas", 2048, d, 2)
+        flash = flash128 if d == 128 else flash64
+        if d == 64 and not c.present(flash, blas):
+            continue
+        missing, r = c.ratio(flash, blas)
+        c.report(f"3. flash / openblas attention n:2048 d:{d} t:2 (GFLOP/s)", missing, r, 2.0)
+
+    # 4: a causal mask must save nearly half the time.
+    missing, r = c.ratio(attention("flash", 2048, 128, 2, causal=True), flash128, metric="time")
+    c.report("4. flash attention n:2048 d:128 t:2 time causal / non-causal", missing, r, 0.55, at_least=False)
+
+    # 5: SIMD softmax against the naive one (d does not matter to softmax: prefer 128).
+    def softmax(variant, isa, d):
+        return attention(variant, 2048, d, 1, stage="softmax", isa=isa)
+
+    dims = sorted({int(m.group(1)) for n in results
+                   if (m := re.fullmatch(r"softmax/(?:simd|naive)/\w+/n:2048/h:8/d:(\d+)/t:1", n))},
+                  key=lambda d: (d != 128, d))
+    d = next((d for d in dims if c.present(softmax("simd", "avx512", d)) and c.present(softmax("naive", "scalar", d))),
+             dims[0] if dims else 128)
+    missing, r = c.ratio(softmax("simd", "avx512", d), softmax("naive", "scalar", d))
+    c.report(f"5. softmax simd/avx512 / naive n:2048 d:{d} t:1", missing, r, 8.0)
+
+    # 6: OpenMP projection against OpenBLAS (t:1 only when the run has it).
+    for t in (2, 1):
+        omp = attention("omp", 1024, 128, t, stage="projection")
+        blas = attention("openblas", 1024, 128, t, stage="projection")
+        if t == 1 and not c.present(omp, blas):
+            continue
+        missing, r = c.ratio(omp, blas)
+        c.report(f"6. projection omp / openblas n:1024 d:128 t:{t}", missing, r, 0.85)
+
+    # 7: flash scales from one thread to two as well as the FMA peak does.
+    flash1 = attention("flash", 2048, 128, 1)
+    missing_f, rf = c.ratio(flash128, flash1)
+    missing_p, rp = c.ratio(c.peak(2), c.peak(1))
+    missing = missing_f + missing_p
+    c.report("7. flash speed-up t:2/t:1 n:2048 d:128 / peak speed-up t:2/t:1", missing,
+             None if missing else rf / rp, 0.90)
+    return c
+
+
+def table(c):
+    rows = ["| kernel | shape | GFLOP/s | % of peak |", "| --- | --- | ---: | ---: |"]
+    for name in sorted(c.used, key=lambda n: (not n.startswith("peak/"), n)):
+        row = c.results.get(name)
+        if row is None or row["gflops"] is None:
+            continue
+        parts = name.split("/")
+        kernel, shape = "/".join(parts[:3]), " ".join(parts[3:])
+        t = next((p[2:] for p in parts if p.startswith("t:")), None)
+        peak = c.results.get(c.peak(t)) if t and c.peak_isa else None
+        share = f"{100 * row['gflops'] / peak['gflops']:.0f} %" if peak and peak["gflops"] else "-"
+        rows.append(f"| {kernel} | {shape} | {row['gflops']:.1f} | {share} |")
+    return "\n".join(rows)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("results", nargs="+", help="Google Benchmark JSON output of attnbench run")
+    parser.add_argument("--strict", action="store_true", help="a missing benchmark fails as well")
+    args = parser.parse_args()
+    try:
+        results = load(args.results)
+    except (OSError, ValueError, KeyError) as e:
+        print(f"check_targets: cannot read results: {e}", file=sys.stderr)
+        return 2
+    c = check(results)
+    print(f"peak: peak/fma/{c.peak_isa}" if c.peak_isa else "peak: no peak/fma rows (run with --stage peak)")
+    print("\n".join(c.lines))
+    print()
+    print(table(c))
+    return 1 if c.failed or (args.strict and c.missing) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,36 @@
+// The peak probe: the fp32 FMA throughput of this CPU, the ceiling the kernels' GFLOP/s are read
+// against. Each ISA tier has its own loop in peak_<isa>.cpp, compiled with that tier's flags alone
+// and called only when the CPU has the tier.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "attn/isa.hpp"
+
+namespace attnbench {
+
+// One tier's loop: `iters` rounds of `chains` independent accumulator registers, each updated
+// acc = acc * a + b (one FMA; sse2 has no FMA, so a multiply and an add), `width` fp32 lanes per
+// register. Returns the sum of the accumulators so that the work cannot be optimised away.
+struct PeakLoop {
+    attn::Isa isa;
+    int width;   // fp32 lanes per register
+    int chains;  // independent accumulators, enough to cover the FMA latency on every port
+    float (*run)(std::int64_t iters, float a, float b);
+    // Floating-point operations of one call (an FMA is two).
+    double flops(std::int64_t iters) const { return double(iters) * chains * width * 2.0; }
+};
+
+float peak_loop_avx512(std::int64_t iters, float a, float b);  // 16 x __m512
+float peak_loop_avx2(std::int64_t iters, float a, float b);    // 12 x __m256
+float peak_loop_sse2(std::int64_t iters, float a, float b);    // 12 x __m128, mul + add
+
+// The loop of the widest tier this CPU offers (attn::best_isa(): avx512, avx2 or sse2).
+const PeakLoop& widest_peak_loop();
+
+// Registers `peak/fma/<isa>/t:<t>` for every thread count, with the GFLOP/s rate counter of the
+// kernel benchmarks; each of the t OpenMP threads runs the whole loop.
+void register_peak(const std::vector<int>& threads);
+
+}  // namespace attnbench

@@ -1,0 +1,81 @@
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "kernels.hpp"
+#include "openblas/blas.hpp"
+
+namespace attn::kernels {
+
+namespace {
+
+// Euclidean norm of each of the `rows` rows of x [rows][d].
+void row_norms(const float* x, std::int64_t rows, std::int64_t d, float* out) {
+    for (std::int64_t r = 0; r < rows; ++r) {
+        float acc = 0;
+        for (std::int64_t c = 0; c < d; ++c) acc += x[r * d + c] * x[r * d + c];
+        out[r] = std::sqrt(acc);
+    }
+}
+
+}  // namespace
+
+// Attention as a user writes it on a BLAS, per head: S = scale * Q K^T by cblas_sgemm, the causal
+// mask, a scalar softmax (row maximum subtracted, fully masked row -> zeros), O = P V by
+// cblas_sgemm; q, o [B][H][n_q][d], k, v [B][H][n_kv][d]. OpenBLAS runs on Shape::threads.
+void attention_openblas(const Shape& sh, const float* q, const float* k, const float* v, float* o) {
+    const auto d = sh.head_dim, nq = sh.n_q, nkv = sh.n_kv;
+    const float scale = sh.effective_scale();
+    const bool cosine = sh.similarity == Similarity::cosine;
+    const float neg_inf = -std::numeric_limits<float>::infinity();
+    openblas_set_num_threads(sh.threads);
+
+    std::vector<float> s(std::size_t(nq * nkv));
+    std::vector<float> q_norm(cosine ? std::size_t(nq) : 0), k_norm(cosine ? std::size_t(nkv) : 0);
+    for (std::int64_t bh = 0; bh < sh.batch * sh.heads; ++bh) {
+        const float* qh = q + bh * nq * d;
+        const float* kh = k + bh * nkv * d;
+        const float* vh = v + bh * nkv * d;
+        float* oh = o + bh * nq * d;
+
+        // S [n_q][n_kv] = alpha * Q [n_q][d] * K^T; cosine scales after dividing by the norms.
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(nq), int(nkv), int(d),
+                    cosine ? 1.0f : scale, qh, int(d), kh, int(d), 0.0f, s.data(), int(nkv));
+        if (cosine) {
+            row_norms(qh, nq, d, q_norm.data());
+            row_norms(kh, nkv, d, k_norm.data());
+            for (std::int64_t i = 0; i < nq; ++i)
+                for (std::int64_t j = 0; j < nkv; ++j) {
+                    const float norm = q_norm[i] * k_norm[j];
+                    float& x = s[i * nkv + j];
+                    x = (norm > 0 ? x / norm : 0.0f) * scale;
+                }
+        }
+
+        // Mask and softmax, row by row.
+        for (std::int64_t i = 0; i < nq; ++i) {
+            float* row = s.data() + i * nkv;
+            const auto visible = sh.visible_keys(i);
+            for (std::int64_t j = visible; j < nkv; ++j) row[j] = neg_inf;
+            float m = neg_inf;
+            for (std::int64_t j = 0; j < nkv; ++j) m = std::max(m, row[j]);
+            if (m == neg_inf) {
+                for (std::int64_t j = 0; j < nkv; ++j) row[j] = 0.0f;
+                continue;
+            }
+            float sum = 0;
+            for (std::int64_t j = 0; j < nkv; ++j) {
+                row[j] = std::exp(row[j] - m);
+                sum += row[j];
+            }
+            for (std::int64_t j = 0; j < nkv; ++j) row[j] /= sum;
+        }
+
+        // O [n_q][d] = P [n_q][n_kv] * V [n_kv][d].
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(nq), int(d), int(nkv), 1.0f,
+                    s.data(), int(nkv), vh, int(d), 0.0f, oh, int(d));
+    }
+}
+
+}  // namespace attn::kernels

@@ -1,0 +1,132 @@
+// A packed single-precision matrix product written once for every ISA: C = alpha A B (+ C).
+// B is packed into strips NR = NV vectors wide, each stored [k][NR] contiguously, so the
+// micro-kernel streams it with aligned-width loads while broadcasting A; the MR x NR tile of C
+// lives in registers for a whole KC-long slice. Included only by per-ISA translation units.
+#pragma once
+
+#include "xsimd_compat.hpp"
+
+namespace attn::simd {
+namespace {
+
+template <class Arch> struct Tile {
+    static constexpr int W = int(vfloat<Arch>::size);
+    // Accumulators MR x NV plus NV loads of B and a broadcast must fit the register file:
+    // 32 zmm registers for AVX-512 (12 x 2 = 24 accumulators), 16 for AVX2 and SSE2 (6 x 2).
+    static constexpr int MR = W == 16 ? 12 : 6;
+    static constexpr int NV = 2;
+    static constexpr int NR = NV * W;
+    // A KC-long slice of a B strip (KC x NR floats: 32 KiB for AVX-512) stays in L1 while a
+    // column of micro-tiles sweeps over it.
+    static constexpr std::int64_t KC = W == 16 ? 256 : 512;
+};
+
+// Size in floats of a packed B of K rows and N columns: ceil(N / NR) strips of K x NR.
+template <class Arch> inline std::int64_t packed_size(std::int64_t K, std::int64_t N) {
+    constexpr int NR = Tile<Arch>::NR;
+    return (N + NR - 1) / NR * NR * K;
+}
+
+// Packs op(B) [K x N] into strips; op(B) = B [K x N] row-major (ldb), or, with `transposed`,
+// B is [N x K] row-major and op(B) its transpose (how K enters Q K^T). Columns past N are zero.
+template <class Arch>
+void pack_b(std::int64_t K, std::int64_t N, const float* B, std::int64_t ldb, bool transposed, float* out) {
+    constexpr int NR = Tile<Arch>::NR;
+    for (std::int64_t j0 = 0; j0 < N; j0 += NR) {
+        float* strip = out + (j0 / NR) * K * NR;
+        const std::int64_t nb = N - j0 < NR ? N - j0 : NR;
+        for (std::int64_t k = 0; k < K; ++k) {
+            float* row = strip + k * NR;
+            if (transposed)
+                for (std::int64_t j = 0; j < nb; ++j) row[j] = B[(j0 + j) * ldb + k];
+            else
+                for (std::int64_t j = 0; j < nb; ++j) row[j] = B[k * ldb + j0 + j];
+            for (std::int64_t j = nb; j < NR; ++j) row[j] = 0.0f;
+        }
+    }
+}
+
+// C[M' x NR] (+)= alpha * A[M' x kc] * strip[kc x NR] for M' = MR rows; the first `nvalid`
+// columns are written. `first` says whether C is overwritten rather than accumulated into.
+template <class Arch, int MR>
+inline void micro_tile(std::int64_t kc, const float* A, std::int64_t lda, const float* Bp, float* C,
+                       std::int64_t ldc, float alpha, bool first, int nvalid) {
+    using V = vfloat<Arch>;
+    constexpr int NV = Tile<Arch>::NV, W = Tile<Arch>::W, NR = Tile<Arch>::NR;
+    V acc[MR][NV];
+#pragma GCC unroll 16
+    for (int r = 0; r < MR; ++r)
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; ++v) acc[r][v] = V(0.0f);
+    for (std::int64_t k = 0; k < kc; ++k) {
+        V b[NV];
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; ++v) b[v] = V::load_aligned(Bp + k * NR + v * W);
+#pragma GCC unroll 16
+        for (int r = 0; r < MR; ++r) {
+            const V a(A[r * lda + k]);
+#pragma GCC unroll 4
+            for (int v = 0; v < NV; ++v) acc[r][v] = xsimd::fma(a, b[v], acc[r][v]);
+        }
+    }
+    const V va(alpha);
+    if (nvalid == NR) {
+#pragma GCC unroll 16
+        for (int r = 0; r < MR; ++r)
+#pragma GCC unroll 4
+            for (int v = 0; v < NV; ++v) {
+                float* c = C + r * ldc + v * W;
+                storeu<Arch>(c, first ? acc[r][v] * va : xsimd::fma(acc[r][v], va, loadu<Arch>(c)));
+            }
+        return;
+    }
+    alignas(64) float tmp[NR];
+    for (int r = 0; r < MR; ++r) {
+        for (int v = 0; v < NV; ++v) (acc[r][v] * va).store_aligned(tmp + v * W);
+        float* c = C + r * ldc;
+        for (int j = 0; j < nvalid; ++j) c[j] = first ? tmp[j] : c[j] + tmp[j];
+    }
+}
+
+// Dispatches a row count 1..MR to the micro-kernel compiled for exactly that many rows.
+template <class Arch, int R = Tile<Arch>::MR>
+inline void micro_rows(int rows, std::int64_t kc, const float* A, std::int64_t lda, const float* Bp,
+                       float* C, std::int64_t ldc, float alpha, bool first, int nvalid) {
+    if constexpr (R > 0) {
+        if (rows == R) return micro_tile<Arch, R>(kc, A, lda, Bp, C, ldc, alpha, first, nvalid);
+        micro_rows<Arch, R - 1>(rows, kc, A, lda, Bp, C, ldc, alpha, first, nvalid);
+    }
+}
+
+// C[M x N] = alpha * A[M x K] * B + (accumulate ? C : 0), B packed by pack_b with strips
+// `strip_stride` floats apart (K * NR for a freshly packed B; larger when B is a row range of a
+// longer packed matrix, as a KV block is in flash attention).
+template <class Arch>
+void gemm_packed(std::int64_t M, std::int64_t N, std::int64_t K, float alpha, const float* A, std::int64_t lda,
+                 const float* Bp, std::int64_t strip_stride, float* C, std::int64_t ldc, bool accumulate) {
+    constexpr int MR = Tile<Arch>::MR, NR = Tile<Arch>::NR;
+    constexpr std::int64_t KC = Tile<Arch>::KC;
+    if (K == 0) {
+        if (!accumulate)
+            for (std::int64_t i = 0; i < M; ++i)
+                for (std::int64_t j = 0; j < N; ++j) C[i * ldc + j] = 0.0f;
+        return;
+    }
+    for (std::int64_t k0 = 0; k0 < K; k0 += KC) {
+        const std::int64_t kc = K - k0 < KC ? K - k0 : KC;
+        const bool first = !accumulate && k0 == 0;
+        for (std::int64_t j0 = 0; j0 < N; j0 += NR) {
+            const float* strip = Bp + (j0 / NR) * strip_stride + k0 * NR;
+            const int nvalid = int(N - j0 < NR ? N - j0 : NR);
+            std::int64_t i0 = 0;
+            for (; i0 + MR <= M; i0 += MR)
+                micro_tile<Arch, MR>(kc, A + i0 * lda + k0, lda, strip, C + i0 * ldc + j0, ldc, alpha, first, nvalid);
+            if (i0 < M)
+                micro_rows<Arch>(int(M - i0), kc, A + i0 * lda + k0, lda, strip, C + i0 * ldc + j0, ldc, alpha,
+                                 first, nvalid);
+        }
+    }
+}
+
+}  // namespace
+}  // namespace attn::simd

@@ -1,6 +1,8 @@
 #include "bodies.hpp"
 
 #include <algorithm>
+#include <array>
+#include <memory>
 
 #include "attn/workload.hpp"
 
@@ -14,48 +16,67 @@ constexpr i64 kRowBlock = 64;
 
 i64 blocks(i64 n, i64 b) { return (n + b - 1) / b; }
 
-// K^T of every head packed for the score product (k = d, n = n_kv), one head per slot.
+// What a workspace slot holds; each thread has its own set of slots.
+enum Slot { kKeysPacked, kValuesPacked, kKeyNorms, kWeightsPacked, kThreadBlock, kSlots };
+
+// Scratch memory that stays with the calling thread and only grows: repeated calls (a benchmark
+// loop, a model's layers) reuse pages that are already mapped instead of faulting in fresh ones,
+// which cost several percent of a flash attention call at n = 2048.
+float* workspace(Slot slot, i64 floats) {
+    thread_local std::array<std::unique_ptr<Buffer>, kSlots> slots;
+    auto& b = slots[slot];
+    if (!b || b->size() < std::size_t(floats)) b = std::make_unique<Buffer>(std::size_t(floats), 0);
+    return b->data();
+}
+
+// One packed matrix per head (see Ops::pack_b), all heads side by side in a workspace slot.
 struct PackedHeads {
-    Buffer data;
+    float* data;
     i64 per_head;
-    PackedHeads(const Ops& ops, int threads, const Shape& sh, const float* x, i64 rows, i64 cols, bool transposed)
-        : data(std::size_t(sh.batch * sh.heads * ops.packed_size(rows, cols)), 0),
+    PackedHeads(const Ops& ops, int threads, const Shape& sh, const float* x, i64 rows, i64 cols, bool transposed,
+                Slot slot)
+        : data(workspace(slot, sh.batch * sh.heads * ops.packed_size(rows, cols))),
           per_head(ops.packed_size(rows, cols)) {
-        const i64 bh = sh.batch * sh.heads, src = (transposed ? cols : rows) * (transposed ? rows : cols);
+        const i64 bh = sh.batch * sh.heads, src = rows * cols;
 #pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1)
         for (i64 h = 0; h < bh; ++h)
-            ops.pack_b(rows, cols, x + h * src, transposed ? rows : cols, transposed, data.data() + h * per_head);
+            ops.pack_b(rows, cols, x + h * src, transposed ? rows : cols, transposed, data + h * per_head);
     }
-    const float* head(i64 h) const { return data.data() + h * per_head; }
+    const float* head(i64 h) const { return data + h * per_head; }
 };
 
 // K^T per head: rows = d, cols = n_kv, from K [n_kv x d].
 PackedHeads pack_keys(const Ops& ops, int threads, const Shape& sh, const float* k) {
-    return PackedHeads(ops, threads, sh, k, sh.head_dim, sh.n_kv, true);
+    return PackedHeads(ops, threads, sh, k, sh.head_dim, sh.n_kv, true, kKeysPacked);
 }
 // V per head: rows = n_kv, cols = d.
 PackedHeads pack_values(const Ops& ops, int threads, const Shape& sh, const float* v) {
-    return PackedHeads(ops, threads, sh, v, sh.n_kv, sh.head_dim, false);
+    return PackedHeads(ops, threads, sh, v, sh.n_kv, sh.head_dim, false, kValuesPacked);
 }
 
-// Key norms of every head, for cosine similarity (empty otherwise).
-Buffer key_norms(const Ops& ops, const Shape& sh, const float* k) {
-    if (sh.similarity != Similarity::cosine) return Buffer(0, 0);
-    Buffer norms(std::size_t(sh.batch * sh.heads * sh.n_kv), 0);
-    ops.row_norms(k, sh.batch * sh.heads * sh.n_kv, sh.head_dim, norms.data());
-    return norms;
-}
+// Key norms of head h for cosine similarity (nullptr for dot, where they are unused).
+struct KeyNorms {
+    const float* data = nullptr;
+    i64 n_kv;
+    KeyNorms(const Ops& ops, const Shape& sh, const float* k) : n_kv(sh.n_kv) {
+        if (sh.similarity != Similarity::cosine) return;
+        float* norms = workspace(kKeyNorms, sh.batch * sh.heads * sh.n_kv);
+        ops.row_norms(k, sh.batch * sh.heads * sh.n_kv, sh.head_dim, norms);
+        data = norms;
+    }
+    const float* head(i64 h) const { return data ? data + h * n_kv : nullptr; }
+};
 
 }  // namespace
 
 void scores_body(const Ops& ops, int threads, const Shape& sh, const float* q, const float* k, float* s) {
     const PackedHeads kp = pack_keys(ops, threads, sh, k);
-    const Buffer kn = key_norms(ops, sh, k);
+    const KeyNorms kn(ops, sh, k);
     const i64 nb = blocks(sh.n_q, kRowBlock), tasks = sh.batch * sh.heads * nb;
 #pragma omp parallel for num_threads(threads) schedule(dynamic) if (threads > 1)
     for (i64 t = 0; t < tasks; ++t) {
         const i64 h = t / nb, i0 = (t % nb) * kRowBlock, i1 = std::min(sh.n_q, i0 + kRowBlock);
-        ops.scores_rows(sh, q + h * sh.n_q * sh.head_dim, kp.head(h), kn.data() + (kn.size() ? h * sh.n_kv : 0),
+        ops.scores_rows(sh, q + h * sh.n_q * sh.head_dim, kp.head(h), kn.head(h),
                         s + (h * sh.n_q + i0) * sh.n_kv, i0, i1);
     }
 }
@@ -84,18 +105,18 @@ void weighted_sum_body(const Ops& ops, int threads, const Shape& sh, const float
 void attention_body(const Ops& ops, int threads, const Shape& sh, const float* q, const float* k, const float* v,
                     float* o) {
     const PackedHeads kp = pack_keys(ops, threads, sh, k), vp = pack_values(ops, threads, sh, v);
-    const Buffer kn = key_norms(ops, sh, k);
+    const KeyNorms kn(ops, sh, k);
     const i64 nb = blocks(sh.n_q, kRowBlock), tasks = sh.batch * sh.heads * nb, d = sh.head_dim, n = sh.n_kv;
 #pragma omp parallel num_threads(threads) if (threads > 1)
     {
-        Buffer block(std::size_t(kRowBlock * n), 0);
+        float* block = workspace(kThreadBlock, kRowBlock * n);
 #pragma omp for schedule(dynamic)
         for (i64 t = 0; t < tasks; ++t) {
             const i64 h = t / nb, i0 = (t % nb) * kRowBlock, i1 = std::min(sh.n_q, i0 + kRowBlock);
-            ops.scores_rows(sh, q + h * sh.n_q * d, kp.head(h), kn.data() + (kn.size() ? h * n : 0), block.data(),
+            ops.scores_rows(sh, q + h * sh.n_q * d, kp.head(h), kn.head(h), block,
                             i0, i1);
-            ops.softmax_rows(n, block.data(), block.data(), i1 - i0);
-            ops.gemm_packed(i1 - i0, d, sh.visible_keys(i1 - 1), 1.0f, block.data(), n, vp.head(h), n * ops.nr,
+            ops.softmax_rows(n, block, block, i1 - i0);
+            ops.gemm_packed(i1 - i0, d, sh.visible_keys(i1 - 1), 1.0f, block, n, vp.head(h), n * ops.nr,
                             o + (h * sh.n_q + i0) * d, d, false);
         }
     }
@@ -103,11 +124,11 @@ void attention_body(const Ops& ops, int threads, const Shape& sh, const float* q
 
 void projection_body(const Ops& ops, int threads, const Shape& sh, const float* x, const float* w, float* y) {
     const i64 m = sh.batch * sh.n_q, n = sh.d_model();
-    Buffer wp(std::size_t(ops.packed_size(n, n)), 0);
+    float* wp = workspace(kWeightsPacked, ops.packed_size(n, n));
     const i64 strips = blocks(n, ops.nr);
 #pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1)
     for (i64 s = 0; s < strips; ++s)  // each strip packs independently
-        ops.pack_b(n, std::min<i64>(ops.nr, n - s * ops.nr), w + s * ops.nr, n, false, wp.data() + s * n * ops.nr);
+        ops.pack_b(n, std::min<i64>(ops.nr, n - s * ops.nr), w + s * ops.nr, n, false, wp + s * n * ops.nr);
     // Tasks are row blocks x column panels so that two threads share work even when m is small.
     constexpr i64 kPanel = 256;
     const i64 panels = blocks(n, kPanel), nb = blocks(m, kRowBlock), tasks = nb * panels;
@@ -115,7 +136,7 @@ void projection_body(const Ops& ops, int threads, const Shape& sh, const float* 
     for (i64 t = 0; t < tasks; ++t) {
         const i64 i0 = (t / panels) * kRowBlock, i1 = std::min(m, i0 + kRowBlock);
         const i64 j0 = (t % panels) * kPanel, j1 = std::min(n, j0 + kPanel);
-        ops.gemm_packed(i1 - i0, j1 - j0, n, 1.0f, x + i0 * n, n, wp.data() + (j0 / ops.nr) * n * ops.nr, n * ops.nr,
+        ops.gemm_packed(i1 - i0, j1 - j0, n, 1.0f, x + i0 * n, n, wp + (j0 / ops.nr) * n * ops.nr, n * ops.nr,
                         y + i0 * n + j0, n, false);
     }
 }
@@ -123,17 +144,17 @@ void projection_body(const Ops& ops, int threads, const Shape& sh, const float* 
 void flash_body(const Ops& ops, int threads, const Shape& sh, const float* q, const float* k, const float* v,
                 float* o) {
     const PackedHeads kp = pack_keys(ops, threads, sh, k), vp = pack_values(ops, threads, sh, v);
-    const Buffer kn = key_norms(ops, sh, k);
+    const KeyNorms kn(ops, sh, k);
     const i64 bq = ops.flash_block_q, nb = blocks(sh.n_q, bq), tasks = sh.batch * sh.heads * nb, d = sh.head_dim;
 #pragma omp parallel num_threads(threads) if (threads > 1)
     {
-        Buffer scratch(std::size_t(ops.flash_scratch(d)), 0);
+        float* scratch = workspace(kThreadBlock, ops.flash_scratch(d));
         // Causal blocks near the end of a head carry the most keys: dynamic scheduling evens it out.
 #pragma omp for schedule(dynamic)
         for (i64 t = 0; t < tasks; ++t) {
             const i64 h = t / nb, i0 = (t % nb) * bq, i1 = std::min(sh.n_q, i0 + bq);
-            ops.flash_rows(sh, q + h * sh.n_q * d, kp.head(h), vp.head(h), kn.data() + (kn.size() ? h * sh.n_kv : 0),
-                           o + h * sh.n_q * d, i0, i1, scratch.data());
+            ops.flash_rows(sh, q + h * sh.n_q * d, kp.head(h), vp.head(h), kn.head(h),
+                           o + h * sh.n_q * d, i0, i1, scratch);
         }
     }
 }

@@ -124,7 +124,7 @@ template <class Arch> struct Flash {
     static constexpr i64 NR = Tile<Arch>::NR;
     // Query rows per block: four AVX-512 micro-tiles (eight AVX2 ones), so the score block and
     // the output accumulator stay in L2 while K and V stream past.
-    static constexpr i64 BQ = 4 * Tile<Arch>::MR * (Tile<Arch>::W == 16 ? 1 : 2);
+    static constexpr i64 BQ = 8 * Tile<Arch>::MR * (Tile<Arch>::W == 16 ? 1 : 2);
     // Keys per block: a few hundred, as in llama.cpp and PyTorch; a multiple of NR.
     static constexpr i64 BK = 512;
     // Row stride of the score block: padded past a power of two so that the micro-kernel's

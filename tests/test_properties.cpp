@@ -5,6 +5,7 @@
 
 #include "attn/registry.hpp"
 #include "attn/workload.hpp"
+#include "expected.hpp"
 
 namespace attn {
 namespace {
@@ -74,6 +75,25 @@ TEST(Properties, FullyMaskedRowsAreZero) {
                         else EXPECT_TRUE(std::isfinite(v)) << k.name() << " head " << h << " row " << i;
                     }
         }), 0);
+    }
+}
+
+// Outputs over 32 MiB take the streaming-store path of the simd softmax, and rows over 4096
+// keys its unbuffered path; misaligned rows exercise the scalar head before aligned stores.
+TEST(Properties, SoftmaxOnLargeOutputsWithinErrorBound) {
+    for (std::int64_t n_kv : {4001, 4099}) {
+        Shape s;
+        s.n_q = 2100, s.n_kv = n_kv, s.causal = true;
+        for (const auto& k : registry()) {
+            if (k.stage != Stage::softmax || k.variant == "naive" || !k.available()) continue;
+            Workload w(Stage::softmax, s, {-30.0f, 30.0f, 11}, 1);
+            w.run(k);
+            const testing::Expected want = testing::expected_output(w);
+            std::size_t bad = 0;
+            for (std::size_t i = 0; i < want.value.size(); ++i)
+                bad += !(std::fabs(w.output().data()[i] - want.value[i]) <= want.tolerance[i]);
+            EXPECT_EQ(bad, 0u) << k.name() << " n_kv " << n_kv;
+        }
     }
 }
 

@@ -83,10 +83,12 @@ void scores_body(const Ops& ops, int threads, const Shape& sh, const float* q, c
 
 void softmax_body(const Ops& ops, int threads, const Shape& sh, const float* s, float* p) {
     const i64 rows = sh.batch * sh.heads * sh.n_q, tasks = blocks(rows, kRowBlock);
+    // An output over 32 MiB will not be read back from cache: write it without first fetching it.
+    const bool streaming = double(rows) * double(sh.n_kv) * sizeof(float) > 32.0 * (1 << 20);
 #pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1)
     for (i64 t = 0; t < tasks; ++t) {
         const i64 r0 = t * kRowBlock, r1 = std::min(rows, r0 + kRowBlock);
-        ops.softmax_rows(sh.n_kv, s + r0 * sh.n_kv, p + r0 * sh.n_kv, r1 - r0);
+        ops.softmax_rows(sh.n_kv, s + r0 * sh.n_kv, p + r0 * sh.n_kv, r1 - r0, streaming);
     }
 }
 
@@ -115,7 +117,7 @@ void attention_body(const Ops& ops, int threads, const Shape& sh, const float* q
             const i64 h = t / nb, i0 = (t % nb) * kRowBlock, i1 = std::min(sh.n_q, i0 + kRowBlock);
             ops.scores_rows(sh, q + h * sh.n_q * d, kp.head(h), kn.head(h), block,
                             i0, i1);
-            ops.softmax_rows(n, block, block, i1 - i0);
+            ops.softmax_rows(n, block, block, i1 - i0, false);
             ops.gemm_packed(i1 - i0, d, sh.visible_keys(i1 - 1), 1.0f, block, n, vp.head(h), n * ops.nr,
                             o + (h * sh.n_q + i0) * d, d, false);
         }
@@ -149,10 +151,13 @@ void flash_body(const Ops& ops, int threads, const Shape& sh, const float* q, co
 #pragma omp parallel num_threads(threads) if (threads > 1)
     {
         float* scratch = workspace(kThreadBlock, ops.flash_scratch(d));
-        // Causal blocks near the end of a head carry the most keys: dynamic scheduling evens it out.
+        // Under a causal mask the last query blocks of a head carry the most keys: hand them out
+        // first (largest first), so that the small ones even out the end of the dynamic schedule.
 #pragma omp for schedule(dynamic)
         for (i64 t = 0; t < tasks; ++t) {
-            const i64 h = t / nb, i0 = (t % nb) * bq, i1 = std::min(sh.n_q, i0 + bq);
+            const i64 block = sh.causal ? nb - 1 - t / (sh.batch * sh.heads) : t % nb;
+            const i64 h = sh.causal ? t % (sh.batch * sh.heads) : t / nb;
+            const i64 i0 = block * bq, i1 = std::min(sh.n_q, i0 + bq);
             ops.flash_rows(sh, q + h * sh.n_q * d, kp.head(h), vp.head(h), kn.head(h),
                            o + h * sh.n_q * d, i0, i1, scratch);
         }

@@ -27,8 +27,9 @@ struct Ops {
     // cosine applied.
     void (*scores_rows)(const Shape& sh, const float* q, const float* k_packed, const float* k_norms,
                         float* s, i64 i0, i64 i1);
-    // Softmax of `rows` contiguous rows of length n; p may equal s.
-    void (*softmax_rows)(i64 n, const float* s, float* p, i64 rows);
+    // Softmax of `rows` contiguous rows of length n; p may equal s. `streaming` writes p around
+    // the caches: for outputs far larger than the last-level cache share of a core.
+    void (*softmax_rows)(i64 n, const float* s, float* p, i64 rows, bool streaming);
     // y = e^x elementwise with the vectorized exponential the softmax uses.
     void (*exp)(const float* x, float* y, i64 n);
     // Euclidean norm of each of `rows` rows of length d.

@@ -84,7 +84,14 @@ template <class Arch> void scale_n(float* x, i64 n, float factor) {
     for (; j < n; ++j) x[j] *= factor;
 }
 
-template <class Arch> void softmax_rows(i64 n, const float* s, float* p, i64 rows) {
+// Rows up to this length keep their exponentials in a stack buffer (16 KiB, in L1) between
+// the exp pass and the scaling pass, so that p is written exactly once.
+constexpr i64 kSoftmaxRowBuffer = 4096;
+
+template <class Arch> void softmax_rows(i64 n, const float* s, float* p, i64 rows, bool streaming) {
+    using V = vfloat<Arch>;
+    constexpr i64 W = V::size;
+    alignas(64) float buf[kSoftmaxRowBuffer];
     for (i64 r = 0; r < rows; ++r) {
         const float* in = s + r * n;
         float* out = p + r * n;
@@ -93,8 +100,20 @@ template <class Arch> void softmax_rows(i64 n, const float* s, float* p, i64 row
             for (i64 j = 0; j < n; ++j) out[j] = 0.0f;
             continue;
         }
-        scale_n<Arch>(out, n, 1.0f / exp_shifted_sum<Arch>(in, out, n, m));
+        if (!streaming || n > kSoftmaxRowBuffer) {
+            scale_n<Arch>(out, n, 1.0f / exp_shifted_sum<Arch>(in, out, n, m));
+            continue;
+        }
+        const float inv = 1.0f / exp_shifted_sum<Arch>(in, buf, n, m);
+        // Scalar up to the first vector-aligned address of out, then aligned streaming stores.
+        const std::uintptr_t at = reinterpret_cast<std::uintptr_t>(out) / sizeof(float);
+        const i64 head = i64((W - at % W) % W);
+        i64 j = 0;
+        for (; j < head && j < n; ++j) out[j] = buf[j] * inv;
+        for (; j + W <= n; j += W) stream_aligned<Arch>(out + j, loadu<Arch>(buf + j) * V(inv));
+        for (; j < n; ++j) out[j] = buf[j] * inv;
     }
+    if (streaming) _mm_sfence();
 }
 
 // Divides each visible score of row `row` by |q||k| (cosine), leaving 0 where a norm is 0.
@@ -153,8 +172,19 @@ void flash_rows(const Shape& sh, const float* q, const float* kp, const float* v
     const i64 kv_end = sh.visible_keys(i1 - 1);
     for (i64 j0 = 0; j0 < kv_end; j0 += F::BK) {
         const i64 bk = kv_end - j0 < F::BK ? kv_end - j0 : F::BK;
-        gemm_packed<Arch>(rows, bk, d, sh.effective_scale(), q + i0 * d, d, kp + (j0 / F::NR) * d * F::NR,
-                          d * F::NR, S, F::LDS, false);
+        // On a block that crosses the causal diagonal each micro-tile row group only computes the
+        // keys its own last row can see, so the masked triangle costs MR rows, not BQ.
+        const bool diagonal = sh.visible_keys(i0) - j0 < bk;
+        const i64 group = diagonal ? Tile<Arch>::MR : rows;
+        auto group_keys = [&](i64 g0) {
+            const i64 last = g0 + group < rows ? g0 + group : rows;
+            const i64 keys = sh.visible_keys(i0 + last - 1) - j0;
+            return keys < 0 ? 0 : (keys < bk ? keys : bk);
+        };
+        for (i64 g0 = 0; g0 < rows; g0 += group)
+            gemm_packed<Arch>((g0 + group < rows ? group : rows - g0), group_keys(g0), d, sh.effective_scale(),
+                              q + (i0 + g0) * d, d, kp + (j0 / F::NR) * d * F::NR, d * F::NR, S + g0 * F::LDS,
+                              F::LDS, false);
         for (i64 r = 0; r < rows; ++r) {
             float* row = S + r * F::LDS;
             i64 vis = sh.visible_keys(i0 + r) - j0;
@@ -164,10 +194,10 @@ void flash_rows(const Shape& sh, const float* q, const float* kp, const float* v
                 continue;
             }
             if (sh.similarity == Similarity::cosine) cosine_row(row, vis, qn[r], k_norms + j0);
-            for (i64 j = vis; j < bk; ++j) row[j] = kNegInf;
             const float bm = max_n<Arch>(row, vis);
             const float m_new = bm > m[r] ? bm : m[r];
-            const float sum = exp_shifted_sum<Arch>(row, row, bk, m_new);
+            const float sum = exp_shifted_sum<Arch>(row, row, vis, m_new);
+            for (i64 j = vis; j < bk; ++j) row[j] = 0.0f;  // masked keys weigh nothing
             if (m_new != m[r] && m[r] != kNegInf) {
                 // Rescale what was accumulated under the old maximum.
                 const float corr = __builtin_expf(m[r] - m_new);
@@ -177,7 +207,9 @@ void flash_rows(const Shape& sh, const float* q, const float* kp, const float* v
             m[r] = m_new;
             l[r] += sum;
         }
-        gemm_packed<Arch>(rows, d, bk, 1.0f, S, F::LDS, vp + j0 * F::NR, n * F::NR, acc, ld_o, true);
+        for (i64 g0 = 0; g0 < rows; g0 += group)
+            gemm_packed<Arch>((g0 + group < rows ? group : rows - g0), d, group_keys(g0), 1.0f, S + g0 * F::LDS,
+                              F::LDS, vp + j0 * F::NR, n * F::NR, acc + g0 * ld_o, ld_o, true);
     }
     for (i64 r = 0; r < rows; ++r) {
         const float inv = l[r] > 0.0f ? 1.0f / l[r] : 0.0f;  // a fully masked row stays zero

@@ -31,8 +31,9 @@ float* workspace(Slot slot, i64 floats) {
 
 // One packed matrix per head (see Ops::pack_b), all heads side by side in a workspace slot.
 struct PackedHeads {
-    float* data;
-    i64 per_head;
+    float* data = nullptr;
+    i64 per_head = 0;
+    PackedHeads() = default;
     PackedHeads(const Ops& ops, int threads, const Shape& sh, const float* x, i64 rows, i64 cols, bool transposed,
                 Slot slot)
         : data(workspace(slot, sh.batch * sh.heads * ops.packed_size(rows, cols))),
@@ -134,18 +135,30 @@ void projection_body(const Ops& ops, int threads, const Shape& sh, const float* 
     // Tasks are row blocks x column panels so that two threads share work even when m is small.
     constexpr i64 kPanel = 256;
     const i64 panels = blocks(n, kPanel), nb = blocks(m, kRowBlock), tasks = nb * panels;
-#pragma omp parallel for num_threads(threads) schedule(dynamic) if (threads > 1)
-    for (i64 t = 0; t < tasks; ++t) {
-        const i64 i0 = (t / panels) * kRowBlock, i1 = std::min(m, i0 + kRowBlock);
-        const i64 j0 = (t % panels) * kPanel, j1 = std::min(n, j0 + kPanel);
-        ops.gemm_packed(i1 - i0, j1 - j0, n, 1.0f, x + i0 * n, n, wp + (j0 / ops.nr) * n * ops.nr, n * ops.nr,
-                        y + i0 * n + j0, n, false);
+    // The micro-kernel broadcasts from MR rows of X at once; with d_model a multiple of 1024 those
+    // rows sit 4 KiB apart and fight over one L1 set, so each task copies its rows to a stride
+    // padded by 16 floats first (the copy is 1/kPanel of the task's arithmetic).
+    const i64 lda = n + 16;
+#pragma omp parallel num_threads(threads) if (threads > 1)
+    {
+        float* rows = workspace(kThreadBlock, kRowBlock * lda);
+#pragma omp for schedule(dynamic)
+        for (i64 t = 0; t < tasks; ++t) {
+            const i64 i0 = (t / panels) * kRowBlock, i1 = std::min(m, i0 + kRowBlock);
+            const i64 j0 = (t % panels) * kPanel, j1 = std::min(n, j0 + kPanel);
+            for (i64 i = i0; i < i1; ++i) std::copy_n(x + i * n, n, rows + (i - i0) * lda);
+            ops.gemm_packed(i1 - i0, j1 - j0, n, 1.0f, rows, lda, wp + (j0 / ops.nr) * n * ops.nr, n * ops.nr,
+                            y + i0 * n + j0, n, false);
+        }
     }
 }
 
 void flash_body(const Ops& ops, int threads, const Shape& sh, const float* q, const float* k, const float* v,
                 float* o) {
-    const PackedHeads kp = pack_keys(ops, threads, sh, k), vp = pack_values(ops, threads, sh, v);
+    const PackedHeads kp = pack_keys(ops, threads, sh, k);
+    // V needs no packing when its rows are whole strips: the micro-kernel reads them in place.
+    const bool v_in_place = sh.head_dim % ops.nr == 0;
+    const PackedHeads vp = v_in_place ? PackedHeads{} : pack_values(ops, threads, sh, v);
     const KeyNorms kn(ops, sh, k);
     const i64 bq = ops.flash_block_q, nb = blocks(sh.n_q, bq), tasks = sh.batch * sh.heads * nb, d = sh.head_dim;
 #pragma omp parallel num_threads(threads) if (threads > 1)
@@ -158,7 +171,8 @@ void flash_body(const Ops& ops, int threads, const Shape& sh, const float* q, co
             const i64 block = sh.causal ? nb - 1 - t / (sh.batch * sh.heads) : t % nb;
             const i64 h = sh.causal ? t % (sh.batch * sh.heads) : t / nb;
             const i64 i0 = block * bq, i1 = std::min(sh.n_q, i0 + bq);
-            ops.flash_rows(sh, q + h * sh.n_q * d, kp.head(h), vp.head(h), kn.head(h),
+            ops.flash_rows(sh, q + h * sh.n_q * d, kp.head(h), v_in_place ? nullptr : vp.head(h),
+                           v + h * sh.n_kv * d, kn.head(h),
                            o + h * sh.n_q * d, i0, i1, scratch);
         }
     }

@@ -35,22 +35,43 @@ void pack_b(std::int64_t K, std::int64_t N, const float* B, std::int64_t ldb, bo
     for (std::int64_t j0 = 0; j0 < N; j0 += NR) {
         float* strip = out + (j0 / NR) * K * NR;
         const std::int64_t nb = N - j0 < NR ? N - j0 : NR;
+        constexpr int W = Tile<Arch>::W;
+        if (transposed && nb == NR && std::int64_t(W - 1) * ldb < (std::int64_t(1) << 31)) {
+            // A full strip: each packed row gathers one column of W source rows at a time.
+            using I = xsimd::batch<std::int32_t, Arch>;
+            alignas(64) std::int32_t offsets[W];
+            for (int lane = 0; lane < W; ++lane) offsets[lane] = std::int32_t(lane * ldb);
+            const I index = I::load_aligned(offsets);
+            for (std::int64_t k = 0; k < K; ++k)
+                for (int v = 0; v < NR / W; ++v)
+                    vfloat<Arch>::gather(B + (j0 + v * W) * ldb + k, index).store_aligned(strip + k * NR + v * W);
+            continue;
+        }
+        if (transposed) {
+            // Each source row is read once, contiguously; the strip (K x NR floats) stays in L1
+            // while its columns are filled.
+            for (std::int64_t j = 0; j < nb; ++j) {
+                const float* src = B + (j0 + j) * ldb;
+                for (std::int64_t k = 0; k < K; ++k) strip[k * NR + j] = src[k];
+            }
+            for (std::int64_t k = 0; k < K; ++k)
+                for (std::int64_t j = nb; j < NR; ++j) strip[k * NR + j] = 0.0f;
+            continue;
+        }
         for (std::int64_t k = 0; k < K; ++k) {
             float* row = strip + k * NR;
-            if (transposed)
-                for (std::int64_t j = 0; j < nb; ++j) row[j] = B[(j0 + j) * ldb + k];
-            else
-                for (std::int64_t j = 0; j < nb; ++j) row[j] = B[k * ldb + j0 + j];
+            for (std::int64_t j = 0; j < nb; ++j) row[j] = B[k * ldb + j0 + j];
             for (std::int64_t j = nb; j < NR; ++j) row[j] = 0.0f;
         }
     }
 }
 
-// C[M' x NR] (+)= alpha * A[M' x kc] * strip[kc x NR] for M' = MR rows; the first `nvalid`
-// columns are written. `first` says whether C is overwritten rather than accumulated into.
+// C[M' x NR] (+)= alpha * A[M' x kc] * strip[kc x NR] for M' = MR rows, the strip's rows `ldb`
+// floats apart (NR when packed); the first `nvalid` columns are written. `first` says whether C
+// is overwritten rather than accumulated into.
 template <class Arch, int MR>
-inline void micro_tile(std::int64_t kc, const float* A, std::int64_t lda, const float* Bp, float* C,
-                       std::int64_t ldc, float alpha, bool first, int nvalid) {
+inline void micro_tile(std::int64_t kc, const float* A, std::int64_t lda, const float* Bp, std::int64_t ldb,
+                       float* C, std::int64_t ldc, float alpha, bool first, int nvalid) {
     using V = vfloat<Arch>;
     constexpr int NV = Tile<Arch>::NV, W = Tile<Arch>::W, NR = Tile<Arch>::NR;
     V acc[MR][NV];
@@ -61,7 +82,7 @@ inline void micro_tile(std::int64_t kc, const float* A, std::int64_t lda, const 
     for (std::int64_t k = 0; k < kc; ++k) {
         V b[NV];
 #pragma GCC unroll 4
-        for (int v = 0; v < NV; ++v) b[v] = V::load_aligned(Bp + k * NR + v * W);
+        for (int v = 0; v < NV; ++v) b[v] = V::load_unaligned(Bp + k * ldb + v * W);
 #pragma GCC unroll 16
         for (int r = 0; r < MR; ++r) {
             const V a(A[r * lda + k]);
@@ -91,19 +112,21 @@ inline void micro_tile(std::int64_t kc, const float* A, std::int64_t lda, const 
 // Dispatches a row count 1..MR to the micro-kernel compiled for exactly that many rows.
 template <class Arch, int R = Tile<Arch>::MR>
 inline void micro_rows(int rows, std::int64_t kc, const float* A, std::int64_t lda, const float* Bp,
-                       float* C, std::int64_t ldc, float alpha, bool first, int nvalid) {
+                       std::int64_t ldb, float* C, std::int64_t ldc, float alpha, bool first, int nvalid) {
     if constexpr (R > 0) {
-        if (rows == R) return micro_tile<Arch, R>(kc, A, lda, Bp, C, ldc, alpha, first, nvalid);
-        micro_rows<Arch, R - 1>(rows, kc, A, lda, Bp, C, ldc, alpha, first, nvalid);
+        if (rows == R) return micro_tile<Arch, R>(kc, A, lda, Bp, ldb, C, ldc, alpha, first, nvalid);
+        micro_rows<Arch, R - 1>(rows, kc, A, lda, Bp, ldb, C, ldc, alpha, first, nvalid);
     }
 }
 
-// C[M x N] = alpha * A[M x K] * B + (accumulate ? C : 0), B packed by pack_b with strips
-// `strip_stride` floats apart (K * NR for a freshly packed B; larger when B is a row range of a
-// longer packed matrix, as a KV block is in flash attention).
+// C[M x N] = alpha * A[M x K] * B + (accumulate ? C : 0). B is either packed by pack_b, with
+// strips `strip_stride` floats apart (K * NR for a freshly packed B; larger when B is a row range
+// of a longer packed matrix, as a KV block is in flash attention) and ldb = NR; or a plain
+// row-major B with N a multiple of NR, strip_stride = NR and ldb its row stride (no copy needed).
 template <class Arch>
-void gemm_packed(std::int64_t M, std::int64_t N, std::int64_t K, float alpha, const float* A, std::int64_t lda,
-                 const float* Bp, std::int64_t strip_stride, float* C, std::int64_t ldc, bool accumulate) {
+void gemm_strips(std::int64_t M, std::int64_t N, std::int64_t K, float alpha, const float* A, std::int64_t lda,
+                 const float* Bp, std::int64_t strip_stride, std::int64_t ldb, float* C, std::int64_t ldc,
+                 bool accumulate) {
     constexpr int MR = Tile<Arch>::MR, NR = Tile<Arch>::NR;
     constexpr std::int64_t KC = Tile<Arch>::KC;
     if (K == 0) {
@@ -116,16 +139,24 @@ void gemm_packed(std::int64_t M, std::int64_t N, std::int64_t K, float alpha, co
         const std::int64_t kc = K - k0 < KC ? K - k0 : KC;
         const bool first = !accumulate && k0 == 0;
         for (std::int64_t j0 = 0; j0 < N; j0 += NR) {
-            const float* strip = Bp + (j0 / NR) * strip_stride + k0 * NR;
+            const float* strip = Bp + (j0 / NR) * strip_stride + k0 * ldb;
             const int nvalid = int(N - j0 < NR ? N - j0 : NR);
             std::int64_t i0 = 0;
             for (; i0 + MR <= M; i0 += MR)
-                micro_tile<Arch, MR>(kc, A + i0 * lda + k0, lda, strip, C + i0 * ldc + j0, ldc, alpha, first, nvalid);
+                micro_tile<Arch, MR>(kc, A + i0 * lda + k0, lda, strip, ldb, C + i0 * ldc + j0, ldc, alpha, first,
+                                     nvalid);
             if (i0 < M)
-                micro_rows<Arch>(int(M - i0), kc, A + i0 * lda + k0, lda, strip, C + i0 * ldc + j0, ldc, alpha,
+                micro_rows<Arch>(int(M - i0), kc, A + i0 * lda + k0, lda, strip, ldb, C + i0 * ldc + j0, ldc, alpha,
                                  first, nvalid);
         }
     }
+}
+
+// gemm_strips on a B packed by pack_b.
+template <class Arch>
+void gemm_packed(std::int64_t M, std::int64_t N, std::int64_t K, float alpha, const float* A, std::int64_t lda,
+                 const float* Bp, std::int64_t strip_stride, float* C, std::int64_t ldc, bool accumulate) {
+    gemm_strips<Arch>(M, N, K, alpha, A, lda, Bp, strip_stride, Tile<Arch>::NR, C, ldc, accumulate);
 }
 
 }  // namespace

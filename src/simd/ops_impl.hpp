@@ -153,8 +153,8 @@ template <class Arch> struct Flash {
 };
 
 template <class Arch>
-void flash_rows(const Shape& sh, const float* q, const float* kp, const float* vp, const float* k_norms, float* o,
-                i64 i0, i64 i1, float* scratch) {
+void flash_rows(const Shape& sh, const float* q, const float* kp, const float* vp, const float* v,
+                const float* k_norms, float* o, i64 i0, i64 i1, float* scratch) {
     using F = Flash<Arch>;
     const i64 d = sh.head_dim, n = sh.n_kv, rows = i1 - i0;
     const i64 ld_o = (d + 15) / 16 * 16;
@@ -187,17 +187,18 @@ void flash_rows(const Shape& sh, const float* q, const float* kp, const float* v
                               F::LDS, false);
         for (i64 r = 0; r < rows; ++r) {
             float* row = S + r * F::LDS;
+            const i64 used = group_keys(r / group * group);  // keys the P V product reads
             i64 vis = sh.visible_keys(i0 + r) - j0;
             vis = vis < bk ? vis : bk;
             if (vis <= 0) {  // this row sees no key of the block: it contributes nothing
-                for (i64 j = 0; j < bk; ++j) row[j] = 0.0f;
+                for (i64 j = 0; j < used; ++j) row[j] = 0.0f;
                 continue;
             }
             if (sh.similarity == Similarity::cosine) cosine_row(row, vis, qn[r], k_norms + j0);
             const float bm = max_n<Arch>(row, vis);
             const float m_new = bm > m[r] ? bm : m[r];
             const float sum = exp_shifted_sum<Arch>(row, row, vis, m_new);
-            for (i64 j = vis; j < bk; ++j) row[j] = 0.0f;  // masked keys weigh nothing
+            for (i64 j = vis; j < used; ++j) row[j] = 0.0f;  // masked keys weigh nothing
             if (m_new != m[r] && m[r] != kNegInf) {
                 // Rescale what was accumulated under the old maximum.
                 const float corr = __builtin_expf(m[r] - m_new);
@@ -207,9 +208,15 @@ void flash_rows(const Shape& sh, const float* q, const float* kp, const float* v
             m[r] = m_new;
             l[r] += sum;
         }
-        for (i64 g0 = 0; g0 < rows; g0 += group)
-            gemm_packed<Arch>((g0 + group < rows ? group : rows - g0), d, group_keys(g0), 1.0f, S + g0 * F::LDS,
-                              F::LDS, vp + j0 * F::NR, n * F::NR, acc + g0 * ld_o, ld_o, true);
+        for (i64 g0 = 0; g0 < rows; g0 += group) {
+            const i64 g = g0 + group < rows ? group : rows - g0;
+            if (vp)
+                gemm_packed<Arch>(g, d, group_keys(g0), 1.0f, S + g0 * F::LDS, F::LDS, vp + j0 * F::NR, n * F::NR,
+                                  acc + g0 * ld_o, ld_o, true);
+            else  // d is a multiple of NR: V's rows are read in place
+                gemm_strips<Arch>(g, d, group_keys(g0), 1.0f, S + g0 * F::LDS, F::LDS, v + j0 * d, F::NR, d,
+                                  acc + g0 * ld_o, ld_o, true);
+        }
     }
     for (i64 r = 0; r < rows; ++r) {
         const float inv = l[r] > 0.0f ? 1.0f / l[r] : 0.0f;  // a fully masked row stays zero

@@ -2,7 +2,8 @@
 # Measures the performance targets of the fast kernels in one sitting and checks them:
 #   bash bench/targets.sh [OUT_DIR]      (default: results/targets-<hostname>)
 # Every figure is a median of repetitions and every target a ratio of two benchmarks of the same
-# run, so the machine's noise mostly cancels out. Needs a release build (bash bench/run.sh builds
+# run; repetitions of the benchmarks are randomly interleaved, so that a noisy spell of a shared
+# machine slows all of them alike instead of one side of a ratio. Needs a release build (bash bench/run.sh builds
 # one). Prints the checker's verdicts and a Markdown table, also saved as OUT_DIR/targets.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,8 +11,8 @@ out=${1:-results/targets-$(hostname)}
 mkdir -p "$out"
 bin=build/release/attnbench
 [[ -x $bin ]] || { echo "attnbench: no release build; run 'bash bench/run.sh --stage peak' first" >&2; exit 1; }
-reps=(--benchmark_min_time=0.5 --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
-      --benchmark_out_format=json)
+reps=(--benchmark_min_time=0.3 --benchmark_repetitions=9 --benchmark_enable_random_interleaving=true
+      --benchmark_report_aggregates_only=true --benchmark_out_format=json)
 run() { local name=$1; shift; echo "== $name: attnbench run $*"; "$bin" run "$@" "${reps[@]}" --benchmark_out="$out/$name.json" >/dev/null; }
 run attention --stage peak,attention --variant flash,openblas --seq 2048 --dim 64,128 --threads 1,2
 run causal --stage attention --variant flash --seq 2048 --dim 128 --threads 1,2 --causal

@@ -53,14 +53,18 @@ template <class Arch> float max_n(const float* x, i64 n) {
     return m;
 }
 
-// p = e^(s - shift) over n entries; returns their sum.
-template <class Arch> float exp_shifted_sum(const float* s, float* p, i64 n, float shift) {
+// p = e^(s - shift) over n entries; returns their sum. With `ahead`, also asks for ahead[0, n)
+// to be brought into L1, one cache line per vector, so that the next row's memory latency overlaps
+// this row's arithmetic instead of following it.
+template <class Arch>
+float exp_shifted_sum(const float* s, float* p, i64 n, float shift, const float* ahead = nullptr) {
     using V = vfloat<Arch>;
     constexpr i64 W = V::size;
     const V vshift(shift);
     V vsum(0.0f);
     i64 j = 0;
     for (; j + W <= n; j += W) {
+        if (ahead) _mm_prefetch(reinterpret_cast<const char*>(ahead + j), _MM_HINT_T0);
         const V e = fast_exp<Arch>(loadu<Arch>(s + j) - vshift);
         storeu<Arch>(p + j, e);
         vsum += e;
@@ -104,7 +108,7 @@ template <class Arch> void softmax_rows(i64 n, const float* s, float* p, i64 row
             scale_n<Arch>(out, n, 1.0f / exp_shifted_sum<Arch>(in, out, n, m));
             continue;
         }
-        const float inv = 1.0f / exp_shifted_sum<Arch>(in, buf, n, m);
+        const float inv = 1.0f / exp_shifted_sum<Arch>(in, buf, n, m, r + 1 < rows ? in + n : nullptr);
         // Scalar up to the first vector-aligned address of out, then aligned streaming stores.
         const std::uintptr_t at = reinterpret_cast<std::uintptr_t>(out) / sizeof(float);
         const i64 head = i64((W - at % W) % W);

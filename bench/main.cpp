@@ -6,18 +6,22 @@
 #include <charconv>
 #include <cstdio>
 #include <iostream>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#include <unistd.h>
+
 #include "attn/isa.hpp"
 #include "attn/registry.hpp"
+#include "machine.hpp"
 #include "peak.hpp"
+#include "report_script.hpp"
+#include "result_file.hpp"
 #include "run_config.hpp"
 
 #ifdef ATTN_HAVE_OPENBLAS
-#include <unistd.h>
-
 #include <cstdlib>
 
 #include "attn/openblas_info.hpp"
@@ -61,6 +65,36 @@ void openblas_prefer_avx512(char** argv) {
 }
 #endif
 
+// Google Benchmark's console output, with the progress line cleared before each result row.
+class ConsoleWithProgress : public benchmark::ConsoleReporter {
+public:
+    using benchmark::ConsoleReporter::ConsoleReporter;
+    bool ReportContext(const Context& context) override {
+        attnbench::clear_progress();
+        return ConsoleReporter::ReportContext(context);
+    }
+    void ReportRuns(const std::vector<Run>& runs) override {
+        attnbench::clear_progress();
+        ConsoleReporter::ReportRuns(runs);
+    }
+};
+
+// The value of a --benchmark_NAME=value flag among the pass-through flags, or empty.
+std::string bench_flag(const std::vector<char*>& flags, const std::string& name) {
+    const std::string prefix = "--benchmark_" + name + "=";
+    std::string value;
+    for (const char* f : flags)
+        if (std::string(f).rfind(prefix, 0) == 0) value = f + prefix.size();
+    return value;
+}
+bool has_bench_flag(const std::vector<char*>& flags, const std::string& name) {
+    for (const char* f : flags) {
+        const std::string s = f;
+        if (s == "--benchmark_" + name || s.rfind("--benchmark_" + name + "=", 0) == 0) return true;
+    }
+    return false;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -79,24 +113,43 @@ int main(int argc, char** argv) {
     CLI::App app{"attnbench: transformer attention kernels, checked and measured side by side"};
     app.require_subcommand(1);
     auto* list = app.add_subcommand("list", "print every registered kernel as `stage variant isa`");
-    auto* run = app.add_subcommand("run", "benchmark the selected kernels across a sweep of shapes "
-                                          "(Google Benchmark --benchmark_* flags pass through)");
+    auto* run = app.add_subcommand("run", "benchmark the selected kernels across a sweep of shapes, save the "
+                                          "result as JSON and report it (Google Benchmark --benchmark_* flags "
+                                          "pass through)");
+    auto* report = app.add_subcommand("report", "make REPORT.md and PNG plots from a result file, or COMPARE.md "
+                                                "from two side by side");
     std::vector<std::string> stages, variants, isas, seqs, heads, dims, batches, threads;
-    std::string sim = "dot";
-    bool causal = false;
+    std::string sim = "dot", preset, results_dir = "results";
+    bool causal = false, no_save = false, no_report = false;
+    double max_call_time = -1;
     auto list_opt = [&](const char* name, std::vector<std::string>& into, const char* help) {
         run->add_option(name, into, help)->delimiter(',')->allow_extra_args(false);
     };
+    run->add_option("--preset", preset,
+                    "shape preset: quick, default, full, or the path of a shape file (default: the default "
+                    "preset unless --seq, --heads, --dim or --batch give the shapes)");
     list_opt("--stage", stages, "stages to run (comma-separated)");
     list_opt("--variant", variants, "variants to run, e.g. naive,simd");
     list_opt("--isa", isas, "ISA tiers to run, e.g. avx2,avx512");
-    list_opt("--seq", seqs, "sequence lengths n = n_q = n_kv (default 128,256,512)");
-    list_opt("--heads", heads, "head counts (default 8)");
-    list_opt("--dim", dims, "head sizes (default 64)");
-    list_opt("--batch", batches, "batch sizes (default 1)");
+    list_opt("--seq", seqs, "sequence lengths n = n_q = n_kv (without a preset: 128,256,512)");
+    list_opt("--heads", heads, "head counts (without a preset: 8)");
+    list_opt("--dim", dims, "head sizes (without a preset: 64)");
+    list_opt("--batch", batches, "batch sizes (without a preset: 1)");
     list_opt("--threads", threads, "thread counts for parallel kernels (default 1 and all cores)");
-    run->add_flag("--causal", causal, "apply the causal mask");
-    run->add_option("--sim", sim, "similarity: dot or cosine")->check(CLI::IsMember({"dot", "cosine"}));
+    run->add_flag("--causal", causal, "apply the causal mask (with a preset: keep its causal shapes)");
+    run->add_option("--sim", sim, "similarity: dot or cosine (with a preset, cosine keeps its cosine shapes)")
+        ->check(CLI::IsMember({"dot", "cosine"}));
+    run->add_option("--max-call-time", max_call_time,
+                    "skip a kernel's shapes whose call is predicted, from its smaller shapes in this run, to "
+                    "take longer than this many seconds (0: never; default: the preset's, else 0)");
+    run->add_option("--results", results_dir, "folder that receives <fingerprint>/<UTC time>.json")->capture_default_str();
+    run->add_flag("--no-save", no_save, "do not save the result (and so do not report it)");
+    run->add_flag("--no-report", no_report, "save the result but make no report");
+    std::vector<std::string> report_files;
+    std::string report_out;
+    report->add_option("results", report_files, "RESULT.json [OTHER.json]: one result, or two to compare")
+        ->required()->expected(1, 2);
+    report->add_option("--out", report_out, "folder for the report (default: the first result's folder)");
 
     const auto subcommands = app.get_subcommands({});
     const bool known = std::any_of(subcommands.begin(), subcommands.end(),
@@ -119,9 +172,15 @@ int main(int argc, char** argv) {
     }
 
     if (list->parsed()) return list_kernels();
+    if (report->parsed()) {
+        std::vector<std::string> args = report_files;
+        if (!report_out.empty()) args.insert(args.end(), {"--out", report_out});
+        return attnbench::run_report_script(args);
+    }
 
+    attnbench::RunConfig cfg;
+    std::vector<attnbench::Case> cases;
     try {
-        attnbench::RunConfig cfg;
         cfg.stages = stages, cfg.variants = variants, cfg.isas = isas;
         if (!seqs.empty()) cfg.seqs = positive_list<std::int64_t>("--seq", seqs);
         if (!heads.empty()) cfg.heads = positive_list<std::int64_t>("--heads", heads);
@@ -129,24 +188,97 @@ int main(int argc, char** argv) {
         if (!batches.empty()) cfg.batches = positive_list<std::int64_t>("--batch", batches);
         if (!threads.empty()) cfg.threads = positive_list<int>("--threads", threads);
         cfg.causal = causal;
-        cfg.similarity = sim == "cosine" ? attn::Similarity::cosine : attn::Similarity::dot;
-        const auto cases = attnbench::expand(cfg);
-        if (attnbench::peak_selected(cfg)) attnbench::register_peak(attnbench::thread_counts(cfg));
-        attnbench::register_cases(cases);
+        cfg.cosine = sim == "cosine";
+        const bool axes = !seqs.empty() || !heads.empty() || !dims.empty() || !batches.empty();
+        if (!preset.empty() || !axes) cfg.preset = attnbench::load_shape_file(preset.empty() ? "default" : preset);
+        if (max_call_time < 0 && cfg.preset && cfg.preset->max_call_time) max_call_time = *cfg.preset->max_call_time;
+        cfg.max_call_time = std::max(0.0, max_call_time);
+        cases = attnbench::expand(cfg);
+        if (!bench_flag(bench_argv, "out_format").empty() && bench_flag(bench_argv, "out_format") != "json")
+            throw std::invalid_argument("--benchmark_out_format: attnbench saves its results as json");
     } catch (const std::exception& e) {
         std::fprintf(stderr, "attnbench: %s\n", e.what());
         return 2;
     }
 
+    // Listing the benchmarks measures nothing, so there is nothing to save.
+    const bool save = !no_save && !has_bench_flag(bench_argv, "list_tests");
+    const nlohmann::json machine = attnbench::machine_info();
+    const std::string fp = attnbench::fingerprint(machine);
+    std::unique_ptr<attnbench::ResultFile> result;
+    std::vector<std::string> owned_flags;  // storage for the flags added below
+    if (save) {
+        try {
+            result = std::make_unique<attnbench::ResultFile>(results_dir, fp, bench_flag(bench_argv, "out"));
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "attnbench: %s\n", e.what());
+            return 2;
+        }
+        std::erase_if(bench_argv, [](const char* f) { return std::string(f).rfind("--benchmark_out", 0) == 0; });
+        owned_flags.push_back("--benchmark_out=" + result->temp_path());
+        owned_flags.push_back("--benchmark_out_format=json");
+    }
+    if (cfg.preset && cfg.preset->min_time && !has_bench_flag(bench_argv, "min_time"))
+        owned_flags.push_back("--benchmark_min_time=" + std::to_string(*cfg.preset->min_time));
+    for (auto& f : owned_flags) bench_argv.push_back(f.data());
+
     int bargc = int(bench_argv.size());
     benchmark::Initialize(&bargc, bench_argv.data());
     if (benchmark::ReportUnrecognizedArguments(bargc, bench_argv.data())) return 2;
+    benchmark::AddCustomContext("attnbench_fingerprint", fp);
+    benchmark::AddCustomContext("attnbench_isa", machine.value("isa_dispatched", ""));
+    if (cfg.preset) benchmark::AddCustomContext("attnbench_preset", cfg.preset->name);
 #ifdef ATTN_HAVE_OPENBLAS
-    const auto blas = attn::openblas_info();
-    benchmark::AddCustomContext("openblas_core", blas.core);
-    benchmark::AddCustomContext("openblas_config", blas.config);
+    benchmark::AddCustomContext("openblas_core", machine.value("openblas_core", ""));
+    benchmark::AddCustomContext("openblas_config", machine.value("openblas_config", ""));
 #endif
-    benchmark::RunSpecifiedBenchmarks();
+    const bool peak = attnbench::peak_selected(cfg);
+    const std::vector<int> thread_list = attnbench::thread_counts(cfg);
+    if (peak) attnbench::register_peak(thread_list);
+    attnbench::register_cases(cases, cfg.max_call_time);
+    attnbench::start_progress(int(cases.size() + (peak ? thread_list.size() : 0)));
+
+    std::unique_ptr<benchmark::BenchmarkReporter> display;
+    if (!has_bench_flag(bench_argv, "format"))
+        display = std::make_unique<ConsoleWithProgress>(isatty(STDOUT_FILENO) ? benchmark::ConsoleReporter::OO_Color
+                                                                               : benchmark::ConsoleReporter::OO_None);
+    const std::size_t ran = benchmark::RunSpecifiedBenchmarks(display.get());
     benchmark::Shutdown();
-    return 0;
+    attnbench::clear_progress();
+    if (!result) return 0;
+    if (ran == 0) {
+        std::fprintf(stderr, "attnbench: no benchmark ran (check --benchmark_filter); nothing saved\n");
+        return 2;
+    }
+
+    nlohmann::json sweep;
+    sweep["preset"] = cfg.preset ? cfg.preset->name : "";
+    sweep["max_call_time"] = cfg.max_call_time;
+    sweep["threads"] = thread_list;
+    nlohmann::json models = nlohmann::json::object();
+    if (cfg.preset)
+        for (std::size_t i = 0; i < cfg.preset->shapes.size(); ++i) {
+            const auto& s = cfg.preset->shapes[i];
+            std::string key = "n:" + std::to_string(s.n_q) + "/h:" + std::to_string(s.heads) + "/d:" +
+                              std::to_string(s.head_dim);
+            if (s.batch != 1) key += "/b:" + std::to_string(s.batch);
+            if (s.causal) key += "/causal";
+            if (s.similarity == attn::Similarity::cosine) key += "/cosine";
+            models[key] = cfg.preset->models[i];
+        }
+    sweep["models"] = models;
+    std::string command = "attnbench";
+    for (int i = 1; i < argc; ++i) command += std::string(" ") + argv[i];
+    sweep["command"] = command;
+    nlohmann::json context = {{"fingerprint", fp}, {"machine", machine}, {"sweep", sweep}};
+    std::string saved;
+    try {
+        saved = result->commit(context);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "attnbench: %s\n", e.what());
+        return 2;
+    }
+    std::printf("\nattnbench: saved %s\n", saved.c_str());
+    if (no_report) return 0;
+    return attnbench::run_report_script({saved});
 }

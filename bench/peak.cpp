@@ -5,6 +5,8 @@
 
 #include <string>
 
+#include "run_config.hpp"
+
 namespace attnbench {
 
 namespace {
@@ -35,7 +37,8 @@ void register_peak(const std::vector<int>& threads) {
     const PeakLoop& loop = widest_peak_loop();
     for (int t : threads) {
         const std::string name = std::string("peak/fma/") + attn::to_string(loop.isa) + "/t:" + std::to_string(t);
-        auto* b = benchmark::RegisterBenchmark(name.c_str(), [&loop, t](benchmark::State& state) {
+        auto* b = benchmark::RegisterBenchmark(name.c_str(), [&loop, t, name](benchmark::State& state) {
+            show_progress(name);
             const float a = g_a, c = g_b;
             int team = t;
             for (auto _ : state) {

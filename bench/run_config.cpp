@@ -1,8 +1,14 @@
 #include "run_config.hpp"
 
 #include <benchmark/benchmark.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <set>
 #include <stdexcept>
 #include <thread>
 
@@ -12,8 +18,8 @@ namespace attnbench {
 
 namespace {
 
-template <class T> bool selected(const std::vector<std::string>& filter, const T& name) {
-    return filter.empty() || std::find(filter.begin(), filter.end(), name) != filter.end();
+template <class T> bool selected(const std::vector<T>& filter, const T& value) {
+    return filter.empty() || std::find(filter.begin(), filter.end(), value) != filter.end();
 }
 
 void check_names(const std::vector<std::string>& names, const char* what,
@@ -41,6 +47,72 @@ std::string case_name(const attn::Kernel& k, const attn::Shape& s) {
     return n;
 }
 
+// The shapes of the sweep, threads left at 1.
+std::vector<attn::Shape> sweep_shapes(const RunConfig& cfg) {
+    std::vector<attn::Shape> shapes;
+    if (cfg.preset) {
+        for (const auto& s : cfg.preset->shapes)
+            if (selected(cfg.seqs, s.n_q) && selected(cfg.heads, s.heads) && selected(cfg.dims, s.head_dim) &&
+                selected(cfg.batches, s.batch) && (!cfg.causal || s.causal) &&
+                (!cfg.cosine || s.similarity == attn::Similarity::cosine))
+                shapes.push_back(s);
+        if (shapes.empty())
+            throw std::invalid_argument("the filters keep none of the shapes of preset '" + cfg.preset->name + "'");
+        return shapes;
+    }
+    const auto or_default = [](const std::vector<std::int64_t>& v, std::vector<std::int64_t> d) { return v.empty() ? d : v; };
+    for (auto d : or_default(cfg.dims, {64}))
+        for (auto h : or_default(cfg.heads, {8}))
+            for (auto n : or_default(cfg.seqs, {128, 256, 512}))
+                for (auto b : or_default(cfg.batches, {1})) {
+                    attn::Shape s;
+                    s.batch = b, s.heads = h, s.n_q = s.n_kv = n, s.head_dim = d;
+                    s.causal = cfg.causal;
+                    s.similarity = cfg.cosine ? attn::Similarity::cosine : attn::Similarity::dot;
+                    shapes.push_back(s);
+                }
+    return shapes;
+}
+
+// One workload is kept between benchmarks: consecutive cases of a stage share their shape, and
+// building inputs of hundreds of MiB for every kernel (and every Google Benchmark trial run)
+// would take longer than timing them.
+attn::Workload& workload_for(attn::Stage stage, const attn::Shape& shape) {
+    static std::unique_ptr<attn::Workload> cached;
+    auto same = [&](const attn::Shape& a) {
+        return cached->stage() == stage && a.batch == shape.batch && a.heads == shape.heads && a.n_q == shape.n_q &&
+               a.n_kv == shape.n_kv && a.head_dim == shape.head_dim && a.causal == shape.causal &&
+               a.scale == shape.scale && a.similarity == shape.similarity;
+    };
+    if (!cached || !same(cached->shape())) {
+        cached.reset();  // free the old buffers before allocating the new ones
+        cached = std::make_unique<attn::Workload>(stage, shape);
+    }
+    cached->set_threads(shape.threads);
+    return *cached;
+}
+
+// The seconds per call measured for each (kernel, threads) on its largest shape so far.
+struct Measured {
+    double flops = 0, seconds = 0;
+};
+std::map<std::pair<const attn::Kernel*, int>, Measured>& measured() {
+    static std::map<std::pair<const attn::Kernel*, int>, Measured> m;
+    return m;
+}
+
+struct ProgressState {
+    int total = 0;
+    std::set<std::string> seen;
+    std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
+    bool tty = isatty(STDERR_FILENO) && isatty(STDOUT_FILENO);
+    bool drawn = false;
+};
+ProgressState& progress() {
+    static ProgressState p;
+    return p;
+}
+
 }  // namespace
 
 bool peak_selected(const RunConfig& cfg) { return selected(cfg.stages, std::string(kPeakStage)); }
@@ -58,26 +130,28 @@ std::vector<Case> expand(const RunConfig& cfg) {
     check_names(cfg.variants, "variant", attn::is_variant, attn::known_variants());
     check_names(cfg.isas, "isa", known_isa, attn::known_isas());
     const std::vector<int> threads = thread_counts(cfg);
+    std::vector<attn::Shape> shapes = sweep_shapes(cfg);
     std::vector<Case> cases;
-    for (const auto& k : attn::registry()) {
-        if (!selected(cfg.stages, std::string(attn::to_string(k.stage))) ||
-            !selected(cfg.variants, std::string(k.variant)) ||
-            !selected(cfg.isas, std::string(attn::to_string(k.isa))))
-            continue;
-        for (auto d : cfg.dims)
-            for (auto h : cfg.heads)
-                for (auto n : cfg.seqs)
-                    for (auto b : cfg.batches)
-                        for (int t : threads) {
-                            // A single-threaded kernel would only repeat itself at t > 1.
-                            if (!k.parallel && t != 1) continue;
-                            attn::Shape s;
-                            s.batch = b, s.heads = h, s.n_q = s.n_kv = n, s.head_dim = d;
-                            s.causal = cfg.causal, s.similarity = cfg.similarity, s.threads = t;
-                            if (auto p = attn::stage_problem(k.stage, s); !p.empty())
-                                throw std::invalid_argument(p);
-                            cases.push_back({&k, s, case_name(k, s)});
-                        }
+    for (attn::Stage stage : attn::kAllStages) {
+        if (!selected(cfg.stages, std::string(attn::to_string(stage)))) continue;
+        // Smallest call first, so that max_call_time predicts each big shape from measured ones.
+        std::stable_sort(shapes.begin(), shapes.end(), [stage](const attn::Shape& a, const attn::Shape& b) {
+            return attn::flops(stage, a) < attn::flops(stage, b);
+        });
+        for (const auto& base : shapes)
+            for (const auto& k : attn::registry()) {
+                if (k.stage != stage || !selected(cfg.variants, std::string(k.variant)) ||
+                    !selected(cfg.isas, std::string(attn::to_string(k.isa))))
+                    continue;
+                for (int t : threads) {
+                    // A single-threaded kernel would only repeat itself at t > 1.
+                    if (!k.parallel && t != 1) continue;
+                    attn::Shape s = base;
+                    s.threads = t;
+                    if (auto p = attn::stage_problem(k.stage, s); !p.empty()) throw std::invalid_argument(p);
+                    cases.push_back({&k, s, case_name(k, s)});
+                }
+            }
     }
     const bool peak_named = !cfg.stages.empty() && peak_selected(cfg);
     if (cases.empty() && !peak_named)
@@ -85,28 +159,69 @@ std::vector<Case> expand(const RunConfig& cfg) {
     return cases;
 }
 
-void register_cases(const std::vector<Case>& cases) {
+void register_cases(const std::vector<Case>& cases, double max_call_time) {
     for (const auto& c : cases) {
-        auto* b = benchmark::RegisterBenchmark(c.name.c_str(), [c](benchmark::State& state) {
+        auto* b = benchmark::RegisterBenchmark(c.name.c_str(), [c, max_call_time](benchmark::State& state) {
+            show_progress(c.name);
             if (!c.kernel->available()) {
                 state.SkipWithError(("this CPU lacks " + std::string(attn::to_string(c.kernel->isa))).c_str());
                 return;
             }
-            attn::Workload work(c.kernel->stage, c.shape);
+            const double flops = attn::flops(c.kernel->stage, c.shape);
+            const auto key = std::make_pair(c.kernel, c.shape.threads);
+            if (auto it = measured().find(key); max_call_time > 0 && it != measured().end() && it->second.flops < flops) {
+                const double predicted = it->second.seconds * flops / it->second.flops;
+                if (predicted > max_call_time) {
+                    char why[160];
+                    std::snprintf(why, sizeof why, "skipped: a call would take about %.3g s (max_call_time %g s)",
+                                  predicted, max_call_time);
+                    state.SkipWithError(why);
+                    return;
+                }
+            }
+            attn::Workload& work = workload_for(c.kernel->stage, c.shape);
+            const auto t0 = std::chrono::steady_clock::now();
             for (auto _ : state) {
                 work.run(*c.kernel);
                 benchmark::DoNotOptimize(work.output().data());
                 benchmark::ClobberMemory();
             }
+            const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+            if (state.iterations() > 0) {
+                Measured& m = measured()[key];
+                if (flops >= m.flops) m = {flops, secs / double(state.iterations())};
+            }
             using benchmark::Counter;
-            state.counters["GFLOP/s"] =
-                Counter(attn::flops(c.kernel->stage, c.shape) / 1e9, Counter::kIsIterationInvariantRate);
+            state.counters["GFLOP/s"] = Counter(flops / 1e9, Counter::kIsIterationInvariantRate);
             state.counters["GB/s"] =
                 Counter(attn::min_bytes(c.kernel->stage, c.shape) / 1e9, Counter::kIsIterationInvariantRate);
         });
         b->Unit(benchmark::kMillisecond);
         if (c.kernel->parallel) b->UseRealTime();
     }
+}
+
+void start_progress(int total) {
+    progress().total = total;
+    progress().start = std::chrono::steady_clock::now();
+}
+
+void show_progress(const std::string& name) {
+    ProgressState& p = progress();
+    if (p.total == 0 || !p.seen.insert(name).second) return;
+    const auto secs = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - p.start).count();
+    std::fprintf(stderr, "%s[%zu/%d %lld:%02lld] %s%s", p.tty ? "\r\033[K" : "", p.seen.size(), p.total,
+                 static_cast<long long>(secs / 60), static_cast<long long>(secs % 60), name.c_str(), p.tty ? "" : "\n");
+    std::fflush(stderr);
+    p.drawn = p.tty;
+}
+
+void clear_progress() {
+    ProgressState& p = progress();
+    if (!p.drawn) return;
+    std::fputs("\r\033[K", stderr);
+    std::fflush(stderr);
+    p.drawn = false;
 }
 
 }  // namespace attnbench

@@ -1,22 +1,32 @@
-// What `attnbench run` measures: the kernel filters and the shape axes of the sweep.
+// What `attnbench run` measures: the kernel filters and the shapes of the sweep, either a preset
+// shape file or the cross product of --seq, --heads, --dim and --batch.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "attn/registry.hpp"
+#include "shape_file.hpp"
 
 namespace attnbench {
 
 struct RunConfig {
     std::vector<std::string> stages, variants, isas;  // empty: all
-    std::vector<std::int64_t> seqs{128, 256, 512};
-    std::vector<std::int64_t> heads{8};
-    std::vector<std::int64_t> dims{64};
-    std::vector<std::int64_t> batches{1};
+    // With a preset, the shape axes below filter its shapes (empty: keep all); without one, they
+    // are crossed (empty: the defaults 128,256,512 / 8 / 64 / 1).
+    std::optional<ShapeFile> preset;
+    std::vector<std::int64_t> seqs, heads, dims, batches;
     std::vector<int> threads;  // empty: 1 and every core
+    // Without a preset they apply to every shape; with one they keep only its causal (or cosine)
+    // shapes.
     bool causal = false;
-    attn::Similarity similarity = attn::Similarity::dot;
+    bool cosine = false;
+    // Seconds one call of a kernel may be predicted to take before its shape is skipped (0: no
+    // limit). The prediction scales the kernel's own time on its largest smaller shape already
+    // measured in this run by the ratio of FLOPs, so the slow variants drop out of big shapes
+    // without a list of kernels to avoid.
+    double max_call_time = 0;
 };
 
 // The peak probe's --stage name. It is not an attention stage (the registry knows nothing of it):
@@ -31,15 +41,24 @@ std::vector<int> thread_counts(const RunConfig& cfg);
 struct Case {
     const attn::Kernel* kernel;
     attn::Shape shape;
-    std::string name;  // stage/variant/isa/n:…/h:…/d:…/t:…[/causal][/cosine]
+    std::string name;  // stage/variant/isa/n:…/h:…/d:…/t:…[/b:…][/causal][/cosine]
 };
 
-// The kernels that pass the filters crossed with the shape axes; throws std::invalid_argument
-// with one line (listing valid names) for an unknown name, or for a selection that is empty
-// unless --stage names peak (then no kernel at all is fine).
+// The kernels that pass the filters crossed with the shapes, by stage, then by shape from the
+// smallest call to the largest, then in registry order; throws std::invalid_argument with one
+// line (listing valid names) for an unknown name, or for a selection that is empty unless
+// --stage names peak (then no kernel at all is fine).
 std::vector<Case> expand(const RunConfig& cfg);
 
-// Registers every case with Google Benchmark, with GFLOP/s and GB/s rate counters.
-void register_cases(const std::vector<Case>& cases);
+// Registers every case with Google Benchmark, with GFLOP/s and GB/s rate counters, a progress
+// line and the max_call_time skip.
+void register_cases(const std::vector<Case>& cases, double max_call_time);
+
+// The progress line on stderr: "[k/total m:ss] benchmark name" when a benchmark starts for the
+// first time (repetitions do not count again). On a terminal it is redrawn in place and cleared
+// before each result row; otherwise it is one line per benchmark, for logs.
+void start_progress(int total);
+void show_progress(const std::string& name);
+void clear_progress();
 
 }  // namespace attnbench

@@ -47,6 +47,9 @@ public:
     // Calls the kernel on the inputs, writing output(); the kernel must be of this stage.
     void run(const Kernel& kernel);
 
+    // Lets one set of inputs serve a kernel at several thread counts.
+    void set_threads(int threads) { shape_.threads = threads; }
+
     Stage stage() const { return stage_; }
     const Shape& shape() const { return shape_; }
     // In the order of the stage's signature: scores q,k; softmax s; weighted_sum p,v;

@@ -1,0 +1,190 @@
+#include "machine.hpp"
+
+#include <sys/utsname.h>
+#include <xsimd/config/xsimd_config.hpp>
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "attn/isa.hpp"
+#ifdef ATTN_HAVE_OPENBLAS
+#include "attn/openblas_info.hpp"
+#endif
+
+namespace attnbench {
+
+namespace {
+
+std::string read_first_line(const std::string& path) {
+    std::ifstream in(path);
+    std::string line;
+    std::getline(in, line);
+    return line;
+}
+
+// The value of the first "key : value" line of /proc/cpuinfo with this key.
+std::string cpuinfo_field(const std::string& key) {
+    std::ifstream in("/proc/cpuinfo");
+    for (std::string line; std::getline(in, line);) {
+        const auto colon = line.find(':');
+        if (colon == std::string::npos) continue;
+        std::string k = line.substr(0, colon);
+        k.erase(k.find_last_not_of(" \t") + 1);
+        if (k == key) return line.substr(std::min(line.size(), colon + 2));
+    }
+    return "";
+}
+
+// Distinct (physical id, core id) pairs: cores, not logical CPUs.
+int physical_cores() {
+    std::ifstream in("/proc/cpuinfo");
+    std::set<std::pair<std::string, std::string>> cores;
+    std::string phys;
+    for (std::string line; std::getline(in, line);) {
+        const auto colon = line.find(':');
+        if (colon == std::string::npos) continue;
+        const std::string value = line.substr(std::min(line.size(), colon + 2));
+        if (line.rfind("physical id", 0) == 0) phys = value;
+        if (line.rfind("core id", 0) == 0) cores.emplace(phys, value);
+    }
+    return int(cores.size());
+}
+
+nlohmann::json caches() {
+    nlohmann::json out = nlohmann::json::array();
+    namespace fs = std::filesystem;
+    const fs::path dir = "/sys/devices/system/cpu/cpu0/cache";
+    std::error_code ec;
+    std::vector<fs::path> entries;
+    for (const auto& e : fs::directory_iterator(dir, ec))
+        if (e.path().filename().string().rfind("index", 0) == 0) entries.push_back(e.path());
+    std::sort(entries.begin(), entries.end());
+    for (const auto& p : entries)
+        out.push_back({{"level", read_first_line(p / "level")},
+                       {"type", read_first_line(p / "type")},
+                       {"size", read_first_line(p / "size")},
+                       {"shared_cpu_list", read_first_line(p / "shared_cpu_list")}});
+    return out;
+}
+
+double memory_gib() {
+    std::ifstream in("/proc/meminfo");
+    std::string key;
+    double kib = 0;
+    while (in >> key >> kib) {
+        if (key == "MemTotal:") return kib / (1024.0 * 1024.0);
+        in.ignore(1 << 10, '\n');
+    }
+    return 0;
+}
+
+// Output of a shell command, trimmed; empty when it fails.
+std::string command_output(const std::string& cmd) {
+    std::string out;
+    if (FILE* p = popen((cmd + " 2>/dev/null").c_str(), "r")) {
+        char buf[256];
+        while (std::fgets(buf, sizeof buf, p)) out += buf;
+        if (pclose(p) != 0) return "";
+    }
+    while (!out.empty() && std::isspace(static_cast<unsigned char>(out.back()))) out.pop_back();
+    return out;
+}
+
+nlohmann::json commit() {
+    const std::string git = "git -C '" + std::string(ATTN_SOURCE_DIR) + "' ";
+    const std::string hash = command_output(git + "rev-parse --short=12 HEAD");
+    if (hash.empty()) return "unknown";
+    // A dirty tree is flagged: its figures do not belong to the commit alone.
+    const bool dirty = !command_output(git + "status --porcelain --untracked-files=no").empty();
+    return hash + (dirty ? "-dirty" : "");
+}
+
+std::string utc_now() {
+    const std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return buf;
+}
+
+std::string compiler() {
+#if defined(__clang__)
+    return "clang " __clang_version__;
+#elif defined(__GNUC__)
+    return "g++ " __VERSION__;
+#else
+    return "unknown";
+#endif
+}
+
+}  // namespace
+
+nlohmann::json machine_info() {
+    nlohmann::json m;
+    m["cpu_model"] = cpuinfo_field("model name");
+    m["cpu_vendor"] = cpuinfo_field("vendor_id");
+    m["cpu_family_model_stepping"] =
+        cpuinfo_field("cpu family") + "/" + cpuinfo_field("model") + "/" + cpuinfo_field("stepping");
+    const std::string flags = " " + cpuinfo_field("flags") + " ";
+    m["virtualized"] = flags.find(" hypervisor ") != std::string::npos;
+    m["isa_dispatched"] = attn::to_string(attn::best_isa());
+    nlohmann::json tiers = nlohmann::json::array();
+    for (attn::Isa isa : {attn::Isa::sse2, attn::Isa::avx2, attn::Isa::avx512})
+        if (attn::cpu_supports(isa)) tiers.push_back(attn::to_string(isa));
+    m["isa_available"] = tiers;
+    m["logical_cpus"] = int(std::thread::hardware_concurrency());
+    m["physical_cores"] = physical_cores();
+    m["caches"] = caches();
+    m["memory_gib"] = std::round(memory_gib() * 10) / 10;
+    m["transparent_hugepages"] = read_first_line("/sys/kernel/mm/transparent_hugepage/enabled");
+    utsname u{};
+    m["kernel"] = uname(&u) == 0 ? std::string(u.sysname) + " " + u.release : "unknown";
+    m["compiler"] = compiler();
+    m["build_type"] = ATTN_BUILD_TYPE;
+    m["cxx_flags"] = ATTN_CXX_FLAGS;
+    m["isa_file_flags"] = {{"avx512", "-mavx512f -mavx512dq -mfma"}, {"avx2", "-mavx2 -mfma"}, {"sse2", "-msse2"}};
+    m["xsimd"] = std::to_string(XSIMD_VERSION_MAJOR) + "." + std::to_string(XSIMD_VERSION_MINOR) + "." +
+                 std::to_string(XSIMD_VERSION_PATCH);
+    m["google_benchmark"] = ATTN_BENCHMARK_VERSION;
+    m["openmp"] = std::to_string(_OPENMP);
+#ifdef ATTN_HAVE_OPENBLAS
+    const auto blas = attn::openblas_info();
+    m["openblas_core"] = blas.core;
+    m["openblas_config"] = blas.config;
+#else
+    m["openblas_core"] = "not built";
+#endif
+    m["commit"] = commit();
+    m["date"] = utc_now();
+    return m;
+}
+
+std::string fingerprint(const nlohmann::json& machine) {
+    std::string model = machine.value("cpu_model", "");
+    // Marketing noise that says nothing about the machine: trademarks, "CPU", "Processor", the
+    // nominal clock, core counts in the name and integrated graphics.
+    static const std::regex noise(R"(\((R|TM|tm|r)\)|\bCPU\b|\bProcessor\b|@.*$|\b\d+-Core\b|\bwith .*$)");
+    model = std::regex_replace(model, noise, " ");
+    std::string slug;
+    for (char c : model) {
+        if (std::isalnum(static_cast<unsigned char>(c))) slug += char(std::tolower(static_cast<unsigned char>(c)));
+        else if (!slug.empty() && slug.back() != '-') slug += '-';
+    }
+    while (!slug.empty() && slug.back() == '-') slug.pop_back();
+    if (slug.empty()) slug = "unknown-cpu";
+    return slug + "-" + machine.value("isa_dispatched", "scalar") + "-" +
+           std::to_string(machine.value("logical_cpus", 0)) + "c";
+}
+
+}  // namespace attnbench

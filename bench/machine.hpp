@@ -1,0 +1,19 @@
+// The machine fingerprint every result carries, so that results from different machines, builds
+// or library versions are never mixed up.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+namespace attnbench {
+
+// CPU model, the ISA tier the dispatcher uses, cores and logical CPUs, caches, memory, huge-page
+// policy, compiler and flags, library versions (xsimd, Google Benchmark, OpenMP, OpenBLAS core),
+// the source commit and the date. The measured FMA peak is added once the run has measured it.
+nlohmann::json machine_info();
+
+// A short folder name for this machine: the CPU model, the dispatched ISA tier and the number of
+// logical CPUs, e.g. "intel-xeon-avx512-2c" or "amd-epyc-9b45-avx512-2c".
+std::string fingerprint(const nlohmann::json& machine);
+
+}  // namespace attnbench

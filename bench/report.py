@@ -1,0 +1,535 @@
+#!/usr/bin/env python3
+"""attnbench report: turns a result of `attnbench run` into a Markdown report with PNG plots.
+
+    attnbench report RESULT.json [--out DIR]             -> DIR/REPORT.md, DIR/plots/*.png
+    attnbench report BEFORE.json AFTER.json [--out DIR]  -> DIR/COMPARE.md, DIR/plots/compare-*.png
+
+DIR defaults to the folder of the first result (results/<fingerprint>/ for a saved run). The
+summary table is also printed. Every figure is the median over repetitions when the run had
+repetitions. % of peak divides by the FMA peak the same run measured at the same thread count;
+"x naive" divides by the naive kernel of the stage at the same shape. Bad input gets one line on
+stderr and exit status 2; the Markdown is written before the plots, so a missing matplotlib
+loses no table.
+"""
+
+import argparse
+import json
+import math
+import os
+import re
+import statistics
+import sys
+from collections import defaultdict
+
+STAGES = ["scores", "softmax", "weighted_sum", "attention", "projection", "multihead"]
+KERNEL_RE = re.compile(
+    r"^(?P<stage>\w+)/(?P<variant>\w+)/(?P<isa>\w+)/n:(?P<n>\d+)/h:(?P<h>\d+)/d:(?P<d>\d+)/t:(?P<t>\d+)"
+    r"(?:/b:(?P<b>\d+))?(?P<causal>/causal)?(?P<cosine>/cosine)?$")
+PEAK_RE = re.compile(r"^peak/fma/(?P<isa>\w+)/t:(?P<t>\d+)$")
+TIME_SCALE = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}
+
+
+class BadInput(Exception):
+    """One line for the user: what is wrong with which file."""
+
+
+def base_name(name):
+    """Google Benchmark appends /real_time (UseRealTime), /process_time and the like."""
+    return re.sub(r"/(real_time|process_time|manual_time)$", "", name)
+
+
+class Family:
+    """Shapes that differ only in sequence length: one table and one plot per stage."""
+
+    def __init__(self, h, d, b, causal, cosine):
+        self.h, self.d, self.b, self.causal, self.cosine = h, d, b, causal, cosine
+
+    def key(self):
+        return (self.d, self.h, self.b, self.causal, self.cosine)
+
+    def label(self):
+        s = f"h={self.h} d={self.d}" + (f" b={self.b}" if self.b != 1 else "")
+        return s + (" causal" if self.causal else "") + (" cosine" if self.cosine else "")
+
+    def slug(self):
+        return self.label().replace("=", "").replace(" ", "-")
+
+    def suffix(self, n):
+        """The shape part of a benchmark name, as the run's context keys its models."""
+        s = f"n:{n}/h:{self.h}/d:{self.d}" + (f"/b:{self.b}" if self.b != 1 else "")
+        return s + ("/causal" if self.causal else "") + ("/cosine" if self.cosine else "")
+
+    def __eq__(self, other):
+        return self.key() == other.key()
+
+    def __hash__(self):
+        return hash(self.key())
+
+
+class Result:
+    """One result file: kernel rows keyed (stage, family, n, kernel label), the peak by threads."""
+
+    def __init__(self, path):
+        self.path = path
+        try:
+            with open(path) as f:
+                data = json.load(f)
+        except OSError as e:
+            raise BadInput(f"cannot read {path}: {e.strerror}")
+        except (json.JSONDecodeError, UnicodeDecodeError) as e:
+            raise BadInput(f"{path} is not JSON ({e})")
+        if not isinstance(data, dict) or not isinstance(data.get("benchmarks"), list):
+            raise BadInput(f"{path} has no 'benchmarks' list: not a result of attnbench run")
+        self.context = data.get("context", {})
+        self.attn = self.context.get("attnbench", {})
+        self.machine = self.attn.get("machine", {})
+        self.models = self.attn.get("sweep", {}).get("models", {})
+        self.rows = {}      # (stage, family, n, label) -> {"gflops", "seconds", "skipped"}
+        self.names = {}     # same key -> benchmark name
+        self.peak = {}      # threads -> GFLOP/s
+        self.variants = {}  # label -> (variant, isa, t) for ordering
+        self._load(data["benchmarks"])
+        if not self.rows:
+            raise BadInput(f"{path} holds no attnbench kernel rows")
+        for t, v in self.attn.get("fma_peak_gflops", {}).items():
+            self.peak.setdefault(int(t), float(v))
+
+    def _load(self, benchmarks):
+        medians, samples, errors = {}, defaultdict(list), {}
+        for row in benchmarks:
+            if not isinstance(row, dict) or "name" not in row:
+                raise BadInput(f"{self.path}: a benchmark row without a name")
+            name = base_name(row.get("run_name", row["name"]))
+            if row.get("error_occurred"):
+                errors[name] = row.get("error_message", "error")
+            elif row.get("run_type") == "aggregate":
+                if row.get("aggregate_name") == "median":
+                    medians[name] = row
+            else:
+                samples[name].append(row)
+        for name in set(medians) | set(samples) | set(errors):
+            if name in medians:
+                row = medians[name]
+                gflops = row.get("GFLOP/s")
+                seconds = row["real_time"] * TIME_SCALE[row.get("time_unit", "ns")]
+            elif name in samples:
+                runs = samples[name]
+                values = [r["GFLOP/s"] for r in runs if "GFLOP/s" in r]
+                gflops = statistics.median(values) if values else None
+                seconds = statistics.median(r["real_time"] * TIME_SCALE[r.get("time_unit", "ns")] for r in runs)
+            else:
+                gflops = seconds = None
+            m = PEAK_RE.match(name)
+            if m:
+                if gflops:
+                    self.peak[int(m["t"])] = gflops
+                continue
+            m = KERNEL_RE.match(name)
+            if not m:
+                continue
+            fam = Family(int(m["h"]), int(m["d"]), int(m["b"] or 1), bool(m["causal"]), bool(m["cosine"]))
+            t = int(m["t"])
+            label = f"{m['variant']}/{m['isa']} t:{t}"
+            self.variants[label] = (m["variant"], m["isa"], t)
+            key = (m["stage"], fam, int(m["n"]), label)
+            self.rows[key] = {"gflops": gflops, "seconds": seconds,
+                              "skipped": errors.get(name) if gflops is None else None}
+            self.names[key] = name
+
+    def gflops(self, stage, fam, n, label):
+        row = self.rows.get((stage, fam, n, label))
+        return row["gflops"] if row else None
+
+    def naive_label(self):
+        return "naive/scalar t:1"
+
+    def speedup(self, stage, fam, n, label):
+        g, base = self.gflops(stage, fam, n, label), self.gflops(stage, fam, n, self.naive_label())
+        return g / base if g and base else None
+
+    def share(self, gflops, t):
+        peak = self.peak.get(t)
+        return gflops / peak if gflops and peak else None
+
+    def stages(self):
+        return [s for s in STAGES if any(k[0] == s for k in self.rows)]
+
+    def families(self, stage):
+        fams = {k[1] for k in self.rows if k[0] == stage}
+        return sorted(fams, key=Family.key)
+
+    def ns(self, stage, fam):
+        return sorted({k[2] for k in self.rows if k[0] == stage and k[1] == fam})
+
+    def labels(self, stage, fam=None):
+        found = {k[3] for k in self.rows if k[0] == stage and (fam is None or k[1] == fam)}
+        order = {"naive": 0, "blocked": 1, "simd": 2, "omp": 3, "flash": 4, "openblas": 5}
+        isa = {"scalar": 0, "sse2": 1, "avx2": 2, "avx512": 3, "best": 4}
+        return sorted(found, key=lambda l: (order.get(self.variants[l][0], 9), self.variants[l][0],
+                                            isa.get(self.variants[l][1], 9), self.variants[l][2]))
+
+    def model(self, fam, n):
+        return self.models.get(fam.suffix(n), "")
+
+    def title(self):
+        m = self.machine
+        if not m:
+            return os.path.basename(self.path)
+        return (f"{m.get('cpu_model', '?')} ({self.attn.get('fingerprint', '?')}), "
+                f"{m.get('date', '?')}, commit {m.get('commit', '?')}")
+
+
+def fmt(x, digits=1):
+    return "—" if x is None else f"{x:.{digits}f}"
+
+
+def pct(x):
+    return "—" if x is None else f"{100 * x:.0f}%"
+
+
+def times(x):
+    if x is None:
+        return "—"
+    return f"{x:.0f}×" if x >= 10 else f"{x:.1f}×"
+
+
+def summary_rows(r):
+    """Per stage and shape: the fastest kernel, its GFLOP/s, share of peak and speed-up over naive."""
+    rows = []
+    for stage in r.stages():
+        for fam in r.families(stage):
+            for n in r.ns(stage, fam):
+                best = None
+                for label in r.labels(stage, fam):
+                    g = r.gflops(stage, fam, n, label)
+                    if g and (best is None or g > best[1]):
+                        best = (label, g)
+                if not best:
+                    continue
+                label, g = best
+                rows.append([stage, f"n={n} {fam.label()}", label, fmt(g),
+                             pct(r.share(g, r.variants[label][2])), times(r.speedup(stage, fam, n, label))])
+    return rows
+
+
+def markdown_table(header, rows, right_from=1):
+    out = ["| " + " | ".join(header) + " |",
+           "| " + " | ".join("---" if i < right_from else "---:" for i in range(len(header))) + " |"]
+    out += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(out)
+
+
+def text_table(header, rows):
+    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
+    line = lambda row: "  ".join(str(x).ljust(w) if i < 3 else str(x).rjust(w) for i, (x, w) in enumerate(zip(row, widths)))
+    return "\n".join([line(header), line(["-" * w for w in widths])] + [line(r) for r in rows])
+
+
+SUMMARY_HEADER = ["stage", "shape", "fastest kernel", "GFLOP/s", "% of peak", "× naive"]
+
+
+def machine_section(r):
+    m = r.machine
+    if not m:
+        return "_The result carries no attnbench machine context (it was not saved by `attnbench run`)._\n"
+    peak = ", ".join(f"{r.peak[t]:.1f} GFLOP/s at t:{t}" for t in sorted(r.peak)) or "not measured"
+    caches = ", ".join(f"L{c.get('level')} {c.get('type', '').lower()} {c.get('size')}" for c in m.get("caches", []))
+    lines = [
+        f"- CPU: {m.get('cpu_model', '?')} — {m.get('logical_cpus', '?')} logical CPUs, "
+        f"{m.get('physical_cores', '?')} cores{', virtualised' if m.get('virtualized') else ''}; caches {caches}",
+        f"- ISA tier dispatched: {m.get('isa_dispatched', '?')} (available: {', '.join(m.get('isa_available', []))})",
+        f"- FMA peak measured in this run: {peak}",
+        f"- Build: {m.get('compiler', '?')}, {m.get('build_type', '?')} `{m.get('cxx_flags', '')}`; xsimd "
+        f"{m.get('xsimd', '?')}, Google Benchmark {m.get('google_benchmark', '?')}, OpenMP {m.get('openmp', '?')}, "
+        f"OpenBLAS core {m.get('openblas_core', '?')}",
+        f"- Memory {m.get('memory_gib', '?')} GiB, transparent huge pages `{m.get('transparent_hugepages', '?')}`, "
+        f"{m.get('kernel', '?')}",
+        f"- Commit {m.get('commit', '?')}, {m.get('date', '?')}; command `{r.attn.get('sweep', {}).get('command', '?')}`",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def stage_tables(r):
+    parts = []
+    for stage in r.stages():
+        parts.append(f"### {stage}\n")
+        for fam in r.families(stage):
+            ns = r.ns(stage, fam)
+            models = sorted({r.model(fam, n) for n in ns} - {""})
+            parts.append(f"**{fam.label()}**" + (f" — {'; '.join(models)}" if models else "") + "\n")
+            header = ["kernel"] + [f"n={n}" for n in ns]
+            rows = []
+            for label in r.labels(stage, fam):
+                cells = [label]
+                for n in ns:
+                    row = r.rows.get((stage, fam, n, label))
+                    if row is None:
+                        cells.append("")
+                    elif row["gflops"] is None:
+                        cells.append("skipped" if (row["skipped"] or "").startswith("skipped") else "error")
+                    else:
+                        g = row["gflops"]
+                        cells.append(f"{fmt(g)} ({pct(r.share(g, r.variants[label][2]))}, "
+                                     f"{times(r.speedup(stage, fam, n, label))})")
+                rows.append(cells)
+            parts.append(markdown_table(header, rows) + "\n")
+            parts.append(f"![{stage} {fam.label()}](plots/{stage}-{fam.slug()}.png)\n")
+    return "\n".join(parts)
+
+
+def write_report(r, out):
+    lines = [f"# attnbench report: {r.machine.get('cpu_model', os.path.basename(r.path))}\n",
+             f"Result: `{os.path.relpath(r.path, out)}` — {r.title()}\n",
+             "Cells read `GFLOP/s (% of the FMA peak at the same thread count, speed-up over the naive "
+             "kernel at the same shape)`; \"skipped\" marks a shape whose call was predicted to exceed the "
+             "run's max_call_time. Medians when the run had repetitions.\n",
+             "## Machine\n", machine_section(r),
+             "## Summary: the fastest kernel of each stage and shape\n",
+             markdown_table(SUMMARY_HEADER, summary_rows(r), right_from=3) + "\n",
+             "## Thread scaling\n", "![thread scaling](plots/threads.png)\n",
+             "## Every kernel, by stage\n", stage_tables(r)]
+    path = os.path.join(out, "REPORT.md")
+    write_atomically(path, "\n".join(lines))
+    return path
+
+
+def write_atomically(path, text):
+    tmp = os.path.join(os.path.dirname(path) or ".", f".{os.path.basename(path)}.partial-{os.getpid()}")
+    with open(tmp, "w") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+# ---------------------------------------------------------------------------------------- plots
+
+def pyplot():
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+        return plt
+    except ImportError:
+        raise BadInput("matplotlib is missing, so no plots were drawn: install python3-matplotlib "
+                       "(Debian) and run attnbench report again")
+
+
+STYLE_MARKERS = "osD^v<>phX*"
+
+
+def styles(labels):
+    """A colour per variant/isa and a line style per thread count, stable across plots."""
+    import matplotlib
+    colours = matplotlib.colormaps["tab10"].colors
+    kernels = sorted({l.split(" ")[0] for l in labels})
+    out = {}
+    for l in labels:
+        k, t = l.split(" ")
+        i = kernels.index(k)
+        out[l] = dict(color=colours[i % 10], marker=STYLE_MARKERS[i % len(STYLE_MARKERS)],
+                      linestyle="-" if t == "t:1" else "--")
+    return out
+
+
+def clear_plots(folder, prefix):
+    os.makedirs(folder, exist_ok=True)
+    for f in os.listdir(folder):
+        if f.endswith(".png") and (f.startswith("compare-") == (prefix == "compare-")):
+            os.remove(os.path.join(folder, f))
+
+
+def plot_family(plt, r, stage, fam, path):
+    ns, labels = r.ns(stage, fam), r.labels(stage, fam)
+    st = styles(r.labels(stage))
+    fig, axes = plt.subplots(1, 3, figsize=(17, 5.2))
+    panels = [("GFLOP/s", lambda n, l: r.gflops(stage, fam, n, l), True),
+              ("speed-up over naive (×)", lambda n, l: r.speedup(stage, fam, n, l), True),
+              ("% of FMA peak (same threads)",
+               lambda n, l: (lambda s: s and 100 * s)(r.share(r.gflops(stage, fam, n, l), r.variants[l][2])), False)]
+    for ax, (ylabel, value, log) in zip(axes, panels):
+        for label in labels:
+            pts = [(n, value(n, label)) for n in ns]
+            pts = [(n, v) for n, v in pts if v]
+            if pts:
+                ax.plot([p[0] for p in pts], [p[1] for p in pts], label=label, **st[label])
+        ax.set_xscale("log", base=2)
+        ax.set_xticks(ns, [str(n) for n in ns])
+        ax.minorticks_off()
+        if log:
+            ax.set_yscale("log")
+        else:
+            ax.set_ylim(0, 100)
+        ax.set_xlabel("sequence length n (tokens)")
+        ax.set_ylabel(ylabel)
+        ax.grid(True, which="major", alpha=0.3)
+    models = sorted({r.model(fam, n) for n in ns} - {""})
+    fig.suptitle(f"{stage} — {fam.label()}" + (f" ({'; '.join(models)})" if models else ""), fontsize=12)
+    handles, names = axes[0].get_legend_handles_labels()
+    fig.legend(handles, names, loc="center right", fontsize=9, title="kernel (variant/isa threads)")
+    fig.tight_layout(rect=(0, 0, 0.84, 1))
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
+def plot_threads(plt, r, path):
+    """Speed at t threads over speed at one, for each parallel kernel at each stage's largest shape."""
+    stages = r.stages()
+    cols = 3
+    rows_n = max(1, math.ceil(len(stages) / cols))
+    fig, axes = plt.subplots(rows_n, cols, figsize=(15, 4.2 * rows_n), squeeze=False)
+    peak_t = sorted(r.peak)
+    for ax, stage in zip(axes.flat, stages):
+        # The largest shape (by n, then family) that was measured at more than one thread count.
+        best = None
+        for fam in r.families(stage):
+            for n in r.ns(stage, fam):
+                ts = {r.variants[l][2] for l in r.labels(stage, fam) if r.gflops(stage, fam, n, l)}
+                if len(ts) > 1 and (best is None or n * fam.h * fam.d > best[0]):
+                    best = (n * fam.h * fam.d, fam, n)
+        if best is None:
+            ax.text(0.5, 0.5, "measured at one thread count only", ha="center", va="center", transform=ax.transAxes)
+            ax.set_title(stage)
+            continue
+        _, fam, n = best
+        kernels = sorted({l.split(" ")[0] for l in r.labels(stage, fam) if r.variants[l][2] != 1})
+        for k in kernels:
+            base = r.gflops(stage, fam, n, f"{k} t:1")
+            pts = sorted((t, r.gflops(stage, fam, n, f"{k} t:{t}") / base) for t in sorted(set(peak_t) | {1, 2})
+                         if base and r.gflops(stage, fam, n, f"{k} t:{t}"))
+            if len(pts) > 1:
+                ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", label=k)
+        if len(peak_t) > 1 and 1 in r.peak:
+            ax.plot(peak_t, [r.peak[t] / r.peak[1] for t in peak_t], "k--", label="FMA peak (the ceiling)")
+        ax.set_title(f"{stage}: n={n} {fam.label()}")
+        ax.set_xlabel("threads")
+        ax.set_ylabel("speed-up over 1 thread (×)")
+        ax.set_xticks(sorted(set(peak_t) | {1}))
+        ax.grid(True, alpha=0.3)
+        ax.legend(fontsize=8)
+    for ax in list(axes.flat)[len(stages):]:
+        ax.axis("off")
+    fig.suptitle("Thread scaling of the parallel kernels", fontsize=12)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
+def draw_report_plots(r, out):
+    plt = pyplot()
+    folder = os.path.join(out, "plots")
+    clear_plots(folder, "")
+    for stage in r.stages():
+        for fam in r.families(stage):
+            plot_family(plt, r, stage, fam, os.path.join(folder, f"{stage}-{fam.slug()}.png"))
+    plot_threads(plt, r, os.path.join(folder, "threads.png"))
+
+
+# ----------------------------------------------------------------------------------- comparison
+
+def compare_rows(a, b):
+    """(stage, shape, kernel, A GFLOP/s, B GFLOP/s, B/A, A % peak, B % peak) for every common row."""
+    rows = []
+    for key in sorted(set(a.rows) & set(b.rows), key=lambda k: (STAGES.index(k[0]) if k[0] in STAGES else 9,
+                                                                  k[1].key(), k[2], k[3])):
+        ga, gb = a.rows[key]["gflops"], b.rows[key]["gflops"]
+        stage, fam, n, label = key
+        t = a.variants[label][2]
+        rows.append((stage, f"n={n} {fam.label()}", label, ga, gb, gb / ga if ga and gb else None,
+                     a.share(ga, t), b.share(gb, t)))
+    return rows
+
+
+def geomean(xs):
+    xs = [x for x in xs if x]
+    return math.exp(sum(math.log(x) for x in xs) / len(xs)) if xs else None
+
+
+def write_compare(a, b, out):
+    rows = compare_rows(a, b)
+    if not rows:
+        raise BadInput(f"{a.path} and {b.path} have no benchmark in common")
+    per_stage = defaultdict(list)
+    for row in rows:
+        per_stage[row[0]].append(row[5])
+    lines = [f"# attnbench comparison\n",
+             f"- A: `{os.path.relpath(a.path, out)}` — {a.title()}",
+             f"- B: `{os.path.relpath(b.path, out)}` — {b.title()}\n",
+             "B/A above 1 means B is faster. % of peak is each run's own FMA peak at the same thread count, "
+             "so it compares how well each machine is used, not how fast it is.\n",
+             "## Geometric mean of B/A by stage\n",
+             markdown_table(["stage", "benchmarks", "B/A"],
+                            [[s, str(len([x for x in v if x])), fmt(geomean(v), 2)] for s, v in per_stage.items()]) + "\n",
+             "![B/A by kernel](plots/compare-kernels.png)\n",
+             "## Every benchmark in both\n",
+             markdown_table(["stage", "shape", "kernel", "A GFLOP/s", "B GFLOP/s", "B/A", "A % peak", "B % peak"],
+                            [[r[0], r[1], r[2], fmt(r[3]), fmt(r[4]), fmt(r[5], 2), pct(r[6]), pct(r[7])] for r in rows],
+                            right_from=3) + "\n"]
+    path = os.path.join(out, "COMPARE.md")
+    write_atomically(path, "\n".join(lines))
+    return path, per_stage, rows
+
+
+def draw_compare_plot(rows, out):
+    plt = pyplot()
+    folder = os.path.join(out, "plots")
+    clear_plots(folder, "compare-")
+    by_kernel = defaultdict(list)
+    for stage, _, label, _, _, ratio, _, _ in rows:
+        by_kernel[f"{stage}: {label}"].append(ratio)
+    names = list(by_kernel)
+    values = [geomean(by_kernel[k]) or float("nan") for k in names]
+    fig, ax = plt.subplots(figsize=(10, 0.28 * len(names) + 1.5))
+    ax.barh(range(len(names)), values, color=["tab:green" if v >= 1 else "tab:red" for v in values])
+    ax.set_yticks(range(len(names)), names, fontsize=8)
+    ax.invert_yaxis()
+    ax.axvline(1.0, color="black", linewidth=1)
+    ax.set_xscale("log")
+    ax.set_xlabel("B/A GFLOP/s, geometric mean over shapes (log scale; right of 1: B faster)")
+    ax.set_title("B against A by kernel")
+    ax.grid(True, axis="x", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(os.path.join(folder, "compare-kernels.png"), dpi=90)
+    plt.close(fig)
+
+
+# ----------------------------------------------------------------------------------------- main
+
+def main():
+    parser = argparse.ArgumentParser(prog="attnbench report", description=__doc__.split("\n\n")[0])
+    parser.add_argument("results", nargs="+", help="RESULT.json [OTHER.json]")
+    parser.add_argument("--out", help="folder for the report (default: the first result's folder)")
+    args = parser.parse_args()
+    try:
+        if len(args.results) > 2:
+            raise BadInput("give one result to report, or two to compare")
+        results = [Result(p) for p in args.results]
+        out = args.out or os.path.dirname(os.path.abspath(args.results[0]))
+        try:
+            os.makedirs(out, exist_ok=True)
+        except OSError as e:
+            raise BadInput(f"cannot create {out}: {e.strerror}")
+        if len(results) == 1:
+            r = results[0]
+            print(f"\nattnbench summary — {r.title()}\n")
+            print(text_table(SUMMARY_HEADER, summary_rows(r)))
+            path = write_report(r, out)
+            draw_report_plots(r, out)
+            print(f"\nattnbench: report {path}, plots in {os.path.join(out, 'plots')}")
+        else:
+            a, b = results
+            path, per_stage, rows = write_compare(a, b, out)
+            print(f"\nattnbench comparison — A: {a.title()}\n                        B: {b.title()}\n")
+            print(text_table(["stage", "benchmarks", "B/A (geomean)"],
+                             [[s, str(len([x for x in v if x])), fmt(geomean(v), 2)] for s, v in per_stage.items()]))
+            draw_compare_plot(rows, out)
+            print(f"\nattnbench: comparison {path}, plot in {os.path.join(out, 'plots')}")
+    except BadInput as e:
+        print(f"attnbench report: {e}", file=sys.stderr)
+        return 2
+    except OSError as e:
+        print(f"attnbench report: {e.filename or ''}: {e.strerror}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

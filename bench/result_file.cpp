@@ -1,0 +1,135 @@
+#include "result_file.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <cstring>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <regex>
+#include <stdexcept>
+#include <vector>
+
+namespace attnbench {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// The temporary file to remove if a signal ends the run; a fixed buffer so that the handler
+// only touches async-signal-safe state.
+char g_temp[4096];
+
+extern "C" void remove_temp_and_die(int sig) {
+    if (g_temp[0]) unlink(g_temp);
+    std::signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+std::string timestamp() {
+    const std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H%M%SZ", &tm);
+    return buf;
+}
+
+[[noreturn]] void fail(const std::string& what, const std::string& path) {
+    throw std::runtime_error(what + " " + path + ": " + std::strerror(errno));
+}
+
+}  // namespace
+
+ResultFile::ResultFile(const std::string& results_dir, const std::string& fingerprint, std::string final_path)
+    : final_(std::move(final_path)), replace_(!final_.empty()) {
+    if (final_.empty()) {
+        dir_ = (fs::path(results_dir) / fingerprint).string();
+        final_ = (fs::path(dir_) / (timestamp() + ".json")).string();
+    } else {
+        dir_ = fs::path(final_).parent_path().string();
+        if (dir_.empty()) dir_ = ".";
+    }
+    std::error_code ec;
+    fs::create_directories(dir_, ec);
+    if (ec) throw std::runtime_error("cannot create " + dir_ + ": " + ec.message());
+    temp_ = (fs::path(dir_) / ("." + fs::path(final_).filename().string() + ".partial-" + std::to_string(getpid()))).string();
+    if (temp_.size() >= sizeof g_temp) throw std::runtime_error("result path too long: " + temp_);
+    // Nothing is written yet, but check now that the folder takes files, not after an hour's run.
+    if (std::ofstream probe(temp_); !probe) fail("cannot write in", dir_);
+    std::strcpy(g_temp, temp_.c_str());
+    for (int sig : {SIGINT, SIGTERM, SIGHUP}) std::signal(sig, remove_temp_and_die);
+}
+
+ResultFile::~ResultFile() {
+    if (g_temp[0]) unlink(g_temp);
+    g_temp[0] = '\0';
+}
+
+std::string ResultFile::commit(const nlohmann::json& attnbench_context) {
+    nlohmann::json result;
+    {
+        std::ifstream in(temp_);
+        if (!in) fail("cannot read the run's output", temp_);
+        try {
+            result = nlohmann::json::parse(in);
+        } catch (const nlohmann::json::exception& e) {
+            throw std::runtime_error("Google Benchmark's output " + temp_ + " is not JSON: " + e.what());
+        }
+    }
+    result["context"]["attnbench"] = attnbench_context;
+    result["context"]["attnbench"]["fma_peak_gflops"] = measured_peak(result);
+    {
+        std::ofstream out(temp_, std::ios::trunc);
+        out << result.dump(2) << '\n';
+        out.flush();
+        if (!out) fail("cannot write", temp_);
+    }
+    if (replace_) {
+        if (std::rename(temp_.c_str(), final_.c_str()) != 0) fail("cannot move the result to", final_);
+    } else {
+        // link() refuses an existing name, so two runs in the same second both keep their files.
+        std::string target = final_;
+        for (int i = 2; link(temp_.c_str(), target.c_str()) != 0; ++i) {
+            if (errno != EEXIST || i > 100) fail("cannot move the result to", target);
+            target = final_.substr(0, final_.size() - 5) + "-" + std::to_string(i) + ".json";
+        }
+        final_ = target;
+        unlink(temp_.c_str());
+    }
+    g_temp[0] = '\0';
+    return final_;
+}
+
+nlohmann::json measured_peak(const nlohmann::json& result) {
+    static const std::regex peak_name(R"(^peak/fma/\w+/t:(\d+)(/real_time)?$)");
+    std::map<int, std::vector<double>> values;
+    std::map<int, double> medians;
+    for (const auto& row : result.value("benchmarks", nlohmann::json::array())) {
+        std::smatch m;
+        const std::string name = row.value("run_name", row.value("name", ""));
+        if (row.value("error_occurred", false) || !row.contains("GFLOP/s") || !std::regex_match(name, m, peak_name))
+            continue;
+        const int t = std::stoi(m[1]);
+        if (row.value("run_type", "") == "aggregate") {
+            if (row.value("aggregate_name", "") == "median") medians[t] = row["GFLOP/s"].get<double>();
+        } else {
+            values[t].push_back(row["GFLOP/s"].get<double>());
+        }
+    }
+    nlohmann::json out = nlohmann::json::object();
+    for (auto& [t, v] : values) {
+        std::sort(v.begin(), v.end());
+        const std::size_t n = v.size();
+        out[std::to_string(t)] = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+    }
+    for (const auto& [t, v] : medians) out[std::to_string(t)] = v;
+    return out;
+}
+
+}  // namespace attnbench

@@ -1,0 +1,37 @@
+// Writing a run's JSON result so that it is never half-written and never overwrites another:
+// Google Benchmark writes to a hidden temporary file beside the destination, which is removed if
+// the run is interrupted; once the run ends the file is completed with attnbench's context and
+// moved into place in one step.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+namespace attnbench {
+
+class ResultFile {
+public:
+    // `final_path` empty: results_dir/<fingerprint>/<UTC timestamp>.json, never replacing a file;
+    // otherwise that path, replaced as a whole at the end if it exists (the user named it).
+    // Creates the folder; throws std::runtime_error with one line when it cannot.
+    ResultFile(const std::string& results_dir, const std::string& fingerprint, std::string final_path);
+    ~ResultFile();  // removes the temporary file if commit() never ran
+    ResultFile(const ResultFile&) = delete;
+    ResultFile& operator=(const ResultFile&) = delete;
+
+    // Where Google Benchmark writes (--benchmark_out).
+    const std::string& temp_path() const { return temp_; }
+    // Adds `attnbench` (machine, peak, sweep) to the context of the finished temporary file and
+    // moves it into place; returns the final path. Throws std::runtime_error with one line.
+    std::string commit(const nlohmann::json& attnbench_context);
+
+private:
+    std::string dir_, final_, temp_;
+    bool replace_;
+};
+
+// The fp32 FMA peak measured by the run's peak/fma rows (median over repetitions) by thread
+// count, e.g. {"1": 237.6, "2": 461.3}; empty when the run had no peak rows.
+nlohmann::json measured_peak(const nlohmann::json& result);
+
+}  // namespace attnbench

@@ -1,0 +1,123 @@
+#include "shape_file.hpp"
+
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+namespace attnbench {
+
+namespace {
+
+const char* const kPresets[] = {"quick", "default", "full"};
+
+std::string preset_path(const std::string& name) { return std::string(ATTN_SOURCE_DIR) + "/bench/presets/" + name + ".txt"; }
+
+std::string trim(const std::string& s) {
+    const auto b = s.find_first_not_of(" \t\r");
+    const auto e = s.find_last_not_of(" \t\r");
+    return b == std::string::npos ? "" : s.substr(b, e - b + 1);
+}
+
+// Parses "a,b,c" of positive integers; empty on a malformed value.
+std::vector<std::int64_t> positive_ints(const std::string& text) {
+    std::vector<std::int64_t> out;
+    std::stringstream ss(text);
+    for (std::string item; std::getline(ss, item, ',');) {
+        std::int64_t v = 0;
+        const auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), v);
+        if (item.empty() || ec != std::errc() || end != item.data() + item.size() || v <= 0) return {};
+        out.push_back(v);
+    }
+    return out;
+}
+
+bool positive_seconds(const std::string& text, double& out) {
+    try {
+        std::size_t used = 0;
+        out = std::stod(text, &used);
+        return used == text.size() && out > 0.0;
+    } catch (const std::exception&) {
+        return false;
+    }
+}
+
+}  // namespace
+
+std::vector<std::string> preset_names() { return {std::begin(kPresets), std::end(kPresets)}; }
+
+ShapeFile load_shape_file(const std::string& name_or_path) {
+    const bool is_path = name_or_path.find('/') != std::string::npos ||
+                         (name_or_path.size() > 4 && name_or_path.ends_with(".txt"));
+    std::string path = name_or_path;
+    if (!is_path) {
+        bool known = false;
+        for (const char* p : kPresets) known |= name_or_path == p;
+        if (!known) {
+            std::string valid;
+            for (const char* p : kPresets) valid += (valid.empty() ? "" : ", ") + std::string(p);
+            throw std::invalid_argument("unknown preset '" + name_or_path + "' (valid: " + valid +
+                                        ", or the path of a shape file)");
+        }
+        path = preset_path(name_or_path);
+    }
+    std::ifstream in(path);
+    if (!in) throw std::invalid_argument("cannot read shape file " + path + ": " + std::strerror(errno));
+
+    ShapeFile file;
+    file.name = name_or_path;
+    std::string raw;
+    for (int line_no = 1; std::getline(in, raw); ++line_no) {
+        const auto hash = raw.find('#');
+        const std::string body = trim(raw.substr(0, hash));
+        const std::string comment = hash == std::string::npos ? "" : trim(raw.substr(hash + 1));
+        if (body.empty()) continue;
+        auto fail = [&](const std::string& what) {
+            throw std::invalid_argument(path + ":" + std::to_string(line_no) + ": " + what);
+        };
+        std::vector<std::int64_t> ns, hs, ds, bs{1};
+        bool causal = false, cosine = false, settings = false, shape = false;
+        std::stringstream tokens(body);
+        for (std::string tok; tokens >> tok;) {
+            if (tok == "causal") { causal = shape = true; continue; }
+            if (tok == "cosine") { cosine = shape = true; continue; }
+            const auto eq = tok.find('=');
+            if (eq == std::string::npos || eq == 0 || eq + 1 == tok.size())
+                fail("'" + tok + "' is not key=value, causal or cosine");
+            const std::string key = tok.substr(0, eq), value = tok.substr(eq + 1);
+            if (key == "min_time" || key == "max_call_time") {
+                double secs = 0;
+                if (!positive_seconds(value, secs)) fail(key + ": '" + value + "' is not a positive number of seconds");
+                (key == "min_time" ? file.min_time : file.max_call_time) = secs;
+                settings = true;
+                continue;
+            }
+            std::vector<std::int64_t>* into = key == "n" ? &ns : key == "h" ? &hs : key == "d" ? &ds : key == "b" ? &bs : nullptr;
+            if (!into) fail("unknown key '" + key + "' (valid: n, h, d, b, causal, cosine, min_time, max_call_time)");
+            *into = positive_ints(value);
+            if (into->empty()) fail(key + ": '" + value + "' is not a comma-separated list of positive integers");
+            shape = true;
+        }
+        if (settings && shape) fail("a line holds either a shape or settings, not both");
+        if (!shape) continue;
+        if (ns.empty() || hs.empty() || ds.empty()) fail("a shape needs n=, h= and d=");
+        for (auto b : bs)
+            for (auto h : hs)
+                for (auto d : ds)
+                    for (auto n : ns) {
+                        attn::Shape s;
+                        s.batch = b, s.heads = h, s.n_q = s.n_kv = n, s.head_dim = d;
+                        s.causal = causal;
+                        s.similarity = cosine ? attn::Similarity::cosine : attn::Similarity::dot;
+                        if (auto p = s.problem(); !p.empty()) fail(p);
+                        file.shapes.push_back(s);
+                        file.models.push_back(comment);
+                    }
+    }
+    if (file.shapes.empty()) throw std::invalid_argument(path + ": no shape lines");
+    return file;
+}
+
+}  // namespace attnbench

@@ -1,0 +1,30 @@
+// Sweep presets: plain-text shape files under bench/presets/ (or any path), one model shape per
+// line with a comment naming the model, plus optional settings lines. The format is described at
+// the top of every shipped preset and in README.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "attn/shape.hpp"
+
+namespace attnbench {
+
+struct ShapeFile {
+    std::string name;                 // "quick", or the path as given
+    std::vector<attn::Shape> shapes;  // threads left at 1: the sweep's --threads decide
+    std::vector<std::string> models;  // the comment of each shape's line, for the report
+    std::optional<double> min_time;       // Google Benchmark --benchmark_min_time, seconds
+    std::optional<double> max_call_time;  // see RunConfig::max_call_time
+};
+
+// The names of the shipped presets, in bench/presets/ of the source tree.
+std::vector<std::string> preset_names();
+
+// Reads a preset by name (quick, default, full) or a shape file by path (anything containing '/'
+// or ending in .txt). Throws std::invalid_argument with one line: an unknown preset (listing the
+// valid ones), an unreadable file, or "FILE:LINE: what is wrong" for a malformed line.
+ShapeFile load_shape_file(const std::string& name_or_path);
+
+}  // namespace attnbench

@@ -168,8 +168,10 @@ class Result:
         return sorted(found, key=lambda l: (order.get(self.variants[l][0], 9), self.variants[l][0],
                                             isa.get(self.variants[l][1], 9), self.variants[l][2]))
 
-    def model(self, fam, n):
-        return self.models.get(fam.suffix(n), "")
+    def model(self, fam, n, short=False):
+        """The comment of the preset line the shape came from; short: the part before its colon."""
+        text = self.models.get(fam.suffix(n), "")
+        return text.split(":")[0].strip() if short else text
 
     def title(self):
         m = self.machine
@@ -207,7 +209,8 @@ def summary_rows(r):
                 if not best:
                     continue
                 label, g = best
-                rows.append([stage, f"n={n} {fam.label()}", label, fmt(g),
+                model = r.model(fam, n, short=True)
+                rows.append([stage, f"n={n} {fam.label()}" + (f" ({model})" if model else ""), label, fmt(g),
                              pct(r.share(g, r.variants[label][2])), times(r.speedup(stage, fam, n, label))])
     return rows
 
@@ -361,7 +364,7 @@ def plot_family(plt, r, stage, fam, path):
         ax.set_xlabel("sequence length n (tokens)")
         ax.set_ylabel(ylabel)
         ax.grid(True, which="major", alpha=0.3)
-    models = sorted({r.model(fam, n) for n in ns} - {""})
+    models = sorted({r.model(fam, n, short=True) for n in ns} - {""})
     fig.suptitle(f"{stage} — {fam.label()}" + (f" ({'; '.join(models)})" if models else ""), fontsize=12)
     handles, names = axes[0].get_legend_handles_labels()
     fig.legend(handles, names, loc="center right", fontsize=9, title="kernel (variant/isa threads)")

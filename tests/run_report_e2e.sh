@@ -32,10 +32,10 @@ for n in ("softmax/naive/scalar/n:16/h:2/d:8/t:1", "attention/flash/best/n:40/h:
     assert n in names, (n, sorted(names))
 PY
 grep -q "attnbench summary" "$tmp/out" || fail "no summary table on stdout"
-grep -qE "^attention +n=40 h=2 d=8 \(toy\) +flash/best" "$tmp/out" || { cat "$tmp/out"; fail "summary lacks the attention row"; }
+grep -qE "^attention +n=40 h=2 d=8 \(toy\) +[a-z]+/[a-z0-9]+ t:[12] +[0-9.]+ +[0-9]+% +[0-9.]+×" "$tmp/out" || { cat "$tmp/out"; fail "summary lacks the attention row"; }
 grep -q "^\[1/" "$tmp/err" || fail "no progress line on stderr"
 grep -q "## Summary" "$dir/REPORT.md" || fail "REPORT.md lacks the summary"
-grep -q "| flash/best t:2 |" "$dir/REPORT.md" || fail "REPORT.md lacks the flash row"
+grep -qE "^\| flash/best t:2 \| [0-9.]+ \([0-9]+%, [0-9.]+×\) \|" "$dir/REPORT.md" || fail "REPORT.md lacks the flash row"
 for p in attention-h2-d8.png attention-h1-d16-causal.png softmax-h2-d8.png threads.png; do
   [[ $(head -c 4 "$dir/plots/$p" | tail -c 3) == PNG ]] || fail "plot $p missing or not a PNG"
 done

@@ -68,8 +68,10 @@ void pack_b(std::int64_t K, std::int64_t N, const float* B, std::int64_t ldb, bo
 
 // C[M' x NR] (+)= alpha * A[M' x kc] * strip[kc x NR] for M' = MR rows, the strip's rows `ldb`
 // floats apart (NR when packed); the first `nvalid` columns are written. `first` says whether C
-// is overwritten rather than accumulated into.
-template <class Arch, int MR>
+// is overwritten rather than accumulated into. A is row-major (element (r, k) at A[r * lda + k])
+// or, with PackedA, packed k-major (at A[k * lda + r], lda = the tile height), so that the
+// broadcasts of one k step read one contiguous run instead of MR rows.
+template <class Arch, int MR, bool PackedA = false>
 inline void micro_tile(std::int64_t kc, const float* A, std::int64_t lda, const float* Bp, std::int64_t ldb,
                        float* C, std::int64_t ldc, float alpha, bool first, int nvalid) {
     using V = vfloat<Arch>;
@@ -85,7 +87,7 @@ inline void micro_tile(std::int64_t kc, const float* A, std::int64_t lda, const 
         for (int v = 0; v < NV; ++v) b[v] = V::load_unaligned(Bp + k * ldb + v * W);
 #pragma GCC unroll 16
         for (int r = 0; r < MR; ++r) {
-            const V a(A[r * lda + k]);
+            const V a(PackedA ? A[k * lda + r] : A[r * lda + k]);
 #pragma GCC unroll 4
             for (int v = 0; v < NV; ++v) acc[r][v] = xsimd::fma(a, b[v], acc[r][v]);
         }
@@ -110,12 +112,52 @@ inline void micro_tile(std::int64_t kc, const float* A, std::int64_t lda, const 
 }
 
 // Dispatches a row count 1..MR to the micro-kernel compiled for exactly that many rows.
-template <class Arch, int R = Tile<Arch>::MR>
+template <class Arch, bool PackedA = false, int R = Tile<Arch>::MR>
 inline void micro_rows(int rows, std::int64_t kc, const float* A, std::int64_t lda, const float* Bp,
                        std::int64_t ldb, float* C, std::int64_t ldc, float alpha, bool first, int nvalid) {
     if constexpr (R > 0) {
-        if (rows == R) return micro_tile<Arch, R>(kc, A, lda, Bp, ldb, C, ldc, alpha, first, nvalid);
-        micro_rows<Arch, R - 1>(rows, kc, A, lda, Bp, ldb, C, ldc, alpha, first, nvalid);
+        if (rows == R) return micro_tile<Arch, R, PackedA>(kc, A, lda, Bp, ldb, C, ldc, alpha, first, nvalid);
+        micro_rows<Arch, PackedA, R - 1>(rows, kc, A, lda, Bp, ldb, C, ldc, alpha, first, nvalid);
+    }
+}
+
+// Packs rows [0, M) of A [M x K] (row-major, lda) into tiles of MR rows, each stored k-major
+// [K][MR]; rows past M are zero. `out` holds ceil(M / MR) * MR * K floats.
+template <class Arch>
+void pack_a(std::int64_t M, std::int64_t K, const float* A, std::int64_t lda, float* out) {
+    constexpr int MR = Tile<Arch>::MR;
+    for (std::int64_t i0 = 0; i0 < M; i0 += MR) {
+        float* tile = out + i0 * K;
+        for (int r = 0; r < MR; ++r) {
+            if (i0 + r < M)
+                for (std::int64_t k = 0; k < K; ++k) tile[k * MR + r] = A[(i0 + r) * lda + k];
+            else
+                for (std::int64_t k = 0; k < K; ++k) tile[k * MR + r] = 0.0f;
+        }
+    }
+}
+
+// C[M x N] = alpha * A * B for an A packed by pack_a (tile t of rows at Ap + t * MR * K) and a B
+// packed by pack_b with strips `strip_stride` apart; M need not be a multiple of MR.
+template <class Arch>
+void gemm_packed_ab(std::int64_t M, std::int64_t N, std::int64_t K, float alpha, const float* Ap, const float* Bp,
+                    std::int64_t strip_stride, float* C, std::int64_t ldc) {
+    constexpr int MR = Tile<Arch>::MR, NR = Tile<Arch>::NR;
+    constexpr std::int64_t KC = Tile<Arch>::KC;
+    for (std::int64_t k0 = 0; k0 < K; k0 += KC) {
+        const std::int64_t kc = K - k0 < KC ? K - k0 : KC;
+        for (std::int64_t j0 = 0; j0 < N; j0 += NR) {
+            const float* strip = Bp + (j0 / NR) * strip_stride + k0 * NR;
+            const int nvalid = int(N - j0 < NR ? N - j0 : NR);
+            for (std::int64_t i0 = 0; i0 < M; i0 += MR) {
+                const float* a = Ap + i0 * K + k0 * MR;
+                if (i0 + MR <= M)
+                    micro_tile<Arch, MR, true>(kc, a, MR, strip, NR, C + i0 * ldc + j0, ldc, alpha, k0 == 0, nvalid);
+                else
+                    micro_rows<Arch, true>(int(M - i0), kc, a, MR, strip, NR, C + i0 * ldc + j0, ldc, alpha, k0 == 0,
+                                           nvalid);
+            }
+        }
     }
 }
 

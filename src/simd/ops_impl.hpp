@@ -153,7 +153,7 @@ template <class Arch> struct Flash {
     // Row stride of the score block: padded past a power of two so that the micro-kernel's
     // broadcasts from consecutive rows do not all fall into the same L1 sets.
     static constexpr i64 LDS = BK + 16;
-    static i64 scratch(i64 d) { return BQ * LDS + BQ * ((d + 15) / 16 * 16) + 3 * BQ + 64; }
+    static i64 scratch(i64 d) { return BQ * LDS + BQ * ((d + 15) / 16 * 16) + BQ * d + 3 * BQ + 64; }
 };
 
 template <class Arch>
@@ -167,6 +167,8 @@ void flash_rows(const Shape& sh, const float* q, const float* kp, const float* v
     float* m = acc + F::BQ * ld_o;      // running row maxima
     float* l = m + F::BQ;               // running row sums
     float* qn = l + F::BQ;              // query norms (cosine)
+    float* qp = qn + F::BQ;             // the block's queries packed by pack_a, read by every KV block
+    pack_a<Arch>(rows, d, q + i0 * d, d, qp);
     for (i64 r = 0; r < rows; ++r) {
         m[r] = kNegInf, l[r] = 0.0f;
         for (i64 c = 0; c < d; ++c) acc[r * ld_o + c] = 0.0f;
@@ -185,10 +187,10 @@ void flash_rows(const Shape& sh, const float* q, const float* kp, const float* v
             const i64 keys = sh.visible_keys(i0 + last - 1) - j0;
             return keys < 0 ? 0 : (keys < bk ? keys : bk);
         };
+        // group is a multiple of MR, so every group starts at a packed tile.
         for (i64 g0 = 0; g0 < rows; g0 += group)
-            gemm_packed<Arch>((g0 + group < rows ? group : rows - g0), group_keys(g0), d, sh.effective_scale(),
-                              q + (i0 + g0) * d, d, kp + (j0 / F::NR) * d * F::NR, d * F::NR, S + g0 * F::LDS,
-                              F::LDS, false);
+            gemm_packed_ab<Arch>((g0 + group < rows ? group : rows - g0), group_keys(g0), d, sh.effective_scale(),
+                                 qp + g0 * d, kp + (j0 / F::NR) * d * F::NR, d * F::NR, S + g0 * F::LDS, F::LDS);
         for (i64 r = 0; r < rows; ++r) {
             float* row = S + r * F::LDS;
             const i64 used = group_keys(r / group * group);  // keys the P V product reads

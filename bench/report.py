@@ -341,6 +341,7 @@ def clear_plots(folder, prefix):
 
 
 def plot_family(plt, r, stage, fam, path):
+    from matplotlib import ticker
     ns, labels = r.ns(stage, fam), r.labels(stage, fam)
     st = styles(r.labels(stage))
     fig, axes = plt.subplots(1, 3, figsize=(17, 5.2))
@@ -349,17 +350,30 @@ def plot_family(plt, r, stage, fam, path):
               ("% of FMA peak (same threads)",
                lambda n, l: (lambda s: s and 100 * s)(r.share(r.gflops(stage, fam, n, l), r.variants[l][2])), False)]
     for ax, (ylabel, value, log) in zip(axes, panels):
+        drawn = 0
         for label in labels:
             pts = [(n, value(n, label)) for n in ns]
             pts = [(n, v) for n, v in pts if v]
             if pts:
                 ax.plot([p[0] for p in pts], [p[1] for p in pts], label=label, **st[label])
+                drawn += 1
+        if not drawn:
+            ax.text(0.5, 0.5, "no naive kernel measured at these shapes\n(skipped by max_call_time or filtered out)",
+                    ha="center", va="center", transform=ax.transAxes)
+            ax.set_yticks([])
+            log = False
         ax.set_xscale("log", base=2)
+        ax.set_xlim(min(ns) / 1.25, max(ns) * 1.25)
         ax.set_xticks(ns, [str(n) for n in ns])
         ax.minorticks_off()
         if log:
+            # Plain numbers at 1, 2 and 5 times each power of ten: a span of less than a decade
+            # would otherwise show a single "10^2" tick.
             ax.set_yscale("log")
-        else:
+            ax.yaxis.set_major_locator(ticker.LogLocator(base=10, subs=(1, 2, 5)))
+            ax.yaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+            ax.yaxis.set_minor_formatter(ticker.NullFormatter())
+        elif drawn:
             ax.set_ylim(0, 100)
         ax.set_xlabel("sequence length n (tokens)")
         ax.set_ylabel(ylabel)

@@ -13,7 +13,7 @@ bin=build/release/attnbench
 [[ -x $bin ]] || { echo "attnbench: no release build; run 'bash bench/run.sh --stage peak' first" >&2; exit 1; }
 reps=(--benchmark_min_time=0.3 --benchmark_repetitions=9 --benchmark_enable_random_interleaving=true
       --benchmark_report_aggregates_only=true --benchmark_out_format=json)
-run() { local name=$1; shift; echo "== $name: attnbench run $*"; "$bin" run "$@" "${reps[@]}" --benchmark_out="$out/$name.json" >/dev/null; }
+run() { local name=$1; shift; echo "== $name: attnbench run $*"; "$bin" run "$@" "${reps[@]}" --no-report --benchmark_out="$out/$name.json" >/dev/null; }
 run attention --stage peak,attention --variant flash,openblas --seq 2048 --dim 64,128 --threads 1,2
 run causal --stage attention --variant flash --seq 2048 --dim 128 --threads 1,2 --causal
 run softmax --stage softmax --variant naive,simd --isa scalar,avx512 --seq 2048 --dim 128

@@ -109,15 +109,6 @@ nlohmann::json commit() {
     return hash + (dirty ? "-dirty" : "");
 }
 
-std::string utc_now() {
-    const std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buf;
-}
-
 std::string compiler() {
 #if defined(__clang__)
     return "clang " __clang_version__;
@@ -166,8 +157,17 @@ nlohmann::json machine_info() {
     m["openblas_core"] = "not built";
 #endif
     m["commit"] = commit();
-    m["date"] = utc_now();
+    m["date"] = utc_time("%Y-%m-%dT%H:%M:%SZ");
     return m;
+}
+
+std::string utc_time(const char* format) {
+    const std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[64];
+    std::strftime(buf, sizeof buf, format, &tm);
+    return buf;
 }
 
 std::string fingerprint(const nlohmann::json& machine) {

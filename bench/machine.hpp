@@ -12,6 +12,9 @@ namespace attnbench {
 // the source commit and the date. The measured FMA peak is added once the run has measured it.
 nlohmann::json machine_info();
 
+// The current UTC time formatted by strftime, e.g. utc_time("%Y-%m-%dT%H:%M:%SZ").
+std::string utc_time(const char* format);
+
 // A short folder name for this machine: the CPU model, the dispatched ISA tier and the number of
 // logical CPUs, e.g. "intel-xeon-avx512-2c" or "amd-epyc-9b45-avx512-2c".
 std::string fingerprint(const nlohmann::json& machine);

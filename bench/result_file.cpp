@@ -1,13 +1,13 @@
 #include "result_file.hpp"
 
+#include "machine.hpp"
+
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
-#include <chrono>
 #include <csignal>
 #include <cstring>
-#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -31,15 +31,6 @@ extern "C" void remove_temp_and_die(int sig) {
     raise(sig);
 }
 
-std::string timestamp() {
-    const std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H%M%SZ", &tm);
-    return buf;
-}
-
 [[noreturn]] void fail(const std::string& what, const std::string& path) {
     throw std::runtime_error(what + " " + path + ": " + std::strerror(errno));
 }
@@ -50,7 +41,7 @@ ResultFile::ResultFile(const std::string& results_dir, const std::string& finger
     : final_(std::move(final_path)), replace_(!final_.empty()) {
     if (final_.empty()) {
         dir_ = (fs::path(results_dir) / fingerprint).string();
-        final_ = (fs::path(dir_) / (timestamp() + ".json")).string();
+        final_ = (fs::path(dir_) / (utc_time("%Y-%m-%dT%H%M%SZ") + ".json")).string();
     } else {
         dir_ = fs::path(final_).parent_path().string();
         if (dir_.empty()) dir_ = ".";

@@ -55,6 +55,32 @@ TEST_P(VectorExp, EdgeValues) {
     EXPECT_NEAR(out[5], 0.367879441f, 5e-8f);
 }
 
+// The flash kernel's 2^x for x <= 0: within 2 ulp wherever 2^x is a normal float above its clamp,
+// and never below 2^-125 (no subnormal, so no assists) nor above 1.
+TEST_P(VectorExp, FlashExp2WithinTwoUlpForNonPositiveArguments) {
+    if (!cpu_supports(GetParam())) GTEST_SKIP() << "this CPU lacks " << to_string(GetParam());
+    const std::size_t n = (std::size_t(1) << 21) + 3;
+    std::vector<float> x(n), y(n);
+    for (std::size_t i = 0; i < n; ++i) x[i] = float(-125.0 * double(i) / double(n - 1));
+    simd::ops(GetParam()).exp2(x.data(), y.data(), std::int64_t(n));
+    double worst = 0;
+    float worst_x = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+        const double e = ulp_error(y[i], std::exp2(double(x[i])));
+        if (e > worst) worst = e, worst_x = x[i];
+    }
+    RecordProperty("max_ulp", std::to_string(worst));
+    std::printf("exp2/%s: max error %.3f ulp at x = %g\n", to_string(GetParam()), worst, worst_x);
+    EXPECT_LE(worst, 2.0) << "at x = " << worst_x;
+    const float edge[] = {0.0f, -0.5f, -1000.0f, -std::numeric_limits<float>::infinity()};
+    float out[4];
+    simd::ops(GetParam()).exp2(edge, out, 4);
+    EXPECT_EQ(out[0], 1.0f);
+    EXPECT_NEAR(out[1], 0.70710678f, 1e-7f);
+    EXPECT_EQ(out[2], std::ldexp(1.0f, -125));  // clamped: normal, and negligible beside a row's 1
+    EXPECT_EQ(out[3], std::ldexp(1.0f, -125));
+}
+
 INSTANTIATE_TEST_SUITE_P(Tiers, VectorExp, ::testing::Values(Isa::sse2, Isa::avx2, Isa::avx512),
                          [](const auto& info) { return std::string(to_string(info.param)); });
 

@@ -103,11 +103,16 @@ inline void micro_tile(std::int64_t kc, const float* A, std::int64_t lda, const 
             }
         return;
     }
-    alignas(64) float tmp[NR];
+    // Unrolled with constant indices, so that acc stays in registers on the full-tile path above
+    // (a loop indexing acc by a variable would make GCC keep all of it on the stack).
+    alignas(64) float tmp[MR][NR];
+#pragma GCC unroll 16
+    for (int r = 0; r < MR; ++r)
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; ++v) (acc[r][v] * va).store_aligned(&tmp[r][v * W]);
     for (int r = 0; r < MR; ++r) {
-        for (int v = 0; v < NV; ++v) (acc[r][v] * va).store_aligned(tmp + v * W);
         float* c = C + r * ldc;
-        for (int j = 0; j < nvalid; ++j) c[j] = first ? tmp[j] : c[j] + tmp[j];
+        for (int j = 0; j < nvalid; ++j) c[j] = first ? tmp[r][j] : c[j] + tmp[r][j];
     }
 }
 
@@ -146,11 +151,13 @@ void gemm_packed_ab(std::int64_t M, std::int64_t N, std::int64_t K, float alpha,
     constexpr std::int64_t KC = Tile<Arch>::KC;
     for (std::int64_t k0 = 0; k0 < K; k0 += KC) {
         const std::int64_t kc = K - k0 < KC ? K - k0 : KC;
-        for (std::int64_t j0 = 0; j0 < N; j0 += NR) {
-            const float* strip = Bp + (j0 / NR) * strip_stride + k0 * NR;
-            const int nvalid = int(N - j0 < NR ? N - j0 : NR);
-            for (std::int64_t i0 = 0; i0 < M; i0 += MR) {
-                const float* a = Ap + i0 * K + k0 * MR;
+        // Row tiles outer: one tile of A (MR x kc, 6 KiB at kc = 128) stays in L1 while the strips
+        // of B stream past; measured 3% faster in flash attention than strips outer.
+        for (std::int64_t i0 = 0; i0 < M; i0 += MR) {
+            const float* a = Ap + i0 * K + k0 * MR;
+            for (std::int64_t j0 = 0; j0 < N; j0 += NR) {
+                const float* strip = Bp + (j0 / NR) * strip_stride + k0 * NR;
+                const int nvalid = int(N - j0 < NR ? N - j0 : NR);
                 if (i0 + MR <= M)
                     micro_tile<Arch, MR, true>(kc, a, MR, strip, NR, C + i0 * ldc + j0, ldc, alpha, k0 == 0, nvalid);
                 else

@@ -32,14 +32,15 @@ struct Ops {
     void (*softmax_rows)(i64 n, const float* s, float* p, i64 rows, bool streaming);
     // y = e^x elementwise with the vectorized exponential the softmax uses.
     void (*exp)(const float* x, float* y, i64 n);
+    // y = 2^x elementwise for x <= 0 with the flash kernel's exponential (fast_exp2_nonpositive).
+    void (*exp2)(const float* x, float* y, i64 n);
     // Euclidean norm of each of `rows` rows of length d.
     void (*row_norms)(const float* x, i64 rows, i64 d, float* norms);
     // Fused attention of query rows [i0, i1) (at most flash_block_q) of one head: q, o [n_q x d],
-    // k_packed as for scores_rows, v_packed = V packed (k = n_kv, n = d), or nullptr when d is a
-    // multiple of nr and V [n_kv x d] is read in place; `scratch` holds flash_scratch(d) floats,
-    // 64-byte aligned.
+    // k_packed as for scores_rows, v_packed = V packed (k = n_kv, n = d); `scratch` holds
+    // flash_scratch(d) floats, 64-byte aligned.
     void (*flash_rows)(const Shape& sh, const float* q, const float* k_packed, const float* v_packed,
-                       const float* v, const float* k_norms, float* o, i64 i0, i64 i1, float* scratch);
+                       const float* k_norms, float* o, i64 i0, i64 i1, float* scratch);
     i64 flash_block_q;
     i64 (*flash_scratch)(i64 d);
 };

@@ -45,10 +45,17 @@ template <class Arch> void exp_n(const float* x, float* y, i64 n) {
 template <class Arch> float max_n(const float* x, i64 n) {
     using V = vfloat<Arch>;
     constexpr i64 W = V::size;
-    V vm(kNegInf);
+    // Four independent maxima: one chain would wait out vmaxps's latency on every vector.
+    V m0(kNegInf), m1(kNegInf), m2(kNegInf), m3(kNegInf);
     i64 j = 0;
-    for (; j + W <= n; j += W) vm = xsimd::max(vm, loadu<Arch>(x + j));
-    float m = hmax<Arch>(vm);
+    for (; j + 4 * W <= n; j += 4 * W) {
+        m0 = xsimd::max(m0, loadu<Arch>(x + j));
+        m1 = xsimd::max(m1, loadu<Arch>(x + j + W));
+        m2 = xsimd::max(m2, loadu<Arch>(x + j + 2 * W));
+        m3 = xsimd::max(m3, loadu<Arch>(x + j + 3 * W));
+    }
+    for (; j + W <= n; j += W) m0 = xsimd::max(m0, loadu<Arch>(x + j));
+    float m = hmax<Arch>(xsimd::max(xsimd::max(m0, m1), xsimd::max(m2, m3)));
     for (; j < n; ++j) m = x[j] > m ? x[j] : m;
     return m;
 }
@@ -77,6 +84,42 @@ float exp_shifted_sum(const float* s, float* p, i64 n, float shift, const float*
         for (i64 t = 0; j + t < n; ++t) p[j + t] = tmp[t], sum += tmp[t];
     }
     return sum;
+}
+
+// p = 2^(s - shift) over n entries with every s <= shift (see fast_exp2_nonpositive); returns
+// their sum. The flash kernel's exponential, for scores already multiplied by log2 e.
+template <class Arch> float exp2_shifted_sum(const float* s, float* p, i64 n, float shift) {
+    using V = vfloat<Arch>;
+    constexpr i64 W = V::size;
+    const V vshift(shift);
+    V vsum(0.0f);
+    i64 j = 0;
+    for (; j + W <= n; j += W) {
+        const V e = fast_exp2_nonpositive<Arch>(loadu<Arch>(s + j) - vshift);
+        storeu<Arch>(p + j, e);
+        vsum += e;
+    }
+    float sum = hsum<Arch>(vsum);
+    if (j < n) {
+        alignas(64) float tmp[W] = {};
+        for (i64 t = 0; j + t < n; ++t) tmp[t] = s[j + t] - shift;
+        fast_exp2_nonpositive<Arch>(V::load_aligned(tmp)).store_aligned(tmp);
+        for (i64 t = 0; j + t < n; ++t) p[j + t] = tmp[t], sum += tmp[t];
+    }
+    return sum;
+}
+
+template <class Arch> void exp2_n(const float* x, float* y, i64 n) {
+    using V = vfloat<Arch>;
+    constexpr i64 W = V::size;
+    i64 j = 0;
+    for (; j + W <= n; j += W) storeu<Arch>(y + j, fast_exp2_nonpositive<Arch>(loadu<Arch>(x + j)));
+    if (j < n) {
+        alignas(64) float tmp[W] = {};
+        for (i64 t = 0; j + t < n; ++t) tmp[t] = x[j + t];
+        fast_exp2_nonpositive<Arch>(V::load_aligned(tmp)).store_aligned(tmp);
+        for (i64 t = 0; j + t < n; ++t) y[j + t] = tmp[t];
+    }
 }
 
 template <class Arch> void scale_n(float* x, i64 n, float factor) {
@@ -157,14 +200,17 @@ template <class Arch> struct Flash {
 };
 
 template <class Arch>
-void flash_rows(const Shape& sh, const float* q, const float* kp, const float* vp, const float* v,
-                const float* k_norms, float* o, i64 i0, i64 i1, float* scratch) {
+void flash_rows(const Shape& sh, const float* q, const float* kp, const float* vp, const float* k_norms, float* o,
+                i64 i0, i64 i1, float* scratch) {
     using F = Flash<Arch>;
     const i64 d = sh.head_dim, n = sh.n_kv, rows = i1 - i0;
+    // Scores are kept multiplied by log2 e, so that the softmax's e^(s - m) is 2^(s' - m'),
+    // which costs fewer operations (see fast_exp2_nonpositive); m and the maxima are in log2 units.
+    const float score_scale = sh.effective_scale() * 1.44269504088896341f;
     const i64 ld_o = (d + 15) / 16 * 16;
     float* S = scratch;                 // [BQ x LDS] scores, then probabilities, of one KV block
     float* acc = S + F::BQ * F::LDS;    // [BQ x ld_o] unnormalised output
-    float* m = acc + F::BQ * ld_o;      // running row maxima
+    float* m = acc + F::BQ * ld_o;      // running row maxima (log2 units)
     float* l = m + F::BQ;               // running row sums
     float* qn = l + F::BQ;              // query norms (cosine)
     float* qp = qn + F::BQ;             // the block's queries packed by pack_a, read by every KV block
@@ -189,7 +235,7 @@ void flash_rows(const Shape& sh, const float* q, const float* kp, const float* v
         };
         // group is a multiple of MR, so every group starts at a packed tile.
         for (i64 g0 = 0; g0 < rows; g0 += group)
-            gemm_packed_ab<Arch>((g0 + group < rows ? group : rows - g0), group_keys(g0), d, sh.effective_scale(),
+            gemm_packed_ab<Arch>((g0 + group < rows ? group : rows - g0), group_keys(g0), d, score_scale,
                                  qp + g0 * d, kp + (j0 / F::NR) * d * F::NR, d * F::NR, S + g0 * F::LDS, F::LDS);
         for (i64 r = 0; r < rows; ++r) {
             float* row = S + r * F::LDS;
@@ -203,11 +249,11 @@ void flash_rows(const Shape& sh, const float* q, const float* kp, const float* v
             if (sh.similarity == Similarity::cosine) cosine_row(row, vis, qn[r], k_norms + j0);
             const float bm = max_n<Arch>(row, vis);
             const float m_new = bm > m[r] ? bm : m[r];
-            const float sum = exp_shifted_sum<Arch>(row, row, vis, m_new);
+            const float sum = exp2_shifted_sum<Arch>(row, row, vis, m_new);
             for (i64 j = vis; j < used; ++j) row[j] = 0.0f;  // masked keys weigh nothing
             if (m_new != m[r] && m[r] != kNegInf) {
                 // Rescale what was accumulated under the old maximum.
-                const float corr = __builtin_expf(m[r] - m_new);
+                const float corr = __builtin_exp2f(m[r] - m_new);
                 l[r] *= corr;
                 scale_n<Arch>(acc + r * ld_o, d, corr);
             }
@@ -216,12 +262,8 @@ void flash_rows(const Shape& sh, const float* q, const float* kp, const float* v
         }
         for (i64 g0 = 0; g0 < rows; g0 += group) {
             const i64 g = g0 + group < rows ? group : rows - g0;
-            if (vp)
-                gemm_packed<Arch>(g, d, group_keys(g0), 1.0f, S + g0 * F::LDS, F::LDS, vp + j0 * F::NR, n * F::NR,
-                                  acc + g0 * ld_o, ld_o, true);
-            else  // d is a multiple of NR: V's rows are read in place
-                gemm_strips<Arch>(g, d, group_keys(g0), 1.0f, S + g0 * F::LDS, F::LDS, v + j0 * d, F::NR, d,
-                                  acc + g0 * ld_o, ld_o, true);
+            gemm_packed<Arch>(g, d, group_keys(g0), 1.0f, S + g0 * F::LDS, F::LDS, vp + j0 * F::NR, n * F::NR,
+                              acc + g0 * ld_o, ld_o, true);
         }
     }
     for (i64 r = 0; r < rows; ++r) {
@@ -241,6 +283,7 @@ template <class Arch> Ops make_ops(Isa isa) {
     o.scores_rows = scores_rows<Arch>;
     o.softmax_rows = softmax_rows<Arch>;
     o.exp = exp_n<Arch>;
+    o.exp2 = exp2_n<Arch>;
     o.row_norms = row_norms<Arch>;
     o.flash_rows = flash_rows<Arch>;
     o.flash_block_q = Flash<Arch>::BQ;

@@ -81,6 +81,7 @@ inline void micro_tile(std::int64_t kc, const float* A, std::int64_t lda, const 
     for (int r = 0; r < MR; ++r)
 #pragma GCC unroll 4
         for (int v = 0; v < NV; ++v) acc[r][v] = V(0.0f);
+#pragma GCC unroll 4
     for (std::int64_t k = 0; k < kc; ++k) {
         V b[NV];
 #pragma GCC unroll 4
@@ -93,6 +94,13 @@ inline void micro_tile(std::int64_t kc, const float* A, std::int64_t lda, const 
         }
     }
     const V va(alpha);
+    if (nvalid == NR && first && alpha == 1.0f) {  // A came pre-scaled (flash's packed queries)
+#pragma GCC unroll 16
+        for (int r = 0; r < MR; ++r)
+#pragma GCC unroll 4
+            for (int v = 0; v < NV; ++v) storeu<Arch>(C + r * ldc + v * W, acc[r][v]);
+        return;
+    }
     if (nvalid == NR) {
 #pragma GCC unroll 16
         for (int r = 0; r < MR; ++r)
@@ -126,27 +134,29 @@ inline void micro_rows(int rows, std::int64_t kc, const float* A, std::int64_t l
     }
 }
 
-// Packs rows [0, M) of A [M x K] (row-major, lda) into tiles of MR rows, each stored k-major
-// [K][MR]; rows past M are zero. `out` holds ceil(M / MR) * MR * K floats.
+// Packs rows [0, M) of scale * A [M x K] (row-major, lda) into tiles of MR rows, each stored
+// k-major [K][MR]; rows past M are zero. `out` holds ceil(M / MR) * MR * K floats. Scaling here,
+// once per row, lets the product skip a multiplication per output.
 template <class Arch>
-void pack_a(std::int64_t M, std::int64_t K, const float* A, std::int64_t lda, float* out) {
+void pack_a(std::int64_t M, std::int64_t K, const float* A, std::int64_t lda, float scale, float* out) {
     constexpr int MR = Tile<Arch>::MR;
     for (std::int64_t i0 = 0; i0 < M; i0 += MR) {
         float* tile = out + i0 * K;
         for (int r = 0; r < MR; ++r) {
             if (i0 + r < M)
-                for (std::int64_t k = 0; k < K; ++k) tile[k * MR + r] = A[(i0 + r) * lda + k];
+                for (std::int64_t k = 0; k < K; ++k) tile[k * MR + r] = scale * A[(i0 + r) * lda + k];
             else
                 for (std::int64_t k = 0; k < K; ++k) tile[k * MR + r] = 0.0f;
         }
     }
 }
 
-// C[M x N] = alpha * A * B for an A packed by pack_a (tile t of rows at Ap + t * MR * K) and a B
-// packed by pack_b with strips `strip_stride` apart; M need not be a multiple of MR.
+// C[M x N] = A * B for an A packed (and scaled) by pack_a (tile t of rows at Ap + t * MR * K) and
+// a B packed by pack_b with strips `strip_stride` apart; M need not be a multiple of MR.
 template <class Arch>
-void gemm_packed_ab(std::int64_t M, std::int64_t N, std::int64_t K, float alpha, const float* Ap, const float* Bp,
+void gemm_packed_ab(std::int64_t M, std::int64_t N, std::int64_t K, const float* Ap, const float* Bp,
                     std::int64_t strip_stride, float* C, std::int64_t ldc) {
+    constexpr float alpha = 1.0f;
     constexpr int MR = Tile<Arch>::MR, NR = Tile<Arch>::NR;
     constexpr std::int64_t KC = Tile<Arch>::KC;
     for (std::int64_t k0 = 0; k0 < K; k0 += KC) {

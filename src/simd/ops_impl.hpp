@@ -214,7 +214,7 @@ void flash_rows(const Shape& sh, const float* q, const float* kp, const float* v
     float* l = m + F::BQ;               // running row sums
     float* qn = l + F::BQ;              // query norms (cosine)
     float* qp = qn + F::BQ;             // the block's queries packed by pack_a, read by every KV block
-    pack_a<Arch>(rows, d, q + i0 * d, d, qp);
+    pack_a<Arch>(rows, d, q + i0 * d, d, score_scale, qp);
     for (i64 r = 0; r < rows; ++r) {
         m[r] = kNegInf, l[r] = 0.0f;
         for (i64 c = 0; c < d; ++c) acc[r * ld_o + c] = 0.0f;
@@ -235,7 +235,7 @@ void flash_rows(const Shape& sh, const float* q, const float* kp, const float* v
         };
         // group is a multiple of MR, so every group starts at a packed tile.
         for (i64 g0 = 0; g0 < rows; g0 += group)
-            gemm_packed_ab<Arch>((g0 + group < rows ? group : rows - g0), group_keys(g0), d, score_scale,
+            gemm_packed_ab<Arch>((g0 + group < rows ? group : rows - g0), group_keys(g0), d,
                                  qp + g0 * d, kp + (j0 / F::NR) * d * F::NR, d * F::NR, S + g0 * F::LDS, F::LDS);
         for (i64 r = 0; r < rows; ++r) {
             float* row = S + r * F::LDS;

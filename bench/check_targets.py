@@ -1,17 +1,19 @@
 #!/usr/bin/env python3
 """Checks an attnbench Google Benchmark JSON file against the project's performance targets.
 
-    build/release/attnbench run --stage peak,attention,softmax,projection --seq 1024,2048 \
-        --dim 64,128 --benchmark_out=r.json --benchmark_out_format=json [--benchmark_repetitions=5]
-    build/release/attnbench run --stage attention --variant flash --seq 2048 --dim 128 --causal \
-        --benchmark_out=causal.json --benchmark_out_format=json
-    /usr/bin/python3 bench/check_targets.py r.json causal.json
+    build/release/attnbench run --preset bench/targets_shapes.txt --stage peak,attention \
+        --variant flash,openblas --benchmark_out=r.json --benchmark_out_format=json
+    build/release/attnbench run --stage softmax,projection --seq 1024,2048 --dim 128 \
+        --benchmark_out=s.json --benchmark_out_format=json [--benchmark_repetitions=5]
+    /usr/bin/python3 bench/check_targets.py r.json s.json
+
+(bench/targets.sh runs exactly what the targets need, with interleaved repetitions.)
 
 Prints one line per target (measured ratio, threshold, PASS / FAIL / MISSING), then a Markdown
 table of the benchmarks involved with their share of the FMA peak at the same thread count.
 Exits 1 when a target fails (with --strict also when one is missing). With repetitions the median
 aggregate rows are used, else the median of the iteration rows of each name. Several files may be
-given (e.g. a causal run next to a non-causal one); a name found in more than one keeps the last.
+given; a name found in more than one keeps the last.
 Standard library only.
 """
 

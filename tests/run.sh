@@ -5,10 +5,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/deps.sh
 jobs=$(nproc)
+summary=()
 for preset in release asan; do
   echo "== $preset: configure, build, test"
   cmake --preset "$preset" >/dev/null
   cmake --build --preset "$preset" -j"$jobs" 2>&1 | grep -E "error|warning: unused|\*\*\*" || true
   test -x "build/$preset/attn_tests" || { echo "attnbench: the $preset build failed" >&2; cmake --build --preset "$preset" -j1; exit 1; }
-  ctest --preset "$preset" -j"$jobs" --progress
+  ctest --preset "$preset" -j"$jobs" --progress | tee "build/$preset/ctest.log"
+  summary+=("$(grep -E '[0-9]+% tests passed' "build/$preset/ctest.log")")
 done
+# ctest ends with its total time; repeat each configuration's summary so that they close the log.
+echo "== summary: release, then asan"
+printf '%s\n' "${summary[@]}"

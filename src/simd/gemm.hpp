@@ -58,6 +58,12 @@ void pack_b(std::int64_t K, std::int64_t N, const float* B, std::int64_t ldb, bo
                 for (std::int64_t j = nb; j < NR; ++j) strip[k * NR + j] = 0.0f;
             continue;
         }
+        if (nb == NR) {  // a full strip: whole vectors, each row of the strip from one source row
+            for (std::int64_t k = 0; k < K; ++k)
+                for (int v = 0; v < NR / W; ++v)
+                    storeu<Arch>(strip + k * NR + v * W, loadu<Arch>(B + k * ldb + j0 + v * W));
+            continue;
+        }
         for (std::int64_t k = 0; k < K; ++k) {
             float* row = strip + k * NR;
             for (std::int64_t j = 0; j < nb; ++j) row[j] = B[k * ldb + j0 + j];

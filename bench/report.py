@@ -487,6 +487,7 @@ def write_compare(a, b, out):
 
 def draw_compare_plot(rows, out):
     plt = pyplot()
+    from matplotlib import ticker
     folder = os.path.join(out, "plots")
     clear_plots(folder, "compare-")
     by_kernel = defaultdict(list)
@@ -495,11 +496,16 @@ def draw_compare_plot(rows, out):
     names = list(by_kernel)
     values = [geomean(by_kernel[k]) or float("nan") for k in names]
     fig, ax = plt.subplots(figsize=(10, 0.28 * len(names) + 1.5))
-    ax.barh(range(len(names)), values, color=["tab:green" if v >= 1 else "tab:red" for v in values])
+    # Bars grow from 1 (no change) toward B/A, so a slowdown points left instead of filling the axis.
+    ax.barh(range(len(names)), [v - 1.0 for v in values], left=1.0,
+            color=["tab:green" if v >= 1 else "tab:red" for v in values])
     ax.set_yticks(range(len(names)), names, fontsize=8)
     ax.invert_yaxis()
     ax.axvline(1.0, color="black", linewidth=1)
     ax.set_xscale("log")
+    ax.xaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:g}×"))
+    ax.xaxis.set_minor_formatter(ticker.FuncFormatter(lambda v, _: f"{v:g}×"))
+    ax.tick_params(axis="x", which="minor", labelsize=7)
     ax.set_xlabel("B/A GFLOP/s, geometric mean over shapes (log scale; right of 1: B faster)")
     ax.set_title("B against A by kernel")
     ax.grid(True, axis="x", alpha=0.3)

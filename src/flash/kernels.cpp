@@ -1,5 +1,5 @@
 // The flash variant: fused FlashAttention-2 style attention (see simd/ops_impl.hpp flash_rows):
-// query blocks outer, KV blocks of 256 keys inner, K and V packed once per head, online
+// query blocks outer, KV blocks of 512 keys inner, K and V packed once per head, online
 // softmax, causal blocks above the diagonal skipped, parallel over batch x heads x query blocks.
 #include "simd/bodies.hpp"
 #include "kernels.hpp"

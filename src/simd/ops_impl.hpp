@@ -29,15 +29,21 @@ template <class Arch> void row_norms(const float* x, i64 rows, i64 d, float* nor
     for (i64 r = 0; r < rows; ++r) norms[r] = __builtin_sqrtf(dot<Arch>(x + r * d, x + r * d, d));
 }
 
-template <class Arch> void exp_n(const float* x, float* y, i64 n) {
+// The softmax's vector exponential: e^x, or with Base2 the flash kernel's 2^x for x <= 0.
+template <class Arch, bool Base2> inline vfloat<Arch> softmax_exp(vfloat<Arch> x) {
+    if constexpr (Base2) return fast_exp2_nonpositive<Arch>(x);
+    else return fast_exp<Arch>(x);
+}
+
+template <class Arch, bool Base2 = false> void exp_n(const float* x, float* y, i64 n) {
     using V = vfloat<Arch>;
     constexpr i64 W = V::size;
     i64 j = 0;
-    for (; j + W <= n; j += W) storeu<Arch>(y + j, fast_exp<Arch>(loadu<Arch>(x + j)));
+    for (; j + W <= n; j += W) storeu<Arch>(y + j, softmax_exp<Arch, Base2>(loadu<Arch>(x + j)));
     if (j < n) {
         alignas(64) float tmp[W];
         for (i64 t = 0; t < W; ++t) tmp[t] = j + t < n ? x[j + t] : kNegInf;
-        fast_exp<Arch>(V::load_aligned(tmp)).store_aligned(tmp);
+        softmax_exp<Arch, Base2>(V::load_aligned(tmp)).store_aligned(tmp);
         for (i64 t = 0; j + t < n; ++t) y[j + t] = tmp[t];
     }
 }
@@ -60,10 +66,10 @@ template <class Arch> float max_n(const float* x, i64 n) {
     return m;
 }
 
-// p = e^(s - shift) over n entries; returns their sum. With `ahead`, also asks for ahead[0, n)
-// to be brought into L1, one cache line per vector, so that the next row's memory latency overlaps
-// this row's arithmetic instead of following it.
-template <class Arch>
+// p = e^(s - shift) over n entries (with Base2: 2^(s - shift), every s <= shift); returns their
+// sum. With `ahead`, also asks for ahead[0, n) to be brought into L1, one cache line per vector,
+// so that the next row's memory latency overlaps this row's arithmetic instead of following it.
+template <class Arch, bool Base2 = false>
 float exp_shifted_sum(const float* s, float* p, i64 n, float shift, const float* ahead = nullptr) {
     using V = vfloat<Arch>;
     constexpr i64 W = V::size;
@@ -72,7 +78,7 @@ float exp_shifted_sum(const float* s, float* p, i64 n, float shift, const float*
     i64 j = 0;
     for (; j + W <= n; j += W) {
         if (ahead) _mm_prefetch(reinterpret_cast<const char*>(ahead + j), _MM_HINT_T0);
-        const V e = fast_exp<Arch>(loadu<Arch>(s + j) - vshift);
+        const V e = softmax_exp<Arch, Base2>(loadu<Arch>(s + j) - vshift);
         storeu<Arch>(p + j, e);
         vsum += e;
     }
@@ -80,46 +86,10 @@ float exp_shifted_sum(const float* s, float* p, i64 n, float shift, const float*
     if (j < n) {
         alignas(64) float tmp[W];
         for (i64 t = 0; t < W; ++t) tmp[t] = j + t < n ? s[j + t] - shift : kNegInf;
-        fast_exp<Arch>(V::load_aligned(tmp)).store_aligned(tmp);
+        softmax_exp<Arch, Base2>(V::load_aligned(tmp)).store_aligned(tmp);
         for (i64 t = 0; j + t < n; ++t) p[j + t] = tmp[t], sum += tmp[t];
     }
     return sum;
-}
-
-// p = 2^(s - shift) over n entries with every s <= shift (see fast_exp2_nonpositive); returns
-// their sum. The flash kernel's exponential, for scores already multiplied by log2 e.
-template <class Arch> float exp2_shifted_sum(const float* s, float* p, i64 n, float shift) {
-    using V = vfloat<Arch>;
-    constexpr i64 W = V::size;
-    const V vshift(shift);
-    V vsum(0.0f);
-    i64 j = 0;
-    for (; j + W <= n; j += W) {
-        const V e = fast_exp2_nonpositive<Arch>(loadu<Arch>(s + j) - vshift);
-        storeu<Arch>(p + j, e);
-        vsum += e;
-    }
-    float sum = hsum<Arch>(vsum);
-    if (j < n) {
-        alignas(64) float tmp[W] = {};
-        for (i64 t = 0; j + t < n; ++t) tmp[t] = s[j + t] - shift;
-        fast_exp2_nonpositive<Arch>(V::load_aligned(tmp)).store_aligned(tmp);
-        for (i64 t = 0; j + t < n; ++t) p[j + t] = tmp[t], sum += tmp[t];
-    }
-    return sum;
-}
-
-template <class Arch> void exp2_n(const float* x, float* y, i64 n) {
-    using V = vfloat<Arch>;
-    constexpr i64 W = V::size;
-    i64 j = 0;
-    for (; j + W <= n; j += W) storeu<Arch>(y + j, fast_exp2_nonpositive<Arch>(loadu<Arch>(x + j)));
-    if (j < n) {
-        alignas(64) float tmp[W] = {};
-        for (i64 t = 0; j + t < n; ++t) tmp[t] = x[j + t];
-        fast_exp2_nonpositive<Arch>(V::load_aligned(tmp)).store_aligned(tmp);
-        for (i64 t = 0; j + t < n; ++t) y[j + t] = tmp[t];
-    }
 }
 
 template <class Arch> void scale_n(float* x, i64 n, float factor) {
@@ -249,7 +219,7 @@ void flash_rows(const Shape& sh, const float* q, const float* kp, const float* v
             if (sh.similarity == Similarity::cosine) cosine_row(row, vis, qn[r], k_norms + j0);
             const float bm = max_n<Arch>(row, vis);
             const float m_new = bm > m[r] ? bm : m[r];
-            const float sum = exp2_shifted_sum<Arch>(row, row, vis, m_new);
+            const float sum = exp_shifted_sum<Arch, true>(row, row, vis, m_new);
             for (i64 j = vis; j < used; ++j) row[j] = 0.0f;  // masked keys weigh nothing
             if (m_new != m[r] && m[r] != kNegInf) {
                 // Rescale what was accumulated under the old maximum.
@@ -283,7 +253,7 @@ template <class Arch> Ops make_ops(Isa isa) {
     o.scores_rows = scores_rows<Arch>;
     o.softmax_rows = softmax_rows<Arch>;
     o.exp = exp_n<Arch>;
-    o.exp2 = exp2_n<Arch>;
+    o.exp2 = exp_n<Arch, true>;
     o.row_norms = row_norms<Arch>;
     o.flash_rows = flash_rows<Arch>;
     o.flash_block_q = Flash<Arch>::BQ;

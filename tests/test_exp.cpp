@@ -19,26 +19,35 @@ double ulp_error(float got, double exact) {
     return std::fabs(double(got) - exact) / double(ulp);
 }
 
+// The largest ulp_error of `fn` against `exact` over n evenly spaced points of [lo, hi], and where.
+struct WorstUlp {
+    double ulp = 0;
+    float x = 0;
+};
+WorstUlp sweep(void (*fn)(const float*, float*, std::int64_t), double (*exact)(double), double lo, double hi,
+               std::size_t n) {
+    std::vector<float> x(n), y(n);
+    for (std::size_t i = 0; i < n; ++i) x[i] = float(lo + (hi - lo) * double(i) / double(n - 1));
+    fn(x.data(), y.data(), std::int64_t(n));
+    WorstUlp worst;
+    for (std::size_t i = 0; i < n; ++i) {
+        const double e = ulp_error(y[i], exact(double(x[i])));
+        if (e > worst.ulp) worst = {e, x[i]};
+    }
+    return worst;
+}
+
 class VectorExp : public ::testing::TestWithParam<Isa> {};
 
 TEST_P(VectorExp, WithinTwoUlpOverTheNormalRange) {
     if (!cpu_supports(GetParam())) GTEST_SKIP() << "this CPU lacks " << to_string(GetParam());
-    const simd::Ops& ops = simd::ops(GetParam());
     // 2^21 points spread over [-87, 88], where e^x is a normal float, plus an odd count so the
     // vector tail path runs too.
-    const std::size_t n = (std::size_t(1) << 21) + 3;
-    std::vector<float> x(n), y(n);
-    for (std::size_t i = 0; i < n; ++i) x[i] = float(-87.0 + 175.0 * double(i) / double(n - 1));
-    ops.exp(x.data(), y.data(), std::int64_t(n));
-    double worst = 0;
-    float worst_x = 0;
-    for (std::size_t i = 0; i < n; ++i) {
-        const double e = ulp_error(y[i], std::exp(double(x[i])));
-        if (e > worst) worst = e, worst_x = x[i];
-    }
-    RecordProperty("max_ulp", std::to_string(worst));
-    std::printf("exp/%s: max error %.3f ulp at x = %g\n", to_string(GetParam()), worst, worst_x);
-    EXPECT_LE(worst, 2.0) << "at x = " << worst_x;
+    const WorstUlp worst =
+        sweep(simd::ops(GetParam()).exp, [](double x) { return std::exp(x); }, -87.0, 88.0, (std::size_t(1) << 21) + 3);
+    RecordProperty("max_ulp", std::to_string(worst.ulp));
+    std::printf("exp/%s: max error %.3f ulp at x = %g\n", to_string(GetParam()), worst.ulp, worst.x);
+    EXPECT_LE(worst.ulp, 2.0) << "at x = " << worst.x;
 }
 
 TEST_P(VectorExp, EdgeValues) {
@@ -59,19 +68,11 @@ TEST_P(VectorExp, EdgeValues) {
 // and never below 2^-125 (no subnormal, so no assists) nor above 1.
 TEST_P(VectorExp, FlashExp2WithinTwoUlpForNonPositiveArguments) {
     if (!cpu_supports(GetParam())) GTEST_SKIP() << "this CPU lacks " << to_string(GetParam());
-    const std::size_t n = (std::size_t(1) << 21) + 3;
-    std::vector<float> x(n), y(n);
-    for (std::size_t i = 0; i < n; ++i) x[i] = float(-125.0 * double(i) / double(n - 1));
-    simd::ops(GetParam()).exp2(x.data(), y.data(), std::int64_t(n));
-    double worst = 0;
-    float worst_x = 0;
-    for (std::size_t i = 0; i < n; ++i) {
-        const double e = ulp_error(y[i], std::exp2(double(x[i])));
-        if (e > worst) worst = e, worst_x = x[i];
-    }
-    RecordProperty("max_ulp", std::to_string(worst));
-    std::printf("exp2/%s: max error %.3f ulp at x = %g\n", to_string(GetParam()), worst, worst_x);
-    EXPECT_LE(worst, 2.0) << "at x = " << worst_x;
+    const WorstUlp worst =
+        sweep(simd::ops(GetParam()).exp2, [](double x) { return std::exp2(x); }, 0.0, -125.0, (std::size_t(1) << 21) + 3);
+    RecordProperty("max_ulp", std::to_string(worst.ulp));
+    std::printf("exp2/%s: max error %.3f ulp at x = %g\n", to_string(GetParam()), worst.ulp, worst.x);
+    EXPECT_LE(worst.ulp, 2.0) << "at x = " << worst.x;
     const float edge[] = {0.0f, -0.5f, -1000.0f, -std::numeric_limits<float>::infinity()};
     float out[4];
     simd::ops(GetParam()).exp2(edge, out, 4);

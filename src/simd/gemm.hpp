@@ -72,14 +72,14 @@ void pack_b(std::int64_t K, std::int64_t N, const float* B, std::int64_t ldb, bo
     }
 }
 
-// C[M' x NR] (+)= alpha * A[M' x kc] * strip[kc x NR] for M' = MR rows, the strip's rows `ldb`
-// floats apart (NR when packed); the first `nvalid` columns are written. `first` says whether C
+// C[M' x NR] (+)= alpha * A[M' x kc] * strip[kc x NR] for M' = MR rows and a strip packed by
+// pack_b (rows NR floats apart); the first `nvalid` columns are written. `first` says whether C
 // is overwritten rather than accumulated into. A is row-major (element (r, k) at A[r * lda + k])
 // or, with PackedA, packed k-major (at A[k * lda + r], lda = the tile height), so that the
 // broadcasts of one k step read one contiguous run instead of MR rows.
 template <class Arch, int MR, bool PackedA = false>
-inline void micro_tile(std::int64_t kc, const float* A, std::int64_t lda, const float* Bp, std::int64_t ldb,
-                       float* C, std::int64_t ldc, float alpha, bool first, int nvalid) {
+inline void micro_tile(std::int64_t kc, const float* A, std::int64_t lda, const float* Bp, float* C, std::int64_t ldc,
+                       float alpha, bool first, int nvalid) {
     using V = vfloat<Arch>;
     constexpr int NV = Tile<Arch>::NV, W = Tile<Arch>::W, NR = Tile<Arch>::NR;
     V acc[MR][NV];
@@ -91,7 +91,7 @@ inline void micro_tile(std::int64_t kc, const float* A, std::int64_t lda, const 
     for (std::int64_t k = 0; k < kc; ++k) {
         V b[NV];
 #pragma GCC unroll 4
-        for (int v = 0; v < NV; ++v) b[v] = V::load_unaligned(Bp + k * ldb + v * W);
+        for (int v = 0; v < NV; ++v) b[v] = V::load_unaligned(Bp + k * NR + v * W);
 #pragma GCC unroll 16
         for (int r = 0; r < MR; ++r) {
             const V a(PackedA ? A[k * lda + r] : A[r * lda + k]);
@@ -100,7 +100,7 @@ inline void micro_tile(std::int64_t kc, const float* A, std::int64_t lda, const 
         }
     }
     const V va(alpha);
-    if (nvalid == NR && first && alpha == 1.0f) {  // A came pre-scaled (flash's packed queries)
+    if (nvalid == NR && first && alpha == 1.0f) {  // nothing to scale (e.g. A packed pre-scaled)
 #pragma GCC unroll 16
         for (int r = 0; r < MR; ++r)
 #pragma GCC unroll 4
@@ -132,11 +132,11 @@ inline void micro_tile(std::int64_t kc, const float* A, std::int64_t lda, const 
 
 // Dispatches a row count 1..MR to the micro-kernel compiled for exactly that many rows.
 template <class Arch, bool PackedA = false, int R = Tile<Arch>::MR>
-inline void micro_rows(int rows, std::int64_t kc, const float* A, std::int64_t lda, const float* Bp,
-                       std::int64_t ldb, float* C, std::int64_t ldc, float alpha, bool first, int nvalid) {
+inline void micro_rows(int rows, std::int64_t kc, const float* A, std::int64_t lda, const float* Bp, float* C,
+                       std::int64_t ldc, float alpha, bool first, int nvalid) {
     if constexpr (R > 0) {
-        if (rows == R) return micro_tile<Arch, R, PackedA>(kc, A, lda, Bp, ldb, C, ldc, alpha, first, nvalid);
-        micro_rows<Arch, PackedA, R - 1>(rows, kc, A, lda, Bp, ldb, C, ldc, alpha, first, nvalid);
+        if (rows == R) return micro_tile<Arch, R, PackedA>(kc, A, lda, Bp, C, ldc, alpha, first, nvalid);
+        micro_rows<Arch, PackedA, R - 1>(rows, kc, A, lda, Bp, C, ldc, alpha, first, nvalid);
     }
 }
 
@@ -175,23 +175,20 @@ void gemm_packed_ab(std::int64_t M, std::int64_t N, std::int64_t K, const float*
                 const float* strip = Bp + (j0 / NR) * strip_stride + k0 * NR;
                 const int nvalid = int(N - j0 < NR ? N - j0 : NR);
                 if (i0 + MR <= M)
-                    micro_tile<Arch, MR, true>(kc, a, MR, strip, NR, C + i0 * ldc + j0, ldc, alpha, k0 == 0, nvalid);
+                    micro_tile<Arch, MR, true>(kc, a, MR, strip, C + i0 * ldc + j0, ldc, alpha, k0 == 0, nvalid);
                 else
-                    micro_rows<Arch, true>(int(M - i0), kc, a, MR, strip, NR, C + i0 * ldc + j0, ldc, alpha, k0 == 0,
-                                           nvalid);
+                    micro_rows<Arch, true>(int(M - i0), kc, a, MR, strip, C + i0 * ldc + j0, ldc, alpha, k0 == 0, nvalid);
             }
         }
     }
 }
 
-// C[M x N] = alpha * A[M x K] * B + (accumulate ? C : 0). B is either packed by pack_b, with
-// strips `strip_stride` floats apart (K * NR for a freshly packed B; larger when B is a row range
-// of a longer packed matrix, as a KV block is in flash attention) and ldb = NR; or a plain
-// row-major B with N a multiple of NR, strip_stride = NR and ldb its row stride (no copy needed).
+// C[M x N] = alpha * A[M x K] * B + (accumulate ? C : 0) for a B packed by pack_b, its strips
+// `strip_stride` floats apart (K * NR for a freshly packed B; larger when B is a row range of a
+// longer packed matrix, as a KV block is in flash attention).
 template <class Arch>
-void gemm_strips(std::int64_t M, std::int64_t N, std::int64_t K, float alpha, const float* A, std::int64_t lda,
-                 const float* Bp, std::int64_t strip_stride, std::int64_t ldb, float* C, std::int64_t ldc,
-                 bool accumulate) {
+void gemm_packed(std::int64_t M, std::int64_t N, std::int64_t K, float alpha, const float* A, std::int64_t lda,
+                 const float* Bp, std::int64_t strip_stride, float* C, std::int64_t ldc, bool accumulate) {
     constexpr int MR = Tile<Arch>::MR, NR = Tile<Arch>::NR;
     constexpr std::int64_t KC = Tile<Arch>::KC;
     if (K == 0) {
@@ -204,24 +201,16 @@ void gemm_strips(std::int64_t M, std::int64_t N, std::int64_t K, float alpha, co
         const std::int64_t kc = K - k0 < KC ? K - k0 : KC;
         const bool first = !accumulate && k0 == 0;
         for (std::int64_t j0 = 0; j0 < N; j0 += NR) {
-            const float* strip = Bp + (j0 / NR) * strip_stride + k0 * ldb;
+            const float* strip = Bp + (j0 / NR) * strip_stride + k0 * NR;
             const int nvalid = int(N - j0 < NR ? N - j0 : NR);
             std::int64_t i0 = 0;
             for (; i0 + MR <= M; i0 += MR)
-                micro_tile<Arch, MR>(kc, A + i0 * lda + k0, lda, strip, ldb, C + i0 * ldc + j0, ldc, alpha, first,
-                                     nvalid);
+                micro_tile<Arch, MR>(kc, A + i0 * lda + k0, lda, strip, C + i0 * ldc + j0, ldc, alpha, first, nvalid);
             if (i0 < M)
-                micro_rows<Arch>(int(M - i0), kc, A + i0 * lda + k0, lda, strip, ldb, C + i0 * ldc + j0, ldc, alpha,
-                                 first, nvalid);
+                micro_rows<Arch>(int(M - i0), kc, A + i0 * lda + k0, lda, strip, C + i0 * ldc + j0, ldc, alpha, first,
+                                 nvalid);
         }
     }
-}
-
-// gemm_strips on a B packed by pack_b.
-template <class Arch>
-void gemm_packed(std::int64_t M, std::int64_t N, std::int64_t K, float alpha, const float* A, std::int64_t lda,
-                 const float* Bp, std::int64_t strip_stride, float* C, std::int64_t ldc, bool accumulate) {
-    gemm_strips<Arch>(M, N, K, alpha, A, lda, Bp, strip_stride, Tile<Arch>::NR, C, ldc, accumulate);
 }
 
 }  // namespace

@@ -257,15 +257,8 @@ int main(int argc, char** argv) {
     sweep["threads"] = thread_list;
     nlohmann::json models = nlohmann::json::object();
     if (cfg.preset)
-        for (std::size_t i = 0; i < cfg.preset->shapes.size(); ++i) {
-            const auto& s = cfg.preset->shapes[i];
-            std::string key = "n:" + std::to_string(s.n_q) + "/h:" + std::to_string(s.heads) + "/d:" +
-                              std::to_string(s.head_dim);
-            if (s.batch != 1) key += "/b:" + std::to_string(s.batch);
-            if (s.causal) key += "/causal";
-            if (s.similarity == attn::Similarity::cosine) key += "/cosine";
-            models[key] = cfg.preset->models[i];
-        }
+        for (std::size_t i = 0; i < cfg.preset->shapes.size(); ++i)
+            models[attnbench::shape_key(cfg.preset->shapes[i], false)] = cfg.preset->models[i];
     sweep["models"] = models;
     std::string command = "attnbench";
     for (int i = 1; i < argc; ++i) command += std::string(" ") + argv[i];

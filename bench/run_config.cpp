@@ -16,6 +16,15 @@
 
 namespace attnbench {
 
+std::string shape_key(const attn::Shape& s, bool with_threads) {
+    std::string n = "n:" + std::to_string(s.n_q) + "/h:" + std::to_string(s.heads) + "/d:" + std::to_string(s.head_dim);
+    if (with_threads) n += "/t:" + std::to_string(s.threads);
+    if (s.batch != 1) n += "/b:" + std::to_string(s.batch);
+    if (s.causal) n += "/causal";
+    if (s.similarity == attn::Similarity::cosine) n += "/cosine";
+    return n;
+}
+
 namespace {
 
 template <class T> bool selected(const std::vector<T>& filter, const T& value) {
@@ -38,14 +47,7 @@ bool known_isa(std::string_view n) {
     return attn::parse_isa(n, i);
 }
 
-std::string case_name(const attn::Kernel& k, const attn::Shape& s) {
-    std::string n = k.name() + "/n:" + std::to_string(s.n_q) + "/h:" + std::to_string(s.heads) +
-                    "/d:" + std::to_string(s.head_dim) + "/t:" + std::to_string(s.threads);
-    if (s.batch != 1) n += "/b:" + std::to_string(s.batch);
-    if (s.causal) n += "/causal";
-    if (s.similarity == attn::Similarity::cosine) n += "/cosine";
-    return n;
-}
+std::string case_name(const attn::Kernel& k, const attn::Shape& s) { return k.name() + "/" + shape_key(s, true); }
 
 // The shapes of the sweep, threads left at 1.
 std::vector<attn::Shape> sweep_shapes(const RunConfig& cfg) {

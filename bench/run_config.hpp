@@ -37,6 +37,10 @@ bool peak_selected(const RunConfig& cfg);
 // The thread counts of the sweep: --threads, else 1 and every core.
 std::vector<int> thread_counts(const RunConfig& cfg);
 
+// A shape as benchmark names spell it: n:…/h:…/d:…[/t:…][/b:…][/causal][/cosine], the thread
+// count only `with_threads`.
+std::string shape_key(const attn::Shape& s, bool with_threads);
+
 // One benchmark: a kernel at a shape.
 struct Case {
     const attn::Kernel* kernel;

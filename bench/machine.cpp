@@ -143,6 +143,10 @@ nlohmann::json machine_info() {
     m["kernel"] = uname(&u) == 0 ? std::string(u.sysname) + " " + u.release : "unknown";
     m["compiler"] = compiler();
     m["build_type"] = ATTN_BUILD_TYPE;
+#ifdef ATTN_INJECT_KERNEL
+    // A gate proof build: never to be mistaken for a normal one.
+    m["injected_slowdown"] = {{"kernel", ATTN_INJECT_KERNEL}, {"fraction", ATTN_INJECT_FRACTION}};
+#endif
     m["cxx_flags"] = ATTN_CXX_FLAGS;
     m["isa_file_flags"] = {{"avx512", "-mavx512f -mavx512dq -mfma"}, {"avx2", "-mavx2 -mfma"}, {"sse2", "-msse2"}};
     m["xsimd"] = std::to_string(XSIMD_VERSION_MAJOR) + "." + std::to_string(XSIMD_VERSION_MINOR) + "." +

@@ -118,10 +118,20 @@ int main(int argc, char** argv) {
                                           "pass through)");
     auto* report = app.add_subcommand("report", "make REPORT.md and PNG plots from a result file, or COMPARE.md "
                                                 "from two side by side");
+    // gate and compare are bench/gate.py (scipy.stats decides); their options are its own, so
+    // everything after the command, --help included, goes to it.
+    auto* gate = app.add_subcommand("gate", "paired A/B performance check of two attnbench builds: exit 0 no "
+                                            "regression, 1 regression, 2 bad input, 3 inconclusive (gate --help)");
+    auto* compare = app.add_subcommand("compare", "the gate's verdict table for two saved results (compare --help)");
+    for (auto* sub : {gate, compare}) {
+        sub->allow_extras();
+        sub->set_help_flag();
+    }
     std::vector<std::string> stages, variants, isas, seqs, heads, dims, batches, threads;
     std::string sim = "dot", preset, results_dir = "results";
     bool causal = false, no_save = false, no_report = false;
     double max_call_time = -1;
+    std::string iterations;
     auto list_opt = [&](const char* name, std::vector<std::string>& into, const char* help) {
         run->add_option(name, into, help)->delimiter(',')->allow_extra_args(false);
     };
@@ -142,6 +152,9 @@ int main(int argc, char** argv) {
     run->add_option("--max-call-time", max_call_time,
                     "skip a kernel's shapes whose call is predicted, from its smaller shapes in this run, to "
                     "take longer than this many seconds (0: never; default: the preset's, else 0)");
+    run->add_option("--iterations", iterations,
+                    "run every benchmark exactly this many iterations instead of for --benchmark_min_time "
+                    "seconds (the gate's instruction-count lane)");
     run->add_option("--results", results_dir, "folder that receives <fingerprint>/<UTC time>.json")->capture_default_str();
     run->add_flag("--no-save", no_save, "do not save the result (and so do not report it)");
     run->add_flag("--no-report", no_report, "save the result but make no report");
@@ -172,10 +185,15 @@ int main(int argc, char** argv) {
     }
 
     if (list->parsed()) return list_kernels();
+    if (gate->parsed() || compare->parsed()) {
+        std::vector<std::string> args{gate->parsed() ? "gate" : "compare"};
+        for (const auto& a : (gate->parsed() ? gate : compare)->remaining()) args.push_back(a);
+        return attnbench::run_python_script("gate.py", args);
+    }
     if (report->parsed()) {
         std::vector<std::string> args = report_files;
         if (!report_out.empty()) args.insert(args.end(), {"--out", report_out});
-        return attnbench::run_report_script(args);
+        return attnbench::run_python_script("report.py", args);
     }
 
     attnbench::RunConfig cfg;
@@ -187,6 +205,7 @@ int main(int argc, char** argv) {
         if (!dims.empty()) cfg.dims = positive_list<std::int64_t>("--dim", dims);
         if (!batches.empty()) cfg.batches = positive_list<std::int64_t>("--batch", batches);
         if (!threads.empty()) cfg.threads = positive_list<int>("--threads", threads);
+        if (!iterations.empty()) cfg.iterations = positive_list<std::int64_t>("--iterations", {iterations}).front();
         cfg.causal = causal;
         cfg.cosine = sim == "cosine";
         const bool axes = !seqs.empty() || !heads.empty() || !dims.empty() || !batches.empty();
@@ -235,7 +254,7 @@ int main(int argc, char** argv) {
     const bool peak = attnbench::peak_selected(cfg);
     const std::vector<int> thread_list = attnbench::thread_counts(cfg);
     if (peak) attnbench::register_peak(thread_list);
-    attnbench::register_cases(cases, cfg.max_call_time);
+    attnbench::register_cases(cases, cfg.max_call_time, cfg.iterations);
     attnbench::start_progress(int(cases.size() + (peak ? thread_list.size() : 0)));
 
     std::unique_ptr<benchmark::BenchmarkReporter> display;
@@ -273,5 +292,5 @@ int main(int argc, char** argv) {
     }
     std::printf("\nattnbench: saved %s\n", saved.c_str());
     if (no_report) return 0;
-    return attnbench::run_report_script({saved});
+    return attnbench::run_python_script("report.py", {saved});
 }

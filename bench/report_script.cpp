@@ -11,10 +11,10 @@ extern char** environ;
 
 namespace attnbench {
 
-int run_report_script(const std::vector<std::string>& args) {
-    const std::string script = std::string(ATTN_SOURCE_DIR) + "/bench/report.py";
+int run_python_script(const std::string& name, const std::vector<std::string>& args) {
+    const std::string script = std::string(ATTN_SOURCE_DIR) + "/bench/" + name;
     if (access(script.c_str(), R_OK) != 0) {
-        std::fprintf(stderr, "attnbench: cannot read the report script %s: %s\n", script.c_str(), std::strerror(errno));
+        std::fprintf(stderr, "attnbench: cannot read the script %s: %s\n", script.c_str(), std::strerror(errno));
         return 2;
     }
     // Debian's Python packages (python3-matplotlib) are seen by /usr/bin/python3, not necessarily
@@ -29,7 +29,7 @@ int run_report_script(const std::vector<std::string>& args) {
     std::fflush(stderr);
     pid_t pid = 0;
     if (int rc = posix_spawnp(&pid, argv[0], nullptr, nullptr, argv.data(), environ); rc != 0) {
-        std::fprintf(stderr, "attnbench: cannot run %s for the report: %s\n", argv[0], std::strerror(rc));
+        std::fprintf(stderr, "attnbench: cannot run %s: %s\n", argv[0], std::strerror(rc));
         return 2;
     }
     int status = 0;

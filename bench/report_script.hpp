@@ -1,4 +1,5 @@
-// `attnbench report` is bench/report.py (matplotlib draws the plots); this runs it.
+// `attnbench report`, `gate` and `compare` are Python scripts of bench/ (matplotlib draws the
+// plots, scipy.stats decides the gate); this runs them.
 #pragma once
 
 #include <string>
@@ -6,8 +7,8 @@
 
 namespace attnbench {
 
-// Runs Debian's /usr/bin/python3 (else python3 from PATH) on bench/report.py of the source tree
+// Runs Debian's /usr/bin/python3 (else python3 from PATH) on bench/<script> of the source tree
 // with these arguments and returns its exit status; 2 with one line on stderr when it cannot run.
-int run_report_script(const std::vector<std::string>& args);
+int run_python_script(const std::string& script, const std::vector<std::string>& args);
 
 }  // namespace attnbench

@@ -27,6 +27,8 @@ struct RunConfig {
     // measured in this run by the ratio of FLOPs, so the slow variants drop out of big shapes
     // without a list of kernels to avoid.
     double max_call_time = 0;
+    // Iterations of every benchmark (0: as many as --benchmark_min_time takes).
+    std::int64_t iterations = 0;
 };
 
 // The peak probe's --stage name. It is not an attention stage (the registry knows nothing of it):
@@ -55,8 +57,9 @@ struct Case {
 std::vector<Case> expand(const RunConfig& cfg);
 
 // Registers every case with Google Benchmark, with GFLOP/s and GB/s rate counters, a progress
-// line and the max_call_time skip.
-void register_cases(const std::vector<Case>& cases, double max_call_time);
+// line and the max_call_time skip; iterations > 0 runs each exactly that many times (0: Google
+// Benchmark decides from --benchmark_min_time).
+void register_cases(const std::vector<Case>& cases, double max_call_time, std::int64_t iterations);
 
 // The progress line on stderr: "[k/total m:ss] benchmark name" when a benchmark starts for the
 // first time (repetitions do not count again). On a terminal it is redrawn in place and cleared

@@ -78,12 +78,11 @@ Workload::Workload(Stage stage, const Shape& shape, const Fill& fill, std::size_
     output_ = Buffer(sz.out, misalign);
 }
 
-void Workload::run(const Kernel& kernel) {
-    if (kernel.stage != stage_)
-        throw std::invalid_argument("kernel " + kernel.name() + " does not belong to stage " + to_string(stage_));
-    const Shape& s = shape_;
-    auto in = [&](std::size_t i) { return static_cast<const float*>(inputs_[i].data()); };
-    float* out = output_.data();
+namespace {
+
+// Calls the kernel on these buffers at shape s; in holds the stage's inputs in signature order.
+void call_kernel(const Kernel& kernel, const Shape& s, const std::vector<Buffer>& inputs, float* out) {
+    auto in = [&](std::size_t i) { return static_cast<const float*>(inputs[i].data()); };
     std::visit(
         [&](auto fn) {
             using F = decltype(fn);
@@ -95,6 +94,49 @@ void Workload::run(const Kernel& kernel) {
             else fn.call(s, in(0), MhaWeights{in(1), in(2), in(3), in(4)}, out);
         },
         kernel.fn);
+}
+
+#ifdef ATTN_INJECT_KERNEL
+// Proof builds only (CMake's ATTN_INJECT_SLOWDOWN, absent from normal builds): the shape of the
+// extra call that makes the named kernel do ATTN_INJECT_FRACTION more work. It keeps n_kv and the
+// head size and takes R query rows as one head (whole rows of X for projection and multihead),
+// with R the most rows whose FLOPs stay within the fraction, so the extra call reads and writes
+// only the front of the real buffers and costs a fixed share of every call, whatever the
+// iteration count (the deterministic instruction-count lane runs a handful of iterations).
+Shape injected_shape(Stage stage, const Shape& s) {
+    const bool rows_of_x = stage == Stage::projection || stage == Stage::multihead;
+    Shape sub = s;
+    sub.batch = 1;
+    sub.causal = false;
+    if (!rows_of_x) sub.heads = 1;
+    const std::int64_t max_rows = rows_of_x ? s.batch * s.n_q : s.batch * s.heads * s.n_q;
+    const double budget = ATTN_INJECT_FRACTION * flops(stage, s);
+    auto at = [&](std::int64_t rows) {
+        Shape t = sub;
+        t.n_q = rows;
+        if (rows_of_x) t.n_kv = rows;
+        return t;
+    };
+    std::int64_t lo = 1, hi = max_rows;
+    while (lo < hi) {
+        const std::int64_t mid = (lo + hi + 1) / 2;
+        if (flops(stage, at(mid)) <= budget) lo = mid;
+        else hi = mid - 1;
+    }
+    return at(lo);
+}
+#endif
+
+}  // namespace
+
+void Workload::run(const Kernel& kernel) {
+    if (kernel.stage != stage_)
+        throw std::invalid_argument("kernel " + kernel.name() + " does not belong to stage " + to_string(stage_));
+#ifdef ATTN_INJECT_KERNEL
+    // Before the real call, which then overwrites whatever the extra one wrote.
+    if (kernel.name() == ATTN_INJECT_KERNEL) call_kernel(kernel, injected_shape(stage_, shape_), inputs_, output_.data());
+#endif
+    call_kernel(kernel, shape_, inputs_, output_.data());
 }
 
 }  // namespace attn

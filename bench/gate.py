@@ -345,6 +345,10 @@ def run_gate(args):
     if not 0 < args.margin < 1 or not args.margin <= args.detect < 1:
         raise UsageError(f"gate: --margin {args.margin} --detect {args.detect}: give fractions, "
                          "0 < margin <= detect < 1, such as 0.03 and 0.10")
+    for path in (args.markdown, args.json):
+        folder = os.path.dirname(os.path.abspath(path)) if path else None
+        if folder and not (os.path.isdir(folder) and os.access(folder, os.W_OK)):
+            raise UsageError(f"gate: cannot write {path}: {folder} is not a writable folder")
     base = Build("base", executable(args.base, "--base"), args)
     head = Build("head", executable(args.head, "--head"), args)
     args.preset = preset_path(args.preset or ("ci-count" if args.count_instructions else "ci"))

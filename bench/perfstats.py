@@ -37,15 +37,10 @@ def _signed_rank_p(x, alternative):
         return float(stats.wilcoxon(x, alternative=alternative, method="exact").pvalue)
 
 
-def signed_rank_ci(x, confidence=0.95):
-    """The (low, high) confidence interval of the median of x that inverts the two-sided exact
-    signed-rank test: every shift c whose test of x - c is not rejected at 1 - confidence. Its ends
-    are Walsh averages; with too few values to reject anything an end is infinite."""
+def _inverted_ci(x, confidence):
+    """The interval by brute force: test a shift in every gap between consecutive Walsh averages
+    (the p-value only changes where the shift crosses one) and keep those not rejected."""
     w = walsh_averages(x)
-    if len(w) == 0:
-        return (-math.inf, math.inf)
-    # The p-value only changes where the shift crosses a Walsh average, so test one point in each
-    # gap between consecutive averages (and one beyond each end).
     probes = np.concatenate(([w[0] - 1.0], (w[:-1] + w[1:]) / 2.0, [w[-1] + 1.0]))
     kept = [k for k, c in enumerate(probes) if _signed_rank_p(np.asarray(x) - c, "two-sided") >= 1 - confidence]
     if not kept:
@@ -53,6 +48,36 @@ def signed_rank_ci(x, confidence=0.95):
     lo = -math.inf if kept[0] == 0 else float(w[kept[0] - 1])
     hi = math.inf if kept[-1] == len(w) else float(w[kept[-1]])
     return (lo, hi)
+
+
+_TRIM = {}
+
+
+def _trimmed(n, confidence):
+    """How many Walsh averages the interval leaves out at each end for n values: found once per n
+    by inverting scipy's exact test on n values whose Walsh averages are all distinct (for data
+    without ties the count depends on n alone)."""
+    key = (n, confidence)
+    if key not in _TRIM:
+        x = np.array([2.0 ** (i / n) + 0.001 * i * i for i in range(n)])
+        w = walsh_averages(x)
+        lo, _ = _inverted_ci(x, confidence)
+        _TRIM[key] = None if lo == -math.inf else int(np.searchsorted(w, lo))
+    return _TRIM[key]
+
+
+def signed_rank_ci(x, confidence=0.95):
+    """The (low, high) confidence interval of the median of x that inverts the two-sided exact
+    signed-rank test: every shift c whose test of x - c is not rejected at 1 - confidence. Its ends
+    are Walsh averages, the k-th from each end with k fixed by len(x); with too few values to
+    reject anything they are infinite."""
+    w = walsh_averages(x)
+    if len(w) == 0:
+        return (-math.inf, math.inf)
+    k = _trimmed(len(x), confidence)
+    if k is None:
+        return (-math.inf, math.inf)
+    return (float(w[k]), float(w[len(w) - 1 - k]))
 
 
 def slower_than_margin_p(log_ratios, margin):

@@ -37,6 +37,20 @@ for r in screen:
 assert len(d["benchmarks"]) == 12 and not any(b["verdict"] == "SLOWER" for b in d["benchmarks"].values())
 EOF
 
+# A head without one kernel (a wrapper that hides softmax from the benchmark list): gated on the
+# 10 benchmarks both have, and the two it lacks are listed.
+printf '#!/usr/bin/env bash\nout=$("%s" "$@"); rc=$?\nprintf "%%s\\n" "$out" | grep -v "^softmax/"\nexit $rc\n' \
+  "$work/head" >"$work/head_without_softmax"
+chmod +x "$work/head_without_softmax"
+"$bin" gate --base "$work/base" --head "$work/head_without_softmax" --preset "$tiny" --rounds 5 --confirm-rounds 5 \
+  >"$work/out2.txt" 2>/dev/null
+rc=$?
+[[ $rc == 0 || $rc == 3 ]] || fail "gate against a head without softmax exited $rc"
+grep -q "— 10 benchmarks" "$work/out2.txt" && ! grep -q "^softmax/" "$work/out2.txt" ||
+  { cat "$work/out2.txt"; fail "the gate did not keep to the 10 shared benchmarks"; }
+grep -q "^only in base (not gated): softmax/omp/best/n:64/h:2/d:32/t:1, softmax/omp/best/n:64/h:2/d:32/t:2$" \
+  "$work/out2.txt" || { cat "$work/out2.txt"; fail "the removed benchmarks are not listed"; }
+
 # compare on synthetic results: 5 repetitions 20% slower is a regression, the same times are not,
 # and files without repetitions fall back to the stated threshold.
 /usr/bin/python3 - "$work" <<'EOF'

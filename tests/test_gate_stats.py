@@ -29,6 +29,12 @@ class Statistics(unittest.TestCase):
         self.assertAlmostEqual(lo, 2.5)
         self.assertAlmostEqual(hi, 7.5)
 
+    def test_interval_by_order_statistics_equals_the_brute_force_inversion(self):
+        rng = random.Random(5)
+        for n in range(5, 31):
+            x = [rng.gauss(0.02, 0.05) for _ in range(n)]
+            self.assertEqual(perfstats.signed_rank_ci(x), perfstats._inverted_ci(x, 0.95), n)
+
     def test_too_few_rounds_leave_the_interval_unbounded(self):
         # n = 5: the smallest two-sided p is 2/32 > 0.05, so no shift can be rejected.
         self.assertEqual(perfstats.signed_rank_ci([1, 2, 3, 4, 5]), (-math.inf, math.inf))

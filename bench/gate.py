@@ -25,7 +25,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import perfstats  # noqa: E402
-from results import ResultError, load_result, times_ms  # noqa: E402
+from results import ResultError, display_name, load_result, times_ms  # noqa: E402
 
 EXIT_OK, EXIT_REGRESSION, EXIT_USAGE, EXIT_INCONCLUSIVE = 0, 1, 2, 3
 STAGES = "scores,softmax,weighted_sum,attention,projection,multihead"
@@ -125,12 +125,8 @@ class Build:
 def filter_flag(full_names):
     """Google Benchmark's filter for exactly these benchmarks (whose names gain /iterations:N
     under --iterations)."""
-    names = sorted({re.escape(short(n)) for n in full_names})
+    names = sorted({re.escape(display_name(n)) for n in full_names})
     return "--benchmark_filter=^(" + "|".join(names) + ")(/iterations:[0-9]+)?(/real_time)?$"
-
-
-def short(full_name):
-    return full_name[: -len("/real_time")] if full_name.endswith("/real_time") else full_name
 
 
 def launch(build, full_names, args, workdir):
@@ -164,7 +160,7 @@ def measure_rounds(builds, full_names, rounds, phase, args, workdir, log, first_
             pair = builds if (index + k) % 2 == 0 else builds[::-1]
             elapsed = int(time.time() - started)
             progress(f"[gate {phase} round {r + 1}/{rounds}, benchmark {k + 1}/{len(order)}, "
-                     f"{elapsed // 60}:{elapsed % 60:02d}] {short(name)}")
+                     f"{elapsed // 60}:{elapsed % 60:02d}] {display_name(name)}")
             for b in pair:
                 one = launch(b, [name], args, workdir)
                 launches[b.role]["seconds"] += one["seconds"]
@@ -366,9 +362,9 @@ def run_gate(args):
     log = []
     with tempfile.TemporaryDirectory(prefix="attnbench-gate-") as workdir:
         measure_rounds([base, head], common, args.rounds, "screen", args, workdir, log)
-        names = [short(n) for n in common]
+        names = [display_name(n) for n in common]
         rows = decide(log, names, args)
-        retest = [f for f in common if rows[short(f)]["verdict"] in ("suspect", "unclear")]
+        retest = [f for f in common if rows[display_name(f)]["verdict"] in ("suspect", "unclear")]
         if retest:
             measure_rounds([base, head], retest, args.confirm_rounds, "confirm", args, workdir, log,
                            first_round=args.rounds)
@@ -387,8 +383,8 @@ def run_gate(args):
               "the confirmation rounds alone, where they ran); noise: spread of the per-round ratios (1.4826 MAD)")
     notes = [f"slower than base by more than {100 * args.margin:g}%, confirmed: {', '.join(slower)}" if slower else "",
              f"too noisy to rule out a slowdown of {100 * args.detect:g}%: {', '.join(unknown)}" if unknown else "",
-             f"only in head (not gated): {', '.join(short(n) for n in added)}" if added else "",
-             f"only in base (not gated): {', '.join(short(n) for n in removed)}" if removed else ""]
+             f"only in head (not gated): {', '.join(display_name(n) for n in added)}" if added else "",
+             f"only in base (not gated): {', '.join(display_name(n) for n in removed)}" if removed else ""]
     notes = [n for n in notes if n]
     print_table(GATE_HEADER, table)
     for n in notes:
@@ -404,7 +400,7 @@ def run_gate(args):
                "rounds": args.rounds, "confirm_rounds": args.confirm_rounds, "repetitions": args.repetitions,
                "margin": args.margin, "detect": args.detect, "alpha": args.alpha,
                "screen_alpha": args.screen_alpha, "seed": args.seed, "minutes": round(minutes, 2),
-               "added": [short(n) for n in added], "removed": [short(n) for n in removed],
+               "added": [display_name(n) for n in added], "removed": [display_name(n) for n in removed],
                "benchmarks": {n: dict(rows[n], base_ms=base_ms[n], head_ms=head_ms[n]) for n in names},
                "launches": log}
         write_text(args.json, json.dumps(finite(doc), indent=1) + "\n")
@@ -438,7 +434,7 @@ def callgrind_counts(build, full_names, args, workdir):
                 elif line.startswith("summary:") or line.startswith("totals:"):
                     total = int(line.split()[1])
         if name and total is not None:
-            counts[short(name)] = total
+            counts[display_name(name)] = total
     if not counts:
         raise UsageError(f"gate: {build.role} counted nothing: was it built without valgrind/callgrind.h?")
     return counts

@@ -27,13 +27,16 @@ def load_result(path):
     return data
 
 
-def benchmark_name(row):
-    """The benchmark's name as attnbench prints it: Google Benchmark's run name without the
+def display_name(full_name):
+    """The benchmark's name as attnbench prints it: Google Benchmark's name without the
     /iterations:N and /real_time suffixes that --iterations and UseRealTime add."""
+    return re.sub(r"(/iterations:[0-9]+)?(/real_time)?$", "", full_name)
+
+
+def benchmark_name(row):
+    """The display name of a result row (its run name, else its name)."""
     name = row.get("run_name") or row.get("name") or ""
-    if not isinstance(name, str):
-        return ""
-    return re.sub(r"(/iterations:[0-9]+)?(/real_time)?$", "", name)
+    return display_name(name) if isinstance(name, str) else ""
 
 
 def _ms(row, path):

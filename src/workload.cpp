@@ -80,22 +80,6 @@ Workload::Workload(Stage stage, const Shape& shape, const Fill& fill, std::size_
 
 namespace {
 
-// Calls the kernel on these buffers at shape s; in holds the stage's inputs in signature order.
-void call_kernel(const Kernel& kernel, const Shape& s, const std::vector<Buffer>& inputs, float* out) {
-    auto in = [&](std::size_t i) { return static_cast<const float*>(inputs[i].data()); };
-    std::visit(
-        [&](auto fn) {
-            using F = decltype(fn);
-            if constexpr (std::is_same_v<F, StageFn<Stage::scores>>) fn.call(s, in(0), in(1), out);
-            else if constexpr (std::is_same_v<F, StageFn<Stage::softmax>>) fn.call(s, in(0), out);
-            else if constexpr (std::is_same_v<F, StageFn<Stage::weighted_sum>>) fn.call(s, in(0), in(1), out);
-            else if constexpr (std::is_same_v<F, StageFn<Stage::attention>>) fn.call(s, in(0), in(1), in(2), out);
-            else if constexpr (std::is_same_v<F, StageFn<Stage::projection>>) fn.call(s, in(0), in(1), out);
-            else fn.call(s, in(0), MhaWeights{in(1), in(2), in(3), in(4)}, out);
-        },
-        kernel.fn);
-}
-
 #ifdef ATTN_INJECT_KERNEL
 // Proof builds only (CMake's ATTN_INJECT_SLOWDOWN, absent from normal builds): the shape of the
 // extra call that makes the named kernel do ATTN_INJECT_FRACTION more work. It keeps n_kv and the
@@ -132,11 +116,26 @@ Shape injected_shape(Stage stage, const Shape& s) {
 void Workload::run(const Kernel& kernel) {
     if (kernel.stage != stage_)
         throw std::invalid_argument("kernel " + kernel.name() + " does not belong to stage " + to_string(stage_));
+    auto in = [&](std::size_t i) { return static_cast<const float*>(inputs_[i].data()); };
+    float* out = output_.data();
+    auto call_at = [&](const Shape& s) {
+        std::visit(
+            [&](auto fn) {
+                using F = decltype(fn);
+                if constexpr (std::is_same_v<F, StageFn<Stage::scores>>) fn.call(s, in(0), in(1), out);
+                else if constexpr (std::is_same_v<F, StageFn<Stage::softmax>>) fn.call(s, in(0), out);
+                else if constexpr (std::is_same_v<F, StageFn<Stage::weighted_sum>>) fn.call(s, in(0), in(1), out);
+                else if constexpr (std::is_same_v<F, StageFn<Stage::attention>>) fn.call(s, in(0), in(1), in(2), out);
+                else if constexpr (std::is_same_v<F, StageFn<Stage::projection>>) fn.call(s, in(0), in(1), out);
+                else fn.call(s, in(0), MhaWeights{in(1), in(2), in(3), in(4)}, out);
+            },
+            kernel.fn);
+    };
 #ifdef ATTN_INJECT_KERNEL
     // Before the real call, which then overwrites whatever the extra one wrote.
-    if (kernel.name() == ATTN_INJECT_KERNEL) call_kernel(kernel, injected_shape(stage_, shape_), inputs_, output_.data());
+    if (kernel.name() == ATTN_INJECT_KERNEL) call_at(injected_shape(stage_, shape_));
 #endif
-    call_kernel(kernel, shape_, inputs_, output_.data());
+    call_at(shape_);
 }
 
 }  // namespace attn

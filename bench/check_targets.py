@@ -18,53 +18,37 @@ Standard library only.
 """
 
 import argparse
-import json
-import re
-import statistics
+import os
 import sys
 
-GFLOPS = "GFLOP/s"
-TIME_SCALE = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from results import ResultError, load_result, medians  # noqa: E402
+
 PEAK_ISAS = ("avx512", "avx2", "sse2")  # widest first
 
 
-def base_name(name):
-    """The benchmark's own name: Google Benchmark appends /real_time (UseRealTime) and the like."""
-    return re.sub(r"/(real_time|process_time|manual_time)$", "", name)
-
-
 def load(paths):
-    """{name: {"gflops": float or None, "time": seconds}} from the medians of one or more files."""
+    """{name: results.medians() entry: "gflops", "seconds", "error", "fields"} of the benchmarks
+    that one or more files measured (those that only erred or were skipped are left out)."""
     results = {}
     for path in paths:
-        with open(path) as f:
-            rows = json.load(f).get("benchmarks", [])
-        medians, iterations = {}, {}
-        for row in rows:
-            if row.get("error_occurred"):
-                continue
-            name = base_name(row.get("run_name", row["name"]))
-            if row.get("run_type") == "aggregate":
-                if row.get("aggregate_name") == "median":
-                    medians[name] = row
-            else:
-                iterations.setdefault(name, []).append(row)
-        for name in set(medians) | set(iterations):
-            if name in medians:
-                row = medians[name]
-                gflops = row.get(GFLOPS)
-                seconds = row["real_time"] * TIME_SCALE[row.get("time_unit", "ns")]
-            else:
-                runs = iterations[name]
-                values = [r[GFLOPS] for r in runs if GFLOPS in r]
-                gflops = statistics.median(values) if values else None
-                seconds = statistics.median(r["real_time"] * TIME_SCALE[r.get("time_unit", "ns")] for r in runs)
-            results[name] = {"gflops": gflops, "time": seconds}
+        for name, m in medians(load_result(path), path).items():
+            if m["seconds"] is not None:
+                results[name] = m
     return results
 
 
 def attention(variant, n, d, t, causal=False, stage="attention", isa="best"):
+    """The benchmark name of a stage at n:n/h:8/d:d/t:t, the one head count the targets use."""
     return f"{stage}/{variant}/{isa}/n:{n}/h:8/d:{d}/t:{t}" + ("/causal" if causal else "")
+
+
+def plain(fields, n, t):
+    """Whether kernel fields are a shape that attention() names without causal: n:n/h:8 at t
+    threads, batch 1, the dot product at the default scale."""
+    return (fields["n_q"] == fields["n_kv"] == n and fields["heads"] == 8 and fields["threads"] == t
+            and fields["batch"] == 1 and not fields["causal"] and fields["similarity"] == "dot"
+            and not fields["scale_given"])
 
 
 class Checker:
@@ -73,13 +57,17 @@ class Checker:
         self.used = []  # benchmark names the targets read, in order, for the table
         self.lines = []
         self.failed = self.missing = False
-        isas = [i for i in PEAK_ISAS if any(n.startswith(f"peak/fma/{i}/") for n in results)]
+        fields = [r["fields"] for r in results.values() if r["fields"]]
+        isas = [i for i in PEAK_ISAS
+                if any(f["stage"] == "peak" and f["variant"] == "fma" and f["isa"] == i for f in fields)]
         self.peak_isa = isas[0] if isas else None
 
     def peak(self, t):
         return f"peak/fma/{self.peak_isa or PEAK_ISAS[0]}/t:{t}"
 
     def value(self, name, metric="gflops"):
+        """The metric ("gflops" or "seconds") of a benchmark, None when it is missing; notes the
+        name for the table."""
         if name not in self.used:
             self.used.append(name)
         row = self.results.get(name)
@@ -126,15 +114,15 @@ def check(results):
         c.report(f"3. flash / openblas attention n:2048 d:{d} t:2 (GFLOP/s)", missing, r, 2.0)
 
     # 4: a causal mask must save nearly half the time.
-    missing, r = c.ratio(attention("flash", 2048, 128, 2, causal=True), flash128, metric="time")
+    missing, r = c.ratio(attention("flash", 2048, 128, 2, causal=True), flash128, metric="seconds")
     c.report("4. flash attention n:2048 d:128 t:2 time causal / non-causal", missing, r, 0.55, at_least=False)
 
     # 5: SIMD softmax against the naive one (d does not matter to softmax: prefer 128).
     def softmax(variant, isa, d):
         return attention(variant, 2048, d, 1, stage="softmax", isa=isa)
 
-    dims = sorted({int(m.group(1)) for n in results
-                   if (m := re.fullmatch(r"softmax/(?:simd|naive)/\w+/n:2048/h:8/d:(\d+)/t:1", n))},
+    dims = sorted({f["head_dim"] for r in results.values() if (f := r["fields"])
+                   and f["stage"] == "softmax" and f["variant"] in ("simd", "naive") and plain(f, 2048, 1)},
                   key=lambda d: (d != 128, d))
     d = next((d for d in dims if c.present(softmax("simd", "avx512", d)) and c.present(softmax("naive", "scalar", d))),
              dims[0] if dims else 128)
@@ -161,15 +149,14 @@ def check(results):
 
 
 def table(c):
+    """The Markdown table of the benchmarks the targets read that have GFLOP/s, the peak first."""
     rows = ["| kernel | shape | GFLOP/s | % of peak |", "| --- | --- | ---: | ---: |"]
-    for name in sorted(c.used, key=lambda n: (not n.startswith("peak/"), n)):
-        row = c.results.get(name)
-        if row is None or row["gflops"] is None:
-            continue
-        parts = name.split("/")
-        kernel, shape = "/".join(parts[:3]), " ".join(parts[3:])
-        t = next((p[2:] for p in parts if p.startswith("t:")), None)
-        peak = c.results.get(c.peak(t)) if t and c.peak_isa else None
+    found = {n: c.results[n] for n in c.used if n in c.results and c.results[n]["gflops"] is not None}
+    for name in sorted(found, key=lambda n: (found[n]["fields"]["stage"] != "peak", n)):
+        row, f = found[name], found[name]["fields"]
+        kernel = f"{f['stage']}/{f['variant']}/{f['isa']}"
+        shape = f"t:{f['threads']}" if f["stage"] == "peak" else f["shape"].replace("/", " ")
+        peak = c.results.get(c.peak(f["threads"])) if c.peak_isa else None
         share = f"{100 * row['gflops'] / peak['gflops']:.0f} %" if peak and peak["gflops"] else "-"
         rows.append(f"| {kernel} | {shape} | {row['gflops']:.1f} | {share} |")
     return "\n".join(rows)
@@ -182,7 +169,7 @@ def main():
     args = parser.parse_args()
     try:
         results = load(args.results)
-    except (OSError, ValueError, KeyError) as e:
+    except ResultError as e:
         print(f"check_targets: cannot read results: {e}", file=sys.stderr)
         return 2
     c = check(results)

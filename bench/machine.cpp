@@ -131,7 +131,7 @@ nlohmann::json machine_info() {
     m["virtualized"] = flags.find(" hypervisor ") != std::string::npos;
     m["isa_dispatched"] = attn::to_string(attn::best_isa());
     nlohmann::json tiers = nlohmann::json::array();
-    for (attn::Isa isa : {attn::Isa::sse2, attn::Isa::avx2, attn::Isa::avx512})
+    for (attn::Isa isa : attn::isa_tiers())
         if (attn::cpu_supports(isa)) tiers.push_back(attn::to_string(isa));
     m["isa_available"] = tiers;
     m["logical_cpus"] = int(std::thread::hardware_concurrency());
@@ -148,7 +148,13 @@ nlohmann::json machine_info() {
     m["injected_slowdown"] = {{"kernel", ATTN_INJECT_KERNEL}, {"fraction", ATTN_INJECT_FRACTION}};
 #endif
     m["cxx_flags"] = ATTN_CXX_FLAGS;
-    m["isa_file_flags"] = {{"avx512", "-mavx512f -mavx512dq -mfma"}, {"avx2", "-mavx2 -mfma"}, {"sse2", "-msse2"}};
+    nlohmann::json file_flags = nlohmann::json::object();
+    for (attn::Isa isa : attn::isa_tiers()) {
+        std::string f = attn::isa_flags(isa);
+        std::replace(f.begin(), f.end(), ';', ' ');  // CMake's list separator
+        file_flags[attn::to_string(isa)] = f;
+    }
+    m["isa_file_flags"] = file_flags;
     m["xsimd"] = std::to_string(XSIMD_VERSION_MAJOR) + "." + std::to_string(XSIMD_VERSION_MINOR) + "." +
                  std::to_string(XSIMD_VERSION_PATCH);
     m["google_benchmark"] = ATTN_BENCHMARK_VERSION;

@@ -13,51 +13,62 @@ loses no table.
 """
 
 import argparse
-import json
 import math
 import os
-import re
-import statistics
 import sys
 from collections import defaultdict
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from results import ResultError, load_result, medians, scale_text, shape_text  # noqa: E402
+
 STAGES = ["scores", "softmax", "weighted_sum", "attention", "projection", "multihead"]
-KERNEL_RE = re.compile(
-    r"^(?P<stage>\w+)/(?P<variant>\w+)/(?P<isa>\w+)/n:(?P<n>\d+)/h:(?P<h>\d+)/d:(?P<d>\d+)/t:(?P<t>\d+)"
-    r"(?:/b:(?P<b>\d+))?(?P<causal>/causal)?(?P<cosine>/cosine)?$")
-PEAK_RE = re.compile(r"^peak/fma/(?P<isa>\w+)/t:(?P<t>\d+)$")
-TIME_SCALE = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}
 
 
 class BadInput(Exception):
     """One line for the user: what is wrong with which file."""
 
 
-def base_name(name):
-    """Google Benchmark appends /real_time (UseRealTime), /process_time and the like."""
-    return re.sub(r"/(real_time|process_time|manual_time)$", "", name)
-
-
 class Family:
-    """Shapes that differ only in sequence length: one table and one plot per stage."""
+    """Shapes that differ only in sequence length: one table and one plot per stage. The length
+    is n for square shapes; a rectangular family (n_q != n_kv) holds n_q and varies n_kv."""
 
-    def __init__(self, h, d, b, causal, cosine):
+    def __init__(self, h, d, b, causal, cosine, n_q=None, scale=None):
+        """n_q: None for square shapes; scale: None for the default 1/sqrt(d)."""
         self.h, self.d, self.b, self.causal, self.cosine = h, d, b, causal, cosine
+        self.n_q, self.scale = n_q, scale
+
+    @classmethod
+    def of(cls, fields):
+        """The family of a kernel's descriptor fields."""
+        square = fields["n_q"] == fields["n_kv"]
+        return cls(fields["heads"], fields["head_dim"], fields["batch"], fields["causal"],
+                   fields["similarity"] == "cosine", None if square else fields["n_q"],
+                   fields["scale"] if fields["scale_given"] else None)
 
     def key(self):
-        return (self.d, self.h, self.b, self.causal, self.cosine)
+        # Square shapes (no n_q) and the default scale sort as 0: families with neither keep
+        # the order of their sizes, and come first.
+        return (self.d, self.h, self.b, self.causal, self.cosine, self.n_q or 0, self.scale or 0.0)
+
+    def _rest(self):
+        """The label's part after the sequence lengths."""
+        s = f"h={self.h} d={self.d}" + (f" b={self.b}" if self.b != 1 else "")
+        s += f" scale={scale_text(self.scale)}" if self.scale is not None else ""
+        return s + (" causal" if self.causal else "") + (" cosine" if self.cosine else "")
 
     def label(self):
-        s = f"h={self.h} d={self.d}" + (f" b={self.b}" if self.b != 1 else "")
-        return s + (" causal" if self.causal else "") + (" cosine" if self.cosine else "")
+        return (f"nq={self.n_q} " if self.n_q is not None else "") + self._rest()
+
+    def axis(self):
+        """The name of the length the family varies: n, or nkv for a rectangular family."""
+        return "n" if self.n_q is None else "nkv"
+
+    def at(self, n):
+        """The shape at length n, as tables and titles name it: n=… h=… or nq=… nkv=… h=…."""
+        return (f"n={n} " if self.n_q is None else f"nq={self.n_q} nkv={n} ") + self._rest()
 
     def slug(self):
         return self.label().replace("=", "").replace(" ", "-")
-
-    def suffix(self, n):
-        """The shape part of a benchmark name, as the run's context keys its models."""
-        s = f"n:{n}/h:{self.h}/d:{self.d}" + (f"/b:{self.b}" if self.b != 1 else "")
-        return s + ("/causal" if self.causal else "") + ("/cosine" if self.cosine else "")
 
     def __eq__(self, other):
         return self.key() == other.key()
@@ -67,74 +78,42 @@ class Family:
 
 
 class Result:
-    """One result file: kernel rows keyed (stage, family, n, kernel label), the peak by threads."""
+    """One result file: kernel rows keyed (stage, family, n, kernel label), where n is the length
+    the family varies, the peak by threads."""
 
     def __init__(self, path):
         self.path = path
-        try:
-            with open(path) as f:
-                data = json.load(f)
-        except OSError as e:
-            raise BadInput(f"cannot read {path}: {e.strerror}")
-        except (json.JSONDecodeError, UnicodeDecodeError) as e:
-            raise BadInput(f"{path} is not JSON ({e})")
-        if not isinstance(data, dict) or not isinstance(data.get("benchmarks"), list):
-            raise BadInput(f"{path} has no 'benchmarks' list: not a result of attnbench run")
+        data = load_result(path)
         self.context = data.get("context", {})
         self.attn = self.context.get("attnbench", {})
         self.machine = self.attn.get("machine", {})
         self.models = self.attn.get("sweep", {}).get("models", {})
         self.rows = {}      # (stage, family, n, label) -> {"gflops", "seconds", "skipped"}
-        self.names = {}     # same key -> benchmark name
+        self.shapes = {}    # (family, n) -> the shape without threads, as the context keys its models
         self.peak = {}      # threads -> GFLOP/s
         self.variants = {}  # label -> (variant, isa, t) for ordering
-        self._load(data["benchmarks"])
+        self._load(medians(data, path))
         if not self.rows:
             raise BadInput(f"{path} holds no attnbench kernel rows")
         for t, v in self.attn.get("fma_peak_gflops", {}).items():
             self.peak.setdefault(int(t), float(v))
 
     def _load(self, benchmarks):
-        medians, samples, errors = {}, defaultdict(list), {}
-        for row in benchmarks:
-            if not isinstance(row, dict) or "name" not in row:
-                raise BadInput(f"{self.path}: a benchmark row without a name")
-            name = base_name(row.get("run_name", row["name"]))
-            if row.get("error_occurred"):
-                errors[name] = row.get("error_message", "error")
-            elif row.get("run_type") == "aggregate":
-                if row.get("aggregate_name") == "median":
-                    medians[name] = row
-            else:
-                samples[name].append(row)
-        for name in set(medians) | set(samples) | set(errors):
-            if name in medians:
-                row = medians[name]
-                gflops = row.get("GFLOP/s")
-                seconds = row["real_time"] * TIME_SCALE[row.get("time_unit", "ns")]
-            elif name in samples:
-                runs = samples[name]
-                values = [r["GFLOP/s"] for r in runs if "GFLOP/s" in r]
-                gflops = statistics.median(values) if values else None
-                seconds = statistics.median(r["real_time"] * TIME_SCALE[r.get("time_unit", "ns")] for r in runs)
-            else:
-                gflops = seconds = None
-            m = PEAK_RE.match(name)
-            if m:
-                if gflops:
-                    self.peak[int(m["t"])] = gflops
+        for m in benchmarks.values():
+            f = m["fields"]
+            if f is None:
                 continue
-            m = KERNEL_RE.match(name)
-            if not m:
+            if f["stage"] == "peak":
+                if f["variant"] == "fma" and m["gflops"]:
+                    self.peak[f["threads"]] = m["gflops"]
                 continue
-            fam = Family(int(m["h"]), int(m["d"]), int(m["b"] or 1), bool(m["causal"]), bool(m["cosine"]))
-            t = int(m["t"])
-            label = f"{m['variant']}/{m['isa']} t:{t}"
-            self.variants[label] = (m["variant"], m["isa"], t)
-            key = (m["stage"], fam, int(m["n"]), label)
-            self.rows[key] = {"gflops": gflops, "seconds": seconds,
-                              "skipped": errors.get(name) if gflops is None else None}
-            self.names[key] = name
+            fam, t = Family.of(f), f["threads"]
+            label = f"{f['variant']}/{f['isa']} t:{t}"
+            self.variants[label] = (f["variant"], f["isa"], t)
+            key = (f["stage"], fam, f["n_kv"], label)
+            self.rows[key] = {"gflops": m["gflops"], "seconds": m["seconds"],
+                              "skipped": m["error"] if m["gflops"] is None else None}
+            self.shapes[(fam, f["n_kv"])] = shape_text(f, with_threads=False)
 
     def gflops(self, stage, fam, n, label):
         row = self.rows.get((stage, fam, n, label))
@@ -170,7 +149,7 @@ class Result:
 
     def model(self, fam, n, short=False):
         """The comment of the preset line the shape came from; short: the part before its colon."""
-        text = self.models.get(fam.suffix(n), "")
+        text = self.models.get(self.shapes.get((fam, n)), "")
         return text.split(":")[0].strip() if short else text
 
     def title(self):
@@ -210,7 +189,7 @@ def summary_rows(r):
                     continue
                 label, g = best
                 model = r.model(fam, n, short=True)
-                rows.append([stage, f"n={n} {fam.label()}" + (f" ({model})" if model else ""), label, fmt(g),
+                rows.append([stage, fam.at(n) + (f" ({model})" if model else ""), label, fmt(g),
                              pct(r.share(g, r.variants[label][2])), times(r.speedup(stage, fam, n, label))])
     return rows
 
@@ -260,7 +239,7 @@ def stage_tables(r):
             ns = r.ns(stage, fam)
             models = sorted({r.model(fam, n) for n in ns} - {""})
             parts.append(f"**{fam.label()}**" + (f" — {'; '.join(models)}" if models else "") + "\n")
-            header = ["kernel"] + [f"n={n}" for n in ns]
+            header = ["kernel"] + [f"{fam.axis()}={n}" for n in ns]
             rows = []
             for label in r.labels(stage, fam):
                 cells = [label]
@@ -375,7 +354,8 @@ def plot_family(plt, r, stage, fam, path):
             ax.yaxis.set_minor_formatter(ticker.NullFormatter())
         elif drawn:
             ax.set_ylim(0, 100)
-        ax.set_xlabel("sequence length n (tokens)")
+        ax.set_xlabel("sequence length n (tokens)" if fam.n_q is None
+                      else f"key sequence length n_kv (tokens), n_q = {fam.n_q}")
         ax.set_ylabel(ylabel)
         ax.grid(True, which="major", alpha=0.3)
     models = sorted({r.model(fam, n, short=True) for n in ns} - {""})
@@ -395,13 +375,15 @@ def plot_threads(plt, r, path):
     fig, axes = plt.subplots(rows_n, cols, figsize=(15, 4.2 * rows_n), squeeze=False)
     peak_t = sorted(r.peak)
     for ax, stage in zip(axes.flat, stages):
-        # The largest shape (by n, then family) that was measured at more than one thread count.
+        # The largest shape (by n·h·d, with n the geometric mean of n_q and n_kv for a rectangular
+        # shape, so a decoding shape ranks by its work) measured at more than one thread count.
         best = None
         for fam in r.families(stage):
             for n in r.ns(stage, fam):
                 ts = {r.variants[l][2] for l in r.labels(stage, fam) if r.gflops(stage, fam, n, l)}
-                if len(ts) > 1 and (best is None or n * fam.h * fam.d > best[0]):
-                    best = (n * fam.h * fam.d, fam, n)
+                size = (n if fam.n_q is None else math.sqrt(fam.n_q * n)) * fam.h * fam.d
+                if len(ts) > 1 and (best is None or size > best[0]):
+                    best = (size, fam, n)
         if best is None:
             ax.text(0.5, 0.5, "measured at one thread count only", ha="center", va="center", transform=ax.transAxes)
             ax.set_title(stage)
@@ -416,7 +398,7 @@ def plot_threads(plt, r, path):
                 ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", label=k)
         if len(peak_t) > 1 and 1 in r.peak:
             ax.plot(peak_t, [r.peak[t] / r.peak[1] for t in peak_t], "k--", label="FMA peak (the ceiling)")
-        ax.set_title(f"{stage}: n={n} {fam.label()}")
+        ax.set_title(f"{stage}: {fam.at(n)}")
         ax.set_xlabel("threads")
         ax.set_ylabel("speed-up over 1 thread (×)")
         ax.set_xticks(sorted(set(peak_t) | {1}))
@@ -450,7 +432,7 @@ def compare_rows(a, b):
         ga, gb = a.rows[key]["gflops"], b.rows[key]["gflops"]
         stage, fam, n, label = key
         t = a.variants[label][2]
-        rows.append((stage, f"n={n} {fam.label()}", label, ga, gb, gb / ga if ga and gb else None,
+        rows.append((stage, fam.at(n), label, ga, gb, gb / ga if ga and gb else None,
                      a.share(ga, t), b.share(gb, t)))
     return rows
 
@@ -545,7 +527,7 @@ def main():
                              [[s, str(len([x for x in v if x])), fmt(geomean(v), 2)] for s, v in per_stage.items()]))
             draw_compare_plot(rows, out)
             print(f"\nattnbench: comparison {path}, plot in {os.path.join(out, 'plots')}")
-    except BadInput as e:
+    except (BadInput, ResultError) as e:
         print(f"attnbench report: {e}", file=sys.stderr)
         return 2
     except OSError as e:

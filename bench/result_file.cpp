@@ -1,17 +1,19 @@
 #include "result_file.hpp"
 
+#include "attn/shape.hpp"
 #include "machine.hpp"
+#include "run_config.hpp"
 
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <csignal>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <regex>
 #include <stdexcept>
 #include <vector>
 
@@ -73,6 +75,8 @@ std::string ResultFile::commit(const nlohmann::json& attnbench_context) {
             throw std::runtime_error("Google Benchmark's output " + temp_ + " is not JSON: " + e.what());
         }
     }
+    for (auto& row : result["benchmarks"])
+        if (auto f = descriptor_fields(row.value("run_name", row.value("name", ""))); !f.is_null()) row["attnbench"] = f;
     result["context"]["attnbench"] = attnbench_context;
     result["context"]["attnbench"]["fma_peak_gflops"] = measured_peak(result);
     {
@@ -97,16 +101,54 @@ std::string ResultFile::commit(const nlohmann::json& attnbench_context) {
     return final_;
 }
 
+nlohmann::json descriptor_fields(std::string name) {
+    // Google Benchmark appends /iterations:N (--iterations) and /real_time (UseRealTime).
+    for (const char* suffix : {"/real_time", "/process_time", "/manual_time"})
+        if (name.ends_with(suffix)) name.resize(name.size() - std::strlen(suffix));
+    if (const auto it = name.rfind("/iterations:"); it != std::string::npos) name.resize(it);
+    std::string part[3];
+    std::size_t at = 0;
+    for (auto& p : part) {
+        const std::size_t slash = name.find('/', at);
+        if (slash == std::string::npos) return nullptr;
+        p = name.substr(at, slash - at);
+        at = slash + 1;
+    }
+    nlohmann::json f = {{"stage", part[0]}, {"variant", part[1]}, {"isa", part[2]}};
+    const std::string rest = name.substr(at);
+    if (part[0] == kPeakStage) {
+        int t = 0;
+        const char* end = rest.data() + rest.size();
+        const auto [stop, ec] = std::from_chars(rest.data() + std::min<std::size_t>(2, rest.size()), end, t);
+        if (!rest.starts_with("t:") || ec != std::errc() || stop != end || t <= 0) return nullptr;
+        f["threads"] = t;
+        return f;
+    }
+    attn::Shape s;
+    try {
+        s = attn::parse_shape(rest);
+    } catch (const std::invalid_argument&) {
+        return nullptr;
+    }
+    f["shape"] = s.text();
+    f["batch"] = s.batch, f["heads"] = s.heads, f["n_q"] = s.n_q, f["n_kv"] = s.n_kv, f["head_dim"] = s.head_dim;
+    f["threads"] = s.threads;
+    f["causal"] = s.causal;
+    f["similarity"] = attn::to_string(s.similarity);
+    f["scale"] = s.effective_scale();
+    f["scale_given"] = s.scale != 0.0;
+    return f;
+}
+
 nlohmann::json measured_peak(const nlohmann::json& result) {
-    static const std::regex peak_name(R"(^peak/fma/\w+/t:(\d+)(/real_time)?$)");
     std::map<int, std::vector<double>> values;
     std::map<int, double> medians;
     for (const auto& row : result.value("benchmarks", nlohmann::json::array())) {
-        std::smatch m;
-        const std::string name = row.value("run_name", row.value("name", ""));
-        if (row.value("error_occurred", false) || !row.contains("GFLOP/s") || !std::regex_match(name, m, peak_name))
+        const nlohmann::json f = row.contains("attnbench") ? row["attnbench"] : descriptor_fields(row.value("run_name", row.value("name", "")));
+        if (row.value("error_occurred", false) || !row.contains("GFLOP/s") || !f.is_object() ||
+            f.value("stage", "") != kPeakStage)
             continue;
-        const int t = std::stoi(m[1]);
+        const int t = f["threads"].get<int>();
         if (row.value("run_type", "") == "aggregate") {
             if (row.value("aggregate_name", "") == "median") medians[t] = row["GFLOP/s"].get<double>();
         } else {

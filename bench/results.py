@@ -1,10 +1,31 @@
-"""Reading attnbench results (Google Benchmark's JSON): the one loader that the gate and compare
-use, refusing anything that is not a result in one line."""
+"""Reading attnbench results (Google Benchmark's JSON): the one module that the gate, compare, the
+report and the targets check use to load a result, name its benchmarks, pick their medians and
+read their shape descriptors, refusing anything that is not a result in one line."""
+import decimal
 import json
 import math
 import re
+import statistics
 
 _TO_MS = {"ns": 1e-6, "us": 1e-3, "ms": 1.0, "s": 1e3}
+_TO_SECONDS = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}
+_GFLOPS = "GFLOP/s"
+
+# The descriptor fields every row of a current result carries under "attnbench"; a peak probe's
+# row has only the first four.
+PEAK_FIELDS = ("stage", "variant", "isa", "threads")
+KERNEL_FIELDS = PEAK_FIELDS + ("shape", "batch", "heads", "n_q", "n_kv", "head_dim", "causal",
+                               "similarity", "scale", "scale_given")
+
+# Benchmark names as attnbench spells them: stage/variant/isa, then the shape descriptor in its
+# canonical order (n: or nq:/nkv:, h:, d:, t:, [b:], [scale:], [causal], [cosine]); a peak probe is
+# peak/<probe>/<isa>/t:N. Read only for files written before rows carried the "attnbench" field.
+_LEGACY_KERNEL = re.compile(
+    r"(?P<stage>\w+)/(?P<variant>\w+)/(?P<isa>\w+)/(?P<shape>"
+    r"(?:n:(?P<n>[0-9]+)|nq:(?P<nq>[0-9]+)/nkv:(?P<nkv>[0-9]+))/h:(?P<h>[0-9]+)/d:(?P<d>[0-9]+)/t:(?P<t>[0-9]+)"
+    r"(?:/b:(?P<b>[0-9]+))?(?:/scale:(?P<scale>[0-9]+(?:\.[0-9]+)?(?:e[+-][0-9]+)?))?"
+    r"(?P<causal>/causal)?(?P<cosine>/cosine)?)")
+_LEGACY_PEAK = re.compile(r"peak/(?P<variant>\w+)/(?P<isa>\w+)/t:(?P<t>[0-9]+)")
 
 
 class ResultError(Exception):
@@ -39,15 +60,23 @@ def benchmark_name(row):
     return display_name(name) if isinstance(name, str) else ""
 
 
-def _ms(row, path):
+def _time(row, path, scale):
+    """The row's real_time in the unit of scale (_TO_MS or _TO_SECONDS); ResultError unless it is
+    a positive number."""
     unit = row.get("time_unit", "ns")
     value = row.get("real_time")
-    if unit not in _TO_MS or isinstance(value, bool) or not isinstance(value, (int, float)):
+    if unit not in scale or isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ResultError(f"{path}: benchmark '{benchmark_name(row)}' has no numeric real_time")
-    ms = float(value) * _TO_MS[unit]
-    if not math.isfinite(ms) or ms <= 0:
+    t = float(value) * scale[unit]
+    if not math.isfinite(t) or t <= 0:
         raise ResultError(f"{path}: benchmark '{benchmark_name(row)}' has real_time {value}")
-    return ms
+    return t
+
+
+def _gflops(row):
+    """The row's GFLOP/s counter, None when it has none."""
+    value = row.get(_GFLOPS)
+    return None if isinstance(value, bool) or not isinstance(value, (int, float)) else value
 
 
 def times_ms(data, path="result"):
@@ -59,13 +88,117 @@ def times_ms(data, path="result"):
         if row.get("error_occurred"):
             continue
         name = benchmark_name(row)
-        if not isinstance(name, str) or not name:
+        if not name:
             raise ResultError(f"{path}: a benchmark has no name")
         if row.get("run_type", "iteration") == "iteration":
-            reps.setdefault(name, []).append(_ms(row, path))
+            reps.setdefault(name, []).append(_time(row, path, _TO_MS))
         elif row.get("aggregate_name") in ("median", "mean"):
-            aggregates.setdefault(name, {})[row["aggregate_name"]] = _ms(row, path)
+            aggregates.setdefault(name, {})[row["aggregate_name"]] = _time(row, path, _TO_MS)
     for name, agg in aggregates.items():
         if name not in reps:
             reps[name] = [agg.get("median", agg.get("mean"))]
     return reps
+
+
+def medians(data, path="result"):
+    """{benchmark: {"gflops", "seconds", "error", "fields"}} of a loaded result, in file order: the
+    median GFLOP/s (None without that counter) and median seconds per call (None when every row
+    erred or was skipped), from the "median" aggregate row when the run had repetitions, else over
+    the iteration rows; "error" is the message of a row that erred or was skipped (None when none
+    did), "fields" the benchmark's descriptor() (None for a row that is no kernel or peak probe)."""
+    found = {}
+    for row in data["benchmarks"]:
+        name = benchmark_name(row)
+        if not name:
+            raise ResultError(f"{path}: a benchmark has no name")
+        b = found.setdefault(name, {"rows": [], "median": None, "iterations": [], "error": None})
+        b["rows"].append(row)
+        if row.get("error_occurred"):
+            b["error"] = row.get("error_message", "error")
+        elif row.get("run_type") == "aggregate":
+            if row.get("aggregate_name") == "median":
+                b["median"] = row
+        else:
+            b["iterations"].append(row)
+    out = {}
+    for name, b in found.items():
+        if b["median"] is not None:
+            gflops, seconds = _gflops(b["median"]), _time(b["median"], path, _TO_SECONDS)
+        elif b["iterations"]:
+            values = [g for g in map(_gflops, b["iterations"]) if g is not None]
+            gflops = statistics.median(values) if values else None
+            seconds = statistics.median(_time(r, path, _TO_SECONDS) for r in b["iterations"])
+        else:
+            gflops = seconds = None
+        # Every row of a benchmark has the same descriptor: take one that carries it.
+        carrier = next((r for r in b["rows"] if "attnbench" in r), b["rows"][0])
+        out[name] = {"gflops": gflops, "seconds": seconds, "error": b["error"],
+                     "fields": descriptor(carrier, path)}
+    return out
+
+
+def descriptor(row, path="result"):
+    """The descriptor fields of a result row: its "attnbench" object (KERNEL_FIELDS, or
+    PEAK_FIELDS for a peak probe), else, for a file written before rows carried it, what
+    legacy_descriptor() reads from the name; None for a row that is no kernel or peak probe."""
+    if "attnbench" not in row:
+        return legacy_descriptor(benchmark_name(row))
+    fields = row["attnbench"]
+    if not isinstance(fields, dict):
+        raise ResultError(f"{path}: benchmark '{benchmark_name(row)}' has an 'attnbench' field that is not an object")
+    missing = [k for k in (PEAK_FIELDS if fields.get("stage") == "peak" else KERNEL_FIELDS) if k not in fields]
+    if missing:
+        raise ResultError(f"{path}: benchmark '{benchmark_name(row)}' lacks the descriptor fields {', '.join(missing)}")
+    return fields
+
+
+def legacy_descriptor(name):
+    """The descriptor fields that a benchmark name spells, for result files written before rows
+    carried the "attnbench" field (the only place that reads names): the keys of that field, the
+    scale the effective one (1/sqrt(head_dim), in double precision, unless the name gives
+    scale:); None for a name that is no kernel or peak probe."""
+    name = display_name(name)
+    m = _LEGACY_PEAK.fullmatch(name)
+    if m:
+        return {"stage": "peak", "variant": m["variant"], "isa": m["isa"], "threads": int(m["t"])}
+    m = _LEGACY_KERNEL.fullmatch(name)
+    if not m or (m["scale"] and float(m["scale"]) <= 0):
+        return None
+    n_q, n_kv = (int(m["n"]), int(m["n"])) if m["n"] else (int(m["nq"]), int(m["nkv"]))
+    d = int(m["d"])
+    return {"stage": m["stage"], "variant": m["variant"], "isa": m["isa"], "shape": m["shape"],
+            "batch": int(m["b"] or 1), "heads": int(m["h"]), "n_q": n_q, "n_kv": n_kv, "head_dim": d,
+            "threads": int(m["t"]), "causal": bool(m["causal"]),
+            "similarity": "cosine" if m["cosine"] else "dot",
+            "scale": float(m["scale"]) if m["scale"] else 1 / math.sqrt(d), "scale_given": bool(m["scale"])}
+
+
+def scale_text(scale):
+    """The scale as attnbench's names print it (std::to_chars): the shortest digits that read back
+    as the same double, in fixed or exponent notation, whichever is shorter (fixed on a tie)."""
+    sign, digits, exponent = decimal.Decimal(repr(float(scale))).normalize().as_tuple()
+    mantissa = "".join(map(str, digits))
+    power = len(digits) - 1 + exponent
+    scientific = (mantissa[0] + ("." + mantissa[1:] if len(digits) > 1 else "")
+                  + f"e{'-' if power < 0 else '+'}{abs(power):02d}")
+    fixed = format(decimal.Decimal((0, digits, exponent)), "f")
+    return ("-" if sign else "") + (fixed if len(fixed) <= len(scientific) else scientific)
+
+
+def shape_text(fields, with_threads=True):
+    """The shape descriptor of kernel fields as attnbench spells it (Shape::text): n:128/h:8/d:64/t:2,
+    nq:…/nkv:… in place of n: when n_q != n_kv, then b: when batch != 1, scale: when the shape gave
+    one, causal, cosine; the thread count only with_threads. Used to look a shape up, not to read one."""
+    n = f"n:{fields['n_q']}" if fields["n_q"] == fields["n_kv"] else f"nq:{fields['n_q']}/nkv:{fields['n_kv']}"
+    text = f"{n}/h:{fields['heads']}/d:{fields['head_dim']}"
+    if with_threads:
+        text += f"/t:{fields['threads']}"
+    if fields["batch"] != 1:
+        text += f"/b:{fields['batch']}"
+    if fields["scale_given"]:
+        text += f"/scale:{scale_text(fields['scale'])}"
+    if fields["causal"]:
+        text += "/causal"
+    if fields["similarity"] == "cosine":
+        text += "/cosine"
+    return text

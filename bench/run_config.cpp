@@ -20,15 +20,6 @@
 
 namespace attnbench {
 
-std::string shape_key(const attn::Shape& s, bool with_threads) {
-    std::string n = "n:" + std::to_string(s.n_q) + "/h:" + std::to_string(s.heads) + "/d:" + std::to_string(s.head_dim);
-    if (with_threads) n += "/t:" + std::to_string(s.threads);
-    if (s.batch != 1) n += "/b:" + std::to_string(s.batch);
-    if (s.causal) n += "/causal";
-    if (s.similarity == attn::Similarity::cosine) n += "/cosine";
-    return n;
-}
-
 namespace {
 
 template <class T> bool selected(const std::vector<T>& filter, const T& value) {
@@ -51,10 +42,26 @@ bool known_isa(std::string_view n) {
     return attn::parse_isa(n, i);
 }
 
-std::string case_name(const attn::Kernel& k, const attn::Shape& s) { return k.name() + "/" + shape_key(s, true); }
+std::string case_name(const attn::Kernel& k, const attn::Shape& s) { return k.name() + "/" + s.text(); }
 
-// The shapes of the sweep, threads left at 1.
-std::vector<attn::Shape> sweep_shapes(const RunConfig& cfg) {
+// The shapes of the sweep with the thread counts of each.
+struct SweepShape {
+    attn::Shape shape;
+    std::vector<int> threads;
+};
+
+std::vector<SweepShape> with_threads(const std::vector<attn::Shape>& shapes, const std::vector<int>& threads) {
+    std::vector<SweepShape> out;
+    for (const auto& s : shapes) out.push_back({s, threads});
+    return out;
+}
+
+std::vector<SweepShape> sweep_shapes(const RunConfig& cfg, const std::vector<int>& threads) {
+    if (!cfg.shapes.empty()) {
+        std::vector<SweepShape> out;
+        for (const auto& g : cfg.shapes) out.push_back({g.shape, g.threads_given ? std::vector<int>{g.shape.threads} : threads});
+        return out;
+    }
     std::vector<attn::Shape> shapes;
     if (cfg.preset) {
         for (const auto& s : cfg.preset->shapes)
@@ -64,7 +71,7 @@ std::vector<attn::Shape> sweep_shapes(const RunConfig& cfg) {
                 shapes.push_back(s);
         if (shapes.empty())
             throw std::invalid_argument("the filters keep none of the shapes of preset '" + cfg.preset->name + "'");
-        return shapes;
+        return with_threads(shapes, threads);
     }
     const auto or_default = [](const std::vector<std::int64_t>& v, std::vector<std::int64_t> d) { return v.empty() ? d : v; };
     for (auto d : or_default(cfg.dims, {64}))
@@ -77,7 +84,7 @@ std::vector<attn::Shape> sweep_shapes(const RunConfig& cfg) {
                     s.similarity = cfg.cosine ? attn::Similarity::cosine : attn::Similarity::dot;
                     shapes.push_back(s);
                 }
-    return shapes;
+    return with_threads(shapes, threads);
 }
 
 // One workload is kept between benchmarks: consecutive cases of a stage share their shape, and
@@ -85,11 +92,7 @@ std::vector<attn::Shape> sweep_shapes(const RunConfig& cfg) {
 // would take longer than timing them.
 attn::Workload& workload_for(attn::Stage stage, const attn::Shape& shape) {
     static std::unique_ptr<attn::Workload> cached;
-    auto same = [&](const attn::Shape& a) {
-        return cached->stage() == stage && a.batch == shape.batch && a.heads == shape.heads && a.n_q == shape.n_q &&
-               a.n_kv == shape.n_kv && a.head_dim == shape.head_dim && a.causal == shape.causal &&
-               a.scale == shape.scale && a.similarity == shape.similarity;
-    };
+    auto same = [&](const attn::Shape& a) { return cached->stage() == stage && a.text(false) == shape.text(false); };
     if (!cached || !same(cached->shape())) {
         cached.reset();  // free the old buffers before allocating the new ones
         cached = std::make_unique<attn::Workload>(stage, shape);
@@ -135,16 +138,15 @@ std::vector<Case> expand(const RunConfig& cfg) {
     check_names(cfg.stages, "stage", known_stage, attn::known_stages() + ", " + kPeakStage);
     check_names(cfg.variants, "variant", attn::is_variant, attn::known_variants());
     check_names(cfg.isas, "isa", known_isa, attn::known_isas());
-    const std::vector<int> threads = thread_counts(cfg);
-    std::vector<attn::Shape> shapes = sweep_shapes(cfg);
+    std::vector<SweepShape> shapes = sweep_shapes(cfg, thread_counts(cfg));
     std::vector<Case> cases;
     for (attn::Stage stage : attn::kAllStages) {
         if (!selected(cfg.stages, std::string(attn::to_string(stage)))) continue;
         // Smallest call first, so that max_call_time predicts each big shape from measured ones.
-        std::stable_sort(shapes.begin(), shapes.end(), [stage](const attn::Shape& a, const attn::Shape& b) {
-            return attn::flops(stage, a) < attn::flops(stage, b);
+        std::stable_sort(shapes.begin(), shapes.end(), [stage](const SweepShape& a, const SweepShape& b) {
+            return attn::flops(stage, a.shape) < attn::flops(stage, b.shape);
         });
-        for (const auto& base : shapes)
+        for (const auto& [base, threads] : shapes)
             for (const auto& k : attn::registry()) {
                 if (k.stage != stage || !selected(cfg.variants, std::string(k.variant)) ||
                     !selected(cfg.isas, std::string(attn::to_string(k.isa))))

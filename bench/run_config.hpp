@@ -1,5 +1,5 @@
-// What `attnbench run` measures: the kernel filters and the shapes of the sweep, either a preset
-// shape file or the cross product of --seq, --heads, --dim and --batch.
+// What `attnbench run` measures: the kernel filters and the shapes of the sweep: a preset shape
+// file, the shapes --shape gives, or the cross product of --seq, --heads, --dim and --batch.
 #pragma once
 
 #include <optional>
@@ -17,6 +17,13 @@ struct RunConfig {
     // are crossed (empty: the defaults 128,256,512 / 8 / 64 / 1).
     std::optional<ShapeFile> preset;
     std::vector<std::int64_t> seqs, heads, dims, batches;
+    // From --shape: whole problem descriptors (attn::parse_shape); one that names t: runs at that
+    // thread count only, the others at every count of `threads`.
+    struct GivenShape {
+        attn::Shape shape;
+        bool threads_given = false;
+    };
+    std::vector<GivenShape> shapes;
     std::vector<int> threads;  // empty: 1 and every core
     // Without a preset they apply to every shape; with one they keep only its causal (or cosine)
     // shapes.
@@ -39,15 +46,11 @@ bool peak_selected(const RunConfig& cfg);
 // The thread counts of the sweep: --threads, else 1 and every core.
 std::vector<int> thread_counts(const RunConfig& cfg);
 
-// A shape as benchmark names spell it: n:…/h:…/d:…[/t:…][/b:…][/causal][/cosine], the thread
-// count only `with_threads`.
-std::string shape_key(const attn::Shape& s, bool with_threads);
-
 // One benchmark: a kernel at a shape.
 struct Case {
     const attn::Kernel* kernel;
     attn::Shape shape;
-    std::string name;  // stage/variant/isa/n:…/h:…/d:…/t:…[/b:…][/causal][/cosine]
+    std::string name;  // stage/variant/isa/<attn::Shape::text()>
 };
 
 // The kernels that pass the filters crossed with the shapes, by stage, then by shape from the

@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <charconv>
+#include <cmath>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -34,19 +35,17 @@ std::vector<std::int64_t> positive_ints(const std::string& text) {
     return out;
 }
 
-bool positive_seconds(const std::string& text, double& out) {
+bool positive_number(const std::string& text, double& out) {
     try {
         std::size_t used = 0;
         out = std::stod(text, &used);
-        return used == text.size() && out > 0.0;
+        return used == text.size() && std::isfinite(out) && out > 0.0;
     } catch (const std::exception&) {
         return false;
     }
 }
 
 }  // namespace
-
-std::vector<std::string> preset_names() { return {std::begin(kPresets), std::end(kPresets)}; }
 
 ShapeFile load_shape_file(const std::string& name_or_path) {
     const bool is_path = name_or_path.find('/') != std::string::npos ||
@@ -77,7 +76,8 @@ ShapeFile load_shape_file(const std::string& name_or_path) {
         auto fail = [&](const std::string& what) {
             throw std::invalid_argument(path + ":" + std::to_string(line_no) + ": " + what);
         };
-        std::vector<std::int64_t> ns, hs, ds, bs{1};
+        std::vector<std::int64_t> ns, nqs, nkvs, hs, ds, bs{1};
+        double scale = 0.0;
         bool causal = false, cosine = false, settings = false, shape = false;
         std::stringstream tokens(body);
         for (std::string tok; tokens >> tok;) {
@@ -89,32 +89,52 @@ ShapeFile load_shape_file(const std::string& name_or_path) {
             const std::string key = tok.substr(0, eq), value = tok.substr(eq + 1);
             if (key == "min_time" || key == "max_call_time") {
                 double secs = 0;
-                if (!positive_seconds(value, secs)) fail(key + ": '" + value + "' is not a positive number of seconds");
+                if (!positive_number(value, secs)) fail(key + ": '" + value + "' is not a positive number of seconds");
                 (key == "min_time" ? file.min_time : file.max_call_time) = secs;
                 settings = true;
                 continue;
             }
-            std::vector<std::int64_t>* into = key == "n" ? &ns : key == "h" ? &hs : key == "d" ? &ds : key == "b" ? &bs : nullptr;
-            if (!into) fail("unknown key '" + key + "' (valid: n, h, d, b, causal, cosine, min_time, max_call_time)");
+            if (key == "scale") {
+                if (!positive_number(value, scale)) fail("scale: '" + value + "' is not a positive number");
+                shape = true;
+                continue;
+            }
+            std::vector<std::int64_t>* into = key == "n"     ? &ns
+                                              : key == "nq"  ? &nqs
+                                              : key == "nkv" ? &nkvs
+                                              : key == "h"   ? &hs
+                                              : key == "d"   ? &ds
+                                              : key == "b"   ? &bs
+                                                             : nullptr;
+            if (!into)
+                fail("unknown key '" + key +
+                     "' (valid: n, nq, nkv, h, d, b, scale, causal, cosine, min_time, max_call_time)");
             *into = positive_ints(value);
             if (into->empty()) fail(key + ": '" + value + "' is not a comma-separated list of positive integers");
             shape = true;
         }
         if (settings && shape) fail("a line holds either a shape or settings, not both");
         if (!shape) continue;
-        if (ns.empty() || hs.empty() || ds.empty()) fail("a shape needs n=, h= and d=");
+        if (!ns.empty() && (!nqs.empty() || !nkvs.empty())) fail("give either n= or nq= with nkv=, not both");
+        if (ns.empty() && (nqs.empty() != nkvs.empty())) fail("nq= and nkv= go together");
+        if ((ns.empty() && nqs.empty()) || hs.empty() || ds.empty()) fail("a shape needs n= (or nq= and nkv=), h= and d=");
+        if (!ns.empty()) nqs = nkvs = ns;
         for (auto b : bs)
             for (auto h : hs)
                 for (auto d : ds)
-                    for (auto n : ns) {
-                        attn::Shape s;
-                        s.batch = b, s.heads = h, s.n_q = s.n_kv = n, s.head_dim = d;
-                        s.causal = causal;
-                        s.similarity = cosine ? attn::Similarity::cosine : attn::Similarity::dot;
-                        if (auto p = s.problem(); !p.empty()) fail(p);
-                        file.shapes.push_back(s);
-                        file.models.push_back(comment);
-                    }
+                    for (auto nq : nqs)
+                        for (auto nkv : nkvs) {
+                            // n= pairs each length with itself, not with every other one.
+                            if (!ns.empty() && nq != nkv) continue;
+                            attn::Shape s;
+                            s.batch = b, s.heads = h, s.n_q = nq, s.n_kv = nkv, s.head_dim = d;
+                            s.scale = scale;
+                            s.causal = causal;
+                            s.similarity = cosine ? attn::Similarity::cosine : attn::Similarity::dot;
+                            if (auto p = s.problem(); !p.empty()) fail(p);
+                            file.shapes.push_back(s);
+                            file.models.push_back(comment);
+                        }
     }
     if (file.shapes.empty()) throw std::invalid_argument(path + ": no shape lines");
     return file;

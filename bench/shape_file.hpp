@@ -1,6 +1,8 @@
 // Sweep presets: plain-text shape files under bench/presets/ (or any path), one model shape per
-// line with a comment naming the model, plus optional settings lines. The format is described at
-// the top of every shipped preset and in README.
+// line with a comment naming the model, plus optional settings lines. A shape line holds
+// key=value pairs: n= (n_q = n_kv) or nq= with nkv=, h=, d=, b= (each a comma-separated list,
+// crossed), scale= (one number), and the words causal and cosine. The format is described at the
+// top of every shipped preset and in README.
 #pragma once
 
 #include <optional>
@@ -18,9 +20,6 @@ struct ShapeFile {
     std::optional<double> min_time;       // Google Benchmark --benchmark_min_time, seconds
     std::optional<double> max_call_time;  // see RunConfig::max_call_time
 };
-
-// The names of the shipped presets, in bench/presets/ of the source tree.
-std::vector<std::string> preset_names();
 
 // Reads a preset by name (quick, default, full) or a shape file by path (anything containing '/'
 // or ending in .txt). Throws std::invalid_argument with one line: an unknown preset (listing the

@@ -1,19 +1,45 @@
 #include "attn/isa.hpp"
 
 #include <cstdlib>
-#include <cstring>
 
 namespace attn {
 
 const char* to_string(Isa isa) {
     switch (isa) {
         case Isa::scalar: return "scalar";
-        case Isa::sse2: return "sse2";
-        case Isa::avx2: return "avx2";
-        case Isa::avx512: return "avx512";
+#define ATTN_ISA(name, flags, feature, feature2) \
+    case Isa::name: return #name;
+#include "attn/isa_tiers.inc"
+#undef ATTN_ISA
         case Isa::best: return "best";
     }
     return "?";
+}
+
+bool parse_isa(std::string_view name, Isa& out) {
+    for (Isa i = Isa::scalar;; i = Isa(int(i) + 1)) {
+        if (name == to_string(i)) return out = i, true;
+        if (i == Isa::best) return false;
+    }
+}
+
+std::span<const Isa> isa_tiers() {
+    static constexpr Isa tiers[] = {
+#define ATTN_ISA(name, flags, feature, feature2) Isa::name,
+#include "attn/isa_tiers.inc"
+#undef ATTN_ISA
+    };
+    return tiers;
+}
+
+const char* isa_flags(Isa isa) {
+    switch (isa) {
+#define ATTN_ISA(name, flags, feature, feature2) \
+    case Isa::name: return flags;
+#include "attn/isa_tiers.inc"
+#undef ATTN_ISA
+        default: return "";
+    }
 }
 
 // __builtin_cpu_supports also checks that the OS saves the wide registers (XCR0), which a raw
@@ -22,23 +48,23 @@ bool cpu_supports(Isa isa) {
     switch (isa) {
         case Isa::scalar:
         case Isa::best: return true;
-        case Isa::sse2: return __builtin_cpu_supports("sse2");
-        case Isa::avx2: return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-        case Isa::avx512:
-            return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq");
+#define ATTN_ISA(name, flags, feature, feature2) \
+    case Isa::name: return __builtin_cpu_supports(feature) && __builtin_cpu_supports(feature2);
+#include "attn/isa_tiers.inc"
+#undef ATTN_ISA
     }
     return false;
 }
 
 Isa best_isa() {
     static const Isa chosen = [] {
-        Isa cap = Isa::avx512;
+        Isa cap = isa_tiers().back();
         if (const char* env = std::getenv("ATTNBENCH_MAX_ISA")) {
-            if (!std::strcmp(env, "sse2")) cap = Isa::sse2;
-            else if (!std::strcmp(env, "avx2")) cap = Isa::avx2;
+            Isa named;
+            if (parse_isa(env, named) && named != Isa::best) cap = named;
         }
-        for (Isa isa : {Isa::avx512, Isa::avx2, Isa::sse2})
-            if (int(isa) <= int(cap) && cpu_supports(isa)) return isa;
+        for (auto it = isa_tiers().rbegin(); it != isa_tiers().rend(); ++it)
+            if (int(*it) <= int(cap) && cpu_supports(*it)) return *it;
         return Isa::scalar;
     }();
     return chosen;

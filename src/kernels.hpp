@@ -1,12 +1,19 @@
-// Declarations of every registered kernel, generated from src/kernels.inc so that a kernel's
+// Declarations of every registered kernel and tile function, generated from src/kernels.inc so that a kernel's
 // signature is fixed by its stage.
 #pragma once
 
-#include "attn/stages.hpp"
+#include "attn/registry.hpp"
 
 namespace attn::kernels {
 
-#define ATTN_KERNEL(stage, variant, isa, parallel, fn) StageTraits<Stage::stage>::Fn fn;
+// The tile sizes of each family at a tier (attn::Tiles): none for naive and openblas, the
+// blocked kernels' fixed tiles, the simd micro-kernel's (also omp's), and flash's blocks.
+Tiles no_tiles(Isa isa);
+Tiles blocked_tiles(Isa isa);
+Tiles simd_tiles(Isa isa);
+Tiles flash_tiles(Isa isa);
+
+#define ATTN_KERNEL(stage, variant, isa, parallel, fn, tiles) StageTraits<Stage::stage>::Fn fn;
 #include "kernels.inc"
 #undef ATTN_KERNEL
 

@@ -10,8 +10,4 @@ namespace attn {
 void multihead_chain(const Shape& sh, const float* x, const MhaWeights& w, float* y,
                      ProjectionFn* project, AttentionFn* attend);
 
-// [B][n][H][d] (the projection's row layout) -> [B][H][n][d] and back.
-void split_heads(const Shape& sh, const float* in, float* out);
-void merge_heads(const Shape& sh, const float* in, float* out);
-
 }  // namespace attn

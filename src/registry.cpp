@@ -11,8 +11,8 @@ namespace {
 
 const std::vector<Kernel>& all_kernels() {
     static const std::vector<Kernel> list = {
-#define ATTN_KERNEL(stage, variant, isa, parallel, fn) \
-    Kernel{Stage::stage, #variant, Isa::isa, parallel, StageFn<Stage::stage>{&kernels::fn}},
+#define ATTN_KERNEL(stage, variant, isa, parallel, fn, tiles) \
+    Kernel{Stage::stage, #variant, Isa::isa, parallel, StageFn<Stage::stage>{&kernels::fn}, &kernels::tiles},
 #include "kernels.inc"
 #undef ATTN_KERNEL
     };
@@ -30,12 +30,23 @@ std::string join_unique(std::vector<std::string> names) {
 
 }  // namespace
 
+namespace kernels {
+Tiles no_tiles(Isa) { return {}; }
+}  // namespace kernels
+
 std::span<const Kernel> registry() { return all_kernels(); }
 
 const Kernel* find_kernel(Stage stage, std::string_view variant, Isa isa) {
     for (const auto& k : registry())
         if (k.stage == stage && k.variant == variant && k.isa == isa) return &k;
     return nullptr;
+}
+
+std::string repro_command(const Kernel& kernel, const Shape& shape) {
+    Shape s = shape;
+    if (!kernel.parallel) s.threads = 1;
+    return "attnbench run --stage " + std::string(to_string(kernel.stage)) + " --variant " +
+           std::string(kernel.variant) + " --isa " + to_string(kernel.isa) + " --shape " + s.text();
 }
 
 std::string Kernel::name() const {
@@ -63,12 +74,6 @@ std::string known_isas() {
 bool parse_stage(std::string_view name, Stage& out) {
     for (Stage s : kAllStages)
         if (name == to_string(s)) return out = s, true;
-    return false;
-}
-
-bool parse_isa(std::string_view name, Isa& out) {
-    for (Isa i : {Isa::scalar, Isa::sse2, Isa::avx2, Isa::avx512, Isa::best})
-        if (name == to_string(i)) return out = i, true;
     return false;
 }
 

@@ -1,8 +1,9 @@
 #include "attn/shape.hpp"
 
+#include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <limits>
-#include <sstream>
 #include <stdexcept>
 
 namespace attn {
@@ -17,6 +18,14 @@ constexpr std::int64_t kMaxElems = std::numeric_limits<std::int64_t>::max() / 16
 std::int64_t checked_mul(std::int64_t a, std::int64_t b) {
     if (a < 0 || b < 0 || (b != 0 && a > kMaxElems / b)) return -1;
     return a * b;
+}
+
+// 'text', for messages.
+std::string quoted(std::string_view text) {
+    std::string q = "'";
+    q.append(text);
+    q += '\'';
+    return q;
 }
 
 }  // namespace
@@ -58,12 +67,89 @@ std::int64_t Shape::visible_keys(std::int64_t i) const {
     return last < 0 ? 0 : (last + 1 < n_kv ? last + 1 : n_kv);
 }
 
-std::string Shape::repro() const {
-    std::ostringstream os;
-    os << "--batch " << batch << " --heads " << heads << " --seq-q " << n_q << " --seq-kv " << n_kv
-       << " --dim " << head_dim << (causal ? " --causal" : "") << " --sim " << to_string(similarity)
-       << " --scale " << effective_scale() << " --threads " << threads;
-    return os.str();
+std::string Shape::text(bool with_threads) const {
+    std::string out = n_q == n_kv ? "n:" + std::to_string(n_q)
+                                  : "nq:" + std::to_string(n_q) + "/nkv:" + std::to_string(n_kv);
+    out += "/h:" + std::to_string(heads) + "/d:" + std::to_string(head_dim);
+    if (with_threads) out += "/t:" + std::to_string(threads);
+    if (batch != 1) out += "/b:" + std::to_string(batch);
+    if (scale != 0.0) {
+        // The shortest digits that read back as the same double.
+        char digits[32];
+        const auto end = std::to_chars(digits, digits + sizeof digits, scale).ptr;
+        out += "/scale:" + std::string(digits, end);
+    }
+    if (causal) out += "/causal";
+    if (similarity == Similarity::cosine) out += "/cosine";
+    return out;
+}
+
+Shape parse_shape(std::string_view text, bool* threads_given) {
+    const std::string whole(text);
+    auto fail = [&](const std::string& what) -> void {
+        throw std::invalid_argument("shape '" + whole + "': " + what);
+    };
+    Shape s;
+    bool seen_n = false, seen_nq = false, seen_nkv = false, seen_h = false, seen_d = false;
+    bool seen_b = false, seen_t = false, seen_scale = false, seen_mask = false, seen_sim = false;
+    auto once = [&](bool& seen, std::string_view field) {
+        if (seen) fail(quoted(field) + " is given twice");
+        seen = true;
+    };
+    std::size_t start = 0;
+    while (start <= text.size()) {
+        const std::size_t slash = std::min(text.find('/', start), text.size());
+        const std::string_view field = text.substr(start, slash - start);
+        start = slash + 1;
+        if (field == "causal") { once(seen_mask, field); s.causal = true; continue; }
+        if (field == "cosine" || field == "dot") {
+            once(seen_sim, field);
+            s.similarity = field == "cosine" ? Similarity::cosine : Similarity::dot;
+            continue;
+        }
+        const std::size_t colon = field.find(':');
+        if (field.empty() || colon == std::string_view::npos)
+            fail(quoted(field) + " is not key:value, causal or cosine");
+        const std::string_view key = field.substr(0, colon), value = field.substr(colon + 1);
+        if (key == "scale") {
+            once(seen_scale, key);
+            const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), s.scale);
+            if (value.empty() || ec != std::errc() || end != value.data() + value.size() || !std::isfinite(s.scale) ||
+                s.scale <= 0)
+                fail("scale: " + quoted(value) + " is not a positive number");
+            continue;
+        }
+        std::int64_t* into = nullptr;
+        bool* seen = nullptr;
+        if (key == "n") into = &s.n_q, seen = &seen_n;
+        else if (key == "nq") into = &s.n_q, seen = &seen_nq;
+        else if (key == "nkv") into = &s.n_kv, seen = &seen_nkv;
+        else if (key == "h") into = &s.heads, seen = &seen_h;
+        else if (key == "d") into = &s.head_dim, seen = &seen_d;
+        else if (key == "b") into = &s.batch, seen = &seen_b;
+        else if (key != "t")
+            fail("unknown field " + quoted(key) + " (valid: n, nq, nkv, h, d, b, t, scale, causal, cosine)");
+        std::int64_t v = 0;
+        const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
+        if (value.empty() || ec != std::errc() || end != value.data() + value.size() || v <= 0 ||
+            (key == "t" && v > std::numeric_limits<int>::max()))
+            fail(std::string(key) + ": " + quoted(value) + " is not a positive integer");
+        if (key == "t") {
+            once(seen_t, key);
+            s.threads = int(v);
+            continue;
+        }
+        once(*seen, key);
+        *into = v;
+        if (key == "n") s.n_kv = v;
+    }
+    if (seen_n && (seen_nq || seen_nkv)) fail("give either n: or nq: with nkv:, not both");
+    if (!seen_n && !(seen_nq && seen_nkv)) fail("the sequence length is missing (n:, or nq: with nkv:)");
+    if (!seen_h) fail("the head count h: is missing");
+    if (!seen_d) fail("the head size d: is missing");
+    if (auto p = s.problem(); !p.empty()) fail(p);
+    if (threads_given) *threads_given = seen_t;
+    return s;
 }
 
 const char* to_string(Similarity s) { return s == Similarity::dot ? "dot" : "cosine"; }

@@ -1,4 +1,4 @@
-// The worked example of DESIGN.md ("A man has kept money in the bank"): Q = K = V = eight
+// The worked example of README's Correctness section ("A man has kept money in the bank"): Q = K = V = eight
 // 3-dimensional word embeddings, plain dot product, scale 1. The row for "bank" must match the
 // published weights and output to every printed digit, for every registered kernel.
 #include <gtest/gtest.h>

@@ -7,6 +7,7 @@
 #include <limits>
 #include <vector>
 
+#include "flash/flash.hpp"
 #include "simd/ops.hpp"
 
 namespace attn {
@@ -44,7 +45,7 @@ TEST_P(VectorExp, WithinTwoUlpOverTheNormalRange) {
     // 2^21 points spread over [-87, 88], where e^x is a normal float, plus an odd count so the
     // vector tail path runs too.
     const WorstUlp worst =
-        sweep(simd::ops(GetParam()).exp, [](double x) { return std::exp(x); }, -87.0, 88.0, (std::size_t(1) << 21) + 3);
+        sweep(simd::softmax_ops(GetParam()).exp, [](double x) { return std::exp(x); }, -87.0, 88.0, (std::size_t(1) << 21) + 3);
     RecordProperty("max_ulp", std::to_string(worst.ulp));
     std::printf("exp/%s: max error %.3f ulp at x = %g\n", to_string(GetParam()), worst.ulp, worst.x);
     EXPECT_LE(worst.ulp, 2.0) << "at x = " << worst.x;
@@ -54,7 +55,7 @@ TEST_P(VectorExp, EdgeValues) {
     if (!cpu_supports(GetParam())) GTEST_SKIP() << "this CPU lacks " << to_string(GetParam());
     const float in[] = {-std::numeric_limits<float>::infinity(), -1000.0f, -88.0f, 0.0f, 1.0f, -1.0f};
     float out[6];
-    simd::ops(GetParam()).exp(in, out, 6);
+    simd::softmax_ops(GetParam()).exp(in, out, 6);
     EXPECT_EQ(out[0], 0.0f);  // a masked score contributes exactly nothing
     EXPECT_EQ(out[1], 0.0f);
     EXPECT_GE(out[2], 0.0f);  // e^-88 is subnormal: 0 or a subnormal, never more
@@ -69,20 +70,20 @@ TEST_P(VectorExp, EdgeValues) {
 TEST_P(VectorExp, FlashExp2WithinTwoUlpForNonPositiveArguments) {
     if (!cpu_supports(GetParam())) GTEST_SKIP() << "this CPU lacks " << to_string(GetParam());
     const WorstUlp worst =
-        sweep(simd::ops(GetParam()).exp2, [](double x) { return std::exp2(x); }, 0.0, -125.0, (std::size_t(1) << 21) + 3);
+        sweep(flash::flash_ops(GetParam()).exp2, [](double x) { return std::exp2(x); }, 0.0, -125.0, (std::size_t(1) << 21) + 3);
     RecordProperty("max_ulp", std::to_string(worst.ulp));
     std::printf("exp2/%s: max error %.3f ulp at x = %g\n", to_string(GetParam()), worst.ulp, worst.x);
     EXPECT_LE(worst.ulp, 2.0) << "at x = " << worst.x;
     const float edge[] = {0.0f, -0.5f, -1000.0f, -std::numeric_limits<float>::infinity()};
     float out[4];
-    simd::ops(GetParam()).exp2(edge, out, 4);
+    flash::flash_ops(GetParam()).exp2(edge, out, 4);
     EXPECT_EQ(out[0], 1.0f);
     EXPECT_NEAR(out[1], 0.70710678f, 1e-7f);
     EXPECT_EQ(out[2], std::ldexp(1.0f, -125));  // clamped: normal, and negligible beside a row's 1
     EXPECT_EQ(out[3], std::ldexp(1.0f, -125));
 }
 
-INSTANTIATE_TEST_SUITE_P(Tiers, VectorExp, ::testing::Values(Isa::sse2, Isa::avx2, Isa::avx512),
+INSTANTIATE_TEST_SUITE_P(Tiers, VectorExp, ::testing::ValuesIn(isa_tiers().begin(), isa_tiers().end()),
                          [](const auto& info) { return std::string(to_string(info.param)); });
 
 }  // namespace

@@ -33,7 +33,7 @@ TEST(FusedVsNaive, AttentionAndMultiheadAgreeWithNaiveChain) {
                 int bad = 0;
                 for (std::size_t i = 0; i < w.output().size(); ++i)
                     if (!(std::fabs(w.output().data()[i] - base.output().data()[i]) <= 2 * bound.tolerance[i])) ++bad;
-                EXPECT_EQ(bad, 0) << k.name() << " vs naive on " << s.repro();
+                EXPECT_EQ(bad, 0) << k.name() << " vs naive; benchmark it with: " << repro_command(k, s);
                 ++compared;
             }
         }

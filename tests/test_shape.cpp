@@ -57,12 +57,79 @@ TEST(Shape, MultiheadIsSelfAttention) {
     EXPECT_EQ(stage_problem(Stage::attention, s), "");
 }
 
-TEST(Shape, ReproNamesEveryField) {
+TEST(Shape, TextNamesEveryField) {
     Shape s;
     s.batch = 2, s.heads = 8, s.n_q = 128, s.n_kv = 256, s.head_dim = 64, s.causal = true;
-    s.similarity = Similarity::cosine, s.threads = 2;
-    EXPECT_EQ(s.repro(), "--batch 2 --heads 8 --seq-q 128 --seq-kv 256 --dim 64 --causal --sim cosine "
-                         "--scale 0.125 --threads 2");
+    s.similarity = Similarity::cosine, s.threads = 2, s.scale = 0.3;
+    EXPECT_EQ(s.text(), "nq:128/nkv:256/h:8/d:64/t:2/b:2/scale:0.3/causal/cosine");
+    EXPECT_EQ(s.text(false), "nq:128/nkv:256/h:8/d:64/b:2/scale:0.3/causal/cosine");
+    // The defaults leave their fields out, and a square shape has one length, as names always had.
+    s = Shape{};
+    s.n_q = s.n_kv = 512, s.heads = 12, s.head_dim = 64;
+    EXPECT_EQ(s.text(), "n:512/h:12/d:64/t:1");
+}
+
+TEST(Shape, TextReadsBackExactly) {
+    Shape s;
+    s.batch = 3, s.heads = 5, s.n_q = 1, s.n_kv = 4099, s.head_dim = 7, s.causal = true, s.threads = 4;
+    for (double scale : {0.0, 1.0, 0.1, 1.0 / 3.0, 1e-30})
+        for (Similarity sim : {Similarity::dot, Similarity::cosine}) {
+            s.scale = scale, s.similarity = sim;
+            bool threads_given = false;
+            const Shape back = parse_shape(s.text(), &threads_given);
+            EXPECT_EQ(back.text(), s.text());
+            EXPECT_EQ(back.scale, s.scale);  // bit for bit
+            EXPECT_TRUE(threads_given);
+            EXPECT_EQ(back.batch, 3);
+            EXPECT_EQ(back.n_kv, 4099);
+        }
+}
+
+TEST(Shape, ParseTakesFieldsInAnyOrderWithDefaults) {
+    bool threads_given = true;
+    const Shape s = parse_shape("b:1/h:32/nq:16/nkv:4096/d:128/causal", &threads_given);
+    EXPECT_EQ(s.heads, 32);
+    EXPECT_EQ(s.n_q, 16);
+    EXPECT_EQ(s.n_kv, 4096);
+    EXPECT_EQ(s.head_dim, 128);
+    EXPECT_TRUE(s.causal);
+    EXPECT_EQ(s.scale, 0.0);
+    EXPECT_EQ(s.threads, 1);
+    EXPECT_FALSE(threads_given);
+    EXPECT_EQ(s.text(false), "nq:16/nkv:4096/h:32/d:128/causal");
+}
+
+TEST(Shape, ParseRefusesBadTextNamingTheField) {
+    const struct {
+        const char* text;
+        const char* names;
+    } bad[] = {{"", "not key:value"},
+               {"n:8/h:2", "d: is missing"},
+               {"n:8/d:2", "h: is missing"},
+               {"h:2/d:4", "sequence length is missing"},
+               {"nq:8/h:2/d:4", "sequence length is missing"},
+               {"n:8/nq:4/nkv:4/h:2/d:4", "either n: or nq:"},
+               {"n:8/h:2/d:4/n:9", "'n' is given twice"},
+               {"n:8/h:2/d:4/q:1", "unknown field 'q'"},
+               {"n:0/h:2/d:4", "n: '0' is not a positive integer"},
+               {"n:-3/h:2/d:4", "n: '-3'"},
+               {"n:8x/h:2/d:4", "n: '8x'"},
+               {"n:8/h:2/d:4/t:99999999999", "t: '99999999999'"},
+               {"n:8/h:2/d:4/scale:0", "scale: '0' is not a positive number"},
+               {"n:8/h:2/d:4/scale:nan", "scale: 'nan'"},
+               {"n:8/h:2/d:4/scale:inf", "scale: 'inf'"},
+               {"n:8/h:2/d:4//causal", "'' is not key:value"},
+               {"n:8/h:2/d:4/causal/causal", "'causal' is given twice"},
+               {"n:1099511627776/h:2/d:4", "overflows"}};
+    for (const auto& b : bad) {
+        try {
+            parse_shape(b.text);
+            ADD_FAILURE() << "accepted '" << b.text << "'";
+        } catch (const std::invalid_argument& e) {
+            EXPECT_NE(std::string(e.what()).find(b.names), std::string::npos) << b.text << ": " << e.what();
+            EXPECT_EQ(std::string(e.what()).find('\n'), std::string::npos);  // one line
+        }
+    }
 }
 
 TEST(Shape, CausalMaskAlignsTheDiagonalToTheEnd) {
@@ -80,6 +147,20 @@ TEST(Shape, CausalMaskAlignsTheDiagonalToTheEnd) {
 
 TEST(Registry, EveryStageHasANaiveKernel) {
     for (Stage st : kAllStages) EXPECT_NE(find_kernel(st, "naive", Isa::scalar), nullptr) << to_string(st);
+}
+
+TEST(Registry, ReproCommandNamesTheKernelAndItsShape) {
+    const Kernel* flash = find_kernel(Stage::attention, "flash", Isa::best);
+    const Kernel* naive = find_kernel(Stage::attention, "naive", Isa::scalar);
+    ASSERT_NE(flash, nullptr);
+    ASSERT_NE(naive, nullptr);
+    Shape s;
+    s.n_q = 16, s.n_kv = 4096, s.heads = 32, s.head_dim = 128, s.causal = true, s.threads = 2;
+    EXPECT_EQ(repro_command(*flash, s),
+              "attnbench run --stage attention --variant flash --isa best --shape nq:16/nkv:4096/h:32/d:128/t:2/causal");
+    // A single-threaded kernel is benchmarked at t:1 only.
+    EXPECT_EQ(repro_command(*naive, s),
+              "attnbench run --stage attention --variant naive --isa scalar --shape nq:16/nkv:4096/h:32/d:128/t:1/causal");
 }
 
 TEST(Registry, NamesAreUnique) {

@@ -1,5 +1,6 @@
-// Double-precision reference of every stage: the plainest loops that follow the math in
-// DESIGN.md, used only to prove the fast kernels right. Layouts match attn/stages.hpp.
+// Double-precision reference of every stage: the plainest loops that follow the definitions in
+// README ("What each stage computes"), used only to prove the fast kernels right. Layouts match
+// attn/stages.hpp.
 #pragma once
 
 #include <vector>

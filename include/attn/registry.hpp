@@ -2,6 +2,7 @@
 // CLI enumerate. Entries come from src/kernels.inc.
 #pragma once
 
+#include <cstdint>
 #include <span>
 #include <string>
 #include <string_view>
@@ -20,6 +21,17 @@ using AnyStageFn = std::variant<StageFn<Stage::scores>, StageFn<Stage::softmax>,
                                 StageFn<Stage::weighted_sum>, StageFn<Stage::attention>,
                                 StageFn<Stage::projection>, StageFn<Stage::multihead>>;
 
+// The block sizes a kernel's loops are built around, so that tests aim at their edges (at, below,
+// above and at multiples of each); 0 where a kernel has no such block.
+struct Tiles {
+    std::int64_t vector = 0;     // fp32 lanes of one vector: the remainder loops
+    std::int64_t rows = 0;       // rows of the matrix product's register tile (MR)
+    std::int64_t cols = 0;       // columns of a packed strip or register tile (NR)
+    std::int64_t depth = 0;      // the K slice a tile of the product accumulates at once (KC)
+    std::int64_t row_block = 0;  // query rows per task or block
+    std::int64_t kv_block = 0;   // keys per block of fused attention
+};
+
 struct Kernel {
     Stage stage;
     std::string_view variant;
@@ -27,12 +39,20 @@ struct Kernel {
     // Whether the kernel uses Shape::threads; single-threaded kernels are benchmarked at t=1 only.
     bool parallel;
     AnyStageFn fn;
+    // The tile sizes of the kernel's family at its tier.
+    Tiles (*family_tiles)(Isa isa);
 
     std::string name() const;  // "stage/variant/isa"
     bool available() const { return cpu_supports(isa); }
+    Tiles tiles() const { return family_tiles(isa); }
 };
 
 std::span<const Kernel> registry();
+
+// The attnbench command line that measures `kernel` on `shape`, as printed by failing tests and
+// errors: attnbench run --stage S --variant V --isa I --shape <Shape::text()>, the thread count
+// 1 for a kernel that is not parallel.
+std::string repro_command(const Kernel& kernel, const Shape& shape);
 // The entry with this stage, variant and isa, or nullptr.
 const Kernel* find_kernel(Stage stage, std::string_view variant, Isa isa);
 
@@ -41,7 +61,6 @@ std::string known_stages();
 std::string known_variants();
 std::string known_isas();
 bool parse_stage(std::string_view name, Stage& out);
-bool parse_isa(std::string_view name, Isa& out);
 bool is_variant(std::string_view name);
 
 }  // namespace attn

@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 namespace attn {
 
@@ -28,8 +29,11 @@ struct Shape {
     std::string problem() const;
     // Throws std::invalid_argument with problem() when the shape is not usable.
     void validate() const;
-    // One line that reproduces this problem with the attnbench driver.
-    std::string repro() const;
+    // The descriptor's one text form, which benchmark names, --shape, the repro lines and the
+    // result files all use: n:128/h:8/d:64/t:2/causal, with nq:16/nkv:4096 in place of n: when
+    // n_q != n_kv, b: when batch != 1, scale: when a scale is given, cosine for that similarity;
+    // the thread count only `with_threads`. parse_shape() reads it back exactly.
+    std::string text(bool with_threads = true) const;
 
     float effective_scale() const;
     std::int64_t d_model() const { return heads * head_dim; }
@@ -43,5 +47,10 @@ struct Shape {
 };
 
 const char* to_string(Similarity s);
+
+// Reads the text form of Shape::text() (fields in any order; n:, or nq: with nkv:, plus h: and
+// d: are required; b:1, t:1, the default scale and dot otherwise). `threads_given` tells whether
+// it named t:. Throws std::invalid_argument with one line naming the offending field.
+Shape parse_shape(std::string_view text, bool* threads_given = nullptr);
 
 }  // namespace attn

@@ -4,10 +4,9 @@
 #pragma once
 
 #include <cstdint>
-#include <memory>
-#include <span>
 #include <vector>
 
+#include "attn/buffer.hpp"
 #include "attn/registry.hpp"
 
 namespace attn {
@@ -17,26 +16,6 @@ struct Fill {
     float lo = -1.0f;
     float hi = 1.0f;
     std::uint64_t seed = 42;
-};
-
-// fp32 storage aligned to 64 bytes whose data() starts `offset` floats later, to test kernels on
-// misaligned pointers.
-class Buffer {
-public:
-    Buffer(std::size_t elems, std::size_t offset);
-    float* data() { return ptr_; }
-    const float* data() const { return ptr_; }
-    std::size_t size() const { return elems_; }
-    std::span<float> span() { return {ptr_, elems_}; }
-    std::span<const float> span() const { return {ptr_, elems_}; }
-
-private:
-    struct Free {
-        void operator()(float* p) const;
-    };
-    std::unique_ptr<float, Free> raw_;
-    float* ptr_;
-    std::size_t elems_;
 };
 
 class Workload {

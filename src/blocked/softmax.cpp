@@ -3,6 +3,8 @@
 #include <limits>
 
 #include "kernels.hpp"
+#include "softmax_row.hpp"
+#include "tiles.hpp"
 
 namespace attn::kernels {
 
@@ -10,12 +12,11 @@ namespace {
 
 constexpr float kNegInf = -std::numeric_limits<float>::infinity();
 
-// Independent partial maxima, one per lane, so the maximum vectorizes: a single running maximum
-// is a loop-carried dependence the compiler may not reorder. GCC 12 still leaves the lanes as
-// eight scalar chains unless `omp simd` (no threads; OpenMP is on for the library) names the lane
-// loop as the vector one.
-constexpr std::int64_t kLanes = 8;
+constexpr std::int64_t kLanes = blocked::kSoftmaxLanes;
 
+// The row's maximum in kLanes partial maxima. GCC 12 still leaves the lanes as eight scalar
+// chains unless `omp simd` (no threads; OpenMP is on for the library) names the lane loop as the
+// vector one.
 float row_max(const float* in, std::int64_t n) {
     float lane[kLanes];
     for (float& l : lane) l = kNegInf;
@@ -40,21 +41,7 @@ void softmax_blocked(const Shape& sh, const float* s, float* p) {
     for (std::int64_t r = 0; r < rows; ++r) {
         const float* in = s + r * n;
         float* out = p + r * n;
-        const float m = row_max(in, n);
-        if (m == kNegInf) {  // fully masked: exp(-inf - -inf) would be NaN
-            for (std::int64_t j = 0; j < n; ++j) out[j] = 0.0f;
-            continue;
-        }
-        float sum = 0;
-        for (std::int64_t j = 0; j < n; ++j) {
-            out[j] = std::exp(in[j] - m);
-            sum += out[j];
-        }
-        // One division and n multiplications instead of n divisions: sum >= 1 (the maximum
-        // contributes exp(0)), so 1/sum is a normal number and the one extra rounding it costs
-        // stays far inside the softmax error bound.
-        const float inv = 1.0f / sum;
-        for (std::int64_t j = 0; j < n; ++j) out[j] *= inv;
+        softmax_row_with_max(in, out, n, row_max(in, n));
     }
 }
 

@@ -23,6 +23,10 @@ inline constexpr std::int64_t kKc = 256;
 // read from L2 (not memory) by every row strip of A that passes over it.
 inline constexpr std::int64_t kNc = 256;
 
+// Independent partial maxima of the softmax's row maximum, one per lane, so that the maximum
+// vectorizes: a single running maximum is a loop-carried dependence the compiler may not reorder.
+inline constexpr std::int64_t kSoftmaxLanes = 8;
+
 // Bytes of the transposed K tile in the scores kernel: 16 KiB (64 keys at head_dim 64) is half of
 // a 32 KiB L1d, so the tile stays in L1 while every query row streams over it and the other half
 // holds the query rows and the score row segment being written.

@@ -2,6 +2,7 @@
 #include <limits>
 
 #include "kernels.hpp"
+#include "softmax_row.hpp"
 
 namespace attn::kernels {
 
@@ -14,16 +15,7 @@ void softmax_naive(const Shape& sh, const float* s, float* p) {
         float* out = p + r * n;
         float m = -std::numeric_limits<float>::infinity();
         for (std::int64_t j = 0; j < n; ++j) m = std::fmax(m, in[j]);
-        if (m == -std::numeric_limits<float>::infinity()) {
-            for (std::int64_t j = 0; j < n; ++j) out[j] = 0.0f;
-            continue;
-        }
-        float sum = 0;
-        for (std::int64_t j = 0; j < n; ++j) {
-            out[j] = std::exp(in[j] - m);
-            sum += out[j];
-        }
-        for (std::int64_t j = 0; j < n; ++j) out[j] /= sum;
+        softmax_row_with_max(in, out, n, m);
     }
 }
 

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "kernels.hpp"
+#include "softmax_row.hpp"
 #include "openblas/blas.hpp"
 
 namespace attn::kernels {
@@ -60,16 +61,7 @@ void attention_openblas(const Shape& sh, const float* q, const float* k, const f
             for (std::int64_t j = visible; j < nkv; ++j) row[j] = neg_inf;
             float m = neg_inf;
             for (std::int64_t j = 0; j < nkv; ++j) m = std::max(m, row[j]);
-            if (m == neg_inf) {
-                for (std::int64_t j = 0; j < nkv; ++j) row[j] = 0.0f;
-                continue;
-            }
-            float sum = 0;
-            for (std::int64_t j = 0; j < nkv; ++j) {
-                row[j] = std::exp(row[j] - m);
-                sum += row[j];
-            }
-            for (std::int64_t j = 0; j < nkv; ++j) row[j] /= sum;
+            softmax_row_with_max(row, row, nkv, m);
         }
 
         // O [n_q][d] = P [n_q][n_kv] * V [n_kv][d].

@@ -3,6 +3,8 @@
 #include <cmath>
 #include <limits>
 
+#include "heads.hpp"
+
 namespace attn::reference {
 
 Tensor scores(const Shape& s, const Tensor& q, const Tensor& k) {
@@ -73,23 +75,13 @@ Tensor projection(const Shape& s, const Tensor& x, const Tensor& w) {
 
 Tensor split_heads(const Shape& s, const Tensor& x) {
     Tensor out(x.size());
-    const auto n = s.n_q, d = s.head_dim, H = s.heads;
-    for (std::int64_t b = 0; b < s.batch; ++b)
-        for (std::int64_t t = 0; t < n; ++t)
-            for (std::int64_t h = 0; h < H; ++h)
-                for (std::int64_t c = 0; c < d; ++c)
-                    out[((b * H + h) * n + t) * d + c] = x[((b * n + t) * H + h) * d + c];
+    permute_heads(s, x.data(), out.data(), HeadLayout::split);
     return out;
 }
 
 Tensor merge_heads(const Shape& s, const Tensor& x) {
     Tensor out(x.size());
-    const auto n = s.n_q, d = s.head_dim, H = s.heads;
-    for (std::int64_t b = 0; b < s.batch; ++b)
-        for (std::int64_t t = 0; t < n; ++t)
-            for (std::int64_t h = 0; h < H; ++h)
-                for (std::int64_t c = 0; c < d; ++c)
-                    out[((b * n + t) * H + h) * d + c] = x[((b * H + h) * n + t) * d + c];
+    permute_heads(s, x.data(), out.data(), HeadLayout::merge);
     return out;
 }
 

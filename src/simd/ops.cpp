@@ -1,13 +1,32 @@
 #include "ops.hpp"
 
+#include "bodies.hpp"
+#include "kernels.hpp"
+
 namespace attn::simd {
 
-const Ops& ops(Isa isa) {
-    switch (isa == Isa::best || isa == Isa::scalar ? best_isa() : isa) {
-        case Isa::avx512: return ops_avx512();
-        case Isa::avx2: return ops_avx2();
-        default: return ops_sse2();
-    }
+const GemmOps& gemm_ops(Isa isa) {
+    return for_tier(isa, []<Isa I>() -> const GemmOps& { return gemm_ops_for<I>(); });
+}
+const SoftmaxOps& softmax_ops(Isa isa) {
+    return for_tier(isa, []<Isa I>() -> const SoftmaxOps& { return softmax_ops_for<I>(); });
+}
+const ScoresOps& scores_ops(Isa isa) {
+    return for_tier(isa, []<Isa I>() -> const ScoresOps& { return scores_ops_for<I>(); });
 }
 
 }  // namespace attn::simd
+
+namespace attn::kernels {
+
+Tiles simd_tiles(Isa isa) {
+    if (!cpu_supports(isa)) return {};  // not tested here: no shapes to aim at
+    const simd::GemmOps& gemm = simd::gemm_ops(isa);
+    Tiles t;
+    t.vector = simd::softmax_ops(isa).width;
+    t.rows = gemm.mr, t.cols = gemm.nr, t.depth = gemm.kc;
+    t.row_block = simd::kRowBlock;
+    return t;
+}
+
+}  // namespace attn::kernels

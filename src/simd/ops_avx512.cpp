@@ -1,11 +1,8 @@
 // The simd building blocks compiled for avx512 (this file alone gets the avx512 compiler flags).
-#include "ops_impl.hpp"
+#include "ops_tables.hpp"
 
 namespace attn::simd {
 
-const Ops& ops_avx512() {
-    static const Ops table = make_ops<xsimd::avx512f>(Isa::avx512);
-    return table;
-}
+ATTN_SIMD_TABLES(avx512, xsimd::avx512f)
 
 }  // namespace attn::simd

@@ -1,11 +1,8 @@
 // The simd building blocks compiled for sse2 (this file alone gets the sse2 compiler flags).
-#include "ops_impl.hpp"
+#include "ops_tables.hpp"
 
 namespace attn::simd {
 
-const Ops& ops_sse2() {
-    static const Ops table = make_ops<xsimd::sse2>(Isa::sse2);
-    return table;
-}
+ATTN_SIMD_TABLES(sse2, xsimd::sse2)
 
 }  // namespace attn::simd

@@ -39,13 +39,35 @@ template <class Arch> inline float hmax(vfloat<Arch> v) {
     return m;
 }
 
+// log2(e), by which flash attention pre-multiplies its scores so that e^x becomes 2^x.
+inline constexpr float kLog2e = 1.44269504088896341f;
+// 1.5 * 2^23: adding it to an x with |x| < 2^22 rounds x to an integer n, left in the low mantissa
+// bits, so the sum's bit pattern is kRoundMagicBits + n; the exponentials use this instead of a
+// round and a convert.
+inline constexpr float kRoundMagic = 12582912.0f;
+inline constexpr std::int32_t kRoundMagicBits = 0x4B400000;
+
+// c[0] x^(N-1) + c[1] x^(N-2) + ... + c[N-1], in Horner form with fused multiply-adds.
+template <class Arch, std::size_t N> inline vfloat<Arch> horner(vfloat<Arch> x, const float (&c)[N]) {
+    vfloat<Arch> p(c[0]);
+    for (std::size_t i = 1; i < N; ++i) p = xsimd::fma(p, x, vfloat<Arch>(c[i]));
+    return p;
+}
+
+// p * 2^n where t = n + kRoundMagic as the exponentials compute it: n is read from t's low
+// mantissa bits and moved into an exponent field.
+template <class Arch> inline vfloat<Arch> times_pow2(vfloat<Arch> p, vfloat<Arch> t) {
+    using I = xsimd::batch<std::int32_t, Arch>;
+    return p * xsimd::bitwise_cast<vfloat<Arch>>((xsimd::bitwise_cast<I>(t) + I(127 - kRoundMagicBits)) << 23);
+}
+
 // e^x for x <= 88 (the softmax only feeds x <= 0): Cody-Waite reduction x = n ln2 + r with
 // |r| <= ln2/2, the Cephes minimax polynomial for e^r in Horner form, then the scaling by 2^n.
-// n is rounded with the 1.5 * 2^23 trick (adding it leaves n in the low mantissa bits), which
-// saves a round and a convert. x below the clamp, -inf included, gives exactly 0 through a
-// select, so no result is ever subnormal: producing subnormals costs a microcode assist of ~100
-// cycles per instruction on Intel cores, which masked (-inf) scores would otherwise pay.
-// Max error measured by tests/test_exp.cpp: 1.2 ulp (sse2), 0.9 ulp (FMA tiers).
+// n is rounded with kRoundMagic, which saves a round and a convert. x below the clamp, -inf
+// included, gives exactly 0 through a select, so no result is ever subnormal: producing
+// subnormals costs a microcode assist of ~100 cycles per instruction on Intel cores, which masked
+// (-inf) scores would otherwise pay. Max error measured by tests/test_exp.cpp: 1.2 ulp (sse2),
+// 0.9 ulp (FMA tiers).
 template <class Arch> inline vfloat<Arch> fast_exp(vfloat<Arch> x) {
     using V = vfloat<Arch>;
     // AVX-512's vscalefps multiplies by 2^n in one instruction; it needs a clamp that keeps
@@ -55,32 +77,25 @@ template <class Arch> inline vfloat<Arch> fast_exp(vfloat<Arch> x) {
 #else
     constexpr bool kScalef = false;
 #endif
-    const V lo(kScalef ? -87.0f : -87.3365402f), magic(12582912.0f);
+    static constexpr float kExpPoly[] = {1.9875691500e-4f, 1.3981999507e-3f, 8.3334519073e-3f, 4.1665795894e-2f,
+                                         1.6666665459e-1f, 5.0000001201e-1f, 1.0f, 1.0f};
+    const V lo(kScalef ? -87.0f : -87.3365402f), magic(kRoundMagic);
     const V xc = xsimd::min(xsimd::max(x, lo), V(88.0f));
-    const V t = xsimd::fma(xc, V(1.44269504088896341f), magic);
+    const V t = xsimd::fma(xc, V(kLog2e), magic);
     const V n = t - magic;
     V r = xsimd::fnma(n, V(0.693359375f), xc);  // ln2 split so that n * ln2_hi is exact
     r = xsimd::fnma(n, V(-2.12194440e-4f), r);
-    V p(1.9875691500e-4f);
-    p = xsimd::fma(p, r, V(1.3981999507e-3f));
-    p = xsimd::fma(p, r, V(8.3334519073e-3f));
-    p = xsimd::fma(p, r, V(4.1665795894e-2f));
-    p = xsimd::fma(p, r, V(1.6666665459e-1f));
-    p = xsimd::fma(p, r, V(5.0000001201e-1f));
-    p = xsimd::fma(p, r, V(1.0f));
-    p = xsimd::fma(p, r, V(1.0f));
+    const V p = horner<Arch>(r, kExpPoly);
     if constexpr (kScalef) {
 #if XSIMD_WITH_AVX512F
         return xsimd::select(x < lo, V(0.0f), V(_mm512_scalef_ps(p, n)));
 #endif
     } else {
-        using I = xsimd::batch<std::int32_t, Arch>;
-        const I bits = (xsimd::bitwise_cast<I>(t) + I(127 - 0x4B400000)) << 23;
-        return xsimd::select(x < lo, V(0.0f), p * xsimd::bitwise_cast<V>(bits));
+        return xsimd::select(x < lo, V(0.0f), times_pow2<Arch>(p, t));
     }
 }
 
-// 2^x for x <= 0, the exponential of flash attention, whose scores come pre-multiplied by log2 e
+// 2^x for x <= 0, the exponential of flash attention, whose scores come pre-multiplied by kLog2e
 // so that no multiplication by it is left here: x = n + f with n = round(x) and |f| <= 1/2, a
 // degree-6 polynomial for 2^f (coefficients fitted to the relative error on [-1/2, 1/2]), then
 // the scaling by 2^n. Eleven vector operations against fast_exp's seventeen: no upper clamp, and
@@ -88,23 +103,17 @@ template <class Arch> inline vfloat<Arch> fast_exp(vfloat<Arch> x) {
 // the caller never passes a masked score. Max error measured by tests/test_exp.cpp.
 template <class Arch> inline vfloat<Arch> fast_exp2_nonpositive(vfloat<Arch> x) {
     using V = vfloat<Arch>;
-    const V magic(12582912.0f);
+    static constexpr float kExp2Poly[] = {1.5353349e-4f, 1.3398873e-3f, 9.6184378e-3f, 5.5503324e-2f,
+                                          2.4022648e-1f, 6.9314718e-1f, 1.0f};
+    const V magic(kRoundMagic);
     const V xc = xsimd::max(x, V(-125.0f));
     const V t = xc + magic;
     const V n = t - magic;
-    const V f = xc - n;
-    V p(1.5353349e-4f);
-    p = xsimd::fma(p, f, V(1.3398873e-3f));
-    p = xsimd::fma(p, f, V(9.6184378e-3f));
-    p = xsimd::fma(p, f, V(5.5503324e-2f));
-    p = xsimd::fma(p, f, V(2.4022648e-1f));
-    p = xsimd::fma(p, f, V(6.9314718e-1f));
-    p = xsimd::fma(p, f, V(1.0f));
+    const V p = horner<Arch>(xc - n, kExp2Poly);
 #if XSIMD_WITH_AVX512F
     if constexpr (std::is_same_v<Arch, xsimd::avx512f>) return V(_mm512_scalef_ps(p, n));
 #endif
-    using I = xsimd::batch<std::int32_t, Arch>;
-    return p * xsimd::bitwise_cast<V>((xsimd::bitwise_cast<I>(t) + I(127 - 0x4B400000)) << 23);
+    return times_pow2<Arch>(p, t);
 }
 
 }  // namespace

@@ -1,0 +1,37 @@
+// attnbench's command line: the subcommands and the options of `run`, parsed into what to do.
+// main() and the tests of the repro lines share it, so a printed command is parsed exactly as
+// the driver parses it.
+#pragma once
+
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "run_config.hpp"
+
+namespace attnbench {
+
+struct Command {
+    enum class Kind { list, run, report, gate, compare };
+    Kind kind = Kind::list;
+    // run: what to measure, where the result goes, whether it is saved and reported.
+    RunConfig run;
+    std::string results_dir = "results";
+    bool save = true;
+    bool report = true;
+    // report, gate, compare: the arguments of the Python script.
+    std::vector<std::string> script_args;
+};
+
+// Parses attnbench's own arguments (argv without the program name and without Google
+// Benchmark's --benchmark_* flags). Returns the command, or the exit status when there is
+// nothing more to do: 0 after printing help, 2 after printing one line on stderr for a bad
+// command line (an unknown command, option or name, a malformed value or shape, a shape file
+// that cannot be read).
+std::variant<Command, int> parse_command_line(const std::vector<std::string>& args);
+
+// Splits argv[1..] into attnbench's arguments and Google Benchmark's --benchmark_* flags
+// (which keep argv[0] in front, as benchmark::Initialize expects).
+void split_arguments(int argc, char** argv, std::vector<std::string>& ours, std::vector<char*>& benchmark_flags);
+
+}  // namespace attnbench

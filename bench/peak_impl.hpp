@@ -1,0 +1,30 @@
+// The FMA peak loop written once with xsimd for every tier; included only by the per-tier files
+// peak_<tier>.cpp, each compiled with its tier's flags alone.
+#pragma once
+
+#include <xsimd/xsimd.hpp>
+
+#include <cstdint>
+
+#include "peak.hpp"
+
+namespace attnbench {
+namespace {
+
+// `iters` rounds of acc = acc * a + b on Chains independent accumulators of Arch's width (on SSE2,
+// which has no FMA, xsimd::fma is a multiply and an add: still two flops); returns their sum.
+template <class Arch, int Chains> float fma_peak_loop(std::int64_t iters, float a, float b) {
+    using V = xsimd::batch<float, Arch>;
+    const V va(a), vb(b);
+    V acc[Chains];
+    for (int c = 0; c < Chains; ++c) acc[c] = V(float(c) * 0.01f);
+    for (std::int64_t i = 0; i < iters; ++i)
+#pragma GCC unroll 16
+        for (int c = 0; c < Chains; ++c) acc[c] = xsimd::fma(acc[c], va, vb);
+    V sum = acc[0];
+    for (int c = 1; c < Chains; ++c) sum += acc[c];
+    return xsimd::hadd(sum);
+}
+
+}  // namespace
+}  // namespace attnbench

@@ -1,0 +1,38 @@
+// The flash variant's building blocks: the fused attention of one query block, compiled once per
+// ISA tier from flash_impl.hpp (flash_<tier>.cpp) and reached through one table per tier, and the
+// loop over batch x heads x query blocks that every flash kernel runs.
+#pragma once
+
+#include "attn/isa.hpp"
+#include "attn/shape.hpp"
+#include "simd/ops.hpp"
+
+namespace attn::flash {
+
+using simd::i64;
+
+struct FlashOps {
+    // Query rows and keys per block.
+    i64 block_q, block_kv;
+    // Floats of per-thread scratch flash_rows needs at head size d.
+    i64 (*scratch_floats)(i64 d);
+    // Fused attention of query rows [i0, i1) (at most block_q) of one head: q, o [n_q x d],
+    // k_packed = K^T packed by GemmOps::pack_b (k = d, n = n_kv), v_packed = V packed
+    // (k = n_kv, n = d), k_norms [n_kv] for cosine; `scratch` holds scratch_floats(d) floats,
+    // 64-byte aligned.
+    void (*flash_rows)(const Shape& sh, const float* q, const float* k_packed, const float* v_packed,
+                       const float* k_norms, float* o, i64 i0, i64 i1, float* scratch);
+    // y = 2^x elementwise for x <= 0 with the flash exponential (fast_exp2_nonpositive).
+    void (*exp2)(const float* x, float* y, i64 n);
+};
+
+// The table of one tier, defined in flash_<tier>.cpp.
+template <Isa I> const FlashOps& flash_ops_for();
+// The table of a tier; `best` and `scalar` resolve to best_isa().
+const FlashOps& flash_ops(Isa isa);
+
+// Fused attention of every head with tier `isa` on `threads` threads; q, o [B][H][n_q][d],
+// k, v [B][H][n_kv][d].
+void flash_body(Isa isa, int threads, const Shape& sh, const float* q, const float* k, const float* v, float* o);
+
+}  // namespace attn::flash

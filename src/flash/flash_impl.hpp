@@ -1,0 +1,179 @@
+// FlashAttention-2 style fused attention of one query block, written once for every ISA tier and
+// instantiated by flash_<tier>.cpp: the block's queries stay packed while K and V pass by in
+// blocks of BK keys; each KV block is a Q K^T tile, an online-softmax update of the running row
+// maxima and sums, and a P V product into the unnormalised output, which is normalised at the end.
+// Included only by per-tier files (anonymous namespace, as simd/rows.hpp explains).
+#pragma once
+
+#include "flash.hpp"
+#include "simd/rows.hpp"
+
+namespace attn::flash {
+namespace {
+
+using simd::i64;
+using simd::Tile;
+
+template <class Arch> struct Flash {
+    static constexpr i64 MR = Tile<Arch>::MR, NR = Tile<Arch>::NR;
+    // Query rows per block: 96, eight AVX-512 micro-tiles of 12 rows (sixteen AVX2 or SSE2 ones of
+    // 6), so that the score block and the output accumulator stay in L2 while K and V stream past.
+    static constexpr i64 BQ = 8 * MR * (Tile<Arch>::W == 16 ? 1 : 2);
+    // Keys per block: a few hundred, as in llama.cpp and PyTorch; a multiple of NR.
+    static constexpr i64 BK = 512;
+    // Row stride of the score block: padded past a power of two so that the micro-kernel's
+    // broadcasts from consecutive rows do not all fall into the same L1 sets.
+    static constexpr i64 LDS = BK + 16;
+    static_assert(BQ % MR == 0 && BK % NR == 0);
+};
+
+// The scratch of one query block for head size d, carved from one 64-byte-aligned workspace: the
+// score block and the output accumulator first, whose row strides keep every row 64-byte aligned.
+template <class Arch> struct FlashScratch {
+    using F = Flash<Arch>;
+    i64 ld_o;           // row stride of acc: d rounded up to 16 floats
+    float* scores;      // [BQ x LDS] scores, then probabilities, of one KV block
+    float* acc;         // [BQ x ld_o] unnormalised output
+    float* row_max;     // [BQ] running row maxima, in log2 units
+    float* row_sum;     // [BQ] running row sums
+    float* q_norms;     // [BQ] query norms (cosine)
+    float* q_packed;    // [BQ x d] the block's scaled queries in tiles of MR rows (pack_a)
+
+    static i64 floats(i64 d) { return F::BQ * F::LDS + F::BQ * round16(d) + 3 * F::BQ + F::BQ * d; }
+    FlashScratch(float* base, i64 d)
+        : ld_o(round16(d)), scores(base), acc(scores + F::BQ * F::LDS), row_max(acc + F::BQ * ld_o),
+          row_sum(row_max + F::BQ), q_norms(row_sum + F::BQ), q_packed(q_norms + F::BQ) {}
+
+private:
+    static i64 round16(i64 d) { return (d + 15) / 16 * 16; }
+};
+
+// The keys [j0, j0 + bk) of one KV block as a query block [i0, i0 + rows) meets them. On a block
+// that crosses the causal diagonal, each group of MR rows only computes the keys its own last row
+// can see, so the masked triangle costs MR rows, not BQ; elsewhere the whole block is one group.
+struct KvBlock {
+    const Shape& sh;
+    i64 i0, rows, j0, bk, group;
+
+    KvBlock(const Shape& shape, i64 i0_, i64 rows_, i64 j0_, i64 kv_end, i64 block_kv, i64 mr)
+        : sh(shape), i0(i0_), rows(rows_), j0(j0_), bk(std::min(kv_end - j0_, block_kv)), group(rows_) {
+        if (sh.visible_keys(i0) - j0 < bk) group = mr;
+    }
+    // Rows of the group starting at block row g0.
+    i64 group_rows(i64 g0) const { return std::min(group, rows - g0); }
+    // Keys of this block the group starting at g0 computes (and its P V product reads).
+    i64 group_keys(i64 g0) const {
+        const i64 keys = sh.visible_keys(i0 + g0 + group_rows(g0) - 1) - j0;
+        return std::clamp(keys, i64(0), bk);
+    }
+    // Keys of this block that block row r sees.
+    i64 visible(i64 r) const { return std::clamp(sh.visible_keys(i0 + r) - j0, i64(0), bk); }
+};
+
+// Packs the block's queries q [rows x d] (rows i0.. of q [n_q x d]) scaled by scale * log2 e, so
+// that the softmax's e^(s - m) becomes 2^(s' - m'), which costs fewer operations (see
+// fast_exp2_nonpositive); clears the running maxima, sums and output; takes the query norms.
+template <class Arch>
+void start_query_block(const Shape& sh, const float* q, i64 i0, i64 rows, FlashScratch<Arch>& w) {
+    const i64 d = sh.head_dim;
+    simd::pack_a<Arch>(rows, d, q + i0 * d, d, sh.effective_scale() * simd::kLog2e, w.q_packed);
+    for (i64 r = 0; r < rows; ++r) {
+        w.row_max[r] = simd::kNegInf, w.row_sum[r] = 0.0f;
+        for (i64 c = 0; c < d; ++c) w.acc[r * w.ld_o + c] = 0.0f;
+        if (sh.similarity == Similarity::cosine)
+            w.q_norms[r] = __builtin_sqrtf(simd::dot<Arch>(q + (i0 + r) * d, q + (i0 + r) * d, d));
+    }
+}
+
+// S = Q K^T of one KV block: scores [rows x bk] (row stride LDS) from the packed queries and
+// kp = K^T packed by pack_b (strips of NR keys, d * NR floats each).
+template <class Arch> void score_tile(const KvBlock& b, i64 d, const float* kp, FlashScratch<Arch>& w) {
+    using F = Flash<Arch>;
+    // group is a multiple of MR, so every group starts at a packed tile.
+    for (i64 g0 = 0; g0 < b.rows; g0 += b.group)
+        simd::gemm_packed_ab<Arch>(b.group_rows(g0), b.group_keys(g0), d, w.q_packed + g0 * d,
+                                   kp + (b.j0 / F::NR) * d * F::NR, d * F::NR, w.scores + g0 * F::LDS, F::LDS);
+}
+
+// The online-softmax update of one KV block: each row's scores become 2^(s - m_new) with m_new
+// the larger of the running maximum and the block's, the running sum grows by their sum, and
+// what was accumulated under an older maximum is rescaled; keys a row does not see weigh 0.
+template <class Arch>
+void online_softmax_update(const KvBlock& b, const float* k_norms, FlashScratch<Arch>& w) {
+    using F = Flash<Arch>;
+    for (i64 r = 0; r < b.rows; ++r) {
+        float* row = w.scores + r * F::LDS;
+        const i64 used = b.group_keys(r / b.group * b.group);  // keys the P V product reads
+        const i64 vis = b.visible(r);
+        if (vis == 0) {  // this row sees no key of the block: it contributes nothing
+            for (i64 j = 0; j < used; ++j) row[j] = 0.0f;
+            continue;
+        }
+        if (b.sh.similarity == Similarity::cosine) simd::cosine_row(row, vis, w.q_norms[r], k_norms + b.j0);
+        const float m_old = w.row_max[r];
+        const float m_new = std::max(simd::max_n<Arch>(row, vis), m_old);
+        const float sum = simd::exp_shifted_sum<Arch, true>(row, row, vis, m_new);
+        for (i64 j = vis; j < used; ++j) row[j] = 0.0f;
+        if (m_new != m_old && m_old != simd::kNegInf) {
+            const float correction = __builtin_exp2f(m_old - m_new);
+            w.row_sum[r] *= correction;
+            simd::scale_n<Arch>(w.acc + r * w.ld_o, b.sh.head_dim, correction);
+        }
+        w.row_max[r] = m_new;
+        w.row_sum[r] += sum;
+    }
+}
+
+// acc += P V of one KV block: P the block's probabilities, vp = V packed by pack_b (k = n_kv,
+// n = d; strips of NR columns, n_kv * NR floats apart).
+template <class Arch> void accumulate_pv(const KvBlock& b, const float* vp, FlashScratch<Arch>& w) {
+    using F = Flash<Arch>;
+    for (i64 g0 = 0; g0 < b.rows; g0 += b.group)
+        simd::gemm_packed<Arch>(b.group_rows(g0), b.sh.head_dim, b.group_keys(g0), 1.0f, w.scores + g0 * F::LDS, F::LDS,
+                                vp + b.j0 * F::NR, b.sh.n_kv * F::NR, w.acc + g0 * w.ld_o, w.ld_o, true);
+}
+
+// o rows [i0, i0 + rows) of o [n_q x d] = acc / row sum; a row that saw no key stays zero.
+template <class Arch> void normalise_rows(const Shape& sh, i64 i0, i64 rows, const FlashScratch<Arch>& w, float* o) {
+    const i64 d = sh.head_dim;
+    for (i64 r = 0; r < rows; ++r) {
+        const float inv = w.row_sum[r] > 0.0f ? 1.0f / w.row_sum[r] : 0.0f;
+        float* out = o + (i0 + r) * d;
+        for (i64 c = 0; c < d; ++c) out[c] = w.acc[r * w.ld_o + c] * inv;
+    }
+}
+
+// Fused attention of query rows [i0, i1) (at most BQ) of one head: q, o [n_q x d]; kp = K^T and
+// vp = V packed by pack_b; k_norms [n_kv] for cosine; `scratch` holds FlashScratch::floats(d)
+// floats, 64-byte aligned.
+template <class Arch>
+void flash_rows(const Shape& sh, const float* q, const float* kp, const float* vp, const float* k_norms, float* o,
+                i64 i0, i64 i1, float* scratch) {
+    FlashScratch<Arch> w(scratch, sh.head_dim);
+    const i64 rows = i1 - i0;
+    start_query_block(sh, q, i0, rows, w);
+    // Causal: KV blocks wholly above the diagonal of the block's last row are never visited.
+    const i64 kv_end = sh.visible_keys(i1 - 1);
+    for (i64 j0 = 0; j0 < kv_end; j0 += Flash<Arch>::BK) {
+        const KvBlock block(sh, i0, rows, j0, kv_end, Flash<Arch>::BK, Flash<Arch>::MR);
+        score_tile(block, sh.head_dim, kp, w);
+        online_softmax_update(block, k_norms, w);
+        accumulate_pv(block, vp, w);
+    }
+    normalise_rows(sh, i0, rows, w, o);
+}
+
+template <class Arch> constexpr FlashOps make_flash_ops() {
+    using F = Flash<Arch>;
+    return {F::BQ, F::BK, FlashScratch<Arch>::floats, flash_rows<Arch>, simd::exp_n<Arch, true>};
+}
+
+}  // namespace
+}  // namespace attn::flash
+
+// Defines flash_ops_for<Isa::tier>() from the templates compiled for Arch, as a constant table.
+#define ATTN_FLASH_TABLE(tier, Arch)                                  \
+    template <> const FlashOps& flash_ops_for<Isa::tier>() {          \
+        static constexpr FlashOps table = make_flash_ops<Arch>();         \
+        return table;                                                 \
+    }

@@ -1,0 +1,12 @@
+// The flash multihead kernel: the multi-head block from the omp projection and flash attention.
+#include "kernels.hpp"
+#include "multihead_chain.hpp"
+
+namespace attn::kernels {
+
+// Self-attention block; x, y [B][n][d_model].
+void multihead_flash(const Shape& sh, const float* x, const MhaWeights& w, float* y) {
+    multihead_chain(sh, x, w, y, projection_omp, attention_flash_best);
+}
+
+}  // namespace attn::kernels

@@ -1,0 +1,27 @@
+// The head split and concatenation of multi-head attention, for the fp32 kernels and the
+// double-precision reference alike.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+
+#include "attn/shape.hpp"
+
+namespace attn {
+
+enum class HeadLayout { split, merge };
+
+// split: in [B][n][H][d] (the projection's row layout) -> out [B][H][n][d]; merge: the reverse;
+// n = n_q, d = head_dim.
+template <class T> void permute_heads(const Shape& sh, const T* in, T* out, HeadLayout to) {
+    const std::int64_t n = sh.n_q, d = sh.head_dim, H = sh.heads;
+    for (std::int64_t b = 0; b < sh.batch; ++b)
+        for (std::int64_t t = 0; t < n; ++t)
+            for (std::int64_t h = 0; h < H; ++h) {
+                const std::int64_t token_major = ((b * n + t) * H + h) * d, head_major = ((b * H + h) * n + t) * d;
+                if (to == HeadLayout::split) std::copy_n(in + token_major, d, out + head_major);
+                else std::copy_n(in + head_major, d, out + token_major);
+            }
+}
+
+}  // namespace attn

@@ -1,0 +1,12 @@
+// The omp attention kernel: the simd body at the best ISA tier on Shape::threads OpenMP threads.
+#include "kernels.hpp"
+#include "simd/bodies.hpp"
+
+namespace attn::kernels {
+
+// Unfused attention by query blocks; layouts as AttentionFn.
+void attention_omp(const Shape& sh, const float* q, const float* k, const float* v, float* o) {
+    simd::attention_body(Isa::best, sh.threads, sh, q, k, v, o);
+}
+
+}  // namespace attn::kernels

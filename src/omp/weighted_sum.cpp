@@ -1,0 +1,12 @@
+// The omp weighted_sum kernel: the simd body at the best ISA tier on Shape::threads OpenMP threads.
+#include "kernels.hpp"
+#include "simd/bodies.hpp"
+
+namespace attn::kernels {
+
+// O = P V; layouts as WeightedSumFn.
+void weighted_sum_omp(const Shape& sh, const float* p, const float* v, float* o) {
+    simd::weighted_sum_body(Isa::best, sh.threads, sh, p, v, o);
+}
+
+}  // namespace attn::kernels

@@ -1,0 +1,179 @@
+#include "grid.hpp"
+
+#include <algorithm>
+#include <map>
+
+namespace attn::testing {
+
+namespace {
+
+Shape make(std::int64_t n_q, std::int64_t n_kv, std::int64_t d, bool causal = false, Similarity sim = Similarity::dot,
+           std::int64_t heads = 2, std::int64_t batch = 1) {
+    Shape s;
+    s.batch = batch, s.heads = heads, s.n_q = n_q, s.n_kv = n_kv, s.head_dim = d;
+    s.causal = causal, s.similarity = sim;
+    return s;
+}
+
+Shape with_threads(Shape s, int threads) {
+    s.threads = threads;
+    return s;
+}
+
+// Lengths and head sizes 1..33 cover every remainder around SIMD widths up to 16 floats
+// (2 x 16 + 1); larger and rectangular shapes, large logits and misaligned pointers follow.
+std::vector<GridCase> edge_cases() {
+    std::vector<GridCase> g;
+    const std::int64_t dims[] = {1, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 64};
+    for (std::int64_t n = 1; n <= 33; ++n) {
+        Shape s = make(n, n, dims[n % 14], n % 2 == 1, n % 3 == 0 ? Similarity::cosine : Similarity::dot);
+        g.push_back({"n" + std::to_string(n), with_threads(s, 1 + int(n % 2)), {}, std::size_t(n % 4 == 1)});
+    }
+    for (std::int64_t d = 1; d <= 33; ++d) {
+        Shape s = make(9 + d % 5, 9 + d % 5, d, d % 2 == 0, d % 4 == 3 ? Similarity::cosine : Similarity::dot);
+        g.push_back({"d" + std::to_string(d), with_threads(s, 1 + int(d % 2)), {}, std::size_t(d % 3 == 0)});
+    }
+    g.push_back({"n64_d64", make(64, 64, 64)});
+    g.push_back({"n100_d80_causal", make(100, 100, 80, true)});
+    g.push_back({"n129_d128_t2", with_threads(make(129, 129, 128), 2)});
+    g.push_back({"n257_d32_causal_b2_t2", with_threads(make(257, 257, 32, true, Similarity::dot, 2, 2), 2)});
+    g.push_back({"q5_kv37", make(5, 37, 16)});
+    // n_q > n_kv with the causal mask: the first 32 query rows see no key at all.
+    g.push_back({"q37_kv5_causal_masked_rows", make(37, 5, 16, true)});
+    g.push_back({"q1_kv300_causal_decode", make(1, 300, 64, true)});
+    g.push_back({"q64_kv129_causal_cosine", make(64, 129, 48, true, Similarity::cosine)});
+    g.push_back({"q129_kv64_t2", with_threads(make(129, 64, 24), 2)});
+    g.push_back({"b3_h3_n20_d12", make(20, 20, 12, false, Similarity::dot, 3, 3), {}, 1});
+    g.push_back({"n12_d10_plain_scale1", [] { auto s = make(12, 12, 10); s.scale = 1.0; return s; }()});
+    // Inputs in [90, 100]: exp(s) overflows fp32 unless the row maximum is subtracted first.
+    const Fill large{90.0f, 100.0f, 7};
+    g.push_back({"large_n17_d8", make(17, 17, 8), large});
+    g.push_back({"large_n64_d16_causal", make(64, 64, 16, true), large, 1});
+    g.push_back({"large_q33_kv70_d5_cosine", make(33, 70, 5, false, Similarity::cosine), large});
+    return g;
+}
+
+// The sizes to try around one tile T: just below, at, just above, and past a multiple.
+std::vector<std::pair<std::string, std::int64_t>> around(std::int64_t tile) {
+    std::vector<std::pair<std::string, std::int64_t>> out;
+    if (tile > 1) out.push_back({"below", tile - 1});
+    out.push_back({"at", tile});
+    out.push_back({"above", tile + 1});
+    out.push_back({"twice_plus1", 2 * tile + 1});
+    return out;
+}
+
+// Which dimension of a stage's problem a tile runs along: the rows of the product's output
+// (query rows), its columns, or its depth (the summed dimension).
+enum class Axis { n_q, n_kv, head_dim, d_model };
+
+// The axes of `stage` that a tile of each kind runs along.
+std::vector<Axis> axes_of(Stage stage, const char* tile) {
+    const std::string t = tile;
+    switch (stage) {
+        case Stage::scores:  // S [n_q x n_kv] = Q [n_q x d] K^T: depth d
+            if (t == "vector") return {Axis::head_dim, Axis::n_kv};
+            if (t == "rows" || t == "row_block") return {Axis::n_q};
+            if (t == "cols") return {Axis::n_kv};
+            if (t == "depth") return {Axis::head_dim};
+            return {};
+        case Stage::softmax:
+            if (t == "vector" || t == "cols") return {Axis::n_kv};
+            if (t == "rows" || t == "row_block") return {Axis::n_q};
+            return {};
+        case Stage::weighted_sum:  // O [n_q x d] = P [n_q x n_kv] V: depth n_kv
+            if (t == "vector" || t == "cols") return {Axis::head_dim};
+            if (t == "rows" || t == "row_block") return {Axis::n_q};
+            if (t == "depth") return {Axis::n_kv};
+            return {};
+        case Stage::attention:  // scores (depth d), then P V (depth n_kv, columns d)
+            if (t == "vector") return {Axis::head_dim, Axis::n_kv};
+            if (t == "rows" || t == "row_block") return {Axis::n_q};
+            if (t == "cols") return {Axis::n_kv, Axis::head_dim};
+            if (t == "depth") return {Axis::head_dim, Axis::n_kv};
+            if (t == "kv_block") return {Axis::n_kv};
+            return {};
+        case Stage::projection:  // Y [b n x d_model] = X W: columns and depth d_model
+        case Stage::multihead:
+            if (t == "vector" || t == "cols" || t == "depth") return {Axis::d_model};
+            if (t == "rows" || t == "row_block") return {Axis::n_q};
+            if (t == "kv_block") return {Axis::n_q};
+            return {};
+    }
+    return {};
+}
+
+// A small shape of `stage` whose `axis` is `size`, the other dimensions small and odd so that
+// they stay off every tile edge; for attention a second, causal form with n_q != n_kv.
+std::vector<Shape> shapes_with(Stage stage, Axis axis, std::int64_t size) {
+    Shape s = make(7, 11, 5, false, Similarity::dot, 1);
+    switch (axis) {
+        case Axis::n_q: s.n_q = size; break;
+        case Axis::n_kv: s.n_kv = size; break;
+        case Axis::head_dim: s.head_dim = size; break;
+        case Axis::d_model: s.head_dim = size; break;
+    }
+    if (stage == Stage::projection || stage == Stage::multihead) s.n_kv = s.n_q;  // self-attention
+    std::vector<Shape> out{s};
+    if (stage == Stage::attention) {
+        Shape c = s;
+        c.causal = true, c.heads = 2, c.threads = 2;
+        if (axis == Axis::n_q) c.n_kv = size + 3;
+        else c.n_q = std::min<std::int64_t>(c.n_kv, 13);
+        out.push_back(c);
+    }
+    return out;
+}
+
+const char* axis_name(Axis a) {
+    switch (a) {
+        case Axis::n_q: return "nq";
+        case Axis::n_kv: return "nkv";
+        case Axis::head_dim: return "d";
+        case Axis::d_model: return "dmodel";
+    }
+    return "?";
+}
+
+std::vector<GridCase> tile_cases(const Kernel& k) {
+    const Tiles t = k.tiles();
+    const std::pair<const char*, std::int64_t> tiles[] = {{"vector", t.vector},     {"rows", t.rows},
+                                                          {"cols", t.cols},         {"depth", t.depth},
+                                                          {"row_block", t.row_block}, {"kv_block", t.kv_block}};
+    // One case per distinct shape; where tiles coincide (flash's KV block and the K slice are both
+    // 512 keys on AVX2), the label names every tile whose edge the shape sits on.
+    std::vector<GridCase> out;
+    std::vector<std::string> edges, suffixes;
+    std::map<std::string, std::size_t> index;
+    for (const auto& [tile, size] : tiles) {
+        if (size <= 0) continue;
+        for (Axis axis : axes_of(k.stage, tile))
+            for (const auto& [where, value] : around(size))
+                for (const Shape& s : shapes_with(k.stage, axis, value)) {
+                    const std::string edge = std::string(tile) + std::to_string(size) + "_" + where;
+                    const auto [it, fresh] = index.emplace(s.text(), out.size());
+                    if (fresh) {
+                        out.push_back({"", s, {}, 0});
+                        edges.push_back(edge);
+                        suffixes.push_back(std::string(axis_name(axis)) + std::to_string(value) + (s.causal ? "_causal" : ""));
+                    } else {
+                        edges[it->second] += "_and_" + edge;
+                    }
+                }
+    }
+    for (std::size_t i = 0; i < out.size(); ++i) out[i].label = edges[i] + "_" + suffixes[i];
+    return out;
+}
+
+}  // namespace
+
+std::vector<GridCase> grid_for(const Kernel& kernel) {
+    std::vector<GridCase> out;
+    for (auto& c : edge_cases())
+        if (stage_problem(kernel.stage, c.shape).empty()) out.push_back(c);
+    for (auto& c : tile_cases(kernel))
+        if (stage_problem(kernel.stage, c.shape).empty()) out.push_back(c);
+    return out;
+}
+
+}  // namespace attn::testing

@@ -22,9 +22,9 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from results import ResultError, load_result, medians  # noqa: E402
+from results import ResultError, isa_order, load_result, medians  # noqa: E402
 
-PEAK_ISAS = ("avx512", "avx2", "sse2")  # widest first
+PEAK_ISAS = tuple(reversed(isa_order()[1:-1]))  # the tiers, widest first
 
 
 def load(paths):

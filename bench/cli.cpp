@@ -14,7 +14,8 @@ namespace {
 
 // Strictly parses "a,b,c" of positive integers; a value like "-5", "0" or "12x" is an error
 // naming the option.
-template <class T> std::vector<T> positive_list(const std::string& option, const std::vector<std::string>& raw) {
+template <class T>
+std::vector<T> positive_list(const std::string& option, const std::vector<std::string>& raw) {
     std::vector<T> out;
     for (const auto& item : raw) {
         T v{};
@@ -38,29 +39,35 @@ void add_run_options(CLI::App& run, RunOptions& o, std::string& results_dir) {
     auto list = [&](const char* name, std::vector<std::string>& into, const char* help) {
         run.add_option(name, into, help)->delimiter(',')->allow_extra_args(false);
     };
-    run.add_option("--preset", o.preset,
-                   "shape preset: quick, default, full, or the path of a shape file (default: the default "
-                   "preset unless --shape, --seq, --heads, --dim or --batch give the shapes)");
+    run.add_option(
+        "--preset", o.preset,
+        "shape preset: quick, default, full, or the path of a shape file (default: the default "
+        "preset unless --shape, --seq, --heads, --dim or --batch give the shapes)");
     list("--stage", o.stages, "stages to run (comma-separated)");
     list("--variant", o.variants, "variants to run, e.g. naive,simd");
     list("--isa", o.isas, "ISA tiers to run, e.g. avx2,avx512");
     list("--shape", o.shapes,
-         "whole problem descriptors, e.g. b:1/h:32/nq:16/nkv:4096/d:128/causal (fields n or nq and nkv, h, d, "
+         "whole problem descriptors, e.g. b:1/h:32/nq:16/nkv:4096/d:128/causal (fields n or nq and "
+         "nkv, h, d, "
          "and optionally b, t, scale, causal, cosine; comma-separated or repeated)");
     list("--seq", o.seqs, "sequence lengths n = n_q = n_kv (without a preset: 128,256,512)");
     list("--heads", o.heads, "head counts (without a preset: 8)");
     list("--dim", o.dims, "head sizes (without a preset: 64)");
     list("--batch", o.batches, "batch sizes (without a preset: 1)");
     list("--threads", o.threads, "thread counts for parallel kernels (default 1 and all cores)");
-    run.add_flag("--causal", o.causal, "apply the causal mask (with a preset: keep its causal shapes)");
-    run.add_option("--sim", o.sim, "similarity: dot or cosine (with a preset, cosine keeps its cosine shapes)")
+    run.add_flag("--causal", o.causal,
+                 "apply the causal mask (with a preset: keep its causal shapes)");
+    run.add_option("--sim", o.sim,
+                   "similarity: dot or cosine (with a preset, cosine keeps its cosine shapes)")
         ->check(CLI::IsMember({"dot", "cosine"}));
-    run.add_option("--max-call-time", o.max_call_time,
-                   "skip a kernel's shapes whose call is predicted, from its smaller shapes in this run, to "
-                   "take longer than this many seconds (0: never; default: the preset's, else 0)");
-    run.add_option("--iterations", o.iterations,
-                   "run every benchmark exactly this many iterations instead of for --benchmark_min_time "
-                   "seconds (the gate's instruction-count lane)");
+    run.add_option(
+        "--max-call-time", o.max_call_time,
+        "skip a kernel's shapes whose call is predicted, from its smaller shapes in this run, to "
+        "take longer than this many seconds (0: never; default: the preset's, else 0)");
+    run.add_option(
+        "--iterations", o.iterations,
+        "run every benchmark exactly this many iterations instead of for --benchmark_min_time "
+        "seconds (the gate's instruction-count lane)");
     run.add_option("--results", results_dir, "folder that receives <fingerprint>/<UTC time>.json")
         ->capture_default_str();
     run.add_flag("--no-save", o.no_save, "do not save the result (and so do not report it)");
@@ -76,7 +83,8 @@ RunConfig to_run_config(const RunOptions& o) {
     if (!o.dims.empty()) cfg.dims = positive_list<std::int64_t>("--dim", o.dims);
     if (!o.batches.empty()) cfg.batches = positive_list<std::int64_t>("--batch", o.batches);
     if (!o.threads.empty()) cfg.threads = positive_list<int>("--threads", o.threads);
-    if (!o.iterations.empty()) cfg.iterations = positive_list<std::int64_t>("--iterations", {o.iterations}).front();
+    if (!o.iterations.empty())
+        cfg.iterations = positive_list<std::int64_t>("--iterations", {o.iterations}).front();
     cfg.causal = o.causal;
     cfg.cosine = o.sim == "cosine";
     const bool axes = !o.seqs.empty() || !o.heads.empty() || !o.dims.empty() || !o.batches.empty();
@@ -84,7 +92,8 @@ RunConfig to_run_config(const RunOptions& o) {
         // A descriptor is the whole problem: the axis options would contradict it.
         if (!o.preset.empty() || axes || o.causal || cfg.cosine)
             throw std::invalid_argument(
-                "--shape gives the whole shape: drop --preset, --seq, --heads, --dim, --batch, --causal and --sim");
+                "--shape gives the whole shape: drop --preset, --seq, --heads, --dim, --batch, "
+                "--causal and --sim");
         for (const auto& text : o.shapes) {
             RunConfig::GivenShape g;
             g.shape = attn::parse_shape(text, &g.threads_given);
@@ -94,14 +103,16 @@ RunConfig to_run_config(const RunOptions& o) {
         cfg.preset = load_shape_file(o.preset.empty() ? "default" : o.preset);
     }
     double max_call_time = o.max_call_time;
-    if (max_call_time < 0 && cfg.preset && cfg.preset->max_call_time) max_call_time = *cfg.preset->max_call_time;
+    if (max_call_time < 0 && cfg.preset && cfg.preset->max_call_time)
+        max_call_time = *cfg.preset->max_call_time;
     cfg.max_call_time = std::max(0.0, max_call_time);
     return cfg;
 }
 
 }  // namespace
 
-void split_arguments(int argc, char** argv, std::vector<std::string>& ours, std::vector<char*>& benchmark_flags) {
+void split_arguments(int argc, char** argv, std::vector<std::string>& ours,
+                     std::vector<char*>& benchmark_flags) {
     benchmark_flags = {argv[0]};
     for (int i = 1; i < argc; ++i) {
         if (std::string(argv[i]).rfind("--benchmark_", 0) == 0) benchmark_flags.push_back(argv[i]);
@@ -113,16 +124,23 @@ std::variant<Command, int> parse_command_line(const std::vector<std::string>& ar
     CLI::App app{"attnbench: transformer attention kernels, checked and measured side by side"};
     app.require_subcommand(1);
     auto* list = app.add_subcommand("list", "print every registered kernel as `stage variant isa`");
-    auto* run = app.add_subcommand("run", "benchmark the selected kernels across a sweep of shapes, save the "
-                                          "result as JSON and report it (Google Benchmark --benchmark_* flags "
-                                          "pass through)");
-    auto* report = app.add_subcommand("report", "make REPORT.md and PNG plots from a result file, or COMPARE.md "
-                                                "from two side by side");
+    auto* run =
+        app.add_subcommand("run",
+                           "benchmark the selected kernels across a sweep of shapes, save the "
+                           "result as JSON and report it (Google Benchmark --benchmark_* flags "
+                           "pass through)");
+    auto* report =
+        app.add_subcommand("report",
+                           "make REPORT.md and PNG plots from a result file, or COMPARE.md "
+                           "from two side by side");
     // gate and compare are bench/gate.py (scipy.stats decides); their options are its own, so
     // everything after the command, --help included, goes to it.
-    auto* gate = app.add_subcommand("gate", "paired A/B performance check of two attnbench builds: exit 0 no "
-                                            "regression, 1 regression, 2 bad input, 3 inconclusive (gate --help)");
-    auto* compare = app.add_subcommand("compare", "the gate's verdict table for two saved results (compare --help)");
+    auto* gate =
+        app.add_subcommand("gate",
+                           "paired A/B performance check of two attnbench builds: exit 0 no "
+                           "regression, 1 regression, 2 bad input, 3 inconclusive (gate --help)");
+    auto* compare = app.add_subcommand(
+        "compare", "the gate's verdict table for two saved results (compare --help)");
     for (auto* sub : {gate, compare}) {
         sub->allow_extras();
         sub->set_help_flag();
@@ -132,22 +150,28 @@ std::variant<Command, int> parse_command_line(const std::vector<std::string>& ar
     add_run_options(*run, run_options, cmd.results_dir);
     std::vector<std::string> report_files;
     std::string report_out;
-    report->add_option("results", report_files, "RESULT.json [OTHER.json]: one result, or two to compare")
+    report
+        ->add_option("results", report_files,
+                     "RESULT.json [OTHER.json]: one result, or two to compare")
         ->required()
         ->expected(1, 2);
-    report->add_option("--out", report_out, "folder for the report (default: the first result's folder)");
+    report->add_option("--out", report_out,
+                       "folder for the report (default: the first result's folder)");
 
     const auto subcommands = app.get_subcommands({});
-    const bool known = std::any_of(subcommands.begin(), subcommands.end(),
-                                   [&](const CLI::App* sub) { return !args.empty() && sub->check_name(args[0]); });
+    const bool known =
+        std::any_of(subcommands.begin(), subcommands.end(),
+                    [&](const CLI::App* sub) { return !args.empty() && sub->check_name(args[0]); });
     if (!args.empty() && !args[0].empty() && args[0][0] != '-' && !known) {
         std::string valid;
         for (const auto* sub : subcommands) valid += (valid.empty() ? "" : ", ") + sub->get_name();
-        std::fprintf(stderr, "attnbench: unknown command '%s' (valid: %s)\n", args[0].c_str(), valid.c_str());
+        std::fprintf(stderr, "attnbench: unknown command '%s' (valid: %s)\n", args[0].c_str(),
+                     valid.c_str());
         return 2;
     }
     try {
-        std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 takes them last first
+        std::vector<std::string> reversed(args.rbegin(),
+                                          args.rend());  // CLI11 takes them last first
         app.parse(reversed);
     } catch (const CLI::CallForHelp& e) {
         return app.exit(e);
@@ -161,13 +185,15 @@ std::variant<Command, int> parse_command_line(const std::vector<std::string>& ar
     if (gate->parsed() || compare->parsed()) {
         cmd.kind = gate->parsed() ? Command::Kind::gate : Command::Kind::compare;
         cmd.script_args = {gate->parsed() ? "gate" : "compare"};
-        for (const auto& a : (gate->parsed() ? gate : compare)->remaining()) cmd.script_args.push_back(a);
+        for (const auto& a : (gate->parsed() ? gate : compare)->remaining())
+            cmd.script_args.push_back(a);
         return cmd;
     }
     if (report->parsed()) {
         cmd.kind = Command::Kind::report;
         cmd.script_args = report_files;
-        if (!report_out.empty()) cmd.script_args.insert(cmd.script_args.end(), {"--out", report_out});
+        if (!report_out.empty())
+            cmd.script_args.insert(cmd.script_args.end(), {"--out", report_out});
         return cmd;
     }
     cmd.kind = Command::Kind::run;

@@ -32,6 +32,7 @@ std::variant<Command, int> parse_command_line(const std::vector<std::string>& ar
 
 // Splits argv[1..] into attnbench's arguments and Google Benchmark's --benchmark_* flags
 // (which keep argv[0] in front, as benchmark::Initialize expects).
-void split_arguments(int argc, char** argv, std::vector<std::string>& ours, std::vector<char*>& benchmark_flags);
+void split_arguments(int argc, char** argv, std::vector<std::string>& ours,
+                     std::vector<char*>& benchmark_flags);
 
 }  // namespace attnbench

@@ -125,8 +125,8 @@ nlohmann::json machine_info() {
     nlohmann::json m;
     m["cpu_model"] = cpuinfo_field("model name");
     m["cpu_vendor"] = cpuinfo_field("vendor_id");
-    m["cpu_family_model_stepping"] =
-        cpuinfo_field("cpu family") + "/" + cpuinfo_field("model") + "/" + cpuinfo_field("stepping");
+    m["cpu_family_model_stepping"] = cpuinfo_field("cpu family") + "/" + cpuinfo_field("model") +
+                                     "/" + cpuinfo_field("stepping");
     const std::string flags = " " + cpuinfo_field("flags") + " ";
     m["virtualized"] = flags.find(" hypervisor ") != std::string::npos;
     m["isa_dispatched"] = attn::to_string(attn::best_isa());
@@ -155,8 +155,8 @@ nlohmann::json machine_info() {
         file_flags[attn::to_string(isa)] = f;
     }
     m["isa_file_flags"] = file_flags;
-    m["xsimd"] = std::to_string(XSIMD_VERSION_MAJOR) + "." + std::to_string(XSIMD_VERSION_MINOR) + "." +
-                 std::to_string(XSIMD_VERSION_PATCH);
+    m["xsimd"] = std::to_string(XSIMD_VERSION_MAJOR) + "." + std::to_string(XSIMD_VERSION_MINOR) +
+                 "." + std::to_string(XSIMD_VERSION_PATCH);
     m["google_benchmark"] = ATTN_BENCHMARK_VERSION;
     m["openmp"] = std::to_string(_OPENMP);
 #ifdef ATTN_HAVE_OPENBLAS
@@ -184,11 +184,13 @@ std::string fingerprint(const nlohmann::json& machine) {
     std::string model = machine.value("cpu_model", "");
     // Marketing noise that says nothing about the machine: trademarks, "CPU", "Processor", the
     // nominal clock, core counts in the name and integrated graphics.
-    static const std::regex noise(R"(\((R|TM|tm|r)\)|\bCPU\b|\bProcessor\b|@.*$|\b\d+-Core\b|\bwith .*$)");
+    static const std::regex noise(
+        R"(\((R|TM|tm|r)\)|\bCPU\b|\bProcessor\b|@.*$|\b\d+-Core\b|\bwith .*$)");
     model = std::regex_replace(model, noise, " ");
     std::string slug;
     for (char c : model) {
-        if (std::isalnum(static_cast<unsigned char>(c))) slug += char(std::tolower(static_cast<unsigned char>(c)));
+        if (std::isalnum(static_cast<unsigned char>(c)))
+            slug += char(std::tolower(static_cast<unsigned char>(c)));
         else if (!slug.empty() && slug.back() != '-') slug += '-';
     }
     while (!slug.empty() && slug.back() == '-') slug.pop_back();

@@ -28,8 +28,9 @@ namespace {
 
 int list_kernels() {
     for (const auto& k : attn::registry())
-        std::printf("%s %.*s %s%s\n", attn::to_string(k.stage), int(k.variant.size()), k.variant.data(),
-                    attn::to_string(k.isa), k.available() ? "" : "  (not on this CPU)");
+        std::printf("%s %.*s %s%s\n", attn::to_string(k.stage), int(k.variant.size()),
+                    k.variant.data(), attn::to_string(k.isa),
+                    k.available() ? "" : "  (not on this CPU)");
     return 0;
 }
 
@@ -38,8 +39,8 @@ int list_kernels() {
 // SSE3 ones ("Prescott") on CPUs it does not know (recent Xeons) and to AVX2 ones on Zen 4 even
 // though they have AVX-512. So that the comparison uses its best kernels, an AVX-512 CPU without an
 // explicit OPENBLAS_CORETYPE gets SkylakeX and the binary re-executes itself for the loader to see
-// it; the core actually used goes into the benchmark context. Returns only when no re-exec is needed
-// (or it failed, which leaves the native choice, still reported).
+// it; the core actually used goes into the benchmark context. Returns only when no re-exec is
+// needed (or it failed, which leaves the native choice, still reported).
 void openblas_prefer_avx512(char** argv) {
     if (std::getenv("OPENBLAS_CORETYPE") || !attn::cpu_supports(attn::Isa::avx512)) return;
     if (setenv("OPENBLAS_CORETYPE", "SkylakeX", 1) != 0) return;
@@ -83,8 +84,10 @@ bool expand_cases(const attnbench::RunConfig& cfg, const std::vector<char*>& ben
                   std::vector<attnbench::Case>& cases) {
     try {
         cases = attnbench::expand(cfg);
-        if (!bench_flag(bench_argv, "out_format").empty() && bench_flag(bench_argv, "out_format") != "json")
-            throw std::invalid_argument("--benchmark_out_format: attnbench saves its results as json");
+        if (!bench_flag(bench_argv, "out_format").empty() &&
+            bench_flag(bench_argv, "out_format") != "json")
+            throw std::invalid_argument(
+                "--benchmark_out_format: attnbench saves its results as json");
     } catch (const std::exception& e) {
         std::fprintf(stderr, "attnbench: %s\n", e.what());
         return false;
@@ -97,7 +100,9 @@ bool expand_cases(const attnbench::RunConfig& cfg, const std::vector<char*>& ben
 bool initialize_benchmark(const attnbench::RunConfig& cfg, const attnbench::ResultFile* result,
                           std::vector<char*> bench_argv, std::vector<std::string>& owned) {
     if (result) {
-        std::erase_if(bench_argv, [](const char* f) { return std::string(f).rfind("--benchmark_out", 0) == 0; });
+        std::erase_if(bench_argv, [](const char* f) {
+            return std::string(f).rfind("--benchmark_out", 0) == 0;
+        });
         owned.push_back("--benchmark_out=" + result->temp_path());
         owned.push_back("--benchmark_out_format=json");
     }
@@ -110,7 +115,8 @@ bool initialize_benchmark(const attnbench::RunConfig& cfg, const attnbench::Resu
 }
 
 // The machine and library facts every result is read against.
-void add_benchmark_context(const attnbench::RunConfig& cfg, const nlohmann::json& machine, const std::string& fp) {
+void add_benchmark_context(const attnbench::RunConfig& cfg, const nlohmann::json& machine,
+                           const std::string& fp) {
     benchmark::AddCustomContext("attnbench_fingerprint", fp);
     benchmark::AddCustomContext("attnbench_isa", machine.value("isa_dispatched", ""));
     if (cfg.preset) benchmark::AddCustomContext("attnbench_preset", cfg.preset->name);
@@ -131,8 +137,9 @@ std::size_t measure(const attnbench::RunConfig& cfg, const std::vector<attnbench
     attnbench::start_progress(int(cases.size() + (peak ? thread_list.size() : 0)));
     std::unique_ptr<benchmark::BenchmarkReporter> display;
     if (!has_bench_flag(bench_argv, "format"))
-        display = std::make_unique<ConsoleWithProgress>(isatty(STDOUT_FILENO) ? benchmark::ConsoleReporter::OO_Color
-                                                                               : benchmark::ConsoleReporter::OO_None);
+        display = std::make_unique<ConsoleWithProgress>(isatty(STDOUT_FILENO)
+                                                            ? benchmark::ConsoleReporter::OO_Color
+                                                            : benchmark::ConsoleReporter::OO_None);
     const std::size_t ran = benchmark::RunSpecifiedBenchmarks(display.get());
     benchmark::Shutdown();
     attnbench::clear_progress();
@@ -158,7 +165,8 @@ nlohmann::json sweep_context(const attnbench::RunConfig& cfg, int argc, char** a
 }
 
 // `attnbench run`: expand the sweep, measure it, save the result and report it.
-int run_command(const attnbench::Command& cmd, const std::vector<char*>& bench_argv, int argc, char** argv) {
+int run_command(const attnbench::Command& cmd, const std::vector<char*>& bench_argv, int argc,
+                char** argv) {
     std::vector<attnbench::Case> cases;
     if (!expand_cases(cmd.run, bench_argv, cases)) return 2;
     // Listing the benchmarks measures nothing, so there is nothing to save.
@@ -167,7 +175,9 @@ int run_command(const attnbench::Command& cmd, const std::vector<char*>& bench_a
     const std::string fp = attnbench::fingerprint(machine);
     std::unique_ptr<attnbench::ResultFile> result;
     try {
-        if (save) result = std::make_unique<attnbench::ResultFile>(cmd.results_dir, fp, bench_flag(bench_argv, "out"));
+        if (save)
+            result = std::make_unique<attnbench::ResultFile>(cmd.results_dir, fp,
+                                                             bench_flag(bench_argv, "out"));
     } catch (const std::exception& e) {
         std::fprintf(stderr, "attnbench: %s\n", e.what());
         return 2;
@@ -178,12 +188,15 @@ int run_command(const attnbench::Command& cmd, const std::vector<char*>& bench_a
     const std::size_t ran = measure(cmd.run, cases, bench_argv);
     if (!result) return 0;
     if (ran == 0) {
-        std::fprintf(stderr, "attnbench: no benchmark ran (check --benchmark_filter); nothing saved\n");
+        std::fprintf(stderr,
+                     "attnbench: no benchmark ran (check --benchmark_filter); nothing saved\n");
         return 2;
     }
     std::string saved;
     try {
-        saved = result->commit({{"fingerprint", fp}, {"machine", machine}, {"sweep", sweep_context(cmd.run, argc, argv)}});
+        saved = result->commit({{"fingerprint", fp},
+                                {"machine", machine},
+                                {"sweep", sweep_context(cmd.run, argc, argv)}});
     } catch (const std::exception& e) {
         std::fprintf(stderr, "attnbench: %s\n", e.what());
         return 2;
@@ -208,8 +221,10 @@ int main(int argc, char** argv) {
     switch (cmd.kind) {
         case attnbench::Command::Kind::list: return list_kernels();
         case attnbench::Command::Kind::gate:
-        case attnbench::Command::Kind::compare: return attnbench::run_python_script("gate.py", cmd.script_args);
-        case attnbench::Command::Kind::report: return attnbench::run_python_script("report.py", cmd.script_args);
+        case attnbench::Command::Kind::compare:
+            return attnbench::run_python_script("gate.py", cmd.script_args);
+        case attnbench::Command::Kind::report:
+            return attnbench::run_python_script("report.py", cmd.script_args);
         case attnbench::Command::Kind::run: return run_command(cmd, bench_argv, argc, argv);
     }
     return 2;

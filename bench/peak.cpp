@@ -36,27 +36,31 @@ const PeakLoop& widest_peak_loop() {
 void register_peak(const std::vector<int>& threads) {
     const PeakLoop& loop = widest_peak_loop();
     for (int t : threads) {
-        const std::string name = std::string("peak/fma/") + attn::to_string(loop.isa) + "/t:" + std::to_string(t);
-        auto* b = benchmark::RegisterBenchmark(name.c_str(), [&loop, t, name](benchmark::State& state) {
-            show_progress(name);
-            const float a = g_a, c = g_b;
-            int team = t;
-            for (auto _ : state) {
-                float sink = 0;
+        const std::string name =
+            std::string("peak/fma/") + attn::to_string(loop.isa) + "/t:" + std::to_string(t);
+        auto* b =
+            benchmark::RegisterBenchmark(name.c_str(), [&loop, t, name](benchmark::State& state) {
+                show_progress(name);
+                const float a = g_a, c = g_b;
+                int team = t;
+                for (auto _ : state) {
+                    float sink = 0;
 #pragma omp parallel num_threads(t) reduction(+ : sink)
-                {
-                    sink += loop.run(kIters, a, c);
-                    if (omp_get_thread_num() == 0) team = omp_get_num_threads();
+                    {
+                        sink += loop.run(kIters, a, c);
+                        if (omp_get_thread_num() == 0) team = omp_get_num_threads();
+                    }
+                    benchmark::DoNotOptimize(sink);
                 }
-                benchmark::DoNotOptimize(sink);
-            }
-            if (team != t) {
-                state.SkipWithError(("OpenMP gave " + std::to_string(team) + " threads, not " + std::to_string(t)).c_str());
-                return;
-            }
-            state.counters["GFLOP/s"] = benchmark::Counter(t * loop.flops(kIters) / 1e9,
-                                                           benchmark::Counter::kIsIterationInvariantRate);
-        });
+                if (team != t) {
+                    state.SkipWithError(("OpenMP gave " + std::to_string(team) + " threads, not " +
+                                         std::to_string(t))
+                                            .c_str());
+                    return;
+                }
+                state.counters["GFLOP/s"] = benchmark::Counter(
+                    t * loop.flops(kIters) / 1e9, benchmark::Counter::kIsIterationInvariantRate);
+            });
         b->Unit(benchmark::kMillisecond)->UseRealTime();
     }
 }

@@ -3,6 +3,8 @@
 
 namespace attnbench {
 
-float peak_loop_avx2(std::int64_t iters, float a, float b) { return fma_peak_loop<xsimd::fma3<xsimd::avx2>, 12>(iters, a, b); }
+float peak_loop_avx2(std::int64_t iters, float a, float b) {
+    return fma_peak_loop<xsimd::fma3<xsimd::avx2>, 12>(iters, a, b);
+}
 
 }  // namespace attnbench

@@ -19,7 +19,7 @@ import sys
 from collections import defaultdict
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from results import ResultError, load_result, medians, scale_text, shape_text  # noqa: E402
+from results import ResultError, isa_order, load_result, medians, scale_text, shape_text  # noqa: E402
 
 STAGES = ["scores", "softmax", "weighted_sum", "attention", "projection", "multihead"]
 
@@ -143,7 +143,7 @@ class Result:
     def labels(self, stage, fam=None):
         found = {k[3] for k in self.rows if k[0] == stage and (fam is None or k[1] == fam)}
         order = {"naive": 0, "blocked": 1, "simd": 2, "omp": 3, "flash": 4, "openblas": 5}
-        isa = {"scalar": 0, "sse2": 1, "avx2": 2, "avx512": 3, "best": 4}
+        isa = {name: i for i, name in enumerate(isa_order())}
         return sorted(found, key=lambda l: (order.get(self.variants[l][0], 9), self.variants[l][0],
                                             isa.get(self.variants[l][1], 9), self.variants[l][2]))
 

@@ -14,7 +14,8 @@ namespace attnbench {
 int run_python_script(const std::string& name, const std::vector<std::string>& args) {
     const std::string script = std::string(ATTN_SOURCE_DIR) + "/bench/" + name;
     if (access(script.c_str(), R_OK) != 0) {
-        std::fprintf(stderr, "attnbench: cannot read the script %s: %s\n", script.c_str(), std::strerror(errno));
+        std::fprintf(stderr, "attnbench: cannot read the script %s: %s\n", script.c_str(),
+                     std::strerror(errno));
         return 2;
     }
     // Debian's Python packages (python3-matplotlib) are seen by /usr/bin/python3, not necessarily

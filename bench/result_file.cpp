@@ -39,7 +39,8 @@ extern "C" void remove_temp_and_die(int sig) {
 
 }  // namespace
 
-ResultFile::ResultFile(const std::string& results_dir, const std::string& fingerprint, std::string final_path)
+ResultFile::ResultFile(const std::string& results_dir, const std::string& fingerprint,
+                       std::string final_path)
     : final_(std::move(final_path)), replace_(!final_.empty()) {
     if (final_.empty()) {
         dir_ = (fs::path(results_dir) / fingerprint).string();
@@ -51,7 +52,9 @@ ResultFile::ResultFile(const std::string& results_dir, const std::string& finger
     std::error_code ec;
     fs::create_directories(dir_, ec);
     if (ec) throw std::runtime_error("cannot create " + dir_ + ": " + ec.message());
-    temp_ = (fs::path(dir_) / ("." + fs::path(final_).filename().string() + ".partial-" + std::to_string(getpid()))).string();
+    temp_ = (fs::path(dir_) /
+             ("." + fs::path(final_).filename().string() + ".partial-" + std::to_string(getpid())))
+                .string();
     if (temp_.size() >= sizeof g_temp) throw std::runtime_error("result path too long: " + temp_);
     // Nothing is written yet, but check now that the folder takes files, not after an hour's run.
     if (std::ofstream probe(temp_); !probe) fail("cannot write in", dir_);
@@ -72,11 +75,13 @@ std::string ResultFile::commit(const nlohmann::json& attnbench_context) {
         try {
             result = nlohmann::json::parse(in);
         } catch (const nlohmann::json::exception& e) {
-            throw std::runtime_error("Google Benchmark's output " + temp_ + " is not JSON: " + e.what());
+            throw std::runtime_error("Google Benchmark's output " + temp_ +
+                                     " is not JSON: " + e.what());
         }
     }
     for (auto& row : result["benchmarks"])
-        if (auto f = descriptor_fields(row.value("run_name", row.value("name", ""))); !f.is_null()) row["attnbench"] = f;
+        if (auto f = descriptor_fields(row.value("run_name", row.value("name", ""))); !f.is_null())
+            row["attnbench"] = f;
     result["context"]["attnbench"] = attnbench_context;
     result["context"]["attnbench"]["fma_peak_gflops"] = measured_peak(result);
     {
@@ -86,7 +91,8 @@ std::string ResultFile::commit(const nlohmann::json& attnbench_context) {
         if (!out) fail("cannot write", temp_);
     }
     if (replace_) {
-        if (std::rename(temp_.c_str(), final_.c_str()) != 0) fail("cannot move the result to", final_);
+        if (std::rename(temp_.c_str(), final_.c_str()) != 0)
+            fail("cannot move the result to", final_);
     } else {
         // link() refuses an existing name, so two runs in the same second both keep their files.
         std::string target = final_;
@@ -119,7 +125,8 @@ nlohmann::json descriptor_fields(std::string name) {
     if (part[0] == kPeakStage) {
         int t = 0;
         const char* end = rest.data() + rest.size();
-        const auto [stop, ec] = std::from_chars(rest.data() + std::min<std::size_t>(2, rest.size()), end, t);
+        const auto [stop, ec] =
+            std::from_chars(rest.data() + std::min<std::size_t>(2, rest.size()), end, t);
         if (!rest.starts_with("t:") || ec != std::errc() || stop != end || t <= 0) return nullptr;
         f["threads"] = t;
         return f;
@@ -131,7 +138,8 @@ nlohmann::json descriptor_fields(std::string name) {
         return nullptr;
     }
     f["shape"] = s.text();
-    f["batch"] = s.batch, f["heads"] = s.heads, f["n_q"] = s.n_q, f["n_kv"] = s.n_kv, f["head_dim"] = s.head_dim;
+    f["batch"] = s.batch, f["heads"] = s.heads, f["n_q"] = s.n_q, f["n_kv"] = s.n_kv,
+    f["head_dim"] = s.head_dim;
     f["threads"] = s.threads;
     f["causal"] = s.causal;
     f["similarity"] = attn::to_string(s.similarity);
@@ -144,13 +152,17 @@ nlohmann::json measured_peak(const nlohmann::json& result) {
     std::map<int, std::vector<double>> values;
     std::map<int, double> medians;
     for (const auto& row : result.value("benchmarks", nlohmann::json::array())) {
-        const nlohmann::json f = row.contains("attnbench") ? row["attnbench"] : descriptor_fields(row.value("run_name", row.value("name", "")));
+        const nlohmann::json f =
+            row.contains("attnbench")
+                ? row["attnbench"]
+                : descriptor_fields(row.value("run_name", row.value("name", "")));
         if (row.value("error_occurred", false) || !row.contains("GFLOP/s") || !f.is_object() ||
             f.value("stage", "") != kPeakStage)
             continue;
         const int t = f["threads"].get<int>();
         if (row.value("run_type", "") == "aggregate") {
-            if (row.value("aggregate_name", "") == "median") medians[t] = row["GFLOP/s"].get<double>();
+            if (row.value("aggregate_name", "") == "median")
+                medians[t] = row["GFLOP/s"].get<double>();
         } else {
             values[t].push_back(row["GFLOP/s"].get<double>());
         }

@@ -14,7 +14,8 @@ public:
     // `final_path` empty: results_dir/<fingerprint>/<UTC timestamp>.json, never replacing a file;
     // otherwise that path, replaced as a whole at the end if it exists (the user named it).
     // Creates the folder; throws std::runtime_error with one line when it cannot.
-    ResultFile(const std::string& results_dir, const std::string& fingerprint, std::string final_path);
+    ResultFile(const std::string& results_dir, const std::string& fingerprint,
+               std::string final_path);
     ~ResultFile();  // removes the temporary file if commit() never ran
     ResultFile(const ResultFile&) = delete;
     ResultFile& operator=(const ResultFile&) = delete;

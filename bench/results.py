@@ -4,6 +4,7 @@ read their shape descriptors, refusing anything that is not a result in one line
 import decimal
 import json
 import math
+import os
 import re
 import statistics
 
@@ -30,6 +31,15 @@ _LEGACY_PEAK = re.compile(r"peak/(?P<variant>\w+)/(?P<isa>\w+)/t:(?P<t>[0-9]+)")
 
 class ResultError(Exception):
     """A file that cannot serve as a result; str() is the one line to print."""
+
+
+def isa_order():
+    """The ISA names in the order the suite ranks them: scalar, the tiers of
+    include/attn/isa_tiers.inc narrowest first (the one list of tiers), then best."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "include", "attn", "isa_tiers.inc")
+    with open(path, encoding="utf-8") as f:
+        tiers = re.findall(r"^ATTN_ISA\((\w+),", f.read(), re.MULTILINE)
+    return ["scalar", *tiers, "best"]
 
 
 def load_result(path):

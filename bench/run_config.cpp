@@ -30,7 +30,8 @@ void check_names(const std::vector<std::string>& names, const char* what,
                  bool (*known)(std::string_view), const std::string& valid) {
     for (const auto& n : names)
         if (!known(n))
-            throw std::invalid_argument(std::string("unknown ") + what + " '" + n + "' (valid: " + valid + ")");
+            throw std::invalid_argument(std::string("unknown ") + what + " '" + n +
+                                        "' (valid: " + valid + ")");
 }
 
 bool known_stage(std::string_view n) {
@@ -42,7 +43,9 @@ bool known_isa(std::string_view n) {
     return attn::parse_isa(n, i);
 }
 
-std::string case_name(const attn::Kernel& k, const attn::Shape& s) { return k.name() + "/" + s.text(); }
+std::string case_name(const attn::Kernel& k, const attn::Shape& s) {
+    return k.name() + "/" + s.text();
+}
 
 // The shapes of the sweep with the thread counts of each.
 struct SweepShape {
@@ -50,7 +53,8 @@ struct SweepShape {
     std::vector<int> threads;
 };
 
-std::vector<SweepShape> with_threads(const std::vector<attn::Shape>& shapes, const std::vector<int>& threads) {
+std::vector<SweepShape> with_threads(const std::vector<attn::Shape>& shapes,
+                                     const std::vector<int>& threads) {
     std::vector<SweepShape> out;
     for (const auto& s : shapes) out.push_back({s, threads});
     return out;
@@ -59,21 +63,26 @@ std::vector<SweepShape> with_threads(const std::vector<attn::Shape>& shapes, con
 std::vector<SweepShape> sweep_shapes(const RunConfig& cfg, const std::vector<int>& threads) {
     if (!cfg.shapes.empty()) {
         std::vector<SweepShape> out;
-        for (const auto& g : cfg.shapes) out.push_back({g.shape, g.threads_given ? std::vector<int>{g.shape.threads} : threads});
+        for (const auto& g : cfg.shapes)
+            out.push_back({g.shape, g.threads_given ? std::vector<int>{g.shape.threads} : threads});
         return out;
     }
     std::vector<attn::Shape> shapes;
     if (cfg.preset) {
         for (const auto& s : cfg.preset->shapes)
-            if (selected(cfg.seqs, s.n_q) && selected(cfg.heads, s.heads) && selected(cfg.dims, s.head_dim) &&
-                selected(cfg.batches, s.batch) && (!cfg.causal || s.causal) &&
+            if (selected(cfg.seqs, s.n_q) && selected(cfg.heads, s.heads) &&
+                selected(cfg.dims, s.head_dim) && selected(cfg.batches, s.batch) &&
+                (!cfg.causal || s.causal) &&
                 (!cfg.cosine || s.similarity == attn::Similarity::cosine))
                 shapes.push_back(s);
         if (shapes.empty())
-            throw std::invalid_argument("the filters keep none of the shapes of preset '" + cfg.preset->name + "'");
+            throw std::invalid_argument("the filters keep none of the shapes of preset '" +
+                                        cfg.preset->name + "'");
         return with_threads(shapes, threads);
     }
-    const auto or_default = [](const std::vector<std::int64_t>& v, std::vector<std::int64_t> d) { return v.empty() ? d : v; };
+    const auto or_default = [](const std::vector<std::int64_t>& v, std::vector<std::int64_t> d) {
+        return v.empty() ? d : v;
+    };
     for (auto d : or_default(cfg.dims, {64}))
         for (auto h : or_default(cfg.heads, {8}))
             for (auto n : or_default(cfg.seqs, {128, 256, 512}))
@@ -92,7 +101,9 @@ std::vector<SweepShape> sweep_shapes(const RunConfig& cfg, const std::vector<int
 // would take longer than timing them.
 attn::Workload& workload_for(attn::Stage stage, const attn::Shape& shape) {
     static std::unique_ptr<attn::Workload> cached;
-    auto same = [&](const attn::Shape& a) { return cached->stage() == stage && a.text(false) == shape.text(false); };
+    auto same = [&](const attn::Shape& a) {
+        return cached->stage() == stage && a.text(false) == shape.text(false);
+    };
     if (!cached || !same(cached->shape())) {
         cached.reset();  // free the old buffers before allocating the new ones
         cached = std::make_unique<attn::Workload>(stage, shape);
@@ -143,9 +154,10 @@ std::vector<Case> expand(const RunConfig& cfg) {
     for (attn::Stage stage : attn::kAllStages) {
         if (!selected(cfg.stages, std::string(attn::to_string(stage)))) continue;
         // Smallest call first, so that max_call_time predicts each big shape from measured ones.
-        std::stable_sort(shapes.begin(), shapes.end(), [stage](const SweepShape& a, const SweepShape& b) {
-            return attn::flops(stage, a.shape) < attn::flops(stage, b.shape);
-        });
+        std::stable_sort(shapes.begin(), shapes.end(),
+                         [stage](const SweepShape& a, const SweepShape& b) {
+                             return attn::flops(stage, a.shape) < attn::flops(stage, b.shape);
+                         });
         for (const auto& [base, threads] : shapes)
             for (const auto& k : attn::registry()) {
                 if (k.stage != stage || !selected(cfg.variants, std::string(k.variant)) ||
@@ -156,7 +168,8 @@ std::vector<Case> expand(const RunConfig& cfg) {
                     if (!k.parallel && t != 1) continue;
                     attn::Shape s = base;
                     s.threads = t;
-                    if (auto p = attn::stage_problem(k.stage, s); !p.empty()) throw std::invalid_argument(p);
+                    if (auto p = attn::stage_problem(k.stage, s); !p.empty())
+                        throw std::invalid_argument(p);
                     cases.push_back({&k, s, case_name(k, s)});
                 }
             }
@@ -185,19 +198,23 @@ void end_counted_loop([[maybe_unused]] const std::string& name) {
 
 void register_cases(const std::vector<Case>& cases, double max_call_time, std::int64_t iterations) {
     for (const auto& c : cases) {
-        auto* b = benchmark::RegisterBenchmark(c.name.c_str(), [c, max_call_time](benchmark::State& state) {
+        auto* b = benchmark::RegisterBenchmark(c.name.c_str(), [c, max_call_time](
+                                                                   benchmark::State& state) {
             show_progress(c.name);
             if (!c.kernel->available()) {
-                state.SkipWithError(("this CPU lacks " + std::string(attn::to_string(c.kernel->isa))).c_str());
+                state.SkipWithError(
+                    ("this CPU lacks " + std::string(attn::to_string(c.kernel->isa))).c_str());
                 return;
             }
             const double flops = attn::flops(c.kernel->stage, c.shape);
             const auto key = std::make_pair(c.kernel, c.shape.threads);
-            if (auto it = measured().find(key); max_call_time > 0 && it != measured().end() && it->second.flops < flops) {
+            if (auto it = measured().find(key);
+                max_call_time > 0 && it != measured().end() && it->second.flops < flops) {
                 const double predicted = it->second.seconds * flops / it->second.flops;
                 if (predicted > max_call_time) {
                     char why[160];
-                    std::snprintf(why, sizeof why, "skipped: a call would take about %.3g s (max_call_time %g s)",
+                    std::snprintf(why, sizeof why,
+                                  "skipped: a call would take about %.3g s (max_call_time %g s)",
                                   predicted, max_call_time);
                     state.SkipWithError(why);
                     return;
@@ -212,15 +229,16 @@ void register_cases(const std::vector<Case>& cases, double max_call_time, std::i
                 benchmark::ClobberMemory();
             }
             end_counted_loop(c.name);
-            const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+            const double secs =
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
             if (state.iterations() > 0) {
                 Measured& m = measured()[key];
                 if (flops >= m.flops) m = {flops, secs / double(state.iterations())};
             }
             using benchmark::Counter;
             state.counters["GFLOP/s"] = Counter(flops / 1e9, Counter::kIsIterationInvariantRate);
-            state.counters["GB/s"] =
-                Counter(attn::min_bytes(c.kernel->stage, c.shape) / 1e9, Counter::kIsIterationInvariantRate);
+            state.counters["GB/s"] = Counter(attn::min_bytes(c.kernel->stage, c.shape) / 1e9,
+                                             Counter::kIsIterationInvariantRate);
         });
         b->Unit(benchmark::kMillisecond);
         if (c.kernel->parallel) b->UseRealTime();
@@ -236,9 +254,12 @@ void start_progress(int total) {
 void show_progress(const std::string& name) {
     ProgressState& p = progress();
     if (p.total == 0 || !p.seen.insert(name).second) return;
-    const auto secs = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - p.start).count();
-    std::fprintf(stderr, "%s[%zu/%d %lld:%02lld] %s%s", p.tty ? "\r\033[K" : "", p.seen.size(), p.total,
-                 static_cast<long long>(secs / 60), static_cast<long long>(secs % 60), name.c_str(), p.tty ? "" : "\n");
+    const auto secs =
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - p.start)
+            .count();
+    std::fprintf(stderr, "%s[%zu/%d %lld:%02lld] %s%s", p.tty ? "\r\033[K" : "", p.seen.size(),
+                 p.total, static_cast<long long>(secs / 60), static_cast<long long>(secs % 60),
+                 name.c_str(), p.tty ? "" : "\n");
     std::fflush(stderr);
     p.drawn = p.tty;
 }

@@ -14,7 +14,9 @@ namespace {
 
 const char* const kPresets[] = {"quick", "default", "full"};
 
-std::string preset_path(const std::string& name) { return std::string(ATTN_SOURCE_DIR) + "/bench/presets/" + name + ".txt"; }
+std::string preset_path(const std::string& name) {
+    return std::string(ATTN_SOURCE_DIR) + "/bench/presets/" + name + ".txt";
+}
 
 std::string trim(const std::string& s) {
     const auto b = s.find_first_not_of(" \t\r");
@@ -29,7 +31,8 @@ std::vector<std::int64_t> positive_ints(const std::string& text) {
     for (std::string item; std::getline(ss, item, ',');) {
         std::int64_t v = 0;
         const auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), v);
-        if (item.empty() || ec != std::errc() || end != item.data() + item.size() || v <= 0) return {};
+        if (item.empty() || ec != std::errc() || end != item.data() + item.size() || v <= 0)
+            return {};
         out.push_back(v);
     }
     return out;
@@ -63,7 +66,8 @@ ShapeFile load_shape_file(const std::string& name_or_path) {
         path = preset_path(name_or_path);
     }
     std::ifstream in(path);
-    if (!in) throw std::invalid_argument("cannot read shape file " + path + ": " + std::strerror(errno));
+    if (!in)
+        throw std::invalid_argument("cannot read shape file " + path + ": " + std::strerror(errno));
 
     ShapeFile file;
     file.name = name_or_path;
@@ -81,21 +85,29 @@ ShapeFile load_shape_file(const std::string& name_or_path) {
         bool causal = false, cosine = false, settings = false, shape = false;
         std::stringstream tokens(body);
         for (std::string tok; tokens >> tok;) {
-            if (tok == "causal") { causal = shape = true; continue; }
-            if (tok == "cosine") { cosine = shape = true; continue; }
+            if (tok == "causal") {
+                causal = shape = true;
+                continue;
+            }
+            if (tok == "cosine") {
+                cosine = shape = true;
+                continue;
+            }
             const auto eq = tok.find('=');
             if (eq == std::string::npos || eq == 0 || eq + 1 == tok.size())
                 fail("'" + tok + "' is not key=value, causal or cosine");
             const std::string key = tok.substr(0, eq), value = tok.substr(eq + 1);
             if (key == "min_time" || key == "max_call_time") {
                 double secs = 0;
-                if (!positive_number(value, secs)) fail(key + ": '" + value + "' is not a positive number of seconds");
+                if (!positive_number(value, secs))
+                    fail(key + ": '" + value + "' is not a positive number of seconds");
                 (key == "min_time" ? file.min_time : file.max_call_time) = secs;
                 settings = true;
                 continue;
             }
             if (key == "scale") {
-                if (!positive_number(value, scale)) fail("scale: '" + value + "' is not a positive number");
+                if (!positive_number(value, scale))
+                    fail("scale: '" + value + "' is not a positive number");
                 shape = true;
                 continue;
             }
@@ -108,16 +120,20 @@ ShapeFile load_shape_file(const std::string& name_or_path) {
                                                              : nullptr;
             if (!into)
                 fail("unknown key '" + key +
-                     "' (valid: n, nq, nkv, h, d, b, scale, causal, cosine, min_time, max_call_time)");
+                     "' (valid: n, nq, nkv, h, d, b, scale, causal, cosine, min_time, "
+                     "max_call_time)");
             *into = positive_ints(value);
-            if (into->empty()) fail(key + ": '" + value + "' is not a comma-separated list of positive integers");
+            if (into->empty())
+                fail(key + ": '" + value + "' is not a comma-separated list of positive integers");
             shape = true;
         }
         if (settings && shape) fail("a line holds either a shape or settings, not both");
         if (!shape) continue;
-        if (!ns.empty() && (!nqs.empty() || !nkvs.empty())) fail("give either n= or nq= with nkv=, not both");
+        if (!ns.empty() && (!nqs.empty() || !nkvs.empty()))
+            fail("give either n= or nq= with nkv=, not both");
         if (ns.empty() && (nqs.empty() != nkvs.empty())) fail("nq= and nkv= go together");
-        if ((ns.empty() && nqs.empty()) || hs.empty() || ds.empty()) fail("a shape needs n= (or nq= and nkv=), h= and d=");
+        if ((ns.empty() && nqs.empty()) || hs.empty() || ds.empty())
+            fail("a shape needs n= (or nq= and nkv=), h= and d=");
         if (!ns.empty()) nqs = nkvs = ns;
         for (auto b : bs)
             for (auto h : hs)
@@ -130,7 +146,8 @@ ShapeFile load_shape_file(const std::string& name_or_path) {
                             s.batch = b, s.heads = h, s.n_q = nq, s.n_kv = nkv, s.head_dim = d;
                             s.scale = scale;
                             s.causal = causal;
-                            s.similarity = cosine ? attn::Similarity::cosine : attn::Similarity::dot;
+                            s.similarity =
+                                cosine ? attn::Similarity::cosine : attn::Similarity::dot;
                             if (auto p = s.problem(); !p.empty()) fail(p);
                             file.shapes.push_back(s);
                             file.models.push_back(comment);

@@ -14,9 +14,9 @@
 namespace attnbench {
 
 struct ShapeFile {
-    std::string name;                 // "quick", or the path as given
-    std::vector<attn::Shape> shapes;  // threads left at 1: the sweep's --threads decide
-    std::vector<std::string> models;  // the comment of each shape's line, for the report
+    std::string name;                     // "quick", or the path as given
+    std::vector<attn::Shape> shapes;      // threads left at 1: the sweep's --threads decide
+    std::vector<std::string> models;      // the comment of each shape's line, for the report
     std::optional<double> min_time;       // Google Benchmark --benchmark_min_time, seconds
     std::optional<double> max_call_time;  // see RunConfig::max_call_time
 };

@@ -16,7 +16,7 @@ reps=(--benchmark_min_time=0.3 --benchmark_repetitions=9 --benchmark_enable_rand
 run() { local name=$1; shift; echo "== $name: attnbench run $*"; "$bin" run "$@" "${reps[@]}" --no-report --benchmark_out="$out/$name.json" >/dev/null; }
 # Causal and non-causal flash share one run (bench/targets_shapes.txt), so target 4 is a ratio of
 # one sitting like the others.
-run attention --preset bench/targets_shapes.txt --stage peak,attention --variant flash,openblas --threads 1,2
+run attention --preset bench/targets_shapes.txt --stage peak,attention --variant flash,openblas --isa best --threads 1,2
 run softmax --stage softmax --variant naive,simd --isa scalar,avx512 --seq 2048 --dim 128
 run projection --stage projection --variant omp,openblas --seq 1024 --dim 128 --threads 1,2
 /usr/bin/python3 bench/check_targets.py "$out"/attention.json "$out"/softmax.json "$out"/projection.json \

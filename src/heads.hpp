@@ -18,7 +18,8 @@ template <class T> void permute_heads(const Shape& sh, const T* in, T* out, Head
     for (std::int64_t b = 0; b < sh.batch; ++b)
         for (std::int64_t t = 0; t < n; ++t)
             for (std::int64_t h = 0; h < H; ++h) {
-                const std::int64_t token_major = ((b * n + t) * H + h) * d, head_major = ((b * H + h) * n + t) * d;
+                const std::int64_t token_major = ((b * n + t) * H + h) * d,
+                                   head_major = ((b * H + h) * n + t) * d;
                 if (to == HeadLayout::split) std::copy_n(in + token_major, d, out + head_major);
                 else std::copy_n(in + head_major, d, out + token_major);
             }

@@ -8,7 +8,8 @@ const char* to_string(Isa isa) {
     switch (isa) {
         case Isa::scalar: return "scalar";
 #define ATTN_ISA(name, flags, feature, feature2) \
-    case Isa::name: return #name;
+    case Isa::name:                              \
+        return #name;
 #include "attn/isa_tiers.inc"
 #undef ATTN_ISA
         case Isa::best: return "best";
@@ -35,7 +36,8 @@ std::span<const Isa> isa_tiers() {
 const char* isa_flags(Isa isa) {
     switch (isa) {
 #define ATTN_ISA(name, flags, feature, feature2) \
-    case Isa::name: return flags;
+    case Isa::name:                              \
+        return flags;
 #include "attn/isa_tiers.inc"
 #undef ATTN_ISA
         default: return "";
@@ -49,7 +51,8 @@ bool cpu_supports(Isa isa) {
         case Isa::scalar:
         case Isa::best: return true;
 #define ATTN_ISA(name, flags, feature, feature2) \
-    case Isa::name: return __builtin_cpu_supports(feature) && __builtin_cpu_supports(feature2);
+    case Isa::name:                              \
+        return __builtin_cpu_supports(feature) && __builtin_cpu_supports(feature2);
 #include "attn/isa_tiers.inc"
 #undef ATTN_ISA
     }

@@ -1,5 +1,5 @@
-// Declarations of every registered kernel and tile function, generated from src/kernels.inc so that a kernel's
-// signature is fixed by its stage.
+// Declarations of every registered kernel and tile function, generated from src/kernels.inc so that
+// a kernel's signature is fixed by its stage.
 #pragma once
 
 #include "attn/registry.hpp"

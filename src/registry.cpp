@@ -11,8 +11,9 @@ namespace {
 
 const std::vector<Kernel>& all_kernels() {
     static const std::vector<Kernel> list = {
-#define ATTN_KERNEL(stage, variant, isa, parallel, fn, tiles) \
-    Kernel{Stage::stage, #variant, Isa::isa, parallel, StageFn<Stage::stage>{&kernels::fn}, &kernels::tiles},
+#define ATTN_KERNEL(stage, variant, isa, parallel, fn, tiles)                                 \
+    Kernel{Stage::stage,   #variant, Isa::isa, parallel, StageFn<Stage::stage>{&kernels::fn}, \
+           &kernels::tiles},
 #include "kernels.inc"
 #undef ATTN_KERNEL
     };

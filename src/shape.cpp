@@ -34,10 +34,12 @@ std::string Shape::problem() const {
     const struct {
         const char* name;
         std::int64_t value;
-    } sizes[] = {{"batch", batch}, {"heads", heads}, {"n_q", n_q}, {"n_kv", n_kv}, {"head_dim", head_dim}};
+    } sizes[] = {
+        {"batch", batch}, {"heads", heads}, {"n_q", n_q}, {"n_kv", n_kv}, {"head_dim", head_dim}};
     for (const auto& f : sizes)
         if (f.value <= 0)
-            return std::string(f.name) + " must be a positive integer, got " + std::to_string(f.value);
+            return std::string(f.name) + " must be a positive integer, got " +
+                   std::to_string(f.value);
     if (threads <= 0) return "threads must be a positive integer, got " + std::to_string(threads);
     if (!std::isfinite(scale) || scale < 0)
         return "scale must be a finite number >= 0 (0 selects 1/sqrt(head_dim))";
@@ -101,7 +103,11 @@ Shape parse_shape(std::string_view text, bool* threads_given) {
         const std::size_t slash = std::min(text.find('/', start), text.size());
         const std::string_view field = text.substr(start, slash - start);
         start = slash + 1;
-        if (field == "causal") { once(seen_mask, field); s.causal = true; continue; }
+        if (field == "causal") {
+            once(seen_mask, field);
+            s.causal = true;
+            continue;
+        }
         if (field == "cosine" || field == "dot") {
             once(seen_sim, field);
             s.similarity = field == "cosine" ? Similarity::cosine : Similarity::dot;
@@ -113,9 +119,10 @@ Shape parse_shape(std::string_view text, bool* threads_given) {
         const std::string_view key = field.substr(0, colon), value = field.substr(colon + 1);
         if (key == "scale") {
             once(seen_scale, key);
-            const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), s.scale);
-            if (value.empty() || ec != std::errc() || end != value.data() + value.size() || !std::isfinite(s.scale) ||
-                s.scale <= 0)
+            const auto [end, ec] =
+                std::from_chars(value.data(), value.data() + value.size(), s.scale);
+            if (value.empty() || ec != std::errc() || end != value.data() + value.size() ||
+                !std::isfinite(s.scale) || s.scale <= 0)
                 fail("scale: " + quoted(value) + " is not a positive number");
             continue;
         }
@@ -128,7 +135,8 @@ Shape parse_shape(std::string_view text, bool* threads_given) {
         else if (key == "d") into = &s.head_dim, seen = &seen_d;
         else if (key == "b") into = &s.batch, seen = &seen_b;
         else if (key != "t")
-            fail("unknown field " + quoted(key) + " (valid: n, nq, nkv, h, d, b, t, scale, causal, cosine)");
+            fail("unknown field " + quoted(key) +
+                 " (valid: n, nq, nkv, h, d, b, t, scale, causal, cosine)");
         std::int64_t v = 0;
         const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
         if (value.empty() || ec != std::errc() || end != value.data() + value.size() || v <= 0 ||
@@ -144,7 +152,8 @@ Shape parse_shape(std::string_view text, bool* threads_given) {
         if (key == "n") s.n_kv = v;
     }
     if (seen_n && (seen_nq || seen_nkv)) fail("give either n: or nq: with nkv:, not both");
-    if (!seen_n && !(seen_nq && seen_nkv)) fail("the sequence length is missing (n:, or nq: with nkv:)");
+    if (!seen_n && !(seen_nq && seen_nkv))
+        fail("the sequence length is missing (n:, or nq: with nkv:)");
     if (!seen_h) fail("the head count h: is missing");
     if (!seen_d) fail("the head size d: is missing");
     if (auto p = s.problem(); !p.empty()) fail(p);

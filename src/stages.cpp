@@ -73,8 +73,7 @@ double footprint_bytes(Stage stage, const Shape& s) {
         // Unfused kernels hold the whole score matrix; inputs and outputs come on top.
         case Stage::attention: return min_bytes(stage, s) + sc;
         case Stage::projection: return min_bytes(stage, s);
-        case Stage::multihead:
-            return min_bytes(stage, s) + 8.0 * double(s.q_elems()) * 4.0 + sc;
+        case Stage::multihead: return min_bytes(stage, s) + 8.0 * double(s.q_elems()) * 4.0 + sc;
     }
     return 0;
 }
@@ -103,7 +102,8 @@ std::string stage_problem(Stage stage, const Shape& shape) {
     const double have = available_memory();
     if (have > 0 && need > 0.9 * have) {
         char buf[160];
-        std::snprintf(buf, sizeof buf, "needs %.2f GiB of buffers but only %.2f GiB of memory is available",
+        std::snprintf(buf, sizeof buf,
+                      "needs %.2f GiB of buffers but only %.2f GiB of memory is available",
                       need / (1 << 30), have / (1 << 30));
         return std::string(to_string(stage)) + " at " + "n_q=" + std::to_string(shape.n_q) +
                " n_kv=" + std::to_string(shape.n_kv) + " " + buf;

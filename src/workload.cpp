@@ -43,7 +43,8 @@ Workload::Workload(Stage stage, const Shape& shape, const Fill& fill, std::size_
     std::uniform_real_distribution<float> dist(fill.lo, fill.hi);
     for (std::size_t i = 0; i < sz.in.size(); ++i) {
         Buffer b(sz.in[i], misalign);
-        const float factor = is_weight(stage, i) ? float(1.0 / std::sqrt(double(shape.d_model()))) : 1.0f;
+        const float factor =
+            is_weight(stage, i) ? float(1.0 / std::sqrt(double(shape.d_model()))) : 1.0f;
         for (float& x : b.span()) x = dist(rng) * factor;
         inputs_.push_back(std::move(b));
     }
@@ -94,18 +95,24 @@ Shape injected_shape(Stage stage, const Shape& s) {
 
 void Workload::run(const Kernel& kernel) {
     if (kernel.stage != stage_)
-        throw std::invalid_argument("kernel " + kernel.name() + " does not belong to stage " + to_string(stage_));
+        throw std::invalid_argument("kernel " + kernel.name() + " does not belong to stage " +
+                                    to_string(stage_));
     auto in = [&](std::size_t i) { return static_cast<const float*>(inputs_[i].data()); };
     float* out = output_.data();
     auto call_at = [&](const Shape& s) {
         std::visit(
             [&](auto fn) {
                 using F = decltype(fn);
-                if constexpr (std::is_same_v<F, StageFn<Stage::scores>>) fn.call(s, in(0), in(1), out);
-                else if constexpr (std::is_same_v<F, StageFn<Stage::softmax>>) fn.call(s, in(0), out);
-                else if constexpr (std::is_same_v<F, StageFn<Stage::weighted_sum>>) fn.call(s, in(0), in(1), out);
-                else if constexpr (std::is_same_v<F, StageFn<Stage::attention>>) fn.call(s, in(0), in(1), in(2), out);
-                else if constexpr (std::is_same_v<F, StageFn<Stage::projection>>) fn.call(s, in(0), in(1), out);
+                if constexpr (std::is_same_v<F, StageFn<Stage::scores>>)
+                    fn.call(s, in(0), in(1), out);
+                else if constexpr (std::is_same_v<F, StageFn<Stage::softmax>>)
+                    fn.call(s, in(0), out);
+                else if constexpr (std::is_same_v<F, StageFn<Stage::weighted_sum>>)
+                    fn.call(s, in(0), in(1), out);
+                else if constexpr (std::is_same_v<F, StageFn<Stage::attention>>)
+                    fn.call(s, in(0), in(1), in(2), out);
+                else if constexpr (std::is_same_v<F, StageFn<Stage::projection>>)
+                    fn.call(s, in(0), in(1), out);
                 else fn.call(s, in(0), MhaWeights{in(1), in(2), in(3), in(4)}, out);
             },
             kernel.fn);

@@ -107,9 +107,11 @@ Expected weighted_sum(const Workload& w) {
 
 Expected attention(const Workload& w) {
     const Shape& s = w.shape();
-    const Tensor q = to_double(w.inputs()[0]), k = to_double(w.inputs()[1]), v = to_double(w.inputs()[2]);
+    const Tensor q = to_double(w.inputs()[0]), k = to_double(w.inputs()[1]),
+                 v = to_double(w.inputs()[2]);
     const Tensor p = reference::softmax(s, reference::scores(s, q, k));
-    return {reference::weighted_sum(s, p, v), attention_error(s, p, score_error(s, q, k), absolute(v))};
+    return {reference::weighted_sum(s, p, v),
+            attention_error(s, p, score_error(s, q, k), absolute(v))};
 }
 
 Expected projection(const Workload& w) {
@@ -151,14 +153,16 @@ Expected multihead(const Workload& w) {
         const auto d = s.head_dim;
         auto rel = [&](const Tensor& t, const Tensor& ta, std::int64_t row) {
             double n = 0, na = 0;
-            for (std::int64_t c = 0; c < d; ++c) n += t[row * d + c] * t[row * d + c], na += ta[row * d + c] * ta[row * d + c];
+            for (std::int64_t c = 0; c < d; ++c)
+                n += t[row * d + c] * t[row * d + c], na += ta[row * d + c] * ta[row * d + c];
             return n > 0 ? proj * std::sqrt(na / n) : 0.0;
         };
         for (std::int64_t bh = 0; bh < s.batch * s.heads; ++bh)
             for (std::int64_t i = 0; i < s.n_q; ++i)
                 for (std::int64_t j = 0; j < s.n_kv; ++j)
                     ds[(bh * s.n_q + i) * s.n_kv + j] +=
-                        4.0 * s.effective_scale() * (rel(q, qa, bh * s.n_q + i) + rel(k, ka, bh * s.n_kv + j));
+                        4.0 * s.effective_scale() *
+                        (rel(q, qa, bh * s.n_q + i) + rel(k, ka, bh * s.n_kv + j));
     }
     Tensor head_err = attention_error(s, p, ds, va);
     const Tensor head_abs = reference::weighted_sum(s, p, va);

@@ -7,8 +7,8 @@ namespace attn::testing {
 
 namespace {
 
-Shape make(std::int64_t n_q, std::int64_t n_kv, std::int64_t d, bool causal = false, Similarity sim = Similarity::dot,
-           std::int64_t heads = 2, std::int64_t batch = 1) {
+Shape make(std::int64_t n_q, std::int64_t n_kv, std::int64_t d, bool causal = false,
+           Similarity sim = Similarity::dot, std::int64_t heads = 2, std::int64_t batch = 1) {
     Shape s;
     s.batch = batch, s.heads = heads, s.n_q = n_q, s.n_kv = n_kv, s.head_dim = d;
     s.causal = causal, s.similarity = sim;
@@ -26,17 +26,26 @@ std::vector<GridCase> edge_cases() {
     std::vector<GridCase> g;
     const std::int64_t dims[] = {1, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 64};
     for (std::int64_t n = 1; n <= 33; ++n) {
-        Shape s = make(n, n, dims[n % 14], n % 2 == 1, n % 3 == 0 ? Similarity::cosine : Similarity::dot);
-        g.push_back({"n" + std::to_string(n), with_threads(s, 1 + int(n % 2)), {}, std::size_t(n % 4 == 1)});
+        Shape s =
+            make(n, n, dims[n % 14], n % 2 == 1, n % 3 == 0 ? Similarity::cosine : Similarity::dot);
+        g.push_back({"n" + std::to_string(n),
+                     with_threads(s, 1 + int(n % 2)),
+                     {},
+                     std::size_t(n % 4 == 1)});
     }
     for (std::int64_t d = 1; d <= 33; ++d) {
-        Shape s = make(9 + d % 5, 9 + d % 5, d, d % 2 == 0, d % 4 == 3 ? Similarity::cosine : Similarity::dot);
-        g.push_back({"d" + std::to_string(d), with_threads(s, 1 + int(d % 2)), {}, std::size_t(d % 3 == 0)});
+        Shape s = make(9 + d % 5, 9 + d % 5, d, d % 2 == 0,
+                       d % 4 == 3 ? Similarity::cosine : Similarity::dot);
+        g.push_back({"d" + std::to_string(d),
+                     with_threads(s, 1 + int(d % 2)),
+                     {},
+                     std::size_t(d % 3 == 0)});
     }
     g.push_back({"n64_d64", make(64, 64, 64)});
     g.push_back({"n100_d80_causal", make(100, 100, 80, true)});
     g.push_back({"n129_d128_t2", with_threads(make(129, 129, 128), 2)});
-    g.push_back({"n257_d32_causal_b2_t2", with_threads(make(257, 257, 32, true, Similarity::dot, 2, 2), 2)});
+    g.push_back({"n257_d32_causal_b2_t2",
+                 with_threads(make(257, 257, 32, true, Similarity::dot, 2, 2), 2)});
     g.push_back({"q5_kv37", make(5, 37, 16)});
     // n_q > n_kv with the causal mask: the first 32 query rows see no key at all.
     g.push_back({"q37_kv5_causal_masked_rows", make(37, 5, 16, true)});
@@ -44,7 +53,11 @@ std::vector<GridCase> edge_cases() {
     g.push_back({"q64_kv129_causal_cosine", make(64, 129, 48, true, Similarity::cosine)});
     g.push_back({"q129_kv64_t2", with_threads(make(129, 64, 24), 2)});
     g.push_back({"b3_h3_n20_d12", make(20, 20, 12, false, Similarity::dot, 3, 3), {}, 1});
-    g.push_back({"n12_d10_plain_scale1", [] { auto s = make(12, 12, 10); s.scale = 1.0; return s; }()});
+    g.push_back({"n12_d10_plain_scale1", [] {
+                     auto s = make(12, 12, 10);
+                     s.scale = 1.0;
+                     return s;
+                 }()});
     // Inputs in [90, 100]: exp(s) overflows fp32 unless the row maximum is subtracted first.
     const Fill large{90.0f, 100.0f, 7};
     g.push_back({"large_n17_d8", make(17, 17, 8), large});
@@ -137,9 +150,9 @@ const char* axis_name(Axis a) {
 
 std::vector<GridCase> tile_cases(const Kernel& k) {
     const Tiles t = k.tiles();
-    const std::pair<const char*, std::int64_t> tiles[] = {{"vector", t.vector},     {"rows", t.rows},
-                                                          {"cols", t.cols},         {"depth", t.depth},
-                                                          {"row_block", t.row_block}, {"kv_block", t.kv_block}};
+    const std::pair<const char*, std::int64_t> tiles[] = {
+        {"vector", t.vector}, {"rows", t.rows},           {"cols", t.cols},
+        {"depth", t.depth},   {"row_block", t.row_block}, {"kv_block", t.kv_block}};
     // One case per distinct shape; where tiles coincide (flash's KV block and the K slice are both
     // 512 keys on AVX2), the label names every tile whose edge the shape sits on.
     std::vector<GridCase> out;
@@ -155,7 +168,8 @@ std::vector<GridCase> tile_cases(const Kernel& k) {
                     if (fresh) {
                         out.push_back({"", s, {}, 0});
                         edges.push_back(edge);
-                        suffixes.push_back(std::string(axis_name(axis)) + std::to_string(value) + (s.causal ? "_causal" : ""));
+                        suffixes.push_back(std::string(axis_name(axis)) + std::to_string(value) +
+                                           (s.causal ? "_causal" : ""));
                     } else {
                         edges[it->second] += "_and_" + edge;
                     }

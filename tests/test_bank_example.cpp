@@ -1,6 +1,6 @@
-// The worked example of README's Correctness section ("A man has kept money in the bank"): Q = K = V = eight
-// 3-dimensional word embeddings, plain dot product, scale 1. The row for "bank" must match the
-// published weights and output to every printed digit, for every registered kernel.
+// The worked example of README's Correctness section ("A man has kept money in the bank"): Q = K =
+// V = eight 3-dimensional word embeddings, plain dot product, scale 1. The row for "bank" must
+// match the published weights and output to every printed digit, for every registered kernel.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -12,12 +12,13 @@ namespace attn {
 namespace {
 
 // Rows are the words A man has kept money in the bank; columns the embedding dimensions.
-constexpr float kEmbeddings[8][3] = {
-    {-0.03f, -0.78f, 0.006f},   {-0.024f, -0.259f, -0.002f}, {-0.148f, -0.049f, -0.242f},
-    {-0.447f, -0.265f, -0.469f}, {-0.207f, -0.336f, -0.411f}, {-0.133f, 0.546f, 0.076f},
-    {-0.013f, 0.833f, -0.044f}, {0.02f, -0.286f, 0.524f}};
+constexpr float kEmbeddings[8][3] = {{-0.03f, -0.78f, 0.006f},    {-0.024f, -0.259f, -0.002f},
+                                     {-0.148f, -0.049f, -0.242f}, {-0.447f, -0.265f, -0.469f},
+                                     {-0.207f, -0.336f, -0.411f}, {-0.133f, 0.546f, 0.076f},
+                                     {-0.013f, 0.833f, -0.044f},  {0.02f, -0.286f, 0.524f}};
 constexpr int kBank = 7;
-constexpr double kBankWeights[8] = {0.15614, 0.13398, 0.11098, 0.10419, 0.11014, 0.11062, 0.09593, 0.17802};
+constexpr double kBankWeights[8] = {0.15614, 0.13398, 0.11098, 0.10419,
+                                    0.11014, 0.11062, 0.09593, 0.17802};
 // Printed digits: -0.1061 has four decimals, the other two five.
 constexpr double kBankOutput[3] = {-0.1061, -0.13715, -0.02285};
 constexpr double kOutputHalfUlp[3] = {0.5e-4, 0.5e-5, 0.5e-5};
@@ -28,7 +29,9 @@ Shape bank_shape() {
     return s;
 }
 
-void load_embeddings(Buffer& b) { std::copy(&kEmbeddings[0][0], &kEmbeddings[0][0] + 24, b.data()); }
+void load_embeddings(Buffer& b) {
+    std::copy(&kEmbeddings[0][0], &kEmbeddings[0][0] + 24, b.data());
+}
 
 TEST(BankExample, WeightsOfBankRowToPrintedDigits) {
     const Kernel* scores = find_kernel(Stage::scores, "naive", Isa::scalar);
@@ -44,7 +47,8 @@ TEST(BankExample, WeightsOfBankRowToPrintedDigits) {
         std::copy_n(s.output().data(), 64, p.inputs()[0].data());
         p.run(k);
         for (int j = 0; j < 8; ++j)
-            EXPECT_NEAR(p.output().data()[kBank * 8 + j], kBankWeights[j], 0.5e-5) << k.name() << " weight " << j;
+            EXPECT_NEAR(p.output().data()[kBank * 8 + j], kBankWeights[j], 0.5e-5)
+                << k.name() << " weight " << j;
         ++checked;
     }
     EXPECT_GT(checked, 0);
@@ -58,7 +62,8 @@ TEST(BankExample, OutputOfBankRowToPrintedDigits) {
         for (auto& in : a.inputs()) load_embeddings(in);
         a.run(k);
         for (int c = 0; c < 3; ++c)
-            EXPECT_NEAR(a.output().data()[kBank * 3 + c], kBankOutput[c], kOutputHalfUlp[c]) << k.name() << " dim " << c;
+            EXPECT_NEAR(a.output().data()[kBank * 3 + c], kBankOutput[c], kOutputHalfUlp[c])
+                << k.name() << " dim " << c;
         ++checked;
     }
     EXPECT_GT(checked, 0);

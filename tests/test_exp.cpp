@@ -25,8 +25,8 @@ struct WorstUlp {
     double ulp = 0;
     float x = 0;
 };
-WorstUlp sweep(void (*fn)(const float*, float*, std::int64_t), double (*exact)(double), double lo, double hi,
-               std::size_t n) {
+WorstUlp sweep(void (*fn)(const float*, float*, std::int64_t), double (*exact)(double), double lo,
+               double hi, std::size_t n) {
     std::vector<float> x(n), y(n);
     for (std::size_t i = 0; i < n; ++i) x[i] = float(lo + (hi - lo) * double(i) / double(n - 1));
     fn(x.data(), y.data(), std::int64_t(n));
@@ -44,16 +44,19 @@ TEST_P(VectorExp, WithinTwoUlpOverTheNormalRange) {
     if (!cpu_supports(GetParam())) GTEST_SKIP() << "this CPU lacks " << to_string(GetParam());
     // 2^21 points spread over [-87, 88], where e^x is a normal float, plus an odd count so the
     // vector tail path runs too.
-    const WorstUlp worst =
-        sweep(simd::softmax_ops(GetParam()).exp, [](double x) { return std::exp(x); }, -87.0, 88.0, (std::size_t(1) << 21) + 3);
+    const WorstUlp worst = sweep(
+        simd::softmax_ops(GetParam()).exp, [](double x) { return std::exp(x); }, -87.0, 88.0,
+        (std::size_t(1) << 21) + 3);
     RecordProperty("max_ulp", std::to_string(worst.ulp));
-    std::printf("exp/%s: max error %.3f ulp at x = %g\n", to_string(GetParam()), worst.ulp, worst.x);
+    std::printf("exp/%s: max error %.3f ulp at x = %g\n", to_string(GetParam()), worst.ulp,
+                worst.x);
     EXPECT_LE(worst.ulp, 2.0) << "at x = " << worst.x;
 }
 
 TEST_P(VectorExp, EdgeValues) {
     if (!cpu_supports(GetParam())) GTEST_SKIP() << "this CPU lacks " << to_string(GetParam());
-    const float in[] = {-std::numeric_limits<float>::infinity(), -1000.0f, -88.0f, 0.0f, 1.0f, -1.0f};
+    const float in[] = {
+        -std::numeric_limits<float>::infinity(), -1000.0f, -88.0f, 0.0f, 1.0f, -1.0f};
     float out[6];
     simd::softmax_ops(GetParam()).exp(in, out, 6);
     EXPECT_EQ(out[0], 0.0f);  // a masked score contributes exactly nothing
@@ -69,10 +72,12 @@ TEST_P(VectorExp, EdgeValues) {
 // and never below 2^-125 (no subnormal, so no assists) nor above 1.
 TEST_P(VectorExp, FlashExp2WithinTwoUlpForNonPositiveArguments) {
     if (!cpu_supports(GetParam())) GTEST_SKIP() << "this CPU lacks " << to_string(GetParam());
-    const WorstUlp worst =
-        sweep(flash::flash_ops(GetParam()).exp2, [](double x) { return std::exp2(x); }, 0.0, -125.0, (std::size_t(1) << 21) + 3);
+    const WorstUlp worst = sweep(
+        flash::flash_ops(GetParam()).exp2, [](double x) { return std::exp2(x); }, 0.0, -125.0,
+        (std::size_t(1) << 21) + 3);
     RecordProperty("max_ulp", std::to_string(worst.ulp));
-    std::printf("exp2/%s: max error %.3f ulp at x = %g\n", to_string(GetParam()), worst.ulp, worst.x);
+    std::printf("exp2/%s: max error %.3f ulp at x = %g\n", to_string(GetParam()), worst.ulp,
+                worst.x);
     EXPECT_LE(worst.ulp, 2.0) << "at x = " << worst.x;
     const float edge[] = {0.0f, -0.5f, -1000.0f, -std::numeric_limits<float>::infinity()};
     float out[4];
@@ -83,7 +88,8 @@ TEST_P(VectorExp, FlashExp2WithinTwoUlpForNonPositiveArguments) {
     EXPECT_EQ(out[3], std::ldexp(1.0f, -125));
 }
 
-INSTANTIATE_TEST_SUITE_P(Tiers, VectorExp, ::testing::ValuesIn(isa_tiers().begin(), isa_tiers().end()),
+INSTANTIATE_TEST_SUITE_P(Tiers, VectorExp,
+                         ::testing::ValuesIn(isa_tiers().begin(), isa_tiers().end()),
                          [](const auto& info) { return std::string(to_string(info.param)); });
 
 }  // namespace

@@ -14,7 +14,8 @@ namespace {
 
 TEST(FusedVsNaive, AttentionAndMultiheadAgreeWithNaiveChain) {
     Shape shapes[3];
-    shapes[0].heads = 3, shapes[0].n_q = shapes[0].n_kv = 301, shapes[0].head_dim = 40, shapes[0].threads = 2;
+    shapes[0].heads = 3, shapes[0].n_q = shapes[0].n_kv = 301, shapes[0].head_dim = 40,
+    shapes[0].threads = 2;
     shapes[1] = shapes[0], shapes[1].causal = true;
     shapes[2] = shapes[1], shapes[2].batch = 2, shapes[2].n_kv = 301, shapes[2].head_dim = 64,
     shapes[2].n_q = 301, shapes[2].similarity = Similarity::cosine;
@@ -32,8 +33,11 @@ TEST(FusedVsNaive, AttentionAndMultiheadAgreeWithNaiveChain) {
                 w.run(k);
                 int bad = 0;
                 for (std::size_t i = 0; i < w.output().size(); ++i)
-                    if (!(std::fabs(w.output().data()[i] - base.output().data()[i]) <= 2 * bound.tolerance[i])) ++bad;
-                EXPECT_EQ(bad, 0) << k.name() << " vs naive; benchmark it with: " << repro_command(k, s);
+                    if (!(std::fabs(w.output().data()[i] - base.output().data()[i]) <=
+                          2 * bound.tolerance[i]))
+                        ++bad;
+                EXPECT_EQ(bad, 0) << k.name()
+                                  << " vs naive; benchmark it with: " << repro_command(k, s);
                 ++compared;
             }
         }

@@ -53,16 +53,20 @@ TEST_P(KernelVsReference, WithinErrorBound) {
     std::ostringstream detail;
     for (std::size_t i = 0; i < want.value.size(); ++i) {
         const double ref = want.value[i], tol = want.tolerance[i];
-        const bool ok = std::isinf(ref) ? got[i] == float(ref)
-                                        : std::isfinite(got[i]) && std::fabs(double(got[i]) - ref) <= tol;
+        const bool ok = std::isinf(ref)
+                            ? got[i] == float(ref)
+                            : std::isfinite(got[i]) && std::fabs(double(got[i]) - ref) <= tol;
         if (ok) continue;
         ++bad;
         if (reported++ < 5)
-            detail << "\n  [" << i << "] got " << got[i] << " want " << ref << " (bound " << tol << ")";
+            detail << "\n  [" << i << "] got " << got[i] << " want " << ref << " (bound " << tol
+                   << ")";
     }
     // ATTN_PRINT_REPRO=1 prints the line on success too, so that tests/repro_runs.sh can run it.
-    if (std::getenv("ATTN_PRINT_REPRO")) std::printf("repro: %s\n", repro_command(kernel, c.shape).c_str());
-    EXPECT_EQ(bad, 0) << kernel.name() << " wrong on " << c.label << (c.misalign ? " (misaligned inputs)" : "")
+    if (std::getenv("ATTN_PRINT_REPRO"))
+        std::printf("repro: %s\n", repro_command(kernel, c.shape).c_str());
+    EXPECT_EQ(bad, 0) << kernel.name() << " wrong on " << c.label
+                      << (c.misalign ? " (misaligned inputs)" : "")
                       << "; benchmark it with: " << repro_command(kernel, c.shape) << detail.str();
 }
 

@@ -17,8 +17,11 @@ TEST(Shape, RefusesNonPositiveSizesNamingTheField) {
     const struct {
         std::int64_t Shape::*field;
         const char* name;
-    } fields[] = {{&Shape::batch, "batch"}, {&Shape::heads, "heads"}, {&Shape::n_q, "n_q"},
-                  {&Shape::n_kv, "n_kv"},   {&Shape::head_dim, "head_dim"}};
+    } fields[] = {{&Shape::batch, "batch"},
+                  {&Shape::heads, "heads"},
+                  {&Shape::n_q, "n_q"},
+                  {&Shape::n_kv, "n_kv"},
+                  {&Shape::head_dim, "head_dim"}};
     for (const auto& f : fields)
         for (std::int64_t bad : {0, -5}) {
             Shape s;
@@ -46,7 +49,7 @@ TEST(Shape, RefusesSizesWhoseBuffersOverflow) {
 TEST(Shape, RefusesWhatDoesNotFitInMemory) {
     Shape s;
     s.heads = 64, s.n_q = s.n_kv = 4'000'000, s.head_dim = 64;
-    EXPECT_EQ(s.problem(), "");  // representable ...
+    EXPECT_EQ(s.problem(), "");                                                 // representable ...
     EXPECT_NE(stage_problem(Stage::scores, s).find("GiB"), std::string::npos);  // ... but too big
 }
 
@@ -71,7 +74,8 @@ TEST(Shape, TextNamesEveryField) {
 
 TEST(Shape, TextReadsBackExactly) {
     Shape s;
-    s.batch = 3, s.heads = 5, s.n_q = 1, s.n_kv = 4099, s.head_dim = 7, s.causal = true, s.threads = 4;
+    s.batch = 3, s.heads = 5, s.n_q = 1, s.n_kv = 4099, s.head_dim = 7, s.causal = true,
+    s.threads = 4;
     for (double scale : {0.0, 1.0, 0.1, 1.0 / 3.0, 1e-30})
         for (Similarity sim : {Similarity::dot, Similarity::cosine}) {
             s.scale = scale, s.similarity = sim;
@@ -126,7 +130,8 @@ TEST(Shape, ParseRefusesBadTextNamingTheField) {
             parse_shape(b.text);
             ADD_FAILURE() << "accepted '" << b.text << "'";
         } catch (const std::invalid_argument& e) {
-            EXPECT_NE(std::string(e.what()).find(b.names), std::string::npos) << b.text << ": " << e.what();
+            EXPECT_NE(std::string(e.what()).find(b.names), std::string::npos)
+                << b.text << ": " << e.what();
             EXPECT_EQ(std::string(e.what()).find('\n'), std::string::npos);  // one line
         }
     }
@@ -146,7 +151,8 @@ TEST(Shape, CausalMaskAlignsTheDiagonalToTheEnd) {
 }
 
 TEST(Registry, EveryStageHasANaiveKernel) {
-    for (Stage st : kAllStages) EXPECT_NE(find_kernel(st, "naive", Isa::scalar), nullptr) << to_string(st);
+    for (Stage st : kAllStages)
+        EXPECT_NE(find_kernel(st, "naive", Isa::scalar), nullptr) << to_string(st);
 }
 
 TEST(Registry, ReproCommandNamesTheKernelAndItsShape) {
@@ -157,10 +163,12 @@ TEST(Registry, ReproCommandNamesTheKernelAndItsShape) {
     Shape s;
     s.n_q = 16, s.n_kv = 4096, s.heads = 32, s.head_dim = 128, s.causal = true, s.threads = 2;
     EXPECT_EQ(repro_command(*flash, s),
-              "attnbench run --stage attention --variant flash --isa best --shape nq:16/nkv:4096/h:32/d:128/t:2/causal");
+              "attnbench run --stage attention --variant flash --isa best --shape "
+              "nq:16/nkv:4096/h:32/d:128/t:2/causal");
     // A single-threaded kernel is benchmarked at t:1 only.
     EXPECT_EQ(repro_command(*naive, s),
-              "attnbench run --stage attention --variant naive --isa scalar --shape nq:16/nkv:4096/h:32/d:128/t:1/causal");
+              "attnbench run --stage attention --variant naive --isa scalar --shape "
+              "nq:16/nkv:4096/h:32/d:128/t:1/causal");
 }
 
 TEST(Registry, NamesAreUnique) {

@@ -14,12 +14,10 @@
 namespace attn {
 
 // A function pointer tagged with its stage, so stages whose signatures coincide stay distinct.
-template <Stage S> struct StageFn {
-    typename StageTraits<S>::Fn* call;
-};
-using AnyStageFn = std::variant<StageFn<Stage::scores>, StageFn<Stage::softmax>,
-                                StageFn<Stage::weighted_sum>, StageFn<Stage::attention>,
-                                StageFn<Stage::projection>, StageFn<Stage::multihead>>;
+template <Stage S> struct StageFn { typename StageTraits<S>::Fn* call; };
+using AnyStageFn =
+    std::variant<StageFn<Stage::scores>, StageFn<Stage::softmax>, StageFn<Stage::weighted_sum>,
+                 StageFn<Stage::attention>, StageFn<Stage::projection>, StageFn<Stage::multihead>>;
 
 // The block sizes a kernel's loops are built around, so that tests aim at their edges (at, below,
 // above and at multiples of each); 0 where a kernel has no such block.

@@ -47,12 +47,11 @@ inline void micro_edge(std::int64_t mr, std::int64_t nr, std::int64_t kc, const 
             c[r * ldc + l] = accumulate ? c[r * ldc + l] + acc[r][l] : acc[r][l];
 }
 
-// C[m x n] = A[m x k] B[k x n] for k >= 1 (C must not overlap A or B). Blocked GotoBLAS-style without
-// packing: a kKc x kNc panel of B stays in L2 while all of A's row strips pass over it, and each
-// kMr x kKc strip of A stays in L1 while it meets every kNr-wide column strip of the panel.
-inline void matmul(std::int64_t m, std::int64_t n, std::int64_t k, const float* a,
-                   std::int64_t lda, const float* b, std::int64_t ldb, float* c,
-                   std::int64_t ldc) {
+// C[m x n] = A[m x k] B[k x n] for k >= 1 (C must not overlap A or B). Blocked GotoBLAS-style
+// without packing: a kKc x kNc panel of B stays in L2 while all of A's row strips pass over it, and
+// each kMr x kKc strip of A stays in L1 while it meets every kNr-wide column strip of the panel.
+inline void matmul(std::int64_t m, std::int64_t n, std::int64_t k, const float* a, std::int64_t lda,
+                   const float* b, std::int64_t ldb, float* c, std::int64_t ldc) {
     for (std::int64_t jc = 0; jc < n; jc += kNc) {
         const std::int64_t nc = std::min(kNc, n - jc);
         for (std::int64_t pc = 0; pc < k; pc += kKc) {
@@ -67,8 +66,7 @@ inline void matmul(std::int64_t m, std::int64_t n, std::int64_t k, const float* 
                     float* cs = c + ic * ldc + jr;
                     if (mr == kMr && nr == kNr)
                         micro_full(kc, as, lda, bs, ldb, cs, ldc, accumulate);
-                    else
-                        micro_edge(mr, nr, kc, as, lda, bs, ldb, cs, ldc, accumulate);
+                    else micro_edge(mr, nr, kc, as, lda, bs, ldb, cs, ldc, accumulate);
                 }
             }
         }

@@ -18,7 +18,8 @@ void scores_blocked(const Shape& sh, const float* q, const float* k, float* s) {
     constexpr float kNegInf = -std::numeric_limits<float>::infinity();
     const std::int64_t tile = std::min(blocked::keys_per_tile(d), n_kv);
     std::vector<float> kt(std::size_t(tile * d));
-    std::vector<float> q_norm(cosine ? std::size_t(n_q) : 0), k_norm(cosine ? std::size_t(tile) : 0);
+    std::vector<float> q_norm(cosine ? std::size_t(n_q) : 0),
+        k_norm(cosine ? std::size_t(tile) : 0);
 
     for (std::int64_t bh = 0; bh < sh.batch * sh.heads; ++bh) {
         const float* qh = q + bh * n_q * d;

@@ -23,7 +23,8 @@ float row_max(const float* in, std::int64_t n) {
     std::int64_t j = 0;
     for (; j + kLanes <= n; j += kLanes)
 #pragma omp simd
-        for (std::int64_t l = 0; l < kLanes; ++l) lane[l] = in[j + l] > lane[l] ? in[j + l] : lane[l];
+        for (std::int64_t l = 0; l < kLanes; ++l)
+            lane[l] = in[j + l] > lane[l] ? in[j + l] : lane[l];
     float m = kNegInf;
     for (; j < n; ++j) m = in[j] > m ? in[j] : m;
     for (float l : lane) m = l > m ? l : m;

@@ -7,19 +7,23 @@
 namespace attn::kernels {
 
 // Fused attention with the sse2 blocks; q, o [B][H][n_q][d], k, v [B][H][n_kv][d].
-void attention_flash_sse2(const Shape& sh, const float* q, const float* k, const float* v, float* o) {
+void attention_flash_sse2(const Shape& sh, const float* q, const float* k, const float* v,
+                          float* o) {
     flash::flash_body(Isa::sse2, sh.threads, sh, q, k, v, o);
 }
 // Fused attention with the avx2 blocks; q, o [B][H][n_q][d], k, v [B][H][n_kv][d].
-void attention_flash_avx2(const Shape& sh, const float* q, const float* k, const float* v, float* o) {
+void attention_flash_avx2(const Shape& sh, const float* q, const float* k, const float* v,
+                          float* o) {
     flash::flash_body(Isa::avx2, sh.threads, sh, q, k, v, o);
 }
 // Fused attention with the avx512 blocks; q, o [B][H][n_q][d], k, v [B][H][n_kv][d].
-void attention_flash_avx512(const Shape& sh, const float* q, const float* k, const float* v, float* o) {
+void attention_flash_avx512(const Shape& sh, const float* q, const float* k, const float* v,
+                            float* o) {
     flash::flash_body(Isa::avx512, sh.threads, sh, q, k, v, o);
 }
 // Fused attention with the best blocks; q, o [B][H][n_q][d], k, v [B][H][n_kv][d].
-void attention_flash_best(const Shape& sh, const float* q, const float* k, const float* v, float* o) {
+void attention_flash_best(const Shape& sh, const float* q, const float* k, const float* v,
+                          float* o) {
     flash::flash_body(Isa::best, sh.threads, sh, q, k, v, o);
 }
 

@@ -12,15 +12,18 @@ const FlashOps& flash_ops(Isa isa) {
     return simd::for_tier(isa, []<Isa I>() -> const FlashOps& { return flash_ops_for<I>(); });
 }
 
-void flash_body(Isa isa, int threads, const Shape& sh, const float* q, const float* k, const float* v, float* o) {
+void flash_body(Isa isa, int threads, const Shape& sh, const float* q, const float* k,
+                const float* v, float* o) {
     const simd::GemmOps& gemm = simd::gemm_ops(isa);
     const FlashOps& ops = flash_ops(isa);
     // V is packed too, although a head_dim of whole strips could be read in place: the P V
     // micro-kernel ran 10% faster on a contiguous 32 KiB strip than on rows d floats apart,
     // whose lines fall into few L1 sets.
-    const simd::PackedHeads kp = simd::pack_keys(gemm, threads, sh, k), vp = simd::pack_values(gemm, threads, sh, v);
+    const simd::PackedHeads kp = simd::pack_keys(gemm, threads, sh, k),
+                            vp = simd::pack_values(gemm, threads, sh, v);
     const simd::KeyNorms kn(simd::scores_ops(isa), sh, k);
-    const i64 bq = ops.block_q, nb = (sh.n_q + bq - 1) / bq, tasks = sh.batch * sh.heads * nb, d = sh.head_dim;
+    const i64 bq = ops.block_q, nb = (sh.n_q + bq - 1) / bq, tasks = sh.batch * sh.heads * nb,
+              d = sh.head_dim;
 #pragma omp parallel num_threads(threads) if (threads > 1)
     {
         float* scratch = workspace(Slot::thread_block, ops.scratch_floats(d));
@@ -31,8 +34,8 @@ void flash_body(Isa isa, int threads, const Shape& sh, const float* q, const flo
             const i64 block = sh.causal ? nb - 1 - t / (sh.batch * sh.heads) : t % nb;
             const i64 h = sh.causal ? t % (sh.batch * sh.heads) : t / nb;
             const i64 i0 = block * bq, i1 = std::min(sh.n_q, i0 + bq);
-            ops.flash_rows(sh, q + h * sh.n_q * d, kp.head(h), vp.head(h), kn.head(h), o + h * sh.n_q * d, i0, i1,
-                           scratch);
+            ops.flash_rows(sh, q + h * sh.n_q * d, kp.head(h), vp.head(h), kn.head(h),
+                           o + h * sh.n_q * d, i0, i1, scratch);
         }
     }
 }

@@ -20,8 +20,9 @@ struct FlashOps {
     // k_packed = K^T packed by GemmOps::pack_b (k = d, n = n_kv), v_packed = V packed
     // (k = n_kv, n = d), k_norms [n_kv] for cosine; `scratch` holds scratch_floats(d) floats,
     // 64-byte aligned.
-    void (*flash_rows)(const Shape& sh, const float* q, const float* k_packed, const float* v_packed,
-                       const float* k_norms, float* o, i64 i0, i64 i1, float* scratch);
+    void (*flash_rows)(const Shape& sh, const float* q, const float* k_packed,
+                       const float* v_packed, const float* k_norms, float* o, i64 i0, i64 i1,
+                       float* scratch);
     // y = 2^x elementwise for x <= 0 with the flash exponential (fast_exp2_nonpositive).
     void (*exp2)(const float* x, float* y, i64 n);
 };
@@ -33,6 +34,7 @@ const FlashOps& flash_ops(Isa isa);
 
 // Fused attention of every head with tier `isa` on `threads` threads; q, o [B][H][n_q][d],
 // k, v [B][H][n_kv][d].
-void flash_body(Isa isa, int threads, const Shape& sh, const float* q, const float* k, const float* v, float* o);
+void flash_body(Isa isa, int threads, const Shape& sh, const float* q, const float* k,
+                const float* v, float* o);
 
 }  // namespace attn::flash

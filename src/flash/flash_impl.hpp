@@ -31,18 +31,23 @@ template <class Arch> struct Flash {
 // score block and the output accumulator first, whose row strides keep every row 64-byte aligned.
 template <class Arch> struct FlashScratch {
     using F = Flash<Arch>;
-    i64 ld_o;           // row stride of acc: d rounded up to 16 floats
-    float* scores;      // [BQ x LDS] scores, then probabilities, of one KV block
-    float* acc;         // [BQ x ld_o] unnormalised output
-    float* row_max;     // [BQ] running row maxima, in log2 units
-    float* row_sum;     // [BQ] running row sums
-    float* q_norms;     // [BQ] query norms (cosine)
-    float* q_packed;    // [BQ x d] the block's scaled queries in tiles of MR rows (pack_a)
+    i64 ld_o;         // row stride of acc: d rounded up to 16 floats
+    float* scores;    // [BQ x LDS] scores, then probabilities, of one KV block
+    float* acc;       // [BQ x ld_o] unnormalised output
+    float* row_max;   // [BQ] running row maxima, in log2 units
+    float* row_sum;   // [BQ] running row sums
+    float* q_norms;   // [BQ] query norms (cosine)
+    float* q_packed;  // [BQ x d] the block's scaled queries in tiles of MR rows (pack_a)
 
     static i64 floats(i64 d) { return F::BQ * F::LDS + F::BQ * round16(d) + 3 * F::BQ + F::BQ * d; }
     FlashScratch(float* base, i64 d)
-        : ld_o(round16(d)), scores(base), acc(scores + F::BQ * F::LDS), row_max(acc + F::BQ * ld_o),
-          row_sum(row_max + F::BQ), q_norms(row_sum + F::BQ), q_packed(q_norms + F::BQ) {}
+        : ld_o(round16(d)),
+          scores(base),
+          acc(scores + F::BQ * F::LDS),
+          row_max(acc + F::BQ * ld_o),
+          row_sum(row_max + F::BQ),
+          q_norms(row_sum + F::BQ),
+          q_packed(q_norms + F::BQ) {}
 
 private:
     static i64 round16(i64 d) { return (d + 15) / 16 * 16; }
@@ -56,7 +61,12 @@ struct KvBlock {
     i64 i0, rows, j0, bk, group;
 
     KvBlock(const Shape& shape, i64 i0_, i64 rows_, i64 j0_, i64 kv_end, i64 block_kv, i64 mr)
-        : sh(shape), i0(i0_), rows(rows_), j0(j0_), bk(std::min(kv_end - j0_, block_kv)), group(rows_) {
+        : sh(shape),
+          i0(i0_),
+          rows(rows_),
+          j0(j0_),
+          bk(std::min(kv_end - j0_, block_kv)),
+          group(rows_) {
         if (sh.visible_keys(i0) - j0 < bk) group = mr;
     }
     // Rows of the group starting at block row g0.
@@ -87,12 +97,14 @@ void start_query_block(const Shape& sh, const float* q, i64 i0, i64 rows, FlashS
 
 // S = Q K^T of one KV block: scores [rows x bk] (row stride LDS) from the packed queries and
 // kp = K^T packed by pack_b (strips of NR keys, d * NR floats each).
-template <class Arch> void score_tile(const KvBlock& b, i64 d, const float* kp, FlashScratch<Arch>& w) {
+template <class Arch>
+void score_tile(const KvBlock& b, i64 d, const float* kp, FlashScratch<Arch>& w) {
     using F = Flash<Arch>;
     // group is a multiple of MR, so every group starts at a packed tile.
     for (i64 g0 = 0; g0 < b.rows; g0 += b.group)
         simd::gemm_packed_ab<Arch>(b.group_rows(g0), b.group_keys(g0), d, w.q_packed + g0 * d,
-                                   kp + (b.j0 / F::NR) * d * F::NR, d * F::NR, w.scores + g0 * F::LDS, F::LDS);
+                                   kp + (b.j0 / F::NR) * d * F::NR, d * F::NR,
+                                   w.scores + g0 * F::LDS, F::LDS);
 }
 
 // The online-softmax update of one KV block: each row's scores become 2^(s - m_new) with m_new
@@ -109,7 +121,8 @@ void online_softmax_update(const KvBlock& b, const float* k_norms, FlashScratch<
             for (i64 j = 0; j < used; ++j) row[j] = 0.0f;
             continue;
         }
-        if (b.sh.similarity == Similarity::cosine) simd::cosine_row(row, vis, w.q_norms[r], k_norms + b.j0);
+        if (b.sh.similarity == Similarity::cosine)
+            simd::cosine_row(row, vis, w.q_norms[r], k_norms + b.j0);
         const float m_old = w.row_max[r];
         const float m_new = std::max(simd::max_n<Arch>(row, vis), m_old);
         const float sum = simd::exp_shifted_sum<Arch, true>(row, row, vis, m_new);
@@ -129,12 +142,14 @@ void online_softmax_update(const KvBlock& b, const float* k_norms, FlashScratch<
 template <class Arch> void accumulate_pv(const KvBlock& b, const float* vp, FlashScratch<Arch>& w) {
     using F = Flash<Arch>;
     for (i64 g0 = 0; g0 < b.rows; g0 += b.group)
-        simd::gemm_packed<Arch>(b.group_rows(g0), b.sh.head_dim, b.group_keys(g0), 1.0f, w.scores + g0 * F::LDS, F::LDS,
-                                vp + b.j0 * F::NR, b.sh.n_kv * F::NR, w.acc + g0 * w.ld_o, w.ld_o, true);
+        simd::gemm_packed<Arch>(b.group_rows(g0), b.sh.head_dim, b.group_keys(g0), 1.0f,
+                                w.scores + g0 * F::LDS, F::LDS, vp + b.j0 * F::NR,
+                                b.sh.n_kv * F::NR, w.acc + g0 * w.ld_o, w.ld_o, true);
 }
 
 // o rows [i0, i0 + rows) of o [n_q x d] = acc / row sum; a row that saw no key stays zero.
-template <class Arch> void normalise_rows(const Shape& sh, i64 i0, i64 rows, const FlashScratch<Arch>& w, float* o) {
+template <class Arch>
+void normalise_rows(const Shape& sh, i64 i0, i64 rows, const FlashScratch<Arch>& w, float* o) {
     const i64 d = sh.head_dim;
     for (i64 r = 0; r < rows; ++r) {
         const float inv = w.row_sum[r] > 0.0f ? 1.0f / w.row_sum[r] : 0.0f;
@@ -146,9 +161,9 @@ template <class Arch> void normalise_rows(const Shape& sh, i64 i0, i64 rows, con
 // Fused attention of query rows [i0, i1) (at most BQ) of one head: q, o [n_q x d]; kp = K^T and
 // vp = V packed by pack_b; k_norms [n_kv] for cosine; `scratch` holds FlashScratch::floats(d)
 // floats, 64-byte aligned.
-template <class Arch>
-void flash_rows(const Shape& sh, const float* q, const float* kp, const float* vp, const float* k_norms, float* o,
-                i64 i0, i64 i1, float* scratch) {
+template <class Arch> void flash_rows(const Shape& sh, const float* q, const float* kp,
+                                      const float* vp, const float* k_norms, float* o, i64 i0,
+                                      i64 i1, float* scratch) {
     FlashScratch<Arch> w(scratch, sh.head_dim);
     const i64 rows = i1 - i0;
     start_query_block(sh, q, i0, rows, w);
@@ -172,8 +187,8 @@ template <class Arch> constexpr FlashOps make_flash_ops() {
 }  // namespace attn::flash
 
 // Defines flash_ops_for<Isa::tier>() from the templates compiled for Arch, as a constant table.
-#define ATTN_FLASH_TABLE(tier, Arch)                                  \
-    template <> const FlashOps& flash_ops_for<Isa::tier>() {          \
-        static constexpr FlashOps table = make_flash_ops<Arch>();         \
-        return table;                                                 \
+#define ATTN_FLASH_TABLE(tier, Arch)                              \
+    template <> const FlashOps& flash_ops_for<Isa::tier>() {      \
+        static constexpr FlashOps table = make_flash_ops<Arch>(); \
+        return table;                                             \
     }

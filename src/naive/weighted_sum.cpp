@@ -13,7 +13,8 @@ void weighted_sum_naive(const Shape& sh, const float* p, const float* v, float* 
         for (std::int64_t i = 0; i < sh.n_q; ++i)
             for (std::int64_t c = 0; c < d; ++c) {
                 float acc = 0;
-                for (std::int64_t j = 0; j < sh.n_kv; ++j) acc += ph[i * sh.n_kv + j] * vh[j * d + c];
+                for (std::int64_t j = 0; j < sh.n_kv; ++j)
+                    acc += ph[i * sh.n_kv + j] * vh[j * d + c];
                 oh[i * d + c] = acc;
             }
     }

@@ -4,8 +4,8 @@
 #include <vector>
 
 #include "kernels.hpp"
-#include "softmax_row.hpp"
 #include "openblas/blas.hpp"
+#include "softmax_row.hpp"
 
 namespace attn::kernels {
 

@@ -22,7 +22,8 @@ Tensor scores(const Shape& s, const Tensor& q, const Tensor& k) {
                     qq += a * a;
                     kk += b * b;
                 }
-                if (s.similarity == Similarity::cosine) dot = qq * kk > 0 ? dot / std::sqrt(qq * kk) : 0.0;
+                if (s.similarity == Similarity::cosine)
+                    dot = qq * kk > 0 ? dot / std::sqrt(qq * kk) : 0.0;
                 out[(bh * s.n_q + i) * s.n_kv + j] =
                     j < s.visible_keys(i) ? dot * scale : -std::numeric_limits<double>::infinity();
             }

@@ -10,14 +10,15 @@ i64 blocks(i64 n, i64 b) { return (n + b - 1) / b; }
 
 }  // namespace
 
-PackedHeads::PackedHeads(const GemmOps& gemm, int threads, const Shape& sh, const float* x, i64 rows, i64 cols,
-                         bool transposed, Slot slot)
+PackedHeads::PackedHeads(const GemmOps& gemm, int threads, const Shape& sh, const float* x,
+                         i64 rows, i64 cols, bool transposed, Slot slot)
     : data(workspace(slot, sh.batch * sh.heads * gemm.packed_size(rows, cols))),
       per_head(gemm.packed_size(rows, cols)) {
     const i64 bh = sh.batch * sh.heads, src = rows * cols;
 #pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1)
     for (i64 h = 0; h < bh; ++h)
-        gemm.pack_b(rows, cols, x + h * src, transposed ? rows : cols, transposed, data + h * per_head);
+        gemm.pack_b(rows, cols, x + h * src, transposed ? rows : cols, transposed,
+                    data + h * per_head);
 }
 
 PackedHeads pack_keys(const GemmOps& gemm, int threads, const Shape& sh, const float* k) {
@@ -61,7 +62,8 @@ void softmax_body(Isa isa, int threads, const Shape& sh, const float* s, float* 
     }
 }
 
-void weighted_sum_body(Isa isa, int threads, const Shape& sh, const float* p, const float* v, float* o) {
+void weighted_sum_body(Isa isa, int threads, const Shape& sh, const float* p, const float* v,
+                       float* o) {
     const GemmOps& gemm = gemm_ops(isa);
     const PackedHeads vp = pack_values(gemm, threads, sh, v);
     const i64 nb = blocks(sh.n_q, kRowBlock), tasks = sh.batch * sh.heads * nb, d = sh.head_dim;
@@ -69,19 +71,20 @@ void weighted_sum_body(Isa isa, int threads, const Shape& sh, const float* p, co
     for (i64 t = 0; t < tasks; ++t) {
         const i64 h = t / nb, i0 = (t % nb) * kRowBlock, i1 = std::min(sh.n_q, i0 + kRowBlock);
         // P is an input here: even under a causal mask every key is summed, as O = P V reads.
-        gemm.gemm_packed(i1 - i0, d, sh.n_kv, 1.0f, p + (h * sh.n_q + i0) * sh.n_kv, sh.n_kv, vp.head(h),
-                         sh.n_kv * gemm.nr, o + (h * sh.n_q + i0) * d, d, false);
+        gemm.gemm_packed(i1 - i0, d, sh.n_kv, 1.0f, p + (h * sh.n_q + i0) * sh.n_kv, sh.n_kv,
+                         vp.head(h), sh.n_kv * gemm.nr, o + (h * sh.n_q + i0) * d, d, false);
     }
 }
 
-void attention_body(Isa isa, int threads, const Shape& sh, const float* q, const float* k, const float* v,
-                    float* o) {
+void attention_body(Isa isa, int threads, const Shape& sh, const float* q, const float* k,
+                    const float* v, float* o) {
     const GemmOps& gemm = gemm_ops(isa);
     const ScoresOps& scores = scores_ops(isa);
     const SoftmaxOps& softmax = softmax_ops(isa);
     const PackedHeads kp = pack_keys(gemm, threads, sh, k), vp = pack_values(gemm, threads, sh, v);
     const KeyNorms kn(scores, sh, k);
-    const i64 nb = blocks(sh.n_q, kRowBlock), tasks = sh.batch * sh.heads * nb, d = sh.head_dim, n = sh.n_kv;
+    const i64 nb = blocks(sh.n_q, kRowBlock), tasks = sh.batch * sh.heads * nb, d = sh.head_dim,
+              n = sh.n_kv;
 #pragma omp parallel num_threads(threads) if (threads > 1)
     {
         float* block = workspace(Slot::thread_block, kRowBlock * n);
@@ -90,20 +93,22 @@ void attention_body(Isa isa, int threads, const Shape& sh, const float* q, const
             const i64 h = t / nb, i0 = (t % nb) * kRowBlock, i1 = std::min(sh.n_q, i0 + kRowBlock);
             scores.scores_rows(sh, q + h * sh.n_q * d, kp.head(h), kn.head(h), block, i0, i1);
             softmax.softmax_rows(n, block, block, i1 - i0, false);
-            gemm.gemm_packed(i1 - i0, d, sh.visible_keys(i1 - 1), 1.0f, block, n, vp.head(h), n * gemm.nr,
-                             o + (h * sh.n_q + i0) * d, d, false);
+            gemm.gemm_packed(i1 - i0, d, sh.visible_keys(i1 - 1), 1.0f, block, n, vp.head(h),
+                             n * gemm.nr, o + (h * sh.n_q + i0) * d, d, false);
         }
     }
 }
 
-void projection_body(Isa isa, int threads, const Shape& sh, const float* x, const float* w, float* y) {
+void projection_body(Isa isa, int threads, const Shape& sh, const float* x, const float* w,
+                     float* y) {
     const GemmOps& gemm = gemm_ops(isa);
     const i64 m = sh.batch * sh.n_q, n = sh.d_model();
     float* wp = workspace(Slot::weights_packed, gemm.packed_size(n, n));
     const i64 strips = blocks(n, gemm.nr);
 #pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1)
     for (i64 s = 0; s < strips; ++s)  // each strip packs independently
-        gemm.pack_b(n, std::min<i64>(gemm.nr, n - s * gemm.nr), w + s * gemm.nr, n, false, wp + s * n * gemm.nr);
+        gemm.pack_b(n, std::min<i64>(gemm.nr, n - s * gemm.nr), w + s * gemm.nr, n, false,
+                    wp + s * n * gemm.nr);
     // Tasks are row blocks x column panels so that two threads share work even when m is small.
     constexpr i64 kPanel = 256;
     const i64 panels = blocks(n, kPanel), nb = blocks(m, kRowBlock), tasks = nb * panels;
@@ -119,8 +124,9 @@ void projection_body(Isa isa, int threads, const Shape& sh, const float* x, cons
             const i64 i0 = (t / panels) * kRowBlock, i1 = std::min(m, i0 + kRowBlock);
             const i64 j0 = (t % panels) * kPanel, j1 = std::min(n, j0 + kPanel);
             for (i64 i = i0; i < i1; ++i) std::copy_n(x + i * n, n, rows + (i - i0) * lda);
-            gemm.gemm_packed(i1 - i0, j1 - j0, n, 1.0f, rows, lda, wp + (j0 / gemm.nr) * n * gemm.nr, n * gemm.nr,
-                             y + i0 * n + j0, n, false);
+            gemm.gemm_packed(i1 - i0, j1 - j0, n, 1.0f, rows, lda,
+                             wp + (j0 / gemm.nr) * n * gemm.nr, n * gemm.nr, y + i0 * n + j0, n,
+                             false);
         }
     }
 }

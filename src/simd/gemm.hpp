@@ -29,8 +29,8 @@ template <class Arch> inline std::int64_t packed_size(std::int64_t K, std::int64
 
 // Packs op(B) [K x N] into strips; op(B) = B [K x N] row-major (ldb), or, with `transposed`,
 // B is [N x K] row-major and op(B) its transpose (how K enters Q K^T). Columns past N are zero.
-template <class Arch>
-void pack_b(std::int64_t K, std::int64_t N, const float* B, std::int64_t ldb, bool transposed, float* out) {
+template <class Arch> void pack_b(std::int64_t K, std::int64_t N, const float* B, std::int64_t ldb,
+                                  bool transposed, float* out) {
     constexpr int NR = Tile<Arch>::NR;
     for (std::int64_t j0 = 0; j0 < N; j0 += NR) {
         float* strip = out + (j0 / NR) * K * NR;
@@ -44,7 +44,8 @@ void pack_b(std::int64_t K, std::int64_t N, const float* B, std::int64_t ldb, bo
             const I index = I::load_aligned(offsets);
             for (std::int64_t k = 0; k < K; ++k)
                 for (int v = 0; v < NR / W; ++v)
-                    vfloat<Arch>::gather(B + (j0 + v * W) * ldb + k, index).store_aligned(strip + k * NR + v * W);
+                    vfloat<Arch>::gather(B + (j0 + v * W) * ldb + k, index)
+                        .store_aligned(strip + k * NR + v * W);
             continue;
         }
         if (transposed) {
@@ -78,8 +79,8 @@ void pack_b(std::int64_t K, std::int64_t N, const float* B, std::int64_t ldb, bo
 // or, with PackedA, packed k-major (at A[k * lda + r], lda = the tile height), so that the
 // broadcasts of one k step read one contiguous run instead of MR rows.
 template <class Arch, int MR, bool PackedA = false>
-inline void micro_tile(std::int64_t kc, const float* A, std::int64_t lda, const float* Bp, float* C, std::int64_t ldc,
-                       float alpha, bool first, int nvalid) {
+inline void micro_tile(std::int64_t kc, const float* A, std::int64_t lda, const float* Bp, float* C,
+                       std::int64_t ldc, float alpha, bool first, int nvalid) {
     using V = vfloat<Arch>;
     constexpr int NV = Tile<Arch>::NV, W = Tile<Arch>::W, NR = Tile<Arch>::NR;
     V acc[MR][NV];
@@ -132,10 +133,11 @@ inline void micro_tile(std::int64_t kc, const float* A, std::int64_t lda, const 
 
 // Dispatches a row count 1..MR to the micro-kernel compiled for exactly that many rows.
 template <class Arch, bool PackedA = false, int R = Tile<Arch>::MR>
-inline void micro_rows(int rows, std::int64_t kc, const float* A, std::int64_t lda, const float* Bp, float* C,
-                       std::int64_t ldc, float alpha, bool first, int nvalid) {
+inline void micro_rows(int rows, std::int64_t kc, const float* A, std::int64_t lda, const float* Bp,
+                       float* C, std::int64_t ldc, float alpha, bool first, int nvalid) {
     if constexpr (R > 0) {
-        if (rows == R) return micro_tile<Arch, R, PackedA>(kc, A, lda, Bp, C, ldc, alpha, first, nvalid);
+        if (rows == R)
+            return micro_tile<Arch, R, PackedA>(kc, A, lda, Bp, C, ldc, alpha, first, nvalid);
         micro_rows<Arch, PackedA, R - 1>(rows, kc, A, lda, Bp, C, ldc, alpha, first, nvalid);
     }
 }
@@ -143,14 +145,15 @@ inline void micro_rows(int rows, std::int64_t kc, const float* A, std::int64_t l
 // Packs rows [0, M) of scale * A [M x K] (row-major, lda) into tiles of MR rows, each stored
 // k-major [K][MR]; rows past M are zero. `out` holds ceil(M / MR) * MR * K floats. Scaling here,
 // once per row, lets the product skip a multiplication per output.
-template <class Arch>
-void pack_a(std::int64_t M, std::int64_t K, const float* A, std::int64_t lda, float scale, float* out) {
+template <class Arch> void pack_a(std::int64_t M, std::int64_t K, const float* A, std::int64_t lda,
+                                  float scale, float* out) {
     constexpr int MR = Tile<Arch>::MR;
     for (std::int64_t i0 = 0; i0 < M; i0 += MR) {
         float* tile = out + i0 * K;
         for (int r = 0; r < MR; ++r) {
             if (i0 + r < M)
-                for (std::int64_t k = 0; k < K; ++k) tile[k * MR + r] = scale * A[(i0 + r) * lda + k];
+                for (std::int64_t k = 0; k < K; ++k)
+                    tile[k * MR + r] = scale * A[(i0 + r) * lda + k];
             else
                 for (std::int64_t k = 0; k < K; ++k) tile[k * MR + r] = 0.0f;
         }
@@ -159,9 +162,9 @@ void pack_a(std::int64_t M, std::int64_t K, const float* A, std::int64_t lda, fl
 
 // C[M x N] = A * B for an A packed (and scaled) by pack_a (tile t of rows at Ap + t * MR * K) and
 // a B packed by pack_b with strips `strip_stride` apart; M need not be a multiple of MR.
-template <class Arch>
-void gemm_packed_ab(std::int64_t M, std::int64_t N, std::int64_t K, const float* Ap, const float* Bp,
-                    std::int64_t strip_stride, float* C, std::int64_t ldc) {
+template <class Arch> void gemm_packed_ab(std::int64_t M, std::int64_t N, std::int64_t K,
+                                          const float* Ap, const float* Bp,
+                                          std::int64_t strip_stride, float* C, std::int64_t ldc) {
     constexpr float alpha = 1.0f;
     constexpr int MR = Tile<Arch>::MR, NR = Tile<Arch>::NR;
     constexpr std::int64_t KC = Tile<Arch>::KC;
@@ -175,9 +178,11 @@ void gemm_packed_ab(std::int64_t M, std::int64_t N, std::int64_t K, const float*
                 const float* strip = Bp + (j0 / NR) * strip_stride + k0 * NR;
                 const int nvalid = int(N - j0 < NR ? N - j0 : NR);
                 if (i0 + MR <= M)
-                    micro_tile<Arch, MR, true>(kc, a, MR, strip, C + i0 * ldc + j0, ldc, alpha, k0 == 0, nvalid);
+                    micro_tile<Arch, MR, true>(kc, a, MR, strip, C + i0 * ldc + j0, ldc, alpha,
+                                               k0 == 0, nvalid);
                 else
-                    micro_rows<Arch, true>(int(M - i0), kc, a, MR, strip, C + i0 * ldc + j0, ldc, alpha, k0 == 0, nvalid);
+                    micro_rows<Arch, true>(int(M - i0), kc, a, MR, strip, C + i0 * ldc + j0, ldc,
+                                           alpha, k0 == 0, nvalid);
             }
         }
     }
@@ -186,9 +191,10 @@ void gemm_packed_ab(std::int64_t M, std::int64_t N, std::int64_t K, const float*
 // C[M x N] = alpha * A[M x K] * B + (accumulate ? C : 0) for a B packed by pack_b, its strips
 // `strip_stride` floats apart (K * NR for a freshly packed B; larger when B is a row range of a
 // longer packed matrix, as a KV block is in flash attention).
-template <class Arch>
-void gemm_packed(std::int64_t M, std::int64_t N, std::int64_t K, float alpha, const float* A, std::int64_t lda,
-                 const float* Bp, std::int64_t strip_stride, float* C, std::int64_t ldc, bool accumulate) {
+template <class Arch> void gemm_packed(std::int64_t M, std::int64_t N, std::int64_t K, float alpha,
+                                       const float* A, std::int64_t lda, const float* Bp,
+                                       std::int64_t strip_stride, float* C, std::int64_t ldc,
+                                       bool accumulate) {
     constexpr int MR = Tile<Arch>::MR, NR = Tile<Arch>::NR;
     constexpr std::int64_t KC = Tile<Arch>::KC;
     if (K == 0) {
@@ -205,10 +211,11 @@ void gemm_packed(std::int64_t M, std::int64_t N, std::int64_t K, float alpha, co
             const int nvalid = int(N - j0 < NR ? N - j0 : NR);
             std::int64_t i0 = 0;
             for (; i0 + MR <= M; i0 += MR)
-                micro_tile<Arch, MR>(kc, A + i0 * lda + k0, lda, strip, C + i0 * ldc + j0, ldc, alpha, first, nvalid);
+                micro_tile<Arch, MR>(kc, A + i0 * lda + k0, lda, strip, C + i0 * ldc + j0, ldc,
+                                     alpha, first, nvalid);
             if (i0 < M)
-                micro_rows<Arch>(int(M - i0), kc, A + i0 * lda + k0, lda, strip, C + i0 * ldc + j0, ldc, alpha, first,
-                                 nvalid);
+                micro_rows<Arch>(int(M - i0), kc, A + i0 * lda + k0, lda, strip, C + i0 * ldc + j0,
+                                 ldc, alpha, first, nvalid);
         }
     }
 }

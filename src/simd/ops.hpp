@@ -19,8 +19,8 @@ struct GemmOps {
     i64 mr, nr, kc;
     // Floats a packed op(B) of k x n occupies: ceil(n / nr) strips of k x nr.
     i64 (*packed_size)(i64 k, i64 n);
-    // Packs op(B) [k x n]: B row-major [k x n] (ldb), or with `transposed` B [n x k] and op(B) = B^T,
-    // into `out`, which must be 64-byte aligned (the strips are read with aligned loads).
+    // Packs op(B) [k x n]: B row-major [k x n] (ldb), or with `transposed` B [n x k] and op(B) =
+    // B^T, into `out`, which must be 64-byte aligned (the strips are read with aligned loads).
     void (*pack_b)(i64 k, i64 n, const float* b, i64 ldb, bool transposed, float* out);
     // C[m x n] = alpha * A[m x k] * packed B (+ C when accumulate); strips strip_stride apart.
     void (*gemm_packed)(i64 m, i64 n, i64 k, float alpha, const float* a, i64 lda, const float* bp,
@@ -44,8 +44,8 @@ struct ScoresOps {
     // Score rows [i0, i1) of one head: q [n_q x d], k_packed = K^T packed by GemmOps::pack_b
     // (k = d, n = n_kv), k_norms [n_kv] for cosine (else unused); row i goes to
     // s + (i - i0) * n_kv with the mask and cosine applied.
-    void (*scores_rows)(const Shape& sh, const float* q, const float* k_packed, const float* k_norms,
-                        float* s, i64 i0, i64 i1);
+    void (*scores_rows)(const Shape& sh, const float* q, const float* k_packed,
+                        const float* k_norms, float* s, i64 i0, i64 i1);
     // Euclidean norm of each of `rows` rows of length d.
     void (*row_norms)(const float* x, i64 rows, i64 d, float* norms);
 };
@@ -60,7 +60,8 @@ template <Isa I> const ScoresOps& scores_ops_for();
 template <class Get> decltype(auto) for_tier(Isa isa, Get get) {
     switch (isa == Isa::best || isa == Isa::scalar ? best_isa() : isa) {
 #define ATTN_ISA(name, flags, feature, feature2) \
-    case Isa::name: return get.template operator()<Isa::name>();
+    case Isa::name:                              \
+        return get.template operator()<Isa::name>();
 #include "attn/isa_tiers.inc"
 #undef ATTN_ISA
         default: return get.template operator()<Isa::sse2>();

@@ -16,23 +16,25 @@ template <class Arch> constexpr SoftmaxOps make_softmax_ops() {
     return {Tile<Arch>::W, kSoftmaxRowBuffer, softmax_rows<Arch>, exp_n<Arch>};
 }
 
-template <class Arch> constexpr ScoresOps make_scores_ops() { return {scores_rows<Arch>, row_norms<Arch>}; }
+template <class Arch> constexpr ScoresOps make_scores_ops() {
+    return {scores_rows<Arch>, row_norms<Arch>};
+}
 
 }  // namespace
 }  // namespace attn::simd
 
 // Defines gemm_ops_for<Isa::tier>() and its siblings from the templates compiled for Arch. The
 // tables are constants, so that reading one (its tile sizes, say) runs no code of the tier.
-#define ATTN_SIMD_TABLES(tier, Arch)                                                    \
-    template <> const GemmOps& gemm_ops_for<Isa::tier>() {                              \
-        static constexpr GemmOps table = make_gemm_ops<Arch>();                             \
-        return table;                                                                   \
-    }                                                                                   \
-    template <> const SoftmaxOps& softmax_ops_for<Isa::tier>() {                        \
-        static constexpr SoftmaxOps table = make_softmax_ops<Arch>();                       \
-        return table;                                                                   \
-    }                                                                                   \
-    template <> const ScoresOps& scores_ops_for<Isa::tier>() {                          \
-        static constexpr ScoresOps table = make_scores_ops<Arch>();                         \
-        return table;                                                                   \
+#define ATTN_SIMD_TABLES(tier, Arch)                                  \
+    template <> const GemmOps& gemm_ops_for<Isa::tier>() {            \
+        static constexpr GemmOps table = make_gemm_ops<Arch>();       \
+        return table;                                                 \
+    }                                                                 \
+    template <> const SoftmaxOps& softmax_ops_for<Isa::tier>() {      \
+        static constexpr SoftmaxOps table = make_softmax_ops<Arch>(); \
+        return table;                                                 \
+    }                                                                 \
+    template <> const ScoresOps& scores_ops_for<Isa::tier>() {        \
+        static constexpr ScoresOps table = make_scores_ops<Arch>();   \
+        return table;                                                 \
     }

@@ -130,7 +130,8 @@ template <class Arch> void softmax_rows(i64 n, const float* s, float* p, i64 row
             scale_n<Arch>(out, n, 1.0f / exp_shifted_sum<Arch>(in, out, n, m));
             continue;
         }
-        const float inv = 1.0f / exp_shifted_sum<Arch>(in, buf, n, m, r + 1 < rows ? in + n : nullptr);
+        const float inv =
+            1.0f / exp_shifted_sum<Arch>(in, buf, n, m, r + 1 < rows ? in + n : nullptr);
         // Scalar up to the first vector-aligned address of out, then aligned streaming stores.
         const std::uintptr_t at = reinterpret_cast<std::uintptr_t>(out) / sizeof(float);
         const i64 head = i64((W - at % W) % W);
@@ -152,12 +153,13 @@ inline void cosine_row(float* row, i64 n, float q_norm, const float* k_norms) {
 
 // Score rows [i0, i1) of one head into s [(i1 - i0) x n_kv]: q [n_q x d], kp = K^T packed by
 // pack_b, k_norms [n_kv] for cosine; masked keys get -inf.
-template <class Arch>
-void scores_rows(const Shape& sh, const float* q, const float* kp, const float* k_norms, float* s, i64 i0, i64 i1) {
+template <class Arch> void scores_rows(const Shape& sh, const float* q, const float* kp,
+                                       const float* k_norms, float* s, i64 i0, i64 i1) {
     const i64 n = sh.n_kv, d = sh.head_dim;
     // Keys past the last row's diagonal are hidden from every row of the block: not computed.
     const i64 cols = sh.visible_keys(i1 - 1);
-    gemm_packed<Arch>(i1 - i0, cols, d, sh.effective_scale(), q + i0 * d, d, kp, d * Tile<Arch>::NR, s, n, false);
+    gemm_packed<Arch>(i1 - i0, cols, d, sh.effective_scale(), q + i0 * d, d, kp, d * Tile<Arch>::NR,
+                      s, n, false);
     for (i64 i = i0; i < i1; ++i) {
         float* row = s + (i - i0) * n;
         const i64 vis = sh.visible_keys(i);

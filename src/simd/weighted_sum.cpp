@@ -1,5 +1,5 @@
-// The simd weighted_sum kernels: one thread, one entry per ISA tier and `best`, the widest tier the CPU
-// has at run time (src/simd/bodies.cpp).
+// The simd weighted_sum kernels: one thread, one entry per ISA tier and `best`, the widest tier the
+// CPU has at run time (src/simd/bodies.cpp).
 #include "bodies.hpp"
 #include "kernels.hpp"
 

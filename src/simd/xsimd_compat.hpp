@@ -13,7 +13,9 @@ namespace {
 
 template <class Arch> using vfloat = xsimd::batch<float, Arch>;
 
-template <class Arch> inline vfloat<Arch> loadu(const float* p) { return vfloat<Arch>::load_unaligned(p); }
+template <class Arch> inline vfloat<Arch> loadu(const float* p) {
+    return vfloat<Arch>::load_unaligned(p);
+}
 template <class Arch> inline void storeu(float* p, vfloat<Arch> v) { v.store_unaligned(p); }
 template <class Arch> inline float hsum(vfloat<Arch> v) { return xsimd::hadd(v); }
 
@@ -48,7 +50,8 @@ inline constexpr float kRoundMagic = 12582912.0f;
 inline constexpr std::int32_t kRoundMagicBits = 0x4B400000;
 
 // c[0] x^(N-1) + c[1] x^(N-2) + ... + c[N-1], in Horner form with fused multiply-adds.
-template <class Arch, std::size_t N> inline vfloat<Arch> horner(vfloat<Arch> x, const float (&c)[N]) {
+template <class Arch, std::size_t N>
+inline vfloat<Arch> horner(vfloat<Arch> x, const float (&c)[N]) {
     vfloat<Arch> p(c[0]);
     for (std::size_t i = 1; i < N; ++i) p = xsimd::fma(p, x, vfloat<Arch>(c[i]));
     return p;
@@ -58,7 +61,8 @@ template <class Arch, std::size_t N> inline vfloat<Arch> horner(vfloat<Arch> x, 
 // mantissa bits and moved into an exponent field.
 template <class Arch> inline vfloat<Arch> times_pow2(vfloat<Arch> p, vfloat<Arch> t) {
     using I = xsimd::batch<std::int32_t, Arch>;
-    return p * xsimd::bitwise_cast<vfloat<Arch>>((xsimd::bitwise_cast<I>(t) + I(127 - kRoundMagicBits)) << 23);
+    return p * xsimd::bitwise_cast<vfloat<Arch>>(
+                   (xsimd::bitwise_cast<I>(t) + I(127 - kRoundMagicBits)) << 23);
 }
 
 // e^x for x <= 88 (the softmax only feeds x <= 0): Cody-Waite reduction x = n ln2 + r with
@@ -77,8 +81,14 @@ template <class Arch> inline vfloat<Arch> fast_exp(vfloat<Arch> x) {
 #else
     constexpr bool kScalef = false;
 #endif
-    static constexpr float kExpPoly[] = {1.9875691500e-4f, 1.3981999507e-3f, 8.3334519073e-3f, 4.1665795894e-2f,
-                                         1.6666665459e-1f, 5.0000001201e-1f, 1.0f, 1.0f};
+    static constexpr float kExpPoly[] = {1.9875691500e-4f,
+                                         1.3981999507e-3f,
+                                         8.3334519073e-3f,
+                                         4.1665795894e-2f,
+                                         1.6666665459e-1f,
+                                         5.0000001201e-1f,
+                                         1.0f,
+                                         1.0f};
     const V lo(kScalef ? -87.0f : -87.3365402f), magic(kRoundMagic);
     const V xc = xsimd::min(xsimd::max(x, lo), V(88.0f));
     const V t = xsimd::fma(xc, V(kLog2e), magic);
@@ -103,8 +113,9 @@ template <class Arch> inline vfloat<Arch> fast_exp(vfloat<Arch> x) {
 // the caller never passes a masked score. Max error measured by tests/test_exp.cpp.
 template <class Arch> inline vfloat<Arch> fast_exp2_nonpositive(vfloat<Arch> x) {
     using V = vfloat<Arch>;
-    static constexpr float kExp2Poly[] = {1.5353349e-4f, 1.3398873e-3f, 9.6184378e-3f, 5.5503324e-2f,
-                                          2.4022648e-1f, 6.9314718e-1f, 1.0f};
+    static constexpr float kExp2Poly[] = {1.5353349e-4f, 1.3398873e-3f, 9.6184378e-3f,
+                                          5.5503324e-2f, 2.4022648e-1f, 6.9314718e-1f,
+                                          1.0f};
     const V magic(kRoundMagic);
     const V xc = xsimd::max(x, V(-125.0f));
     const V t = xc + magic;

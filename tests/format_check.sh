@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Checks every C++ file of the repository against .clang-format: usage: format_check.sh SOURCE_DIR
+# Lists the files clang-format would change (`clang-format -i` fixes them) and fails if any.
+set -uo pipefail
+cd "$1"
+formatter=$(command -v clang-format-14 || command -v clang-format) || { echo "clang-format is not installed"; exit 1; }
+mapfile -t files < <(git ls-files '*.cpp' '*.hpp' 2>/dev/null || find bench include src tests -name '*.[ch]pp')
+bad=0
+for f in "${files[@]}"; do
+  if ! "$formatter" --dry-run --Werror "$f" >/dev/null 2>&1; then echo "not formatted: $f"; bad=1; fi
+done
+echo "checked ${#files[@]} files with $("$formatter" --version)"
+exit $bad

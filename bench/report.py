@@ -19,7 +19,7 @@ import sys
 from collections import defaultdict
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from results import ResultError, isa_order, load_result, medians, scale_text, shape_text  # noqa: E402
+from results import ResultError, isa_order, load_result, medians  # noqa: E402
 
 STAGES = ["scores", "softmax", "weighted_sum", "attention", "projection", "multihead"]
 
@@ -53,7 +53,7 @@ class Family:
     def _rest(self):
         """The label's part after the sequence lengths."""
         s = f"h={self.h} d={self.d}" + (f" b={self.b}" if self.b != 1 else "")
-        s += f" scale={scale_text(self.scale)}" if self.scale is not None else ""
+        s += f" scale={self.scale:g}" if self.scale is not None else ""
         return s + (" causal" if self.causal else "") + (" cosine" if self.cosine else "")
 
     def label(self):
@@ -89,7 +89,7 @@ class Result:
         self.machine = self.attn.get("machine", {})
         self.models = self.attn.get("sweep", {}).get("models", {})
         self.rows = {}      # (stage, family, n, label) -> {"gflops", "seconds", "skipped"}
-        self.shapes = {}    # (family, n) -> the shape without threads, as the context keys its models
+        self.model_of = {}  # (family, n) -> the comment of the preset line of the shape
         self.peak = {}      # threads -> GFLOP/s
         self.variants = {}  # label -> (variant, isa, t) for ordering
         self._load(medians(data, path))
@@ -113,7 +113,8 @@ class Result:
             key = (f["stage"], fam, f["n_kv"], label)
             self.rows[key] = {"gflops": m["gflops"], "seconds": m["seconds"],
                               "skipped": m["error"] if m["gflops"] is None else None}
-            self.shapes[(fam, f["n_kv"])] = shape_text(f, with_threads=False)
+            if f.get("model"):
+                self.model_of[(fam, f["n_kv"])] = f["model"]
 
     def gflops(self, stage, fam, n, label):
         row = self.rows.get((stage, fam, n, label))
@@ -149,7 +150,7 @@ class Result:
 
     def model(self, fam, n, short=False):
         """The comment of the preset line the shape came from; short: the part before its colon."""
-        text = self.models.get(self.shapes.get((fam, n)), "")
+        text = self.model_of.get((fam, n), "")
         return text.split(":")[0].strip() if short else text
 
     def title(self):

@@ -79,9 +79,20 @@ std::string ResultFile::commit(const nlohmann::json& attnbench_context) {
                                      " is not JSON: " + e.what());
         }
     }
-    for (auto& row : result["benchmarks"])
-        if (auto f = descriptor_fields(row.value("run_name", row.value("name", ""))); !f.is_null())
-            row["attnbench"] = f;
+    // The preset comment of each shape, keyed by the shape without its thread count.
+    const nlohmann::json models =
+        attnbench_context.contains("sweep")
+            ? attnbench_context["sweep"].value("models", nlohmann::json::object())
+            : nlohmann::json::object();
+    for (auto& row : result["benchmarks"]) {
+        nlohmann::json f = descriptor_fields(row.value("run_name", row.value("name", "")));
+        if (f.is_null()) continue;
+        if (f.contains("shape")) {
+            const std::string key = attn::parse_shape(f["shape"].get<std::string>()).text(false);
+            if (models.contains(key)) f["model"] = models[key];
+        }
+        row["attnbench"] = f;
+    }
     result["context"]["attnbench"] = attnbench_context;
     result["context"]["attnbench"]["fma_peak_gflops"] = measured_peak(result);
     {

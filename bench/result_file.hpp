@@ -23,7 +23,8 @@ public:
     // Where Google Benchmark writes (--benchmark_out).
     const std::string& temp_path() const { return temp_; }
     // Adds `attnbench` (machine, peak, sweep) to the context of the finished temporary file and
-    // each benchmark row's descriptor_fields() as its `attnbench` object, then moves the file into
+    // each benchmark row's descriptor_fields() (plus `model`, the preset comment of its shape,
+    // when the sweep's models name it) as its `attnbench` object, then moves the file into
     // place; returns the final path. Throws std::runtime_error with one line.
     std::string commit(const nlohmann::json& attnbench_context);
 

@@ -1,7 +1,6 @@
 """Reading attnbench results (Google Benchmark's JSON): the one module that the gate, compare, the
 report and the targets check use to load a result, name its benchmarks, pick their medians and
 read their shape descriptors, refusing anything that is not a result in one line."""
-import decimal
 import json
 import math
 import os
@@ -142,9 +141,19 @@ def medians(data, path="result"):
             gflops = seconds = None
         # Every row of a benchmark has the same descriptor: take one that carries it.
         carrier = next((r for r in b["rows"] if "attnbench" in r), b["rows"][0])
-        out[name] = {"gflops": gflops, "seconds": seconds, "error": b["error"],
-                     "fields": descriptor(carrier, path)}
+        fields = descriptor(carrier, path)
+        if fields is not None and "attnbench" not in carrier and "shape" in fields and legacy_model(fields, data):
+            fields["model"] = legacy_model(fields, data)
+        out[name] = {"gflops": gflops, "seconds": seconds, "error": b["error"], "fields": fields}
     return out
+
+
+def legacy_model(fields, data):
+    """The preset comment of a legacy row's shape (written before rows carried "model"): the
+    sweep's models are keyed by the shape without its thread count."""
+    models = data.get("context", {}).get("attnbench", {}).get("sweep", {}).get("models", {})
+    key = re.sub(r"/t:[0-9]+", "", fields["shape"])
+    return models.get(key, "") if isinstance(models, dict) else ""
 
 
 def descriptor(row, path="result"):
@@ -183,32 +192,3 @@ def legacy_descriptor(name):
             "scale": float(m["scale"]) if m["scale"] else 1 / math.sqrt(d), "scale_given": bool(m["scale"])}
 
 
-def scale_text(scale):
-    """The scale as attnbench's names print it (std::to_chars): the shortest digits that read back
-    as the same double, in fixed or exponent notation, whichever is shorter (fixed on a tie)."""
-    sign, digits, exponent = decimal.Decimal(repr(float(scale))).normalize().as_tuple()
-    mantissa = "".join(map(str, digits))
-    power = len(digits) - 1 + exponent
-    scientific = (mantissa[0] + ("." + mantissa[1:] if len(digits) > 1 else "")
-                  + f"e{'-' if power < 0 else '+'}{abs(power):02d}")
-    fixed = format(decimal.Decimal((0, digits, exponent)), "f")
-    return ("-" if sign else "") + (fixed if len(fixed) <= len(scientific) else scientific)
-
-
-def shape_text(fields, with_threads=True):
-    """The shape descriptor of kernel fields as attnbench spells it (Shape::text): n:128/h:8/d:64/t:2,
-    nq:…/nkv:… in place of n: when n_q != n_kv, then b: when batch != 1, scale: when the shape gave
-    one, causal, cosine; the thread count only with_threads. Used to look a shape up, not to read one."""
-    n = f"n:{fields['n_q']}" if fields["n_q"] == fields["n_kv"] else f"nq:{fields['n_q']}/nkv:{fields['n_kv']}"
-    text = f"{n}/h:{fields['heads']}/d:{fields['head_dim']}"
-    if with_threads:
-        text += f"/t:{fields['threads']}"
-    if fields["batch"] != 1:
-        text += f"/b:{fields['batch']}"
-    if fields["scale_given"]:
-        text += f"/scale:{scale_text(fields['scale'])}"
-    if fields["causal"]:
-        text += "/causal"
-    if fields["similarity"] == "cosine":
-        text += "/cosine"
-    return text

@@ -168,8 +168,9 @@ std::vector<Case> expand(const RunConfig& cfg) {
                     if (!k.parallel && t != 1) continue;
                     attn::Shape s = base;
                     s.threads = t;
+                    // The benchmark's name leads, so that its shape can be pasted into --shape.
                     if (auto p = attn::stage_problem(k.stage, s); !p.empty())
-                        throw std::invalid_argument(p);
+                        throw std::invalid_argument(case_name(k, s) + ": " + p);
                     cases.push_back({&k, s, case_name(k, s)});
                 }
             }

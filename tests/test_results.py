@@ -86,23 +86,11 @@ class LegacyNames(unittest.TestCase):
                      "peak/fma/avx2", "BM_Something", ""):
             self.assertIsNone(results.legacy_descriptor(name), name)
 
-    def test_shape_text_spells_what_the_name_spelled(self):
-        for name in ("attention/flash/best/n:128/h:8/d:64/t:2/causal",
-                     "attention/flash/best/nq:16/nkv:4096/h:32/d:128/t:1/causal",
-                     "scores/simd/avx2/n:64/h:2/d:16/t:1/b:4/scale:0.5/cosine",
-                     "softmax/omp/best/nq:7/nkv:9/h:3/d:5/t:2/b:2/scale:0.3333333333333333/causal/cosine"):
-            f = results.legacy_descriptor(name)
-            self.assertEqual(results.shape_text(f), name.split("/", 3)[3])
-        f = results.legacy_descriptor("attention/flash/best/nq:16/nkv:4096/h:32/d:128/t:2/b:2/scale:0.5/causal")
-        self.assertEqual(results.shape_text(f, with_threads=False), "nq:16/nkv:4096/h:32/d:128/b:2/scale:0.5/causal")
-
-    def test_scale_text_is_the_shortest_round_trip(self):
-        # std::to_chars: the shorter of fixed and exponent notation, fixed on a tie.
-        for value, text in ((0.5, "0.5"), (1.0, "1"), (100.0, "100"), (0.125, "0.125"), (0.001, "0.001"),
-                            (0.0001, "1e-04"), (1e-05, "1e-05"), (1.5e20, "1.5e+20"), (2.0 ** -0.5, "0.7071067811865476"),
-                            (1 / 3, "0.3333333333333333")):
-            self.assertEqual(results.scale_text(value), text)
-            self.assertEqual(float(text), value)
+    def test_model_of_a_legacy_row_comes_from_the_sweep(self):
+        data = {"context": {"attnbench": {"sweep": {"models": {"n:512/h:32/d:128/causal": "Llama-2-7B"}}}},
+                "benchmarks": [row("attention/flash/best/n:512/h:32/d:128/t:2/causal/real_time", 2.0, gflops=1)]}
+        m = results.medians(data)["attention/flash/best/n:512/h:32/d:128/t:2/causal"]
+        self.assertEqual(m["fields"]["model"], "Llama-2-7B")
 
 
 class RowField(unittest.TestCase):
@@ -195,7 +183,6 @@ class Medians(unittest.TestCase):
                                row(name, 2.0, gflops=10, run_type="aggregate", aggregate="median", fields=fields)]}
         m = results.medians(data)["attention/flash/best/n:128/h:8/d:64/t:2/scale:0.5/causal"]
         self.assertIs(m["fields"], fields)
-        self.assertEqual(results.shape_text(m["fields"]), fields["shape"])
 
     def test_bad_rows_are_one_line(self):
         with self.assertRaisesRegex(results.ResultError, "r.json: a benchmark has no name"):
@@ -228,13 +215,14 @@ class Readers(unittest.TestCase):
         for nkv, g in ((1024, 40.0), (4096, 50.0)):
             shape = f"nq:16/nkv:{nkv}/h:32/d:128/t:1/causal"
             rows.append(row(f"opaque{nkv}", gflops=g, fields=kernel_fields(
-                shape=shape, n_q=16, n_kv=nkv, heads=32, head_dim=128, threads=1, scale=0.08838834764831845)))
+                shape=shape, n_q=16, n_kv=nkv, heads=32, head_dim=128, threads=1, scale=0.08838834764831845,
+                **({"model": decode} if nkv == 4096 else {}))))
         for n in (128, 512):
             rows.append(row(f"scaled{n}", gflops=n / 16, fields=kernel_fields(
                 shape=f"n:{n}/h:8/d:64/t:2/scale:0.5/causal", n_q=n, n_kv=n, scale=0.5, scale_given=True)))
             rows.append(row(f"plain{n}", gflops=n / 8, fields=kernel_fields(shape=f"n:{n}/h:8/d:64/t:2/causal",
                                                                             n_q=n, n_kv=n)))
-        path = self.write(rows, {"attnbench": {"sweep": {"models": {"nq:16/nkv:4096/h:32/d:128/causal": decode}}}})
+        path = self.write(rows)
         r = report.Result(path)
         self.assertEqual(r.peak, {1: 100.0})
         fams = r.families("attention")

@@ -8,11 +8,16 @@
 
 namespace attn::kernels {
 
-// out[0, n) = e^(in - m) / sum over the row, given the row maximum m; out may equal in. A fully
-// masked row (m = -inf) gives zeros, where e^(-inf - -inf) would be NaN.
+// out[0, n) = e^(in - m) / sum over the row, given the row maximum m of its non-NaN entries; out
+// may equal in. A fully masked row (every entry -inf) gives zeros, where e^(-inf - -inf) would be
+// NaN; a NaN anywhere, or a +inf maximum (inf - inf), makes the whole row NaN through the sum.
 inline void softmax_row_with_max(const float* in, float* out, std::int64_t n, float m) {
     if (m == -std::numeric_limits<float>::infinity()) {
-        for (std::int64_t j = 0; j < n; ++j) out[j] = 0.0f;
+        // The maxima of the callers pass over NaNs: a row of -inf and NaN is NaN, not masked.
+        bool nan = false;
+        for (std::int64_t j = 0; j < n; ++j) nan |= in[j] != in[j];
+        const float fill = nan ? std::numeric_limits<float>::quiet_NaN() : 0.0f;
+        for (std::int64_t j = 0; j < n; ++j) out[j] = fill;
         return;
     }
     float sum = 0;

@@ -110,7 +110,7 @@ Expected attention(const Workload& w) {
     const Tensor q = to_double(w.inputs()[0]), k = to_double(w.inputs()[1]),
                  v = to_double(w.inputs()[2]);
     const Tensor p = reference::softmax(s, reference::scores(s, q, k));
-    return {reference::weighted_sum(s, p, v),
+    return {reference::attention(s, q, k, v),
             attention_error(s, p, score_error(s, q, k), absolute(v))};
 }
 

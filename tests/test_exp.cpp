@@ -88,6 +88,22 @@ TEST_P(VectorExp, FlashExp2WithinTwoUlpForNonPositiveArguments) {
     EXPECT_EQ(out[3], std::ldexp(1.0f, -125));
 }
 
+// e^NaN and 2^NaN are NaN: the clamps must not turn a NaN score into a weight.
+TEST_P(VectorExp, NaNPassesThrough) {
+    if (!cpu_supports(GetParam())) GTEST_SKIP() << "this CPU lacks " << to_string(GetParam());
+    const float nan = std::numeric_limits<float>::quiet_NaN();
+    const float in[] = {nan, -1.0f, nan, 0.0f, nan};
+    float out[5], out2[5];
+    simd::softmax_ops(GetParam()).exp(in, out, 5);
+    flash::flash_ops(GetParam()).exp2(in, out2, 5);
+    for (int i : {0, 2, 4}) {
+        EXPECT_TRUE(std::isnan(out[i])) << "exp at " << i;
+        EXPECT_TRUE(std::isnan(out2[i])) << "exp2 at " << i;
+    }
+    EXPECT_EQ(out[3], 1.0f);
+    EXPECT_EQ(out2[3], 1.0f);
+}
+
 INSTANTIATE_TEST_SUITE_P(Tiers, VectorExp,
                          ::testing::ValuesIn(isa_tiers().begin(), isa_tiers().end()),
                          [](const auto& info) { return std::string(to_string(info.param)); });

@@ -20,6 +20,14 @@ struct MhaWeights {
     const float* wo;
 };
 
+// Non-finite inputs follow IEEE arithmetic on what each stage's math reads, as PyTorch's and
+// NumPy's float arithmetic does: a NaN in an input makes NaN every output that depends on it and no
+// other; inf - inf and 0 * inf are NaN, so a +inf score makes its softmax row NaN; a score of -inf
+// weighs nothing, and a row whose scores are all -inf (fully masked) is exact zeros; in attention
+// and multihead a key the causal mask hides from a row contributes nothing to it, whatever its K
+// and V rows hold (weighted_sum has no mask: it reads all of P and V). tests/test_nonfinite.cpp
+// checks every kernel of every tier against the reference.
+//
 // S = sim(Q, K) * scale; q [B][H][n_q][d], k [B][H][n_kv][d] -> s [B][H][n_q][n_kv];
 // masked entries are -inf.
 using ScoresFn = void(const Shape&, const float* q, const float* k, float* s);

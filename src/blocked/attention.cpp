@@ -1,6 +1,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "attention_row.hpp"
 #include "blocked/tiles.hpp"
 #include "kernels.hpp"
 
@@ -39,6 +40,7 @@ void attention_blocked(const Shape& sh, const float* q, const float* k, const fl
             scores_blocked(sub, qh + i0 * d, kh, block.data());
             softmax_blocked(sub, block.data(), block.data());
             weighted_sum_blocked(sub, block.data(), vh, oh + i0 * d);
+            repair_hidden_key_rows(sh, qh, kh, vh, oh, i0, i0 + m);
         }
     }
 }

@@ -63,7 +63,7 @@ void scores_blocked(const Shape& sh, const float* q, const float* k, float* s) {
                 if (cosine)
                     for (std::int64_t j = 0; j < seen; ++j) {
                         const float norm = q_norm[std::size_t(i)] * k_norm[std::size_t(j)];
-                        row[j] = (norm > 0 ? row[j] / norm : 0.0f) * scale;
+                        row[j] = (norm != 0 ? row[j] / norm : 0.0f) * scale;
                     }
                 else
                     for (std::int64_t j = 0; j < seen; ++j) row[j] *= scale;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "attention_row.hpp"
 #include "kernels.hpp"
 #include "simd/bodies.hpp"
 #include "workspace.hpp"
@@ -36,6 +37,8 @@ void flash_body(Isa isa, int threads, const Shape& sh, const float* q, const flo
             const i64 i0 = block * bq, i1 = std::min(sh.n_q, i0 + bq);
             ops.flash_rows(sh, q + h * sh.n_q * d, kp.head(h), vp.head(h), kn.head(h),
                            o + h * sh.n_q * d, i0, i1, scratch);
+            repair_hidden_key_rows(sh, q + h * sh.n_q * d, k + h * sh.n_kv * d, v + h * sh.n_kv * d,
+                                   o + h * sh.n_q * d, i0, i1);
         }
     }
 }

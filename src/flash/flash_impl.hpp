@@ -125,6 +125,13 @@ void online_softmax_update(const KvBlock& b, const float* k_norms, FlashScratch<
             simd::cosine_row(row, vis, w.q_norms[r], k_norms + b.j0);
         const float m_old = w.row_max[r];
         const float m_new = std::max(simd::max_n<Arch>(row, vis), m_old);
+        if (m_new == simd::kNegInf) {
+            // Every score the row has seen is -inf: they weigh nothing, as a masked row's do,
+            // unless the maxima passed over a NaN, which must reach the output.
+            if (simd::any_nan(row, vis)) w.row_sum[r] = std::numeric_limits<float>::quiet_NaN();
+            for (i64 j = 0; j < used; ++j) row[j] = 0.0f;
+            continue;
+        }
         const float sum = simd::exp_shifted_sum<Arch, true>(row, row, vis, m_new);
         for (i64 j = vis; j < used; ++j) row[j] = 0.0f;
         if (m_new != m_old && m_old != simd::kNegInf) {
@@ -147,12 +154,13 @@ template <class Arch> void accumulate_pv(const KvBlock& b, const float* vp, Flas
                                 b.sh.n_kv * F::NR, w.acc + g0 * w.ld_o, w.ld_o, true);
 }
 
-// o rows [i0, i0 + rows) of o [n_q x d] = acc / row sum; a row that saw no key stays zero.
+// o rows [i0, i0 + rows) of o [n_q x d] = acc / row sum; a row that saw no key (or only -inf
+// scores) stays zero.
 template <class Arch>
 void normalise_rows(const Shape& sh, i64 i0, i64 rows, const FlashScratch<Arch>& w, float* o) {
     const i64 d = sh.head_dim;
     for (i64 r = 0; r < rows; ++r) {
-        const float inv = w.row_sum[r] > 0.0f ? 1.0f / w.row_sum[r] : 0.0f;
+        const float inv = w.row_sum[r] != 0.0f ? 1.0f / w.row_sum[r] : 0.0f;  // NaN stays NaN
         float* out = o + (i0 + r) * d;
         for (i64 c = 0; c < d; ++c) out[c] = w.acc[r * w.ld_o + c] * inv;
     }

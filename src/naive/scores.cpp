@@ -30,7 +30,7 @@ void scores_naive(const Shape& sh, const float* q, const float* k, float* s) {
                 }
                 if (sh.similarity == Similarity::cosine) {
                     const float norm = std::sqrt(qq) * std::sqrt(kk);
-                    dot = norm > 0 ? dot / norm : 0.0f;
+                    dot = norm != 0 ? dot / norm : 0.0f;
                 }
                 out = dot * scale;
             }

@@ -3,6 +3,7 @@
 #include <limits>
 #include <vector>
 
+#include "attention_row.hpp"
 #include "kernels.hpp"
 #include "openblas/blas.hpp"
 #include "softmax_row.hpp"
@@ -50,7 +51,7 @@ void attention_openblas(const Shape& sh, const float* q, const float* k, const f
                 for (std::int64_t j = 0; j < nkv; ++j) {
                     const float norm = q_norm[i] * k_norm[j];
                     float& x = s[i * nkv + j];
-                    x = (norm > 0 ? x / norm : 0.0f) * scale;
+                    x = (norm != 0 ? x / norm : 0.0f) * scale;
                 }
         }
 
@@ -67,6 +68,7 @@ void attention_openblas(const Shape& sh, const float* q, const float* k, const f
         // O [n_q][d] = P [n_q][n_kv] * V [n_kv][d].
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(nq), int(d), int(nkv), 1.0f,
                     s.data(), int(nkv), vh, int(d), 0.0f, oh, int(d));
+        repair_hidden_key_rows(sh, qh, kh, vh, oh, 0, nq);
     }
 }
 

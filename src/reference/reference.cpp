@@ -1,5 +1,6 @@
 #include "attn/reference.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -22,8 +23,9 @@ Tensor scores(const Shape& s, const Tensor& q, const Tensor& k) {
                     qq += a * a;
                     kk += b * b;
                 }
+                // A zero vector gives 0; NaN and inf norms go through the division as IEEE says.
                 if (s.similarity == Similarity::cosine)
-                    dot = qq * kk > 0 ? dot / std::sqrt(qq * kk) : 0.0;
+                    dot = qq * kk != 0 ? dot / std::sqrt(qq * kk) : 0.0;
                 out[(bh * s.n_q + i) * s.n_kv + j] =
                     j < s.visible_keys(i) ? dot * scale : -std::numeric_limits<double>::infinity();
             }
@@ -34,12 +36,22 @@ Tensor softmax(const Shape& s, const Tensor& in) {
     Tensor out(in.size());
     const std::int64_t rows = s.batch * s.heads * s.n_q, n = s.n_kv;
     for (std::int64_t r = 0; r < rows; ++r) {
+        const double* x = in.data() + r * n;
+        double* p = out.data() + r * n;
         double m = -std::numeric_limits<double>::infinity();
-        for (std::int64_t j = 0; j < n; ++j) m = std::max(m, in[r * n + j]);
-        if (std::isinf(m) && m < 0) continue;  // fully masked: stays zero
+        bool nan = false;
+        for (std::int64_t j = 0; j < n; ++j)
+            nan |= std::isnan(x[j]), m = std::isnan(x[j]) ? m : std::max(m, x[j]);
+        // A NaN reaches every entry through the sum; a row of -inf (fully masked) stays zero;
+        // a +inf maximum makes inf - inf = NaN, and so the whole row NaN, as IEEE arithmetic does.
+        if (nan) {
+            std::fill_n(p, n, std::numeric_limits<double>::quiet_NaN());
+            continue;
+        }
+        if (std::isinf(m) && m < 0) continue;
         double sum = 0;
-        for (std::int64_t j = 0; j < n; ++j) sum += std::exp(in[r * n + j] - m);
-        for (std::int64_t j = 0; j < n; ++j) out[r * n + j] = std::exp(in[r * n + j] - m) / sum;
+        for (std::int64_t j = 0; j < n; ++j) sum += std::exp(x[j] - m);
+        for (std::int64_t j = 0; j < n; ++j) p[j] = std::exp(x[j] - m) / sum;
     }
     return out;
 }
@@ -59,7 +71,20 @@ Tensor weighted_sum(const Shape& s, const Tensor& p, const Tensor& v) {
 }
 
 Tensor attention(const Shape& s, const Tensor& q, const Tensor& k, const Tensor& v) {
-    return weighted_sum(s, softmax(s, scores(s, q, k)), v);
+    // P V over the keys each row sees: a masked key contributes nothing, not 0 times its V row
+    // (which is NaN when that row holds a NaN or an inf).
+    const Tensor p = softmax(s, scores(s, q, k));
+    const auto d = s.head_dim;
+    Tensor out(s.q_elems());
+    for (std::int64_t bh = 0; bh < s.batch * s.heads; ++bh)
+        for (std::int64_t i = 0; i < s.n_q; ++i)
+            for (std::int64_t c = 0; c < d; ++c) {
+                double acc = 0;
+                for (std::int64_t j = 0; j < s.visible_keys(i); ++j)
+                    acc += p[(bh * s.n_q + i) * s.n_kv + j] * v[(bh * s.n_kv + j) * d + c];
+                out[(bh * s.n_q + i) * d + c] = acc;
+            }
+    return out;
 }
 
 Tensor projection(const Shape& s, const Tensor& x, const Tensor& w) {

@@ -1,5 +1,7 @@
 #include "bodies.hpp"
 
+#include "attention_row.hpp"
+
 #include <algorithm>
 
 namespace attn::simd {
@@ -95,6 +97,8 @@ void attention_body(Isa isa, int threads, const Shape& sh, const float* q, const
             softmax.softmax_rows(n, block, block, i1 - i0, false);
             gemm.gemm_packed(i1 - i0, d, sh.visible_keys(i1 - 1), 1.0f, block, n, vp.head(h),
                              n * gemm.nr, o + (h * sh.n_q + i0) * d, d, false);
+            repair_hidden_key_rows(sh, q + h * sh.n_q * d, k + h * n * d, v + h * n * d,
+                                   o + h * sh.n_q * d, i0, i1);
         }
     }
 }

@@ -53,7 +53,14 @@ template <class Arch, bool Base2 = false> void exp_n(const float* x, float* y, i
     }
 }
 
-// The largest of x[0, n) (-inf for n = 0).
+// Whether x[0, n) holds a NaN (the vector maxima pass over NaNs: maxps returns its second operand).
+inline bool any_nan(const float* x, i64 n) {
+    for (i64 j = 0; j < n; ++j)
+        if (x[j] != x[j]) return true;
+    return false;
+}
+
+// The largest of x[0, n) (-inf for n = 0); NaNs may be passed over (see any_nan).
 template <class Arch> float max_n(const float* x, i64 n) {
     using V = vfloat<Arch>;
     constexpr i64 W = V::size;
@@ -122,8 +129,9 @@ template <class Arch> void softmax_rows(i64 n, const float* s, float* p, i64 row
         const float* in = s + r * n;
         float* out = p + r * n;
         const float m = max_n<Arch>(in, n);
-        if (m == kNegInf) {
-            for (i64 j = 0; j < n; ++j) out[j] = 0.0f;
+        if (m == kNegInf) {  // fully masked, unless the maximum passed over a NaN
+            const float fill = any_nan(in, n) ? std::numeric_limits<float>::quiet_NaN() : 0.0f;
+            for (i64 j = 0; j < n; ++j) out[j] = fill;
             continue;
         }
         if (!streaming || n > kSoftmaxRowBuffer) {
@@ -143,11 +151,12 @@ template <class Arch> void softmax_rows(i64 n, const float* s, float* p, i64 row
     if (streaming) _mm_sfence();
 }
 
-// Divides each visible score of row `row` by |q||k| (cosine), leaving 0 where a norm is 0.
+// Divides each visible score of row `row` by |q||k| (cosine), leaving 0 where a norm is 0 (a NaN
+// or inf norm goes through the division).
 inline void cosine_row(float* row, i64 n, float q_norm, const float* k_norms) {
     for (i64 j = 0; j < n; ++j) {
         const float den = q_norm * k_norms[j];
-        row[j] = den > 0.0f ? row[j] / den : 0.0f;
+        row[j] = den != 0.0f ? row[j] / den : 0.0f;
     }
 }
 

@@ -90,7 +90,9 @@ template <class Arch> inline vfloat<Arch> fast_exp(vfloat<Arch> x) {
                                          1.0f,
                                          1.0f};
     const V lo(kScalef ? -87.0f : -87.3365402f), magic(kRoundMagic);
-    const V xc = xsimd::min(xsimd::max(x, lo), V(88.0f));
+    // min and max return their second operand when either is NaN: x goes second, so a NaN passes
+    // through to the result, as e^NaN must.
+    const V xc = xsimd::min(V(88.0f), xsimd::max(lo, x));
     const V t = xsimd::fma(xc, V(kLog2e), magic);
     const V n = t - magic;
     V r = xsimd::fnma(n, V(0.693359375f), xc);  // ln2 split so that n * ln2_hi is exact
@@ -117,7 +119,7 @@ template <class Arch> inline vfloat<Arch> fast_exp2_nonpositive(vfloat<Arch> x) 
                                           5.5503324e-2f, 2.4022648e-1f, 6.9314718e-1f,
                                           1.0f};
     const V magic(kRoundMagic);
-    const V xc = xsimd::max(x, V(-125.0f));
+    const V xc = xsimd::max(V(-125.0f), x);  // x second: a NaN passes through
     const V t = xc + magic;
     const V n = t - magic;
     const V p = horner<Arch>(xc - n, kExp2Poly);

@@ -1,0 +1,66 @@
+#include "attention_row.hpp"
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <vector>
+
+#include "softmax_row.hpp"
+
+namespace attn {
+
+namespace {
+
+float dot(const float* a, const float* b, std::int64_t n) {
+    float s = 0;
+    for (std::int64_t c = 0; c < n; ++c) s += a[c] * b[c];
+    return s;
+}
+
+bool finite_row(const float* x, std::int64_t n) {
+    // An exponent of all ones is an inf or a NaN; an OR of integers vectorizes, where a float sum
+    // would be a serial chain.
+    std::uint32_t special = 0;
+    for (std::int64_t c = 0; c < n; ++c) {
+        std::uint32_t bits;
+        std::memcpy(&bits, x + c, sizeof bits);
+        special |= (bits & 0x7f800000u) == 0x7f800000u;
+    }
+    return special == 0;
+}
+
+}  // namespace
+
+void attention_row_exact(const Shape& sh, const float* q_head, const float* k_head,
+                         const float* v_head, std::int64_t i, float* o_row) {
+    const std::int64_t d = sh.head_dim, vis = sh.visible_keys(i);
+    const float* q = q_head + i * d;
+    std::vector<float> p(std::size_t(vis > 0 ? vis : 1));
+    const float q_norm = std::sqrt(dot(q, q, d));
+    float m = -std::numeric_limits<float>::infinity();
+    for (std::int64_t j = 0; j < vis; ++j) {
+        const float* k = k_head + j * d;
+        float s = dot(q, k, d);
+        if (sh.similarity == Similarity::cosine) {
+            const float den = q_norm * std::sqrt(dot(k, k, d));
+            s = den != 0.0f ? s / den : 0.0f;
+        }
+        p[std::size_t(j)] = s * sh.effective_scale();
+        if (!(p[std::size_t(j)] <= m)) m = std::isnan(p[std::size_t(j)]) ? m : p[std::size_t(j)];
+    }
+    kernels::softmax_row_with_max(p.data(), p.data(), vis, m);
+    for (std::int64_t c = 0; c < d; ++c) o_row[c] = 0.0f;
+    for (std::int64_t j = 0; j < vis; ++j)
+        for (std::int64_t c = 0; c < d; ++c) o_row[c] += p[std::size_t(j)] * v_head[j * d + c];
+}
+
+void repair_hidden_key_rows(const Shape& sh, const float* q_head, const float* k_head,
+                            const float* v_head, float* o_head, std::int64_t i0, std::int64_t i1) {
+    if (!sh.causal) return;
+    const std::int64_t d = sh.head_dim;
+    for (std::int64_t i = i0; i < i1; ++i)
+        if (!finite_row(o_head + i * d, d))
+            attention_row_exact(sh, q_head, k_head, v_head, i, o_head + i * d);
+}
+
+}  // namespace attn

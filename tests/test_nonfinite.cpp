@@ -1,0 +1,118 @@
+// The non-finite contract (README, attn/stages.hpp): with one NaN, +inf, -inf or FLT_MAX placed in
+// one input of a stage, every kernel's output has the NaN / +inf / -inf / finite pattern of the
+// double-precision reference, which follows IEEE arithmetic on what the math reads: a key the
+// causal mask hides contributes nothing whatever its K and V rows hold. Positions sit at tile
+// edges: the first, a middle and the last element of a tensor, and for attention the keys at the
+// end of flash's first 512-key block, the start of the second, and keys the mask hides from some
+// rows (a 40-query block against a 600-key cache, as in decoding).
+#include <gtest/gtest.h>
+
+#include <cfloat>
+#include <cmath>
+#include <limits>
+#include <sstream>
+
+#include "attn/reference.hpp"
+#include "attn/registry.hpp"
+#include "attn/workload.hpp"
+#include "expected.hpp"
+
+namespace attn::testing {
+namespace {
+
+enum class Kind { nan, pos_inf, neg_inf, finite };
+
+Kind kind_of(double x) {
+    if (std::isnan(x)) return Kind::nan;
+    if (std::isinf(x)) return x > 0 ? Kind::pos_inf : Kind::neg_inf;
+    return Kind::finite;
+}
+
+const char* name_of(Kind k) {
+    switch (k) {
+        case Kind::nan: return "NaN";
+        case Kind::pos_inf: return "+inf";
+        case Kind::neg_inf: return "-inf";
+        case Kind::finite: return "finite";
+    }
+    return "?";
+}
+
+struct Special {
+    const char* name;
+    float value;
+};
+constexpr Special kSpecials[] = {{"NaN", std::numeric_limits<float>::quiet_NaN()},
+                                 {"+inf", std::numeric_limits<float>::infinity()},
+                                 {"-inf", -std::numeric_limits<float>::infinity()},
+                                 {"FLT_MAX", FLT_MAX}};
+
+// A 40-query block against a 600-key cache (two of flash's KV blocks), causal: query i sees keys
+// j <= 560 + i, so the last 39 keys are hidden from the first rows; multihead and projection are
+// square (self-attention) at n = 40.
+Shape shape_of(Stage stage) {
+    Shape s;
+    s.heads = 2, s.head_dim = 16, s.causal = true, s.threads = 2;
+    s.n_q = 40, s.n_kv = (stage == Stage::projection || stage == Stage::multihead) ? 40 : 600;
+    return s;
+}
+
+// Element offsets of input `input` to poison: first, middle and last, plus for the K and V of
+// attention the keys 511, 512 (either side of flash's block edge) and 599 (hidden from rows < 39).
+std::vector<std::size_t> positions(Stage stage, std::size_t input, std::size_t size,
+                                   const Shape& s) {
+    std::vector<std::size_t> at{0, size / 2 + 3, size - 1};
+    if ((stage == Stage::attention && input > 0) || (stage == Stage::weighted_sum && input == 1))
+        for (std::int64_t key : {511, 512, 599})
+            at.push_back(std::size_t(key * s.head_dim + (key % 3)));
+    if (stage == Stage::softmax || (stage == Stage::weighted_sum && input == 0))
+        for (std::int64_t key : {511, 512, 599})
+            at.push_back(std::size_t(5 * s.n_kv + key));  // row 5
+    return at;
+}
+
+std::vector<double> reference_output(const Workload& w) { return expected_output(w).value; }
+
+TEST(NonFinite, EveryKernelFollowsTheReferencePattern) {
+    int checks = 0, differ = 0;
+    std::ostringstream report;
+    for (Stage stage : kAllStages) {
+        const Shape s = shape_of(stage);
+        Workload probe(stage, s);
+        for (std::size_t input = 0; input < probe.inputs().size(); ++input)
+            for (std::size_t at : positions(stage, input, probe.inputs()[input].size(), s))
+                for (const Special& special : kSpecials) {
+                    // Multi-head attention projects FLT_MAX to q and k near 1e37, whose product
+                    // overflows fp32 where the double reference does not: the fp32 range decides
+                    // there, not a kernel.
+                    if (stage == Stage::multihead && special.value == FLT_MAX) continue;
+                    Workload base(stage, s);
+                    base.inputs()[input].data()[at] = special.value;
+                    const std::vector<double> want = reference_output(base);
+                    for (const auto& k : registry()) {
+                        if (k.stage != stage || !k.available()) continue;
+                        Workload w(stage, s);
+                        w.inputs()[input].data()[at] = special.value;
+                        w.run(k);
+                        std::size_t bad = 0, first = 0;
+                        for (std::size_t i = 0; i < want.size(); ++i)
+                            if (kind_of(w.output().data()[i]) != kind_of(float(want[i])) &&
+                                bad++ == 0)
+                                first = i;
+                        ++checks;
+                        if (bad == 0) continue;
+                        ++differ;
+                        report << "\n  " << k.name() << ": " << special.name << " at input "
+                               << input << "[" << at << "]: " << bad << " outputs differ, first ["
+                               << first << "] " << name_of(kind_of(w.output().data()[first]))
+                               << " want " << name_of(kind_of(float(want[first])));
+                    }
+                }
+    }
+    std::printf("non-finite contract: %d of %d (case, kernel) checks differ from the reference\n",
+                differ, checks);
+    EXPECT_EQ(differ, 0) << report.str();
+}
+
+}  // namespace
+}  // namespace attn::testing

@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <cstdio>
 #include <stdexcept>
 
@@ -22,6 +23,9 @@ std::vector<T> positive_list(const std::string& option, const std::vector<std::s
         const auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), v);
         if (item.empty() || ec != std::errc() || end != item.data() + item.size() || v <= 0)
             throw std::invalid_argument(option + ": '" + item + "' is not a positive integer");
+        // A repeated value would benchmark the same shape twice under one name.
+        if (std::find(out.begin(), out.end(), v) != out.end())
+            throw std::invalid_argument(option + ": '" + item + "' is given twice");
         out.push_back(v);
     }
     return out;
@@ -32,7 +36,7 @@ struct RunOptions {
     std::vector<std::string> stages, variants, isas, seqs, heads, dims, batches, threads, shapes;
     std::string sim = "dot", preset, iterations;
     bool causal = false, no_save = false, no_report = false;
-    double max_call_time = -1;
+    std::string max_call_time;  // empty: not given
 };
 
 void add_run_options(CLI::App& run, RunOptions& o, std::string& results_dir) {
@@ -95,6 +99,8 @@ RunConfig to_run_config(const RunOptions& o) {
                 "--shape gives the whole shape: drop --preset, --seq, --heads, --dim, --batch, "
                 "--causal and --sim");
         for (const auto& text : o.shapes) {
+            if (std::count(o.shapes.begin(), o.shapes.end(), text) > 1)
+                throw std::invalid_argument("--shape: '" + text + "' is given twice");
             RunConfig::GivenShape g;
             g.shape = attn::parse_shape(text, &g.threads_given);
             cfg.shapes.push_back(g);
@@ -102,10 +108,17 @@ RunConfig to_run_config(const RunOptions& o) {
     } else if (!o.preset.empty() || !axes) {
         cfg.preset = load_shape_file(o.preset.empty() ? "default" : o.preset);
     }
-    double max_call_time = o.max_call_time;
-    if (max_call_time < 0 && cfg.preset && cfg.preset->max_call_time)
-        max_call_time = *cfg.preset->max_call_time;
-    cfg.max_call_time = std::max(0.0, max_call_time);
+    double max_call_time =
+        cfg.preset && cfg.preset->max_call_time ? *cfg.preset->max_call_time : 0.0;
+    if (!o.max_call_time.empty()) {
+        const char* text = o.max_call_time.c_str();
+        const auto [end, ec] = std::from_chars(text, text + o.max_call_time.size(), max_call_time);
+        if (ec != std::errc() || end != text + o.max_call_time.size() ||
+            !std::isfinite(max_call_time) || max_call_time < 0)
+            throw std::invalid_argument("--max-call-time: '" + o.max_call_time +
+                                        "' is not a number of seconds >= 0");
+    }
+    cfg.max_call_time = max_call_time;
     return cfg;
 }
 

@@ -172,6 +172,11 @@ std::vector<Case> expand(const RunConfig& cfg) {
                     if (auto p = attn::stage_problem(k.stage, s); !p.empty())
                         throw std::invalid_argument(case_name(k, s) + ": " + p);
                     cases.push_back({&k, s, case_name(k, s)});
+                    // Two equal shapes (a preset that lists one twice) would share one name.
+                    for (std::size_t c = 0; c + 1 < cases.size(); ++c)
+                        if (cases[c].name == cases.back().name)
+                            throw std::invalid_argument("the sweep gives " + cases.back().name +
+                                                        " twice");
                 }
             }
     }

@@ -41,6 +41,9 @@ std::string Shape::problem() const {
             return std::string(f.name) + " must be a positive integer, got " +
                    std::to_string(f.value);
     if (threads <= 0) return "threads must be a positive integer, got " + std::to_string(threads);
+    if (threads > kMaxThreads)
+        return "threads must be at most " + std::to_string(kMaxThreads) + ", got " +
+               std::to_string(threads);
     if (!std::isfinite(scale) || scale < 0)
         return "scale must be a finite number >= 0 (0 selects 1/sqrt(head_dim))";
     const std::int64_t bh = checked_mul(batch, heads);

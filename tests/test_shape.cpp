@@ -32,6 +32,8 @@ TEST(Shape, RefusesNonPositiveSizesNamingTheField) {
     Shape s;
     s.threads = 0;
     EXPECT_NE(s.problem().find("threads"), std::string::npos);
+    s.threads = Shape::kMaxThreads + 1;
+    EXPECT_NE(s.problem().find("at most"), std::string::npos);
     s = Shape{};
     s.scale = std::numeric_limits<double>::quiet_NaN();
     EXPECT_NE(s.problem().find("scale"), std::string::npos);

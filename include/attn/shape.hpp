@@ -22,8 +22,11 @@ struct Shape {
     // 0 selects the scaled dot-product default 1/sqrt(head_dim); 1 gives the plain form.
     double scale = 0.0;
     Similarity similarity = Similarity::dot;
-    // Threads a parallel kernel may use; single-threaded kernels ignore it.
+    // Threads a parallel kernel may use (at most kMaxThreads); single-threaded kernels ignore it.
     int threads = 1;
+    // More threads than any CPU this runs on offers: a larger count is a typo, and asking OpenMP
+    // for it would start that many threads.
+    static constexpr int kMaxThreads = 1024;
 
     // Empty when the shape is usable, otherwise one sentence naming the offending field.
     std::string problem() const;

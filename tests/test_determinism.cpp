@@ -1,0 +1,82 @@
+// Determinism: a kernel called twice on the same input gives identical bits, and every parallel
+// kernel gives identical bits at 1 and 2 threads (each output element is computed by the same
+// code in the same order whichever thread computes it; README names the exceptions).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <set>
+#include <vector>
+
+#include "attn/registry.hpp"
+#include "attn/workload.hpp"
+
+namespace attn {
+namespace {
+
+std::vector<Shape> shapes() {
+    Shape s;
+    s.heads = 3, s.n_q = s.n_kv = 301, s.head_dim = 40;
+    Shape c = s;
+    c.causal = true, c.n_q = 77;
+    return {s, c};
+}
+
+std::vector<float> output_of(const Kernel& k, Shape s, int threads) {
+    s.threads = threads;
+    if (k.stage == Stage::multihead || k.stage == Stage::projection) s.n_kv = s.n_q;
+    Workload w(k.stage, s);
+    w.run(k);
+    return {w.output().data(), w.output().data() + w.output().size()};
+}
+
+TEST(Determinism, TwoCallsGiveIdenticalBits) {
+    int compared = 0;
+    for (const auto& k : registry()) {
+        if (!k.available()) continue;
+        for (const Shape& s : shapes()) {
+            Shape t = s;
+            t.threads = k.parallel ? 2 : 1;
+            if (k.stage == Stage::multihead || k.stage == Stage::projection) t.n_kv = t.n_q;
+            Workload w(k.stage, t);
+            w.run(k);
+            const std::vector<float> first(w.output().data(),
+                                           w.output().data() + w.output().size());
+            w.run(k);
+            EXPECT_EQ(std::memcmp(first.data(), w.output().data(), first.size() * sizeof(float)), 0)
+                << k.name() << " on " << t.text();
+            ++compared;
+        }
+    }
+    EXPECT_GT(compared, 0);
+}
+
+TEST(Determinism, OneAndTwoThreadsGiveIdenticalBits) {
+    // Kernels whose thread count changes the order of a sum (none of ours: every output element
+    // is one task's; OpenBLAS's sgemm is allowed to).
+    const std::set<std::string> may_differ = {"attention/openblas/best",
+                                              "projection/openblas/best"};
+    int compared = 0;
+    for (const auto& k : registry()) {
+        if (!k.available() || !k.parallel) continue;
+        for (const Shape& s : shapes()) {
+            const std::vector<float> one = output_of(k, s, 1), two = output_of(k, s, 2);
+            double worst = 0;
+            for (std::size_t i = 0; i < one.size(); ++i)
+                worst = std::max(worst, std::fabs(double(one[i]) - two[i]) /
+                                            std::max(1e-30, std::fabs(double(one[i]))));
+            const bool same = std::memcmp(one.data(), two.data(), one.size() * sizeof(float)) == 0;
+            if (!same)
+                std::printf("%s on %s: 1 and 2 threads differ by up to %.3g relative\n",
+                            k.name().c_str(), s.text(false).c_str(), worst);
+            if (!may_differ.count(k.name()))
+                EXPECT_TRUE(same) << k.name() << " on " << s.text(false) << ": up to " << worst
+                                  << " relative";
+            ++compared;
+        }
+    }
+    EXPECT_GT(compared, 0);
+}
+
+}  // namespace
+}  // namespace attn

@@ -60,6 +60,9 @@ ResultFile::ResultFile(const std::string& results_dir, const std::string& finger
     if (std::ofstream probe(temp_); !probe) fail("cannot write in", dir_);
     std::strcpy(g_temp, temp_.c_str());
     for (int sig : {SIGINT, SIGTERM, SIGHUP}) std::signal(sig, remove_temp_and_die);
+    // Past a file-size limit a write fails with EFBIG instead of killing the run, so that the
+    // run can say so and remove its partial file.
+    std::signal(SIGXFSZ, SIG_IGN);
 }
 
 ResultFile::~ResultFile() {
@@ -75,8 +78,12 @@ std::string ResultFile::commit(const nlohmann::json& attnbench_context) {
         try {
             result = nlohmann::json::parse(in);
         } catch (const nlohmann::json::exception& e) {
-            throw std::runtime_error("Google Benchmark's output " + temp_ +
-                                     " is not JSON: " + e.what());
+            // Google Benchmark does not report a failed write: a disk that filled up or a file-size
+            // limit shows here, as a file that ends early.
+            throw std::runtime_error(
+                "the run's output " + temp_ +
+                " was not written in full (is the disk full, or a file-size limit "
+                "set?); nothing saved, earlier results are untouched");
         }
     }
     // The preset comment of each shape, keyed by the shape without its thread count.
@@ -99,7 +106,7 @@ std::string ResultFile::commit(const nlohmann::json& attnbench_context) {
         std::ofstream out(temp_, std::ios::trunc);
         out << result.dump(2) << '\n';
         out.flush();
-        if (!out) fail("cannot write", temp_);
+        if (!out) fail("nothing saved, earlier results are untouched: cannot write", temp_);
     }
     if (replace_) {
         if (std::rename(temp_.c_str(), final_.c_str()) != 0)

@@ -43,6 +43,9 @@ def isa_order():
 
 def load_result(path):
     """The parsed result at path, with a 'benchmarks' list of objects; ResultError otherwise."""
+    if re.search(r"\.partial-[0-9]+$", os.path.basename(path)):
+        # attnbench run writes here until it finishes: a run killed by SIGKILL leaves it behind.
+        raise ResultError(f"{path} is the partial file of a run that did not finish, not a result")
     try:
         with open(path, encoding="utf-8") as f:
             data = json.load(f)

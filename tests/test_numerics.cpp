@@ -1,0 +1,133 @@
+// Numerical edge cases, for every kernel of the stages they concern, against the reference within
+// the error bounds of tests/expected.cpp: logits far beyond +-88 (where e^x overflows fp32 unless
+// the row maximum is subtracted), rows of equal entries, one dominant entry, subnormal inputs
+// (computed as IEEE says, with the floating-point control register left as found), and cosine
+// similarity with zero vectors. n_kv = 1 and head_dim = 1 are in the grid of every kernel.
+#include <gtest/gtest.h>
+#include <xmmintrin.h>
+
+#include <cmath>
+#include <functional>
+#include <sstream>
+
+#include "attn/registry.hpp"
+#include "attn/workload.hpp"
+#include "expected.hpp"
+
+namespace attn::testing {
+namespace {
+
+// Runs every available kernel of `stage` on the workload `setup` prepares and compares it with the
+// reference; also checks that no kernel changes MXCSR (FTZ, DAZ, rounding, exception masks).
+int check_all(Stage stage, const Shape& s, const Fill& fill,
+              const std::function<void(Workload&)>& setup, const char* what) {
+    int checked = 0;
+    for (const auto& k : registry()) {
+        if (k.stage != stage || !k.available()) continue;
+        Workload w(stage, s, fill);
+        setup(w);
+        // The control bits (FTZ, DAZ, rounding, exception masks), not the sticky status flags
+        // (bits 0-5) that any arithmetic may raise.
+        constexpr unsigned kControl = ~0x3Fu;
+        const unsigned csr = _mm_getcsr() & kControl;
+        w.run(k);
+        EXPECT_EQ(_mm_getcsr() & kControl, csr) << k.name() << " changed MXCSR's controls on " << what;
+        const Expected want = expected_output(w);
+        std::size_t bad = 0;
+        std::ostringstream first;
+        for (std::size_t i = 0; i < want.value.size(); ++i) {
+            const double got = w.output().data()[i], ref = want.value[i];
+            const bool ok =
+                std::isinf(ref) ? got == ref : std::fabs(got - ref) <= want.tolerance[i];
+            if (!ok && bad++ == 0) first << " first [" << i << "] got " << got << " want " << ref;
+        }
+        EXPECT_EQ(bad, 0u) << k.name() << " on " << what << ": " << repro_command(k, s)
+                           << first.str();
+        ++checked;
+    }
+    return checked;
+}
+
+Shape small(bool causal = false) {
+    Shape s;
+    s.heads = 2, s.n_q = 37, s.n_kv = 45, s.head_dim = 16, s.causal = causal, s.threads = 2;
+    return s;
+}
+
+const auto nothing = [](Workload&) {};
+
+TEST(Numerics, LogitsFarBeyond88) {
+    // q, k in [-10, 10] at d = 16: scores up to about +-400 after the 1/4 scale.
+    for (Stage stage : {Stage::scores, Stage::attention})
+        EXPECT_GT(check_all(stage, small(true), {-10.0f, 10.0f, 3}, nothing, "logits beyond 88"),
+                  0);
+    EXPECT_GT(
+        check_all(Stage::softmax, small(true), {-300.0f, 300.0f, 3}, nothing, "softmax of +-300"),
+        0);
+}
+
+TEST(Numerics, RowsOfEqualEntries) {
+    for (Stage stage : kAllStages) {
+        Shape s = small(false);
+        if (stage == Stage::multihead || stage == Stage::projection) s.n_kv = s.n_q;
+        EXPECT_GT(check_all(stage, s, {0.5f, 0.5f, 1}, nothing, "equal entries"), 0);
+    }
+}
+
+TEST(Numerics, OneDominantEntry) {
+    // Softmax: entry 3 of every row 60 above the rest (e^-60 of weight left for the others).
+    EXPECT_GT(check_all(
+                  Stage::softmax, small(false), {-1.0f, 1.0f, 5},
+                  [](Workload& w) {
+                      const Shape& s = w.shape();
+                      for (std::int64_t r = 0; r < s.heads * s.n_q; ++r)
+                          w.inputs()[0].data()[r * s.n_kv + 3] = 61.0f;
+                  },
+                  "one dominant entry"),
+              0);
+    // Attention: positive queries and key 3 of every head all 5, so it outscores the rest by about
+    // e^12.
+    EXPECT_GT(check_all(
+                  Stage::attention, small(false), {0.5f, 1.0f, 5},
+                  [](Workload& w) {
+                      const Shape& s = w.shape();
+                      for (std::int64_t h = 0; h < s.heads; ++h)
+                          for (std::int64_t c = 0; c < s.head_dim; ++c)
+                              w.inputs()[1].data()[(h * s.n_kv + 3) * s.head_dim + c] = 5.0f;
+                  },
+                  "one dominant key"),
+              0);
+}
+
+TEST(Numerics, SubnormalInputsLeaveTheControlRegisterAlone) {
+    // Every input subnormal (below FLT_MIN = 1.18e-38): results are tiny or zero, within the
+    // bounds' absolute FLT_MIN; the kernels set no FTZ/DAZ mode and leave MXCSR as they found it.
+    for (Stage stage : kAllStages) {
+        Shape s = small(true);
+        if (stage == Stage::multihead || stage == Stage::projection) s.n_kv = s.n_q;
+        EXPECT_GT(check_all(stage, s, {1e-40f, 1e-39f, 9}, nothing, "subnormal inputs"), 0);
+    }
+}
+
+TEST(Numerics, CosineWithZeroVectors) {
+    // Query row 0 and key row 2 of every head all zeros: their cosine is 0 by definition.
+    for (Stage stage : {Stage::scores, Stage::attention}) {
+        Shape s = small(true);
+        s.similarity = Similarity::cosine;
+        EXPECT_GT(check_all(
+                      stage, s, {-1.0f, 1.0f, 4},
+                      [](Workload& w) {
+                          const Shape& sh = w.shape();
+                          for (std::int64_t h = 0; h < sh.heads; ++h)
+                              for (std::int64_t c = 0; c < sh.head_dim; ++c) {
+                                  w.inputs()[0].data()[(h * sh.n_q + 0) * sh.head_dim + c] = 0.0f;
+                                  w.inputs()[1].data()[(h * sh.n_kv + 2) * sh.head_dim + c] = 0.0f;
+                              }
+                      },
+                      "cosine with zero vectors"),
+                  0);
+    }
+}
+
+}  // namespace
+}  // namespace attn::testing

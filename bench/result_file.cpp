@@ -92,7 +92,7 @@ std::string ResultFile::commit(const nlohmann::json& attnbench_context) {
             ? attnbench_context["sweep"].value("models", nlohmann::json::object())
             : nlohmann::json::object();
     for (auto& row : result["benchmarks"]) {
-        nlohmann::json f = descriptor_fields(row.value("run_name", row.value("name", "")));
+        nlohmann::json f = descriptor_fields(benchmark_name(row));
         if (f.is_null()) continue;
         if (f.contains("shape")) {
             const std::string key = attn::parse_shape(f["shape"].get<std::string>()).text(false);
@@ -123,76 +123,6 @@ std::string ResultFile::commit(const nlohmann::json& attnbench_context) {
     }
     g_temp[0] = '\0';
     return final_;
-}
-
-nlohmann::json descriptor_fields(std::string name) {
-    // Google Benchmark appends /iterations:N (--iterations) and /real_time (UseRealTime).
-    for (const char* suffix : {"/real_time", "/process_time", "/manual_time"})
-        if (name.ends_with(suffix)) name.resize(name.size() - std::strlen(suffix));
-    if (const auto it = name.rfind("/iterations:"); it != std::string::npos) name.resize(it);
-    std::string part[3];
-    std::size_t at = 0;
-    for (auto& p : part) {
-        const std::size_t slash = name.find('/', at);
-        if (slash == std::string::npos) return nullptr;
-        p = name.substr(at, slash - at);
-        at = slash + 1;
-    }
-    nlohmann::json f = {{"stage", part[0]}, {"variant", part[1]}, {"isa", part[2]}};
-    const std::string rest = name.substr(at);
-    if (part[0] == kPeakStage) {
-        int t = 0;
-        const char* end = rest.data() + rest.size();
-        const auto [stop, ec] =
-            std::from_chars(rest.data() + std::min<std::size_t>(2, rest.size()), end, t);
-        if (!rest.starts_with("t:") || ec != std::errc() || stop != end || t <= 0) return nullptr;
-        f["threads"] = t;
-        return f;
-    }
-    attn::Shape s;
-    try {
-        s = attn::parse_shape(rest);
-    } catch (const std::invalid_argument&) {
-        return nullptr;
-    }
-    f["shape"] = s.text();
-    f["batch"] = s.batch, f["heads"] = s.heads, f["n_q"] = s.n_q, f["n_kv"] = s.n_kv,
-    f["head_dim"] = s.head_dim;
-    f["threads"] = s.threads;
-    f["causal"] = s.causal;
-    f["similarity"] = attn::to_string(s.similarity);
-    f["scale"] = s.effective_scale();
-    f["scale_given"] = s.scale != 0.0;
-    return f;
-}
-
-nlohmann::json measured_peak(const nlohmann::json& result) {
-    std::map<int, std::vector<double>> values;
-    std::map<int, double> medians;
-    for (const auto& row : result.value("benchmarks", nlohmann::json::array())) {
-        const nlohmann::json f =
-            row.contains("attnbench")
-                ? row["attnbench"]
-                : descriptor_fields(row.value("run_name", row.value("name", "")));
-        if (row.value("error_occurred", false) || !row.contains("GFLOP/s") || !f.is_object() ||
-            f.value("stage", "") != kPeakStage)
-            continue;
-        const int t = f["threads"].get<int>();
-        if (row.value("run_type", "") == "aggregate") {
-            if (row.value("aggregate_name", "") == "median")
-                medians[t] = row["GFLOP/s"].get<double>();
-        } else {
-            values[t].push_back(row["GFLOP/s"].get<double>());
-        }
-    }
-    nlohmann::json out = nlohmann::json::object();
-    for (auto& [t, v] : values) {
-        std::sort(v.begin(), v.end());
-        const std::size_t n = v.size();
-        out[std::to_string(t)] = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-    }
-    for (const auto& [t, v] : medians) out[std::to_string(t)] = v;
-    return out;
 }
 
 }  // namespace attnbench

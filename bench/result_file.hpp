@@ -5,7 +5,9 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
+
 #include <string>
+#include "result_fields.hpp"
 
 namespace attnbench {
 
@@ -32,16 +34,5 @@ private:
     std::string dir_, final_, temp_;
     bool replace_;
 };
-
-// The fields of the benchmark called `name` as JSON values, so that no reader of a result has to
-// parse names: stage, variant, isa, and for a kernel the shape's text and every field of it
-// (batch, heads, n_q, n_kv, head_dim, threads, causal, similarity, the effective scale and
-// whether the shape gave it), for the peak probe its threads; null for a name attnbench did not
-// make. Google Benchmark's /iterations:N and /real_time suffixes are ignored.
-nlohmann::json descriptor_fields(std::string name);
-
-// The fp32 FMA peak measured by the run's peak/fma rows (median over repetitions) by thread
-// count, e.g. {"1": 237.6, "2": 461.3}; empty when the run had no peak rows.
-nlohmann::json measured_peak(const nlohmann::json& result);
 
 }  // namespace attnbench

@@ -51,12 +51,14 @@ def load_result(path):
             data = json.load(f)
     except OSError as e:
         raise ResultError(f"cannot read {path}: {e.strerror}") from None
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
+    except (UnicodeDecodeError, ValueError, RecursionError) as e:  # ValueError: JSONDecodeError, huge integers
         raise ResultError(f"{path} is not JSON ({e.__class__.__name__})") from None
     if not isinstance(data, dict) or not isinstance(data.get("benchmarks"), list):
         raise ResultError(f"{path} has no 'benchmarks' list: not an attnbench result")
     if not all(isinstance(b, dict) for b in data["benchmarks"]):
         raise ResultError(f"{path}: an entry of 'benchmarks' is not an object")
+    if not all(isinstance(b.get("attnbench", {}), dict) for b in data["benchmarks"]):
+        raise ResultError(f"{path}: a benchmark's 'attnbench' field is not an object")
     return data
 
 

@@ -68,9 +68,12 @@ ShapeFile load_shape_file(const std::string& name_or_path) {
     std::ifstream in(path);
     if (!in)
         throw std::invalid_argument("cannot read shape file " + path + ": " + std::strerror(errno));
+    return parse_shape_file(in, name_or_path, path);
+}
 
+ShapeFile parse_shape_file(std::istream& in, const std::string& name, const std::string& path) {
     ShapeFile file;
-    file.name = name_or_path;
+    file.name = name;
     std::string raw;
     for (int line_no = 1; std::getline(in, raw); ++line_no) {
         const auto hash = raw.find('#');

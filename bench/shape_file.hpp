@@ -5,6 +5,7 @@
 // top of every shipped preset and in README.
 #pragma once
 
+#include <istream>
 #include <optional>
 #include <string>
 #include <vector>
@@ -25,5 +26,9 @@ struct ShapeFile {
 // or ending in .txt). Throws std::invalid_argument with one line: an unknown preset (listing the
 // valid ones), an unreadable file, or "FILE:LINE: what is wrong" for a malformed line.
 ShapeFile load_shape_file(const std::string& name_or_path);
+
+// Reads shape-file text from `in`; `name` becomes ShapeFile::name and `path` prefixes the messages
+// ("PATH:LINE: what is wrong"). Throws std::invalid_argument as load_shape_file does.
+ShapeFile parse_shape_file(std::istream& in, const std::string& name, const std::string& path);
 
 }  // namespace attnbench

@@ -31,7 +31,8 @@ int check_all(Stage stage, const Shape& s, const Fill& fill,
         constexpr unsigned kControl = ~0x3Fu;
         const unsigned csr = _mm_getcsr() & kControl;
         w.run(k);
-        EXPECT_EQ(_mm_getcsr() & kControl, csr) << k.name() << " changed MXCSR's controls on " << what;
+        EXPECT_EQ(_mm_getcsr() & kControl, csr)
+            << k.name() << " changed MXCSR's controls on " << what;
         const Expected want = expected_output(w);
         std::size_t bad = 0;
         std::ostringstream first;

@@ -2,6 +2,7 @@
 field and, for files written before it, from the names; medians; errors (run by Debian's
 /usr/bin/python3: cd tests && /usr/bin/python3 -m unittest -v test_results)."""
 import json
+import subprocess
 import math
 import os
 import sys
@@ -257,6 +258,45 @@ class Readers(unittest.TestCase):
         target5 = next(line for line in c.lines if " 5. " in line)
         self.assertTrue(target5.startswith("MISSING 5. softmax simd/avx512 / naive n:2048 d:96 t:1 (no "), target5)
         self.assertIn("| attention/flash/best | n:2048 h:8 d:128 t:2 | 160.0 | 80 % |", check_targets.table(c))
+
+class HostileInput(unittest.TestCase):
+    """Malformed, truncated and hostile JSON given to report and compare: each refused with exit
+    status 2 and one line on stderr, never a traceback."""
+
+    CASES = {
+        "empty": b"",
+        "truncated": b'{"benchmarks": [{"name": "softmax/naive/scalar/n:8/h:1/d:4/t:1", "real_ti',
+        "deep nesting": b"[" * 100000 + b"]" * 100000,
+        "deep object nesting": b'{"benchmarks": ' + b'{"a": ' * 50000 + b"1" + b"}" * 50001,
+        "huge number": b'{"benchmarks": [{"name": "softmax/naive/scalar/n:8/h:1/d:4/t:1", "real_time": 1e999}]}',
+        "huge integer": b'{"benchmarks": [{"name": "x", "real_time": ' + b"9" * 5000 + b"}]}",
+        "NaN literal": b'{"benchmarks": [{"name": "softmax/naive/scalar/n:8/h:1/d:4/t:1", "real_time": NaN}]}',
+        "benchmarks not a list": b'{"benchmarks": "all of them"}',
+        "row not an object": b'{"benchmarks": [1, 2]}',
+        "name not a string": b'{"benchmarks": [{"name": 5, "real_time": 1.0}]}',
+        "time not a number": b'{"benchmarks": [{"name": "softmax/naive/scalar/n:8/h:1/d:4/t:1", "real_time": "1"}]}',
+        "fields not an object": b'{"benchmarks": [{"name": "x", "real_time": 1.0, "attnbench": 7}]}',
+        "not UTF-8": b'{"benchmarks": [{"name": "\xff\xfe"}]}'.replace(b"\\x", b"\\x") + b"\xff",
+        "top level a list": b"[]",
+    }
+
+    def run_script(self, args):
+        return subprocess.run([sys.executable, *args], capture_output=True, text=True, timeout=120)
+
+    def test_each_is_refused_in_one_line(self):
+        bench = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "bench")
+        with tempfile.TemporaryDirectory() as folder:
+            for label, content in self.CASES.items():
+                path = os.path.join(folder, label.replace(" ", "_") + ".json")
+                with open(path, "wb") as f:
+                    f.write(content)
+                for args in ([os.path.join(bench, "report.py"), path, "--out", folder],
+                             [os.path.join(bench, "gate.py"), "compare", path, path]):
+                    with self.subTest(case=label, script=os.path.basename(args[0])):
+                        r = self.run_script(args)
+                        self.assertEqual(r.returncode, 2, r.stderr)
+                        self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
+                        self.assertNotIn("Traceback", r.stderr)
 
 
 if __name__ == "__main__":

@@ -56,35 +56,35 @@ Tensor softmax(const Shape& s, const Tensor& in) {
     return out;
 }
 
-Tensor weighted_sum(const Shape& s, const Tensor& p, const Tensor& v) {
+namespace {
+
+// O = P V summing, for row i, the keys [0, keys(i)).
+template <class Keys>
+Tensor product_pv(const Shape& s, const Tensor& p, const Tensor& v, Keys keys) {
     const auto d = s.head_dim;
     Tensor out(s.q_elems());
     for (std::int64_t bh = 0; bh < s.batch * s.heads; ++bh)
         for (std::int64_t i = 0; i < s.n_q; ++i)
             for (std::int64_t c = 0; c < d; ++c) {
                 double acc = 0;
-                for (std::int64_t j = 0; j < s.n_kv; ++j)
+                for (std::int64_t j = 0; j < keys(i); ++j)
                     acc += p[(bh * s.n_q + i) * s.n_kv + j] * v[(bh * s.n_kv + j) * d + c];
                 out[(bh * s.n_q + i) * d + c] = acc;
             }
     return out;
 }
 
+}  // namespace
+
+Tensor weighted_sum(const Shape& s, const Tensor& p, const Tensor& v) {
+    return product_pv(s, p, v, [&](std::int64_t) { return s.n_kv; });  // P is read whole
+}
+
 Tensor attention(const Shape& s, const Tensor& q, const Tensor& k, const Tensor& v) {
     // P V over the keys each row sees: a masked key contributes nothing, not 0 times its V row
     // (which is NaN when that row holds a NaN or an inf).
-    const Tensor p = softmax(s, scores(s, q, k));
-    const auto d = s.head_dim;
-    Tensor out(s.q_elems());
-    for (std::int64_t bh = 0; bh < s.batch * s.heads; ++bh)
-        for (std::int64_t i = 0; i < s.n_q; ++i)
-            for (std::int64_t c = 0; c < d; ++c) {
-                double acc = 0;
-                for (std::int64_t j = 0; j < s.visible_keys(i); ++j)
-                    acc += p[(bh * s.n_q + i) * s.n_kv + j] * v[(bh * s.n_kv + j) * d + c];
-                out[(bh * s.n_q + i) * d + c] = acc;
-            }
-    return out;
+    return product_pv(s, softmax(s, scores(s, q, k)), v,
+                      [&](std::int64_t i) { return s.visible_keys(i); });
 }
 
 Tensor projection(const Shape& s, const Tensor& x, const Tensor& w) {

@@ -151,6 +151,7 @@ std::vector<Case> expand(const RunConfig& cfg) {
     check_names(cfg.isas, "isa", known_isa, attn::known_isas());
     std::vector<SweepShape> shapes = sweep_shapes(cfg, thread_counts(cfg));
     std::vector<Case> cases;
+    std::set<std::string> names;
     for (attn::Stage stage : attn::kAllStages) {
         if (!selected(cfg.stages, std::string(attn::to_string(stage)))) continue;
         // Smallest call first, so that max_call_time predicts each big shape from measured ones.
@@ -173,10 +174,9 @@ std::vector<Case> expand(const RunConfig& cfg) {
                         throw std::invalid_argument(case_name(k, s) + ": " + p);
                     cases.push_back({&k, s, case_name(k, s)});
                     // Two equal shapes (a preset that lists one twice) would share one name.
-                    for (std::size_t c = 0; c + 1 < cases.size(); ++c)
-                        if (cases[c].name == cases.back().name)
-                            throw std::invalid_argument("the sweep gives " + cases.back().name +
-                                                        " twice");
+                    if (!names.insert(cases.back().name).second)
+                        throw std::invalid_argument("the sweep gives " + cases.back().name +
+                                                    " twice");
                 }
             }
     }

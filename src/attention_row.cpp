@@ -35,7 +35,7 @@ void attention_row_exact(const Shape& sh, const float* q_head, const float* k_he
                          const float* v_head, std::int64_t i, float* o_row) {
     const std::int64_t d = sh.head_dim, vis = sh.visible_keys(i);
     const float* q = q_head + i * d;
-    std::vector<float> p(std::size_t(vis > 0 ? vis : 1));
+    std::vector<float> p(static_cast<std::size_t>(vis));
     const float q_norm = std::sqrt(dot(q, q, d));
     float m = -std::numeric_limits<float>::infinity();
     for (std::int64_t j = 0; j < vis; ++j) {
@@ -46,7 +46,8 @@ void attention_row_exact(const Shape& sh, const float* q_head, const float* k_he
             s = den != 0.0f ? s / den : 0.0f;
         }
         p[std::size_t(j)] = s * sh.effective_scale();
-        if (!(p[std::size_t(j)] <= m)) m = std::isnan(p[std::size_t(j)]) ? m : p[std::size_t(j)];
+        if (p[std::size_t(j)] > m)
+            m = p[std::size_t(j)];  // passes over NaNs, as softmax_row_with_max expects
     }
     kernels::softmax_row_with_max(p.data(), p.data(), vis, m);
     for (std::int64_t c = 0; c < d; ++c) o_row[c] = 0.0f;

@@ -6,7 +6,7 @@
 #pragma once
 
 #include "flash.hpp"
-#include "simd/rows.hpp"
+#include "simd/ops_tables.hpp"
 
 namespace attn::flash {
 namespace {
@@ -194,9 +194,6 @@ template <class Arch> constexpr FlashOps make_flash_ops() {
 }  // namespace
 }  // namespace attn::flash
 
-// Defines flash_ops_for<Isa::tier>() from the templates compiled for Arch, as a constant table.
-#define ATTN_FLASH_TABLE(tier, Arch)                              \
-    template <> const FlashOps& flash_ops_for<Isa::tier>() {      \
-        static constexpr FlashOps table = make_flash_ops<Arch>(); \
-        return table;                                             \
-    }
+// Defines flash_ops_for<Isa::tier>() from the templates compiled for Arch.
+#define ATTN_FLASH_TABLE(tier, Arch) \
+    ATTN_CONSTANT_TABLE(FlashOps, flash_ops_for, tier, make_flash_ops<Arch>())

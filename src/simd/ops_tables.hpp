@@ -23,18 +23,17 @@ template <class Arch> constexpr ScoresOps make_scores_ops() {
 }  // namespace
 }  // namespace attn::simd
 
-// Defines gemm_ops_for<Isa::tier>() and its siblings from the templates compiled for Arch. The
-// tables are constants, so that reading one (its tile sizes, say) runs no code of the tier.
-#define ATTN_SIMD_TABLES(tier, Arch)                                  \
-    template <> const GemmOps& gemm_ops_for<Isa::tier>() {            \
-        static constexpr GemmOps table = make_gemm_ops<Arch>();       \
-        return table;                                                 \
-    }                                                                 \
-    template <> const SoftmaxOps& softmax_ops_for<Isa::tier>() {      \
-        static constexpr SoftmaxOps table = make_softmax_ops<Arch>(); \
-        return table;                                                 \
-    }                                                                 \
-    template <> const ScoresOps& scores_ops_for<Isa::tier>() {        \
-        static constexpr ScoresOps table = make_scores_ops<Arch>();   \
-        return table;                                                 \
+// Defines `const Type& getter<Isa::tier>()` returning a constant table made by `make`: constants,
+// so that reading one (its tile sizes, say) runs no code of the tier. Shared by the simd and flash
+// tables.
+#define ATTN_CONSTANT_TABLE(Type, getter, tier, make) \
+    template <> const Type& getter<Isa::tier>() {     \
+        static constexpr Type table = make;           \
+        return table;                                 \
     }
+
+// Defines gemm_ops_for<Isa::tier>() and its siblings from the templates compiled for Arch.
+#define ATTN_SIMD_TABLES(tier, Arch)                                                 \
+    ATTN_CONSTANT_TABLE(GemmOps, gemm_ops_for, tier, make_gemm_ops<Arch>())          \
+    ATTN_CONSTANT_TABLE(SoftmaxOps, softmax_ops_for, tier, make_softmax_ops<Arch>()) \
+    ATTN_CONSTANT_TABLE(ScoresOps, scores_ops_for, tier, make_scores_ops<Arch>())

@@ -83,7 +83,7 @@ ShapeFile parse_shape_file(std::istream& in, const std::string& name, const std:
         auto fail = [&](const std::string& what) {
             throw std::invalid_argument(path + ":" + std::to_string(line_no) + ": " + what);
         };
-        std::vector<std::int64_t> ns, nqs, nkvs, hs, ds, bs{1};
+        std::vector<std::int64_t> ns, nqs, nkvs, hs, kvs{0}, ds, bs{1};
         double scale = 0.0;
         bool causal = false, cosine = false, settings = false, shape = false;
         std::stringstream tokens(body);
@@ -118,12 +118,13 @@ ShapeFile parse_shape_file(std::istream& in, const std::string& name, const std:
                                               : key == "nq"  ? &nqs
                                               : key == "nkv" ? &nkvs
                                               : key == "h"   ? &hs
+                                              : key == "kv"  ? &kvs
                                               : key == "d"   ? &ds
                                               : key == "b"   ? &bs
                                                              : nullptr;
             if (!into)
                 fail("unknown key '" + key +
-                     "' (valid: n, nq, nkv, h, d, b, scale, causal, cosine, min_time, "
+                     "' (valid: n, nq, nkv, h, kv, d, b, scale, causal, cosine, min_time, "
                      "max_call_time)");
             *into = positive_ints(value);
             if (into->empty())
@@ -140,21 +141,23 @@ ShapeFile parse_shape_file(std::istream& in, const std::string& name, const std:
         if (!ns.empty()) nqs = nkvs = ns;
         for (auto b : bs)
             for (auto h : hs)
-                for (auto d : ds)
-                    for (auto nq : nqs)
-                        for (auto nkv : nkvs) {
-                            // n= pairs each length with itself, not with every other one.
-                            if (!ns.empty() && nq != nkv) continue;
-                            attn::Shape s;
-                            s.batch = b, s.heads = h, s.n_q = nq, s.n_kv = nkv, s.head_dim = d;
-                            s.scale = scale;
-                            s.causal = causal;
-                            s.similarity =
-                                cosine ? attn::Similarity::cosine : attn::Similarity::dot;
-                            if (auto p = s.problem(); !p.empty()) fail(p);
-                            file.shapes.push_back(s);
-                            file.models.push_back(comment);
-                        }
+                for (auto kv : kvs)
+                    for (auto d : ds)
+                        for (auto nq : nqs)
+                            for (auto nkv : nkvs) {
+                                // n= pairs each length with itself, not with every other one.
+                                if (!ns.empty() && nq != nkv) continue;
+                                attn::Shape s;
+                                s.batch = b, s.heads = h, s.kv_heads = kv, s.n_q = nq, s.n_kv = nkv,
+                                s.head_dim = d;
+                                s.scale = scale;
+                                s.causal = causal;
+                                s.similarity =
+                                    cosine ? attn::Similarity::cosine : attn::Similarity::dot;
+                                if (auto p = s.problem(); !p.empty()) fail(p);
+                                file.shapes.push_back(s);
+                                file.models.push_back(comment);
+                            }
     }
     if (file.shapes.empty()) throw std::invalid_argument(path + ": no shape lines");
     return file;

@@ -12,9 +12,10 @@ namespace attn {
 enum class HeadLayout { split, merge };
 
 // split: in [B][n][H][d] (the projection's row layout) -> out [B][H][n][d]; merge: the reverse;
-// n = n_q, d = head_dim.
-template <class T> void permute_heads(const Shape& sh, const T* in, T* out, HeadLayout to) {
-    const std::int64_t n = sh.n_q, d = sh.head_dim, H = sh.heads;
+// n = n_q, d = head_dim, H = `heads` (sh.heads for Q and the output, sh.kv_head_count() for K, V).
+template <class T>
+void permute_heads(const Shape& sh, std::int64_t heads, const T* in, T* out, HeadLayout to) {
+    const std::int64_t n = sh.n_q, d = sh.head_dim, H = heads;
     for (std::int64_t b = 0; b < sh.batch; ++b)
         for (std::int64_t t = 0; t < n; ++t)
             for (std::int64_t h = 0; h < H; ++h) {

@@ -1,13 +1,20 @@
-// The multi-head block assembled from a projection kernel and an attention kernel, so each
-// multihead variant is the same recipe with its own building blocks.
+// The multi-head block assembled from a projection and an attention kernel, so each multihead
+// variant is the same recipe with its own building blocks.
 #pragma once
+
+#include <cstdint>
 
 #include "attn/stages.hpp"
 
 namespace attn {
 
+// Y [rows][cols] = X [rows][d_model] W [d_model][cols], rows = batch * n_q: a projection
+// variant's product with any number of output columns (kv_dim for Wk and Wv under grouping).
+using ProjectColumnsFn = void(const Shape& sh, std::int64_t cols, const float* x, const float* w,
+                              float* y);
+
 // x, y [B][n][d_model]; the four projections use `project`, each head uses `attend`.
 void multihead_chain(const Shape& sh, const float* x, const MhaWeights& w, float* y,
-                     ProjectionFn* project, AttentionFn* attend);
+                     ProjectColumnsFn* project, AttentionFn* attend);
 
 }  // namespace attn

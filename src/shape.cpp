@@ -40,6 +40,10 @@ std::string Shape::problem() const {
         if (f.value <= 0)
             return std::string(f.name) + " must be a positive integer, got " +
                    std::to_string(f.value);
+    if (kv_heads < 0) return "kv_heads must be a positive integer, got " + std::to_string(kv_heads);
+    if (heads % kv_head_count() != 0)
+        return "heads (" + std::to_string(heads) + ") must be a multiple of kv_heads (" +
+               std::to_string(kv_heads) + ")";
     if (threads <= 0) return "threads must be a positive integer, got " + std::to_string(threads);
     if (threads > kMaxThreads)
         return "threads must be at most " + std::to_string(kMaxThreads) + ", got " +
@@ -75,7 +79,9 @@ std::int64_t Shape::visible_keys(std::int64_t i) const {
 std::string Shape::text(bool with_threads) const {
     std::string out = n_q == n_kv ? "n:" + std::to_string(n_q)
                                   : "nq:" + std::to_string(n_q) + "/nkv:" + std::to_string(n_kv);
-    out += "/h:" + std::to_string(heads) + "/d:" + std::to_string(head_dim);
+    out += "/h:" + std::to_string(heads);
+    if (kv_head_count() != heads) out += "/kv:" + std::to_string(kv_heads);
+    out += "/d:" + std::to_string(head_dim);
     if (with_threads) out += "/t:" + std::to_string(threads);
     if (batch != 1) out += "/b:" + std::to_string(batch);
     if (scale != 0.0) {
@@ -95,7 +101,8 @@ Shape parse_shape(std::string_view text, bool* threads_given) {
         throw std::invalid_argument("shape '" + whole + "': " + what);
     };
     Shape s;
-    bool seen_n = false, seen_nq = false, seen_nkv = false, seen_h = false, seen_d = false;
+    bool seen_n = false, seen_nq = false, seen_nkv = false, seen_h = false, seen_kv = false,
+         seen_d = false;
     bool seen_b = false, seen_t = false, seen_scale = false, seen_mask = false, seen_sim = false;
     auto once = [&](bool& seen, std::string_view field) {
         if (seen) fail(quoted(field) + " is given twice");
@@ -135,11 +142,12 @@ Shape parse_shape(std::string_view text, bool* threads_given) {
         else if (key == "nq") into = &s.n_q, seen = &seen_nq;
         else if (key == "nkv") into = &s.n_kv, seen = &seen_nkv;
         else if (key == "h") into = &s.heads, seen = &seen_h;
+        else if (key == "kv") into = &s.kv_heads, seen = &seen_kv;
         else if (key == "d") into = &s.head_dim, seen = &seen_d;
         else if (key == "b") into = &s.batch, seen = &seen_b;
         else if (key != "t")
             fail("unknown field " + quoted(key) +
-                 " (valid: n, nq, nkv, h, d, b, t, scale, causal, cosine)");
+                 " (valid: n, nq, nkv, h, kv, d, b, t, scale, causal, cosine)");
         std::int64_t v = 0;
         const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
         if (value.empty() || ec != std::errc() || end != value.data() + value.size() || v <= 0 ||

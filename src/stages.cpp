@@ -33,6 +33,7 @@ double pairs(const Shape& s) {
 double bh(const Shape& s) { return double(s.batch) * double(s.heads); }
 double rows(const Shape& s) { return double(s.batch) * double(s.n_q); }
 double dm(const Shape& s) { return double(s.d_model()); }
+double dkv(const Shape& s) { return double(s.kv_dim()); }
 
 }  // namespace
 
@@ -45,21 +46,23 @@ double flops(Stage stage, const Shape& s) {
         case Stage::weighted_sum: return 2.0 * bh(s) * pairs(s) * d;
         case Stage::attention: return 4.0 * bh(s) * pairs(s) * d;
         case Stage::projection: return 2.0 * rows(s) * dm(s) * dm(s);
-        case Stage::multihead: return 8.0 * rows(s) * dm(s) * dm(s) + 4.0 * bh(s) * pairs(s) * d;
+        // Wq and Wo are d_model x d_model; Wk and Wv d_model x kv_dim, smaller under grouping.
+        case Stage::multihead:
+            return 4.0 * rows(s) * dm(s) * (dm(s) + dkv(s)) + 4.0 * bh(s) * pairs(s) * d;
     }
     return 0;
 }
 
 double min_bytes(Stage stage, const Shape& s) {
     const double q = double(s.q_elems()), kv = double(s.kv_elems()), sc = double(s.score_elems());
-    const double w = dm(s) * dm(s), x = rows(s) * dm(s);
+    const double w = dm(s) * dm(s), w_kv = dm(s) * dkv(s), x = rows(s) * dm(s);
     switch (stage) {
         case Stage::scores: return 4.0 * (q + kv + sc);
         case Stage::softmax: return 4.0 * (2 * sc);
         case Stage::weighted_sum: return 4.0 * (sc + kv + q);
         case Stage::attention: return 4.0 * (2 * q + 2 * kv);
         case Stage::projection: return 4.0 * (2 * x + w);
-        case Stage::multihead: return 4.0 * (2 * x + 4 * w);
+        case Stage::multihead: return 4.0 * (2 * x + 2 * w + 2 * w_kv);
     }
     return 0;
 }
@@ -73,7 +76,10 @@ double footprint_bytes(Stage stage, const Shape& s) {
         // Unfused kernels hold the whole score matrix; inputs and outputs come on top.
         case Stage::attention: return min_bytes(stage, s) + sc;
         case Stage::projection: return min_bytes(stage, s);
-        case Stage::multihead: return min_bytes(stage, s) + 8.0 * double(s.q_elems()) * 4.0 + sc;
+        // Q, the per-head output, two row buffers, and K and V in both layouts.
+        case Stage::multihead:
+            return min_bytes(stage, s) +
+                   (4.0 * double(s.q_elems()) + 4.0 * double(s.kv_elems())) * 4.0 + sc;
     }
     return 0;
 }

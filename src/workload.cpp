@@ -15,14 +15,15 @@ struct Sizes {
 };
 
 Sizes sizes_of(Stage stage, const Shape& s) {
-    const std::size_t w = std::size_t(s.d_model() * s.d_model());
+    const std::size_t w = std::size_t(s.d_model() * s.d_model()),
+                      w_kv = std::size_t(s.d_model() * s.kv_dim());
     switch (stage) {
         case Stage::scores: return {{s.q_elems(), s.kv_elems()}, s.score_elems()};
         case Stage::softmax: return {{s.score_elems()}, s.score_elems()};
         case Stage::weighted_sum: return {{s.score_elems(), s.kv_elems()}, s.q_elems()};
         case Stage::attention: return {{s.q_elems(), s.kv_elems(), s.kv_elems()}, s.q_elems()};
         case Stage::projection: return {{s.q_elems(), w}, s.q_elems()};
-        case Stage::multihead: return {{s.q_elems(), w, w, w, w}, s.q_elems()};
+        case Stage::multihead: return {{s.q_elems(), w, w_kv, w_kv, w}, s.q_elems()};
     }
     return {};
 }
@@ -72,7 +73,7 @@ Shape injected_shape(Stage stage, const Shape& s) {
     Shape sub = s;
     sub.batch = 1;
     sub.causal = false;
-    if (!rows_of_x) sub.heads = 1;
+    if (!rows_of_x) sub.heads = 1, sub.kv_heads = 0;
     const std::int64_t max_rows = rows_of_x ? s.batch * s.n_q : s.batch * s.heads * s.n_q;
     const double budget = ATTN_INJECT_FRACTION * flops(stage, s);
     auto at = [&](std::int64_t rows) {

@@ -52,7 +52,8 @@ Tensor score_error(const Shape& s, const Tensor& q, const Tensor& k) {
                     double qq = 0, kk = 0;
                     for (std::int64_t c = 0; c < d; ++c) {
                         qq += q[(bh * s.n_q + i) * d + c] * q[(bh * s.n_q + i) * d + c];
-                        kk += k[(bh * s.n_kv + j) * d + c] * k[(bh * s.n_kv + j) * d + c];
+                        const double kc = k[(s.kv_head_of(bh) * s.n_kv + j) * d + c];
+                        kk += kc * kc;
                     }
                     b = qq * kk > 0 ? 2.0 * b / std::sqrt(qq * kk) : 0.0;  // x2: norms' own error
                 }
@@ -162,7 +163,7 @@ Expected multihead(const Workload& w) {
                 for (std::int64_t j = 0; j < s.n_kv; ++j)
                     ds[(bh * s.n_q + i) * s.n_kv + j] +=
                         4.0 * s.effective_scale() *
-                        (rel(q, qa, bh * s.n_q + i) + rel(k, ka, bh * s.n_kv + j));
+                        (rel(q, qa, bh * s.n_q + i) + rel(k, ka, s.kv_head_of(bh) * s.n_kv + j));
     }
     Tensor head_err = attention_error(s, p, ds, va);
     const Tensor head_abs = reference::weighted_sum(s, p, va);

@@ -8,9 +8,11 @@ namespace attn::testing {
 namespace {
 
 Shape make(std::int64_t n_q, std::int64_t n_kv, std::int64_t d, bool causal = false,
-           Similarity sim = Similarity::dot, std::int64_t heads = 2, std::int64_t batch = 1) {
+           Similarity sim = Similarity::dot, std::int64_t heads = 2, std::int64_t batch = 1,
+           std::int64_t kv_heads = 0) {
     Shape s;
-    s.batch = batch, s.heads = heads, s.n_q = n_q, s.n_kv = n_kv, s.head_dim = d;
+    s.batch = batch, s.heads = heads, s.kv_heads = kv_heads, s.n_q = n_q, s.n_kv = n_kv,
+    s.head_dim = d;
     s.causal = causal, s.similarity = sim;
     return s;
 }
@@ -59,6 +61,15 @@ std::vector<GridCase> edge_cases() {
                      return s;
                  }()});
     // Inputs in [90, 100]: exp(s) overflows fp32 unless the row maximum is subtracted first.
+    // Grouped-query heads: multi-query (one K/V head), a divisor, and kv_heads = heads spelled out.
+    g.push_back({"h4_kv1_n19_d12_causal_t2",
+                 with_threads(make(19, 19, 12, true, Similarity::dot, 4, 1, 1), 2)});
+    g.push_back({"h6_kv2_n23_d9_cosine", make(23, 23, 9, false, Similarity::cosine, 6, 1, 2)});
+    g.push_back({"h3_kv3_n10_d8", make(10, 10, 8, false, Similarity::dot, 3, 1, 3)});
+    g.push_back({"b2_h4_kv2_n33_d16_causal_t2",
+                 with_threads(make(33, 33, 16, true, Similarity::dot, 4, 2, 2), 2)});
+    g.push_back(
+        {"h6_kv3_q5_kv41_d7_causal", make(5, 41, 7, true, Similarity::dot, 6, 1, 3), {}, 1});
     const Fill large{90.0f, 100.0f, 7};
     g.push_back({"large_n17_d8", make(17, 17, 8), large});
     g.push_back({"large_n64_d16_causal", make(64, 64, 16, true), large, 1});
@@ -104,7 +115,7 @@ std::vector<Axis> axes_of(Stage stage, const char* tile) {
             if (t == "rows" || t == "row_block") return {Axis::n_q};
             if (t == "cols") return {Axis::n_kv, Axis::head_dim};
             if (t == "depth") return {Axis::head_dim, Axis::n_kv};
-            if (t == "kv_block") return {Axis::n_kv};
+            if (t == "kv_block" || t == "decode_block") return {Axis::n_kv};
             return {};
         case Stage::projection:  // Y [b n x d_model] = X W: columns and depth d_model
         case Stage::multihead:
@@ -117,8 +128,10 @@ std::vector<Axis> axes_of(Stage stage, const char* tile) {
 }
 
 // A small shape of `stage` whose `axis` is `size`, the other dimensions small and odd so that
-// they stay off every tile edge; for attention a second, causal form with n_q != n_kv.
-std::vector<Shape> shapes_with(Stage stage, Axis axis, std::int64_t size) {
+// they stay off every tile edge; for attention also a causal form with n_q != n_kv and grouped
+// heads, and, off the n_q axis, a grouped form with more query rows than a row block
+// (`row_block`), so that fused attention's prefill path meets the edge as well as its decode path.
+std::vector<Shape> shapes_with(Stage stage, Axis axis, std::int64_t size, std::int64_t row_block) {
     Shape s = make(7, 11, 5, false, Similarity::dot, 1);
     switch (axis) {
         case Axis::n_q: s.n_q = size; break;
@@ -130,10 +143,15 @@ std::vector<Shape> shapes_with(Stage stage, Axis axis, std::int64_t size) {
     std::vector<Shape> out{s};
     if (stage == Stage::attention) {
         Shape c = s;
-        c.causal = true, c.heads = 2, c.threads = 2;
+        c.causal = true, c.heads = 4, c.kv_heads = 2, c.threads = 2;
         if (axis == Axis::n_q) c.n_kv = size + 3;
         else c.n_q = std::min<std::int64_t>(c.n_kv, 13);
         out.push_back(c);
+        if (axis != Axis::n_q && row_block > 0) {
+            Shape p = s;
+            p.heads = 2, p.kv_heads = 1, p.threads = 2, p.n_q = row_block + 1;
+            out.push_back(p);
+        }
     }
     return out;
 }
@@ -150,9 +168,13 @@ const char* axis_name(Axis a) {
 
 std::vector<GridCase> tile_cases(const Kernel& k) {
     const Tiles t = k.tiles();
-    const std::pair<const char*, std::int64_t> tiles[] = {
-        {"vector", t.vector}, {"rows", t.rows},           {"cols", t.cols},
-        {"depth", t.depth},   {"row_block", t.row_block}, {"kv_block", t.kv_block}};
+    const std::pair<const char*, std::int64_t> tiles[] = {{"vector", t.vector},
+                                                          {"rows", t.rows},
+                                                          {"cols", t.cols},
+                                                          {"depth", t.depth},
+                                                          {"row_block", t.row_block},
+                                                          {"kv_block", t.kv_block},
+                                                          {"decode_block", t.decode_block}};
     // One case per distinct shape; where tiles coincide (flash's KV block and the K slice are both
     // 512 keys on AVX2), the label names every tile whose edge the shape sits on.
     std::vector<GridCase> out;
@@ -162,20 +184,43 @@ std::vector<GridCase> tile_cases(const Kernel& k) {
         if (size <= 0) continue;
         for (Axis axis : axes_of(k.stage, tile))
             for (const auto& [where, value] : around(size))
-                for (const Shape& s : shapes_with(k.stage, axis, value)) {
+                for (const Shape& s : shapes_with(k.stage, axis, value, t.row_block)) {
                     const std::string edge = std::string(tile) + std::to_string(size) + "_" + where;
                     const auto [it, fresh] = index.emplace(s.text(), out.size());
                     if (fresh) {
                         out.push_back({"", s, {}, 0});
                         edges.push_back(edge);
-                        suffixes.push_back(std::string(axis_name(axis)) + std::to_string(value) +
-                                           (s.causal ? "_causal" : ""));
+                        suffixes.push_back(
+                            std::string(axis_name(axis)) + std::to_string(value) +
+                            (s.kv_head_count() != s.heads ? "_h" + std::to_string(s.heads) + "_kv" +
+                                                                std::to_string(s.kv_heads)
+                                                          : "") +
+                            (s.n_q > 100 && axis != Axis::n_q ? "_nq" + std::to_string(s.n_q)
+                                                              : "") +
+                            (s.causal ? "_causal" : ""));
                     } else {
                         edges[it->second] += "_and_" + edge;
                     }
                 }
     }
     for (std::size_t i = 0; i < out.size(); ++i) out[i].label = edges[i] + "_" + suffixes[i];
+    // Decode: a few queries against more keys than any of the kernel's tiles spans, grouped.
+    if (k.stage == Stage::scores || k.stage == Stage::weighted_sum || k.stage == Stage::attention) {
+        const std::int64_t n_kv = 2 * std::max({t.vector, t.cols, t.depth, t.kv_block,
+                                                t.decode_block, std::int64_t(16)}) +
+                                  1;
+        const std::string keys = "_nkv" + std::to_string(n_kv);
+        out.push_back({"decode_q1_h4_kv1" + keys + "_t2",
+                       with_threads(make(1, n_kv, 24, false, Similarity::dot, 4, 1, 1), 2)});
+        out.push_back({"decode_q4_h4_kv2" + keys + "_causal_t2",
+                       with_threads(make(4, n_kv, 17, true, Similarity::dot, 4, 1, 2), 2)});
+        out.push_back({"decode_q16_h8_kv2" + keys + "_causal_cosine_t2",
+                       with_threads(make(16, n_kv, 8, true, Similarity::cosine, 8, 1, 2), 2)});
+        out.push_back({"decode_q3_b2_h2" + keys + "_causal",
+                       make(3, n_kv, 9, true, Similarity::dot, 2, 2),
+                       {},
+                       1});
+    }
     return out;
 }
 

@@ -15,12 +15,14 @@ Tensor scores(const Shape& s, const Tensor& q, const Tensor& k);
 Tensor softmax(const Shape& s, const Tensor& scores);
 Tensor weighted_sum(const Shape& s, const Tensor& p, const Tensor& v);
 Tensor attention(const Shape& s, const Tensor& q, const Tensor& k, const Tensor& v);
-// y [m][d_model] = x [m][d_model] * w [d_model][d_model], m = batch * n_q.
+// y [m][cols] = x [m][d_model] * w [d_model][cols], m = batch * n_q, cols = w.size() / d_model
+// (d_model for Wq and Wo, kv_dim for Wk and Wv).
 Tensor projection(const Shape& s, const Tensor& x, const Tensor& w);
 // Self-attention block; x, y [B][n][d_model].
 Tensor multihead(const Shape& s, const Tensor& x, const Tensor& wq, const Tensor& wk,
                  const Tensor& wv, const Tensor& wo);
-// [B][n][d_model] <-> [B][H][n][head_dim], the head split and concatenation of multi-head.
+// [B][n][H * head_dim] <-> [B][H][n][head_dim], the head split and concatenation of multi-head;
+// H = x.size() / (B * n * head_dim): heads for Q and the output, kv_heads for K and V.
 Tensor split_heads(const Shape& s, const Tensor& x);
 Tensor merge_heads(const Shape& s, const Tensor& x);
 

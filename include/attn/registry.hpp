@@ -22,12 +22,13 @@ using AnyStageFn =
 // The block sizes a kernel's loops are built around, so that tests aim at their edges (at, below,
 // above and at multiples of each); 0 where a kernel has no such block.
 struct Tiles {
-    std::int64_t vector = 0;     // fp32 lanes of one vector: the remainder loops
-    std::int64_t rows = 0;       // rows of the matrix product's register tile (MR)
-    std::int64_t cols = 0;       // columns of a packed strip or register tile (NR)
-    std::int64_t depth = 0;      // the K slice a tile of the product accumulates at once (KC)
-    std::int64_t row_block = 0;  // query rows per task or block
-    std::int64_t kv_block = 0;   // keys per block of fused attention
+    std::int64_t vector = 0;        // fp32 lanes of one vector: the remainder loops
+    std::int64_t rows = 0;          // rows of the matrix product's register tile (MR)
+    std::int64_t cols = 0;          // columns of a packed strip or register tile (NR)
+    std::int64_t depth = 0;         // the K slice a tile of the product accumulates at once (KC)
+    std::int64_t row_block = 0;     // query rows per task or block
+    std::int64_t kv_block = 0;      // keys per block of fused attention
+    std::int64_t decode_block = 0;  // keys per block of fused attention's decode (split-KV) path
 };
 
 struct Kernel {

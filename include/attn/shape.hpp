@@ -15,6 +15,10 @@ enum class Similarity { dot, cosine };
 struct Shape {
     std::int64_t batch = 1;
     std::int64_t heads = 1;
+    // K/V heads that the query heads share (grouped-query attention): heads must be a multiple of
+    // it, and query head h reads K/V head h / (heads / kv_heads). 0, the default, means heads
+    // (ordinary multi-head attention); 1 is multi-query attention.
+    std::int64_t kv_heads = 0;
     std::int64_t n_q = 1;
     std::int64_t n_kv = 1;
     std::int64_t head_dim = 1;
@@ -35,14 +39,26 @@ struct Shape {
     // The descriptor's one text form, which benchmark names, --shape, the repro lines and the
     // result files all use: n:128/h:8/d:64/t:2/causal, with nq:16/nkv:4096 in place of n: when
     // n_q != n_kv, b: when batch != 1, scale: when a scale is given, cosine for that similarity;
-    // the thread count only `with_threads`. parse_shape() reads it back exactly.
+    // kv:4 after h: when kv_heads != heads; the thread count only `with_threads`. parse_shape()
+    // reads it back exactly.
     std::string text(bool with_threads = true) const;
 
     float effective_scale() const;
     std::int64_t d_model() const { return heads * head_dim; }
+    // K/V heads, resolving the default 0 to heads.
+    std::int64_t kv_head_count() const { return kv_heads == 0 ? heads : kv_heads; }
+    // Query heads per K/V head.
+    std::int64_t group_size() const { return heads / kv_head_count(); }
+    // Width of the K and V rows of multi-head attention (the columns of Wk and Wv).
+    std::int64_t kv_dim() const { return kv_head_count() * head_dim; }
+    // The K/V head, counted over batch x kv_heads, that query head `bh` (counted over batch x
+    // heads) reads.
+    std::int64_t kv_head_of(std::int64_t bh) const {
+        return (bh / heads) * kv_head_count() + (bh % heads) / group_size();
+    }
     // Element counts of the tensors the stages exchange.
     std::size_t q_elems() const { return std::size_t(batch * heads * n_q * head_dim); }
-    std::size_t kv_elems() const { return std::size_t(batch * heads * n_kv * head_dim); }
+    std::size_t kv_elems() const { return std::size_t(batch * kv_head_count() * n_kv * head_dim); }
     std::size_t score_elems() const { return std::size_t(batch * heads * n_q * n_kv); }
     // Key j is visible to query i when j <= i + (n_kv - n_q) (the causal diagonal aligned
     // to the end, as in KV-cache decoding); every key is visible without a mask.
@@ -52,8 +68,9 @@ struct Shape {
 const char* to_string(Similarity s);
 
 // Reads the text form of Shape::text() (fields in any order; n:, or nq: with nkv:, plus h: and
-// d: are required; b:1, t:1, the default scale and dot otherwise). `threads_given` tells whether
-// it named t:. Throws std::invalid_argument with one line naming the offending field.
+// d: are required; kv: as many as h:, b:1, t:1, the default scale and dot otherwise).
+// `threads_given` tells whether it named t:. Throws std::invalid_argument with one line naming the
+// offending field.
 Shape parse_shape(std::string_view text, bool* threads_given = nullptr);
 
 }  // namespace attn

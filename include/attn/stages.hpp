@@ -11,8 +11,9 @@ enum class Stage { scores, softmax, weighted_sum, attention, projection, multihe
 inline constexpr Stage kAllStages[] = {Stage::scores,    Stage::softmax,    Stage::weighted_sum,
                                        Stage::attention, Stage::projection, Stage::multihead};
 
-// The four d_model x d_model projection matrices of multi-head attention, each row-major
-// [d_model_in][d_model_out] so that Y = X * W.
+// The four projection matrices of multi-head attention, each row-major [d_in][d_out] so that
+// Y = X * W: wq and wo are [d_model][d_model], wk and wv [d_model][kv_dim] with kv_dim =
+// kv_heads * head_dim (d_model without grouping).
 struct MhaWeights {
     const float* wq;
     const float* wk;
@@ -28,22 +29,25 @@ struct MhaWeights {
 // and V rows hold (weighted_sum has no mask: it reads all of P and V). tests/test_nonfinite.cpp
 // checks every kernel of every tier against the reference.
 //
-// S = sim(Q, K) * scale; q [B][H][n_q][d], k [B][H][n_kv][d] -> s [B][H][n_q][n_kv];
+// Grouped-query attention: K and V hold kv_heads heads, [B][kv_heads][n_kv][d], and query head h
+// reads K/V head h / (heads / kv_heads) (Shape::kv_head_of); kv_heads = heads is the plain case.
+//
+// S = sim(Q, K) * scale; q [B][H][n_q][d], k [B][kv_heads][n_kv][d] -> s [B][H][n_q][n_kv];
 // masked entries are -inf.
 using ScoresFn = void(const Shape&, const float* q, const float* k, float* s);
 // P = row-wise softmax(S); s, p [B][H][n_q][n_kv]; may run in place (p == s); rows that are
 // entirely -inf give zeros.
 using SoftmaxFn = void(const Shape&, const float* s, float* p);
-// O = P * V; p [B][H][n_q][n_kv], v [B][H][n_kv][d] -> o [B][H][n_q][d].
+// O = P * V; p [B][H][n_q][n_kv], v [B][kv_heads][n_kv][d] -> o [B][H][n_q][d].
 using WeightedSumFn = void(const Shape&, const float* p, const float* v, float* o);
 // O = softmax(sim(Q, K) * scale + mask) * V for every head; q, o [B][H][n_q][d],
-// k, v [B][H][n_kv][d].
+// k, v [B][kv_heads][n_kv][d].
 using AttentionFn = void(const Shape&, const float* q, const float* k, const float* v, float* o);
 // Y = X * W; x [B * n_q][d_model], w [d_model][d_model] -> y [B * n_q][d_model],
 // d_model = heads * head_dim.
 using ProjectionFn = void(const Shape&, const float* x, const float* w, float* y);
-// Self-attention block: Q, K, V = X Wq, X Wk, X Wv; split into heads; attention per head;
-// concatenate; Y = concat * Wo. x, y [B][n][d_model] with n = n_q = n_kv.
+// Self-attention block: Q, K, V = X Wq, X Wk, X Wv; split into heads (kv_heads for K and V);
+// attention per head; concatenate; Y = concat * Wo. x, y [B][n][d_model] with n = n_q = n_kv.
 using MultiheadFn = void(const Shape&, const float* x, const MhaWeights& w, float* y);
 
 template <Stage S> struct StageTraits;

@@ -7,7 +7,8 @@
 
 namespace attn::kernels {
 
-// O = softmax(sim(Q, K) * scale + mask) V per head; q, o [B][H][n_q][d], k, v [B][H][n_kv][d].
+// O = softmax(sim(Q, K) * scale + mask) V per head; q, o [B][H][n_q][d],
+// k, v [B][kv_heads][n_kv][d].
 void attention_blocked(const Shape& sh, const float* q, const float* k, const float* v, float* o) {
     const auto d = sh.head_dim, n_q = sh.n_q, n_kv = sh.n_kv;
     // One block of query rows at a time: its scores are computed, normalised in place and consumed
@@ -18,8 +19,8 @@ void attention_blocked(const Shape& sh, const float* q, const float* k, const fl
 
     for (std::int64_t bh = 0; bh < sh.batch * sh.heads; ++bh) {
         const float* qh = q + bh * n_q * d;
-        const float* kh = k + bh * n_kv * d;
-        const float* vh = v + bh * n_kv * d;
+        const float* kh = k + sh.kv_head_of(bh) * n_kv * d;
+        const float* vh = v + sh.kv_head_of(bh) * n_kv * d;
         float* oh = o + bh * n_q * d;
         for (std::int64_t i0 = 0; i0 < n_q; i0 += rows) {
             const std::int64_t m = std::min(rows, n_q - i0);
@@ -35,6 +36,7 @@ void attention_blocked(const Shape& sh, const float* q, const float* k, const fl
             Shape sub = sh;
             sub.batch = 1;
             sub.heads = 1;
+            sub.kv_heads = 0;
             sub.n_q = m;
             sub.n_kv = keys;
             scores_blocked(sub, qh + i0 * d, kh, block.data());

@@ -3,11 +3,17 @@
 
 namespace attn::kernels {
 
-// Y = X W; x, y [B * n_q][d_model], w [d_model][d_model], all row-major (batch and sequence
-// fold into the rows of X, so one matrix product covers the call).
+// Y = X W; x [B * n_q][d_model], w [d_model][cols], y [B * n_q][cols], all row-major (batch and
+// sequence fold into the rows of X, so one matrix product covers the call).
+void project_columns_blocked(const Shape& sh, std::int64_t cols, const float* x, const float* w,
+                             float* y) {
+    const std::int64_t m = sh.batch * sh.n_q, k = sh.d_model();
+    blocked::matmul(m, cols, k, x, k, w, cols, y, cols);
+}
+
+// Y = X W; x, y [B * n_q][d_model], w [d_model][d_model].
 void projection_blocked(const Shape& sh, const float* x, const float* w, float* y) {
-    const std::int64_t m = sh.batch * sh.n_q, n = sh.d_model();
-    blocked::matmul(m, n, n, x, n, w, n, y, n);
+    project_columns_blocked(sh, sh.d_model(), x, w, y);
 }
 
 }  // namespace attn::kernels

@@ -10,7 +10,7 @@
 namespace attn::kernels {
 
 // S = sim(Q, K) * scale per head, -inf where the causal mask hides a key, cosine 0 for a zero
-// vector; q [B][H][n_q][d], k [B][H][n_kv][d], s [B][H][n_q][n_kv], all row-major.
+// vector; q [B][H][n_q][d], k [B][kv_heads][n_kv][d], s [B][H][n_q][n_kv], all row-major.
 void scores_blocked(const Shape& sh, const float* q, const float* k, float* s) {
     const auto d = sh.head_dim, n_q = sh.n_q, n_kv = sh.n_kv;
     const float scale = sh.effective_scale();
@@ -23,7 +23,7 @@ void scores_blocked(const Shape& sh, const float* q, const float* k, float* s) {
 
     for (std::int64_t bh = 0; bh < sh.batch * sh.heads; ++bh) {
         const float* qh = q + bh * n_q * d;
-        const float* kh = k + bh * n_kv * d;
+        const float* kh = k + sh.kv_head_of(bh) * n_kv * d;
         float* sc = s + bh * n_q * n_kv;
         if (cosine)
             for (std::int64_t i = 0; i < n_q; ++i) {

@@ -35,9 +35,10 @@ void flash_body(Isa isa, int threads, const Shape& sh, const float* q, const flo
             const i64 block = sh.causal ? nb - 1 - t / (sh.batch * sh.heads) : t % nb;
             const i64 h = sh.causal ? t % (sh.batch * sh.heads) : t / nb;
             const i64 i0 = block * bq, i1 = std::min(sh.n_q, i0 + bq);
-            ops.flash_rows(sh, q + h * sh.n_q * d, kp.head(h), vp.head(h), kn.head(h),
+            const i64 g = sh.kv_head_of(h);
+            ops.flash_rows(sh, q + h * sh.n_q * d, kp.head(g), vp.head(g), kn.head(g),
                            o + h * sh.n_q * d, i0, i1, scratch);
-            repair_hidden_key_rows(sh, q + h * sh.n_q * d, k + h * sh.n_kv * d, v + h * sh.n_kv * d,
+            repair_hidden_key_rows(sh, q + h * sh.n_q * d, k + g * sh.n_kv * d, v + g * sh.n_kv * d,
                                    o + h * sh.n_q * d, i0, i1);
         }
     }

@@ -4,9 +4,16 @@
 
 namespace attn::kernels {
 
-// Y = X W over row blocks x column panels; layouts as ProjectionFn.
+// Y = X W over row blocks x column panels on Shape::threads threads; x [B * n_q][d_model],
+// w [d_model][cols], y [B * n_q][cols].
+void project_columns_omp(const Shape& sh, std::int64_t cols, const float* x, const float* w,
+                         float* y) {
+    simd::projection_body(Isa::best, sh.threads, sh, cols, x, w, y);
+}
+
+// Y = X W; layouts as ProjectionFn.
 void projection_omp(const Shape& sh, const float* x, const float* w, float* y) {
-    simd::projection_body(Isa::best, sh.threads, sh, x, w, y);
+    project_columns_omp(sh, sh.d_model(), x, w, y);
 }
 
 }  // namespace attn::kernels

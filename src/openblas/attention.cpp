@@ -23,9 +23,10 @@ void row_norms(const float* x, std::int64_t rows, std::int64_t d, float* out) {
 
 }  // namespace
 
-// Attention as a user writes it on a BLAS, per head: S = scale * Q K^T by cblas_sgemm, the causal
-// mask, a scalar softmax (row maximum subtracted, fully masked row -> zeros), O = P V by
-// cblas_sgemm; q, o [B][H][n_q][d], k, v [B][H][n_kv][d]. OpenBLAS runs on Shape::threads.
+// Attention as a user writes it on a BLAS, per K/V head: S = scale * Q K^T by cblas_sgemm with the
+// group's query heads stacked as rows (they are contiguous in Q), the causal mask, a scalar
+// softmax (row maximum subtracted, fully masked row -> zeros), O = P V by cblas_sgemm;
+// q, o [B][H][n_q][d], k, v [B][kv_heads][n_kv][d]. OpenBLAS runs on Shape::threads.
 void attention_openblas(const Shape& sh, const float* q, const float* k, const float* v, float* o) {
     const auto d = sh.head_dim, nq = sh.n_q, nkv = sh.n_kv;
     const float scale = sh.effective_scale();
@@ -33,21 +34,23 @@ void attention_openblas(const Shape& sh, const float* q, const float* k, const f
     const float neg_inf = -std::numeric_limits<float>::infinity();
     openblas_set_num_threads(sh.threads);
 
-    std::vector<float> s(std::size_t(nq * nkv));
-    std::vector<float> q_norm(cosine ? std::size_t(nq) : 0), k_norm(cosine ? std::size_t(nkv) : 0);
-    for (std::int64_t bh = 0; bh < sh.batch * sh.heads; ++bh) {
-        const float* qh = q + bh * nq * d;
-        const float* kh = k + bh * nkv * d;
-        const float* vh = v + bh * nkv * d;
-        float* oh = o + bh * nq * d;
+    // Rows of the stacked group: row r is query r % n_q of query head r / n_q of the group.
+    const std::int64_t group = sh.group_size(), m = group * nq;
+    std::vector<float> s(std::size_t(m * nkv));
+    std::vector<float> q_norm(cosine ? std::size_t(m) : 0), k_norm(cosine ? std::size_t(nkv) : 0);
+    for (std::int64_t g = 0; g < sh.batch * sh.kv_head_count(); ++g) {
+        const float* qh = q + g * m * d;
+        const float* kh = k + g * nkv * d;
+        const float* vh = v + g * nkv * d;
+        float* oh = o + g * m * d;
 
-        // S [n_q][n_kv] = alpha * Q [n_q][d] * K^T; cosine scales after dividing by the norms.
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(nq), int(nkv), int(d),
+        // S [m][n_kv] = alpha * Q [m][d] * K^T; cosine scales after dividing by the norms.
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(m), int(nkv), int(d),
                     cosine ? 1.0f : scale, qh, int(d), kh, int(d), 0.0f, s.data(), int(nkv));
         if (cosine) {
-            row_norms(qh, nq, d, q_norm.data());
+            row_norms(qh, m, d, q_norm.data());
             row_norms(kh, nkv, d, k_norm.data());
-            for (std::int64_t i = 0; i < nq; ++i)
+            for (std::int64_t i = 0; i < m; ++i)
                 for (std::int64_t j = 0; j < nkv; ++j) {
                     const float norm = q_norm[i] * k_norm[j];
                     float& x = s[i * nkv + j];
@@ -56,19 +59,20 @@ void attention_openblas(const Shape& sh, const float* q, const float* k, const f
         }
 
         // Mask and softmax, row by row.
-        for (std::int64_t i = 0; i < nq; ++i) {
+        for (std::int64_t i = 0; i < m; ++i) {
             float* row = s.data() + i * nkv;
-            const auto visible = sh.visible_keys(i);
+            const auto visible = sh.visible_keys(i % nq);
             for (std::int64_t j = visible; j < nkv; ++j) row[j] = neg_inf;
             float m = neg_inf;
             for (std::int64_t j = 0; j < nkv; ++j) m = std::max(m, row[j]);
             softmax_row_with_max(row, row, nkv, m);
         }
 
-        // O [n_q][d] = P [n_q][n_kv] * V [n_kv][d].
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(nq), int(d), int(nkv), 1.0f,
+        // O [m][d] = P [m][n_kv] * V [n_kv][d].
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(m), int(d), int(nkv), 1.0f,
                     s.data(), int(nkv), vh, int(d), 0.0f, oh, int(d));
-        repair_hidden_key_rows(sh, qh, kh, vh, oh, 0, nq);
+        for (std::int64_t h = 0; h < group; ++h)
+            repair_hidden_key_rows(sh, qh + h * nq * d, kh, vh, oh + h * nq * d, 0, nq);
     }
 }
 

@@ -18,7 +18,8 @@ Tensor scores(const Shape& s, const Tensor& q, const Tensor& k) {
             for (std::int64_t j = 0; j < s.n_kv; ++j) {
                 double dot = 0, qq = 0, kk = 0;
                 for (std::int64_t c = 0; c < d; ++c) {
-                    const double a = q[(bh * s.n_q + i) * d + c], b = k[(bh * s.n_kv + j) * d + c];
+                    const double a = q[(bh * s.n_q + i) * d + c],
+                                 b = k[(s.kv_head_of(bh) * s.n_kv + j) * d + c];
                     dot += a * b;
                     qq += a * a;
                     kk += b * b;
@@ -68,7 +69,8 @@ Tensor product_pv(const Shape& s, const Tensor& p, const Tensor& v, Keys keys) {
             for (std::int64_t c = 0; c < d; ++c) {
                 double acc = 0;
                 for (std::int64_t j = 0; j < keys(i); ++j)
-                    acc += p[(bh * s.n_q + i) * s.n_kv + j] * v[(bh * s.n_kv + j) * d + c];
+                    acc += p[(bh * s.n_q + i) * s.n_kv + j] *
+                           v[(s.kv_head_of(bh) * s.n_kv + j) * d + c];
                 out[(bh * s.n_q + i) * d + c] = acc;
             }
     return out;
@@ -88,12 +90,12 @@ Tensor attention(const Shape& s, const Tensor& q, const Tensor& k, const Tensor&
 }
 
 Tensor projection(const Shape& s, const Tensor& x, const Tensor& w) {
-    const std::int64_t m = s.batch * s.n_q, n = s.d_model();
+    const std::int64_t m = s.batch * s.n_q, k = s.d_model(), n = std::int64_t(w.size()) / k;
     Tensor y(std::size_t(m * n));
     for (std::int64_t i = 0; i < m; ++i)
         for (std::int64_t j = 0; j < n; ++j) {
             double acc = 0;
-            for (std::int64_t c = 0; c < n; ++c) acc += x[i * n + c] * w[c * n + j];
+            for (std::int64_t c = 0; c < k; ++c) acc += x[i * k + c] * w[c * n + j];
             y[i * n + j] = acc;
         }
     return y;
@@ -101,13 +103,15 @@ Tensor projection(const Shape& s, const Tensor& x, const Tensor& w) {
 
 Tensor split_heads(const Shape& s, const Tensor& x) {
     Tensor out(x.size());
-    permute_heads(s, x.data(), out.data(), HeadLayout::split);
+    permute_heads(s, std::int64_t(x.size()) / (s.batch * s.n_q * s.head_dim), x.data(), out.data(),
+                  HeadLayout::split);
     return out;
 }
 
 Tensor merge_heads(const Shape& s, const Tensor& x) {
     Tensor out(x.size());
-    permute_heads(s, x.data(), out.data(), HeadLayout::merge);
+    permute_heads(s, std::int64_t(x.size()) / (s.batch * s.n_q * s.head_dim), x.data(), out.data(),
+                  HeadLayout::merge);
     return out;
 }
 

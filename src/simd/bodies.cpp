@@ -14,9 +14,10 @@ i64 blocks(i64 n, i64 b) { return (n + b - 1) / b; }
 
 PackedHeads::PackedHeads(const GemmOps& gemm, int threads, const Shape& sh, const float* x,
                          i64 rows, i64 cols, bool transposed, Slot slot)
-    : data(workspace(slot, sh.batch * sh.heads * gemm.packed_size(rows, cols))),
+    : data(workspace(slot, sh.batch * sh.kv_head_count() * gemm.packed_size(rows, cols))),
       per_head(gemm.packed_size(rows, cols)) {
-    const i64 bh = sh.batch * sh.heads, src = rows * cols;
+    // One copy per K/V head: the query heads of a group all read it.
+    const i64 bh = sh.batch * sh.kv_head_count(), src = rows * cols;
 #pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1)
     for (i64 h = 0; h < bh; ++h)
         gemm.pack_b(rows, cols, x + h * src, transposed ? rows : cols, transposed,
@@ -33,8 +34,9 @@ PackedHeads pack_values(const GemmOps& gemm, int threads, const Shape& sh, const
 
 KeyNorms::KeyNorms(const ScoresOps& ops, const Shape& sh, const float* k) : n_kv(sh.n_kv) {
     if (sh.similarity != Similarity::cosine) return;
-    float* norms = workspace(Slot::key_norms, sh.batch * sh.heads * sh.n_kv);
-    ops.row_norms(k, sh.batch * sh.heads * sh.n_kv, sh.head_dim, norms);
+    const i64 rows = sh.batch * sh.kv_head_count() * sh.n_kv;
+    float* norms = workspace(Slot::key_norms, rows);
+    ops.row_norms(k, rows, sh.head_dim, norms);
     data = norms;
 }
 
@@ -47,7 +49,8 @@ void scores_body(Isa isa, int threads, const Shape& sh, const float* q, const fl
 #pragma omp parallel for num_threads(threads) schedule(dynamic) if (threads > 1)
     for (i64 t = 0; t < tasks; ++t) {
         const i64 h = t / nb, i0 = (t % nb) * kRowBlock, i1 = std::min(sh.n_q, i0 + kRowBlock);
-        ops.scores_rows(sh, q + h * sh.n_q * sh.head_dim, kp.head(h), kn.head(h),
+        const i64 g = sh.kv_head_of(h);
+        ops.scores_rows(sh, q + h * sh.n_q * sh.head_dim, kp.head(g), kn.head(g),
                         s + (h * sh.n_q + i0) * sh.n_kv, i0, i1);
     }
 }
@@ -74,7 +77,8 @@ void weighted_sum_body(Isa isa, int threads, const Shape& sh, const float* p, co
         const i64 h = t / nb, i0 = (t % nb) * kRowBlock, i1 = std::min(sh.n_q, i0 + kRowBlock);
         // P is an input here: even under a causal mask every key is summed, as O = P V reads.
         gemm.gemm_packed(i1 - i0, d, sh.n_kv, 1.0f, p + (h * sh.n_q + i0) * sh.n_kv, sh.n_kv,
-                         vp.head(h), sh.n_kv * gemm.nr, o + (h * sh.n_q + i0) * d, d, false);
+                         vp.head(sh.kv_head_of(h)), sh.n_kv * gemm.nr, o + (h * sh.n_q + i0) * d, d,
+                         false);
     }
 }
 
@@ -93,33 +97,35 @@ void attention_body(Isa isa, int threads, const Shape& sh, const float* q, const
 #pragma omp for schedule(dynamic)
         for (i64 t = 0; t < tasks; ++t) {
             const i64 h = t / nb, i0 = (t % nb) * kRowBlock, i1 = std::min(sh.n_q, i0 + kRowBlock);
-            scores.scores_rows(sh, q + h * sh.n_q * d, kp.head(h), kn.head(h), block, i0, i1);
+            const i64 g = sh.kv_head_of(h);
+            scores.scores_rows(sh, q + h * sh.n_q * d, kp.head(g), kn.head(g), block, i0, i1);
             softmax.softmax_rows(n, block, block, i1 - i0, false);
-            gemm.gemm_packed(i1 - i0, d, sh.visible_keys(i1 - 1), 1.0f, block, n, vp.head(h),
+            gemm.gemm_packed(i1 - i0, d, sh.visible_keys(i1 - 1), 1.0f, block, n, vp.head(g),
                              n * gemm.nr, o + (h * sh.n_q + i0) * d, d, false);
-            repair_hidden_key_rows(sh, q + h * sh.n_q * d, k + h * n * d, v + h * n * d,
+            repair_hidden_key_rows(sh, q + h * sh.n_q * d, k + g * n * d, v + g * n * d,
                                    o + h * sh.n_q * d, i0, i1);
         }
     }
 }
 
-void projection_body(Isa isa, int threads, const Shape& sh, const float* x, const float* w,
-                     float* y) {
+void projection_body(Isa isa, int threads, const Shape& sh, i64 cols, const float* x,
+                     const float* w, float* y) {
     const GemmOps& gemm = gemm_ops(isa);
-    const i64 m = sh.batch * sh.n_q, n = sh.d_model();
-    float* wp = workspace(Slot::weights_packed, gemm.packed_size(n, n));
+    // X is m x k, W k x n.
+    const i64 m = sh.batch * sh.n_q, k = sh.d_model(), n = cols;
+    float* wp = workspace(Slot::weights_packed, gemm.packed_size(k, n));
     const i64 strips = blocks(n, gemm.nr);
 #pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1)
     for (i64 s = 0; s < strips; ++s)  // each strip packs independently
-        gemm.pack_b(n, std::min<i64>(gemm.nr, n - s * gemm.nr), w + s * gemm.nr, n, false,
-                    wp + s * n * gemm.nr);
+        gemm.pack_b(k, std::min<i64>(gemm.nr, n - s * gemm.nr), w + s * gemm.nr, n, false,
+                    wp + s * k * gemm.nr);
     // Tasks are row blocks x column panels so that two threads share work even when m is small.
     constexpr i64 kPanel = 256;
     const i64 panels = blocks(n, kPanel), nb = blocks(m, kRowBlock), tasks = nb * panels;
     // The micro-kernel broadcasts from MR rows of X at once; with d_model a multiple of 1024 those
     // rows sit 4 KiB apart and fight over one L1 set, so each task copies its rows to a stride
     // padded by 16 floats first (the copy is 1/kPanel of the task's arithmetic).
-    const i64 lda = n + 16;
+    const i64 lda = k + 16;
 #pragma omp parallel num_threads(threads) if (threads > 1)
     {
         float* rows = workspace(Slot::thread_block, kRowBlock * lda);
@@ -127,9 +133,9 @@ void projection_body(Isa isa, int threads, const Shape& sh, const float* x, cons
         for (i64 t = 0; t < tasks; ++t) {
             const i64 i0 = (t / panels) * kRowBlock, i1 = std::min(m, i0 + kRowBlock);
             const i64 j0 = (t % panels) * kPanel, j1 = std::min(n, j0 + kPanel);
-            for (i64 i = i0; i < i1; ++i) std::copy_n(x + i * n, n, rows + (i - i0) * lda);
-            gemm.gemm_packed(i1 - i0, j1 - j0, n, 1.0f, rows, lda,
-                             wp + (j0 / gemm.nr) * n * gemm.nr, n * gemm.nr, y + i0 * n + j0, n,
+            for (i64 i = i0; i < i1; ++i) std::copy_n(x + i * k, k, rows + (i - i0) * lda);
+            gemm.gemm_packed(i1 - i0, j1 - j0, k, 1.0f, rows, lda,
+                             wp + (j0 / gemm.nr) * k * gemm.nr, k * gemm.nr, y + i0 * n + j0, n,
                              false);
         }
     }

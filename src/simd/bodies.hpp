@@ -13,37 +13,38 @@ namespace attn::simd {
 // n_kv ~ 4096, and 64 is a multiple of every micro-tile height.
 inline constexpr i64 kRowBlock = 64;
 
-// S = Q K^T * scale (or cosine) with the mask; q [B][H][n_q][d], k [B][H][n_kv][d] -> s
+// S = Q K^T * scale (or cosine) with the mask; q [B][H][n_q][d], k [B][kv_heads][n_kv][d] -> s
 // [B][H][n_q][n_kv].
 void scores_body(Isa isa, int threads, const Shape& sh, const float* q, const float* k, float* s);
 // Row-wise softmax; s, p [B][H][n_q][n_kv], p may equal s.
 void softmax_body(Isa isa, int threads, const Shape& sh, const float* s, float* p);
-// O = P V; p [B][H][n_q][n_kv], v [B][H][n_kv][d] -> o [B][H][n_q][d].
+// O = P V; p [B][H][n_q][n_kv], v [B][kv_heads][n_kv][d] -> o [B][H][n_q][d].
 void weighted_sum_body(Isa isa, int threads, const Shape& sh, const float* p, const float* v,
                        float* o);
 // Unfused attention: per block of query rows, scores, softmax and P V through a score block
-// that stays in cache; q, o [B][H][n_q][d], k, v [B][H][n_kv][d].
+// that stays in cache; q, o [B][H][n_q][d], k, v [B][kv_heads][n_kv][d].
 void attention_body(Isa isa, int threads, const Shape& sh, const float* q, const float* k,
                     const float* v, float* o);
-// Y = X W; x, y [B * n_q][d_model], w [d_model][d_model].
-void projection_body(Isa isa, int threads, const Shape& sh, const float* x, const float* w,
-                     float* y);
+// Y = X W; x [B * n_q][d_model], w [d_model][cols], y [B * n_q][cols].
+void projection_body(Isa isa, int threads, const Shape& sh, i64 cols, const float* x,
+                     const float* w, float* y);
 
-// One packed matrix per head (see GemmOps::pack_b), all heads side by side in a workspace slot.
+// One packed matrix per K/V head (see GemmOps::pack_b), all side by side in a workspace slot;
+// head(Shape::kv_head_of(h)) is what query head h reads.
 struct PackedHeads {
     float* data = nullptr;
     i64 per_head = 0;
-    // Packs op(X) of every head: X [rows x cols] row-major, or [cols x rows] when transposed.
+    // Packs op(X) of every K/V head: X [rows x cols] row-major, or [cols x rows] when transposed.
     PackedHeads(const GemmOps& gemm, int threads, const Shape& sh, const float* x, i64 rows,
                 i64 cols, bool transposed, Slot slot);
     const float* head(i64 h) const { return data + h * per_head; }
 };
-// K^T of every head (rows = d, cols = n_kv) from k [B][H][n_kv][d].
+// K^T of every K/V head (rows = d, cols = n_kv) from k [B][kv_heads][n_kv][d].
 PackedHeads pack_keys(const GemmOps& gemm, int threads, const Shape& sh, const float* k);
-// V of every head (rows = n_kv, cols = d) from v [B][H][n_kv][d].
+// V of every K/V head (rows = n_kv, cols = d) from v [B][kv_heads][n_kv][d].
 PackedHeads pack_values(const GemmOps& gemm, int threads, const Shape& sh, const float* v);
 
-// Key norms of every head for cosine similarity (no data for dot, where they are unused).
+// Key norms of every K/V head for cosine similarity (no data for dot, where they are unused).
 struct KeyNorms {
     const float* data = nullptr;
     i64 n_kv;

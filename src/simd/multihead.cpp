@@ -7,19 +7,19 @@ namespace attn::kernels {
 
 // Self-attention block with the sse2 simd kernels; x, y [B][n][d_model].
 void multihead_simd_sse2(const Shape& sh, const float* x, const MhaWeights& w, float* y) {
-    multihead_chain(sh, x, w, y, projection_simd_sse2, attention_simd_sse2);
+    multihead_chain(sh, x, w, y, project_columns_simd_sse2, attention_simd_sse2);
 }
 // Self-attention block with the avx2 simd kernels; x, y [B][n][d_model].
 void multihead_simd_avx2(const Shape& sh, const float* x, const MhaWeights& w, float* y) {
-    multihead_chain(sh, x, w, y, projection_simd_avx2, attention_simd_avx2);
+    multihead_chain(sh, x, w, y, project_columns_simd_avx2, attention_simd_avx2);
 }
 // Self-attention block with the avx512 simd kernels; x, y [B][n][d_model].
 void multihead_simd_avx512(const Shape& sh, const float* x, const MhaWeights& w, float* y) {
-    multihead_chain(sh, x, w, y, projection_simd_avx512, attention_simd_avx512);
+    multihead_chain(sh, x, w, y, project_columns_simd_avx512, attention_simd_avx512);
 }
 // Self-attention block with the best simd kernels; x, y [B][n][d_model].
 void multihead_simd_best(const Shape& sh, const float* x, const MhaWeights& w, float* y) {
-    multihead_chain(sh, x, w, y, projection_simd_best, attention_simd_best);
+    multihead_chain(sh, x, w, y, project_columns_simd_best, attention_simd_best);
 }
 
 }  // namespace attn::kernels

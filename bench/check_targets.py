@@ -1,20 +1,24 @@
 #!/usr/bin/env python3
 """Checks an attnbench Google Benchmark JSON file against the project's performance targets.
 
-    build/release/attnbench run --preset bench/targets_shapes.txt --stage peak,attention \
+    build/release/attnbench run --preset bench/targets_shapes.txt --heads 8 --stage peak,attention \
         --variant flash,openblas --benchmark_out=r.json --benchmark_out_format=json
+    build/release/attnbench run --preset bench/targets_shapes.txt --heads 32,71 --stage peak,attention \
+        --variant flash --threads 1,2 --benchmark_out=d.json --benchmark_out_format=json
     build/release/attnbench run --stage softmax,projection --seq 1024,2048 --dim 128 \
         --benchmark_out=s.json --benchmark_out_format=json [--benchmark_repetitions=5]
-    /usr/bin/python3 bench/check_targets.py r.json s.json
+    /usr/bin/python3 bench/check_targets.py r.json d.json s.json
 
 (bench/targets.sh runs exactly what the targets need, with interleaved repetitions.)
 
 Prints one line per target (measured ratio, threshold, PASS / FAIL / MISSING), then a Markdown
-table of the benchmarks involved with their share of the FMA peak at the same thread count.
-Exits 1 when a target fails (with --strict also when one is missing). With repetitions the median
-aggregate rows are used, else the median of the iteration rows of each name. Several files may be
-given; a name found in more than one keeps the last.
-Standard library only.
+table of the benchmarks involved with their GFLOP/s and share of the FMA peak, their GB/s and
+share of the memory bandwidth probe (peak/stream), each probe of the same run at the same thread
+count. Exits 1 when a target fails (with --strict also when one is missing). With repetitions the
+median aggregate rows are used, else the median of the iteration rows of each name. Several files
+may be given: each ratio is taken within the last file that measured both of its benchmarks (a
+ratio of one run, as the targets mean), else across files, marked so, with a name found in more
+than one file keeping the last. Standard library only.
 """
 
 import argparse
@@ -28,58 +32,96 @@ PEAK_ISAS = tuple(reversed(isa_order()[1:-1]))  # the tiers, widest first
 
 
 def load(paths):
-    """{name: results.medians() entry: "gflops", "seconds", "error", "fields"} of the benchmarks
-    that one or more files measured (those that only erred or were skipped are left out)."""
-    results = {}
+    """[(path, {name: results.medians() entry: "gflops", "gbps", "seconds", "error", "fields"})]
+    of each file in order, with the benchmarks it measured (those that only erred or were skipped
+    are left out)."""
+    runs = []
     for path in paths:
-        for name, m in medians(load_result(path), path).items():
-            if m["seconds"] is not None:
-                results[name] = m
-    return results
+        runs.append((path, {name: m for name, m in medians(load_result(path), path).items()
+                            if m["seconds"] is not None}))
+    return runs
+
+
+def shape(d, t, n=None, nq=None, nkv=None, h=8, kv=None, causal=False):
+    """A shape's text as attnbench prints it: n: (or nq:/nkv:), h:, kv: when it differs from h:,
+    d:, t:, causal."""
+    s = f"n:{n}" if n is not None else f"nq:{nq}/nkv:{nkv}"
+    s += f"/h:{h}" + (f"/kv:{kv}" if kv is not None and kv != h else "")
+    return s + f"/d:{d}/t:{t}" + ("/causal" if causal else "")
 
 
 def attention(variant, n, d, t, causal=False, stage="attention", isa="best"):
-    """The benchmark name of a stage at n:n/h:8/d:d/t:t, the one head count the targets use."""
-    return f"{stage}/{variant}/{isa}/n:{n}/h:8/d:{d}/t:{t}" + ("/causal" if causal else "")
+    """The benchmark name of a stage at n:n/h:8/d:d/t:t, the head count of targets 1-7."""
+    return f"{stage}/{variant}/{isa}/" + shape(d, t, n=n, causal=causal)
+
+
+def causal_flash(t, d=128, n=None, nq=None, nkv=None, h=32, kv=None):
+    """The benchmark name of causal flash attention (best ISA) at a shape of targets 8-11."""
+    return "attention/flash/best/" + shape(d, t, n=n, nq=nq, nkv=nkv, h=h, kv=kv, causal=True)
 
 
 def plain(fields, n, t):
     """Whether kernel fields are a shape that attention() names without causal: n:n/h:8 at t
-    threads, batch 1, the dot product at the default scale."""
+    threads, batch 1, as many K/V heads as heads, the dot product at the default scale."""
     return (fields["n_q"] == fields["n_kv"] == n and fields["heads"] == 8 and fields["threads"] == t
+            and fields.get("kv_heads", fields["heads"]) == fields["heads"]
             and fields["batch"] == 1 and not fields["causal"] and fields["similarity"] == "dot"
             and not fields["scale_given"])
 
 
+def widest_isa(fields, variant):
+    """The widest ISA tier of the peak probe `variant` (fma, stream) that the fields hold, None
+    when none."""
+    isas = [i for i in PEAK_ISAS
+            if any(f["stage"] == "peak" and f["variant"] == variant and f["isa"] == i for f in fields)]
+    return isas[0] if isas else None
+
+
 class Checker:
-    def __init__(self, results):
-        self.results = results
+    def __init__(self, runs):
+        """runs: load()'s list of (path, {name: entry}), or one {name: entry}."""
+        self.runs = [("result", runs)] if isinstance(runs, dict) else list(runs)
+        self.results = {}  # every run's benchmarks, a name in several runs keeping the last
+        for _, run in self.runs:
+            self.results.update(run)
         self.used = []  # benchmark names the targets read, in order, for the table
         self.lines = []
         self.failed = self.missing = False
-        fields = [r["fields"] for r in results.values() if r["fields"]]
-        isas = [i for i in PEAK_ISAS
-                if any(f["stage"] == "peak" and f["variant"] == "fma" and f["isa"] == i for f in fields)]
-        self.peak_isa = isas[0] if isas else None
+        fields = [r["fields"] for r in self.results.values() if r["fields"]]
+        self.peak_isa = widest_isa(fields, "fma")
+        self.stream_isa = widest_isa(fields, "stream")
 
     def peak(self, t):
         return f"peak/fma/{self.peak_isa or PEAK_ISAS[0]}/t:{t}"
 
-    def value(self, name, metric="gflops"):
-        """The metric ("gflops" or "seconds") of a benchmark, None when it is missing; notes the
-        name for the table."""
+    def stream(self, t):
+        return f"peak/stream/{self.stream_isa or PEAK_ISAS[0]}/t:{t}"
+
+    def value(self, name, metric="gflops", run=None):
+        """The metric ("gflops", "gbps" or "seconds") of a benchmark (in the run given, else the
+        last that measured it), None when it is missing; notes the name for the table."""
         if name not in self.used:
             self.used.append(name)
-        row = self.results.get(name)
+        row = (self.results if run is None else run).get(name)
         return None if row is None else row[metric]
 
     def ratio(self, num, den, metric="gflops"):
-        """num / den of the metric, or the list of names that are missing."""
+        """(missing, num / den of the metric): missing lists the names without the metric; the
+        ratio is taken in the last run that measured both, else across runs and then marked by
+        self.across (which report() reads)."""
+        for _, run in reversed(self.runs):
+            a, b = self.value(num, metric, run), self.value(den, metric, run)
+            if a is not None and b is not None:
+                self.across = False
+                return [], a / b if b else float("inf")
         a, b = self.value(num, metric), self.value(den, metric)
         missing = [n for n, v in ((num, a), (den, b)) if v is None]
+        self.across = not missing
         return (missing, None) if missing else ([], a / b if b else float("inf"))
 
-    def report(self, label, missing, ratio, threshold, at_least=True):
+    across = False  # whether the last ratio() paired benchmarks of different runs
+
+    def report(self, label, missing, ratio, threshold, at_least=True, across=None):
         op = ">=" if at_least else "<="
         if missing:
             self.missing = True
@@ -89,14 +131,17 @@ class Checker:
             ok = ratio >= threshold if at_least else ratio <= threshold
             status, measured = ("PASS" if ok else "FAIL"), f"{ratio:.3f}"
             self.failed |= not ok
+            if self.across if across is None else across:
+                label += " [across result files]"
         self.lines.append(f"{status:7} {label}: ratio {measured} (target {op} {threshold})")
 
     def present(self, *names):
         return any(n in self.results for n in names)
 
 
-def check(results):
-    c = Checker(results)
+def check(runs):
+    """The Checker of load()'s runs (or of one {name: entry}) with every target reported."""
+    c = Checker(runs)
     flash128, flash64 = attention("flash", 2048, 128, 2), attention("flash", 2048, 64, 2)
 
     # 1, 2: flash attention against the FMA peak at two threads.
@@ -121,7 +166,7 @@ def check(results):
     def softmax(variant, isa, d):
         return attention(variant, 2048, d, 1, stage="softmax", isa=isa)
 
-    dims = sorted({f["head_dim"] for r in results.values() if (f := r["fields"])
+    dims = sorted({f["head_dim"] for r in c.results.values() if (f := r["fields"])
                    and f["stage"] == "softmax" and f["variant"] in ("simd", "naive") and plain(f, 2048, 1)},
                   key=lambda d: (d != 128, d))
     d = next((d for d in dims if c.present(softmax("simd", "avx512", d)) and c.present(softmax("naive", "scalar", d))),
@@ -141,24 +186,54 @@ def check(results):
     # 7: flash scales from one thread to two as well as the FMA peak does.
     flash1 = attention("flash", 2048, 128, 1)
     missing_f, rf = c.ratio(flash128, flash1)
+    across = c.across
     missing_p, rp = c.ratio(c.peak(2), c.peak(1))
     missing = missing_f + missing_p
     c.report("7. flash speed-up t:2/t:1 n:2048 d:128 / peak speed-up t:2/t:1", missing,
-             None if missing else rf / rp, 0.90)
+             None if missing else rf / rp, 0.90, across=across or c.across)
+
+    # 8, 9: decoding one token of grouped-query attention (Llama-3-8B's 32 query heads on 8 K/V
+    # heads of 128) streams the K/V cache: its GB/s against the bandwidth probe at two threads.
+    for target, nkv in ((8, 8192), (9, 32768)):
+        missing, r = c.ratio(causal_flash(2, nq=1, nkv=nkv, kv=8), c.stream(2), metric="gbps")
+        c.report(f"{target}. flash decode nq:1 nkv:{nkv} h:32 kv:8 d:128 t:2 GB/s / stream t:2", missing, r, 0.80)
+
+    # 10: grouped-query prefill is as fast per FLOP as multi-head prefill of the same query heads.
+    missing, r = c.ratio(causal_flash(2, n=2048, kv=8), causal_flash(2, n=2048))
+    c.report("10. flash GQA / MHA prefill n:2048 h:32 kv:8 / h:32 d:128 t:2 (GFLOP/s)", missing, r, 0.95)
+
+    # 11: decoding with a single K/V head (Falcon-7B: 71 query heads, multi-query) splits the cache
+    # across threads instead of giving each head a thread: two threads nearly double one.
+    falcon = dict(d=64, nq=1, nkv=8192, h=71, kv=1)
+    missing, r = c.ratio(causal_flash(2, **falcon), causal_flash(1, **falcon))
+    c.report("11. flash split-KV decode nq:1 nkv:8192 h:71 kv:1 d:64 speed-up t:2/t:1", missing, r, 1.8)
     return c
 
 
 def table(c):
-    """The Markdown table of the benchmarks the targets read that have GFLOP/s, the peak first."""
-    rows = ["| kernel | shape | GFLOP/s | % of peak |", "| --- | --- | ---: | ---: |"]
-    found = {n: c.results[n] for n in c.used if n in c.results and c.results[n]["gflops"] is not None}
-    for name in sorted(found, key=lambda n: (found[n]["fields"]["stage"] != "peak", n)):
-        row, f = found[name], found[name]["fields"]
-        kernel = f"{f['stage']}/{f['variant']}/{f['isa']}"
-        shape = f"t:{f['threads']}" if f["stage"] == "peak" else f["shape"].replace("/", " ")
-        peak = c.results.get(c.peak(f["threads"])) if c.peak_isa else None
-        share = f"{100 * row['gflops'] / peak['gflops']:.0f} %" if peak and peak["gflops"] else "-"
-        rows.append(f"| {kernel} | {shape} | {row['gflops']:.1f} | {share} |")
+    """The Markdown table of the benchmarks the targets read that have GFLOP/s or GB/s, the probes
+    first: GFLOP/s and % of the FMA peak, GB/s and % of the bandwidth probe, each probe of the same
+    file at the same thread count; with several files, a first column names the file."""
+    several = len(c.runs) > 1
+    rows = ["| " + ("file | " if several else "") + "kernel | shape | GFLOP/s | % of peak | GB/s | % of bandwidth |",
+            "| " + ("--- | " if several else "") + "--- | --- | ---: | ---: | ---: | ---: |"]
+
+    def share(value, probe, metric):
+        return f"{100 * value / probe[metric]:.0f} %" if value is not None and probe and probe[metric] else "-"
+
+    for path, run in c.runs:
+        found = {n: run[n] for n in c.used if n in run and run[n]["fields"]
+                 and (run[n]["gflops"] is not None or run[n]["gbps"] is not None)}
+        for name in sorted(found, key=lambda n: (found[n]["fields"]["stage"] != "peak", n)):
+            row, f = found[name], found[name]["fields"]
+            kernel = f"{f['stage']}/{f['variant']}/{f['isa']}"
+            shape = f"t:{f['threads']}" if f["stage"] == "peak" else f["shape"].replace("/", " ")
+            peak = run.get(c.peak(f["threads"])) if c.peak_isa else None
+            stream = run.get(c.stream(f["threads"])) if c.stream_isa else None
+            number = lambda v: "-" if v is None else f"{v:.1f}"
+            rows.append("| " + (f"{os.path.basename(path)} | " if several else "")
+                        + f"{kernel} | {shape} | {number(row['gflops'])} | {share(row['gflops'], peak, 'gflops')} | "
+                        + f"{number(row['gbps'])} | {share(row['gbps'], stream, 'gbps')} |")
     return "\n".join(rows)
 
 
@@ -174,6 +249,8 @@ def main():
         return 2
     c = check(results)
     print(f"peak: peak/fma/{c.peak_isa}" if c.peak_isa else "peak: no peak/fma rows (run with --stage peak)")
+    print(f"bandwidth: peak/stream/{c.stream_isa}" if c.stream_isa
+          else "bandwidth: no peak/stream rows (run with --stage peak)")
     print("\n".join(c.lines))
     print()
     print(table(c))

@@ -134,7 +134,8 @@ std::size_t measure(const attnbench::RunConfig& cfg, const std::vector<attnbench
     const std::vector<int> thread_list = attnbench::thread_counts(cfg);
     if (peak) attnbench::register_peak(thread_list);
     attnbench::register_cases(cases, cfg.max_call_time, cfg.iterations);
-    attnbench::start_progress(int(cases.size() + (peak ? thread_list.size() : 0)));
+    // Two probes (fma, stream) per thread count.
+    attnbench::start_progress(int(cases.size() + (peak ? 2 * thread_list.size() : 0)));
     std::unique_ptr<benchmark::BenchmarkReporter> display;
     if (!has_bench_flag(bench_argv, "format"))
         display = std::make_unique<ConsoleWithProgress>(isatty(STDOUT_FILENO)

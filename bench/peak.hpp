@@ -1,6 +1,7 @@
-// The peak probe: the fp32 FMA throughput of this CPU, the ceiling the kernels' GFLOP/s are read
-// against. Each ISA tier has its own loop in peak_<isa>.cpp, compiled with that tier's flags alone
-// and called only when the CPU has the tier.
+// The peak probes: the fp32 FMA throughput of this CPU, the ceiling the kernels' GFLOP/s are read
+// against, and the memory bandwidth of a read-only sweep, the ceiling of memory-bound kernels
+// (decode). Each ISA tier has its own loops in peak_<isa>.cpp, compiled with that tier's flags
+// alone and called only when the CPU has the tier.
 #pragma once
 
 #include <cstdint>
@@ -18,6 +19,9 @@ struct PeakLoop {
     int width;   // fp32 lanes per register
     int chains;  // independent accumulators, enough to cover the FMA latency on every port
     float (*run)(std::int64_t iters, float a, float b);
+    // The sum of x [n] read once with full-width loads into independent accumulators: a sweep
+    // whose speed is the memory's, not the core's.
+    float (*read_sum)(const float* x, std::int64_t n);
     // Floating-point operations of one call (an FMA is two).
     double flops(std::int64_t iters) const { return double(iters) * chains * width * 2.0; }
 };
@@ -25,12 +29,18 @@ struct PeakLoop {
 float peak_loop_avx512(std::int64_t iters, float a, float b);  // 16 x __m512
 float peak_loop_avx2(std::int64_t iters, float a, float b);    // 12 x __m256
 float peak_loop_sse2(std::int64_t iters, float a, float b);    // 12 x __m128, mul + add
+float read_sum_avx512(const float* x, std::int64_t n);
+float read_sum_avx2(const float* x, std::int64_t n);
+float read_sum_sse2(const float* x, std::int64_t n);
 
 // The loop of the widest tier this CPU offers (attn::best_isa(): avx512, avx2 or sse2).
 const PeakLoop& widest_peak_loop();
 
 // Registers `peak/fma/<isa>/t:<t>` for every thread count, with the GFLOP/s rate counter of the
-// kernel benchmarks; each of the t OpenMP threads runs the whole loop.
+// kernel benchmarks (each of the t OpenMP threads runs the whole loop), and
+// `peak/stream/<isa>/t:<t>` with the GB/s counter: t threads read disjoint slices of one buffer far
+// larger than any last-level cache (kStreamBytes), each slice first touched by the thread that
+// reads it.
 void register_peak(const std::vector<int>& threads);
 
 }  // namespace attnbench

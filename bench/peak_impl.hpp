@@ -26,5 +26,23 @@ template <class Arch, int Chains> float fma_peak_loop(std::int64_t iters, float 
     return xsimd::hadd(sum);
 }
 
+// Sum of x [n] with eight independent accumulators of Arch's width (enough loads in flight to
+// keep the memory busy); the tail is added one by one.
+template <class Arch> float read_sum(const float* x, std::int64_t n) {
+    using V = xsimd::batch<float, Arch>;
+    constexpr std::int64_t W = V::size, U = 8;
+    V acc[U];
+    for (auto& a : acc) a = V(0.0f);
+    std::int64_t i = 0;
+    for (; i + U * W <= n; i += U * W)
+#pragma GCC unroll 8
+        for (std::int64_t u = 0; u < U; ++u) acc[u] += V::load_unaligned(x + i + u * W);
+    V sum = acc[0];
+    for (std::int64_t u = 1; u < U; ++u) sum += acc[u];
+    float total = xsimd::hadd(sum);
+    for (; i < n; ++i) total += x[i];
+    return total;
+}
+
 }  // namespace
 }  // namespace attnbench

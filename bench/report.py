@@ -6,8 +6,12 @@
 
 DIR defaults to the folder of the first result (results/<fingerprint>/ for a saved run). The
 summary table is also printed. Every figure is the median over repetitions when the run had
-repetitions. % of peak divides by the FMA peak the same run measured at the same thread count;
-"x naive" divides by the naive kernel of the stage at the same shape. Bad input gets one line on
+repetitions. % of peak divides by the FMA peak the same run measured at the same thread count,
+% of bw a kernel's GB/s (the least bytes a call must move / its time) by the memory bandwidth
+probe (peak/stream) of the same run at the same thread count; "x naive" divides by the naive
+kernel of the stage at the same shape. A roofline plot per thread count puts the fastest kernel of
+every stage and shape against both ceilings. A result without the bandwidth probe (older runs)
+reports the same without % of bw and without the bandwidth ceiling. Bad input gets one line on
 stderr and exit status 2; the Markdown is written before the plots, so a missing matplotlib
 loses no table.
 """
@@ -30,12 +34,15 @@ class BadInput(Exception):
 
 class Family:
     """Shapes that differ only in sequence length: one table and one plot per stage. The length
-    is n for square shapes; a rectangular family (n_q != n_kv) holds n_q and varies n_kv."""
+    is n for square shapes; a rectangular family (n_q != n_kv) holds n_q and varies n_kv. The K/V
+    heads are part of the family, so grouped-query and multi-head shapes never share one."""
 
-    def __init__(self, h, d, b, causal, cosine, n_q=None, scale=None):
-        """n_q: None for square shapes; scale: None for the default 1/sqrt(d)."""
+    def __init__(self, h, d, b, causal, cosine, n_q=None, scale=None, kv=None):
+        """n_q: None for square shapes; scale: None for the default 1/sqrt(d); kv: the K/V heads,
+        None for as many as the heads h."""
         self.h, self.d, self.b, self.causal, self.cosine = h, d, b, causal, cosine
         self.n_q, self.scale = n_q, scale
+        self.kv = h if kv is None else kv
 
     @classmethod
     def of(cls, fields):
@@ -43,16 +50,18 @@ class Family:
         square = fields["n_q"] == fields["n_kv"]
         return cls(fields["heads"], fields["head_dim"], fields["batch"], fields["causal"],
                    fields["similarity"] == "cosine", None if square else fields["n_q"],
-                   fields["scale"] if fields["scale_given"] else None)
+                   fields["scale"] if fields["scale_given"] else None, fields.get("kv_heads"))
 
     def key(self):
-        # Square shapes (no n_q) and the default scale sort as 0: families with neither keep
-        # the order of their sizes, and come first.
-        return (self.d, self.h, self.b, self.causal, self.cosine, self.n_q or 0, self.scale or 0.0)
+        # Square shapes (no n_q), the default scale and as many K/V heads as heads sort as 0:
+        # families with none of them keep the order of their sizes, and come first.
+        return (self.d, self.h, 0 if self.kv == self.h else self.kv, self.b, self.causal, self.cosine,
+                self.n_q or 0, self.scale or 0.0)
 
     def _rest(self):
         """The label's part after the sequence lengths."""
-        s = f"h={self.h} d={self.d}" + (f" b={self.b}" if self.b != 1 else "")
+        s = f"h={self.h}" + (f" kv={self.kv}" if self.kv != self.h else "")
+        s += f" d={self.d}" + (f" b={self.b}" if self.b != 1 else "")
         s += f" scale={self.scale:g}" if self.scale is not None else ""
         return s + (" causal" if self.causal else "") + (" cosine" if self.cosine else "")
 
@@ -77,9 +86,20 @@ class Family:
         return hash(self.key())
 
 
+def _rates(table):
+    """{threads: rate} of a context table such as {"1": 98.5, "2": 195.3}, leaving out entries
+    that are not a thread count and a positive number."""
+    out = {}
+    for t, v in (table.items() if isinstance(table, dict) else ()):
+        if isinstance(t, str) and t.isdigit() and not isinstance(v, bool) and isinstance(v, (int, float)) \
+                and math.isfinite(v) and v > 0:
+            out[int(t)] = float(v)
+    return out
+
+
 class Result:
     """One result file: kernel rows keyed (stage, family, n, kernel label), where n is the length
-    the family varies, the peak by threads."""
+    the family varies, the FMA peak and the memory bandwidth probe by threads."""
 
     def __init__(self, path):
         self.path = path
@@ -88,15 +108,19 @@ class Result:
         self.attn = self.context.get("attnbench", {})
         self.machine = self.attn.get("machine", {})
         self.models = self.attn.get("sweep", {}).get("models", {})
-        self.rows = {}      # (stage, family, n, label) -> {"gflops", "seconds", "skipped"}
-        self.model_of = {}  # (family, n) -> the comment of the preset line of the shape
-        self.peak = {}      # threads -> GFLOP/s
-        self.variants = {}  # label -> (variant, isa, t) for ordering
+        self.rows = {}       # (stage, family, n, label) -> {"gflops", "gbps", "seconds", "skipped"}
+        self.model_of = {}   # (family, n) -> the comment of the preset line of the shape
+        self.peak = {}       # threads -> GFLOP/s of the FMA peak probe (peak/fma)
+        self.bandwidth = {}  # threads -> GB/s of the memory bandwidth probe (peak/stream)
+        self.variants = {}   # label -> (variant, isa, t) for ordering
         self._load(medians(data, path))
         if not self.rows:
             raise BadInput(f"{path} holds no attnbench kernel rows")
-        for t, v in self.attn.get("fma_peak_gflops", {}).items():
-            self.peak.setdefault(int(t), float(v))
+        # The probes' rows win; the context's tables fill in a run that kept only them.
+        for t, v in _rates(self.attn.get("fma_peak_gflops", {})).items():
+            self.peak.setdefault(t, v)
+        for t, v in _rates(self.attn.get("stream_peak_gbps", {})).items():
+            self.bandwidth.setdefault(t, v)
 
     def _load(self, benchmarks):
         for m in benchmarks.values():
@@ -106,12 +130,14 @@ class Result:
             if f["stage"] == "peak":
                 if f["variant"] == "fma" and m["gflops"]:
                     self.peak[f["threads"]] = m["gflops"]
+                elif f["variant"] == "stream" and m["gbps"]:
+                    self.bandwidth[f["threads"]] = m["gbps"]
                 continue
             fam, t = Family.of(f), f["threads"]
             label = f"{f['variant']}/{f['isa']} t:{t}"
             self.variants[label] = (f["variant"], f["isa"], t)
             key = (f["stage"], fam, f["n_kv"], label)
-            self.rows[key] = {"gflops": m["gflops"], "seconds": m["seconds"],
+            self.rows[key] = {"gflops": m["gflops"], "gbps": m["gbps"], "seconds": m["seconds"],
                               "skipped": m["error"] if m["gflops"] is None else None}
             if f.get("model"):
                 self.model_of[(fam, f["n_kv"])] = f["model"]
@@ -119,6 +145,19 @@ class Result:
     def gflops(self, stage, fam, n, label):
         row = self.rows.get((stage, fam, n, label))
         return row["gflops"] if row else None
+
+    def gbps(self, stage, fam, n, label):
+        row = self.rows.get((stage, fam, n, label))
+        return row["gbps"] if row else None
+
+    def intensity(self, stage, fam, n, label):
+        """Arithmetic intensity in FLOP per byte: GFLOP/s over GB/s of the same call."""
+        g, b = self.gflops(stage, fam, n, label), self.gbps(stage, fam, n, label)
+        return g / b if g and b else None
+
+    def has_gbps(self):
+        """Whether any kernel row carries the GB/s counter."""
+        return any(row["gbps"] for row in self.rows.values())
 
     def naive_label(self):
         return "naive/scalar t:1"
@@ -130,6 +169,21 @@ class Result:
     def share(self, gflops, t):
         peak = self.peak.get(t)
         return gflops / peak if gflops and peak else None
+
+    def bw_share(self, gbps, t):
+        """GB/s over the bandwidth probe at the same thread count, None when either is missing."""
+        bw = self.bandwidth.get(t)
+        return gbps / bw if gbps and bw else None
+
+    def fastest(self, stage, fam, n, threads=None):
+        """(label, GFLOP/s) of the fastest kernel of a stage at a shape (among those at the thread
+        count, when given), None when none was measured."""
+        best = None
+        for label in self.labels(stage, fam):
+            g = self.gflops(stage, fam, n, label)
+            if g and (threads is None or self.variants[label][2] == threads) and (best is None or g > best[1]):
+                best = (label, g)
+        return best
 
     def stages(self):
         return [s for s in STAGES if any(k[0] == s for k in self.rows)]
@@ -175,23 +229,32 @@ def times(x):
     return f"{x:.0f}×" if x >= 10 else f"{x:.1f}×"
 
 
+def summary_header(r):
+    """SUMMARY_HEADER, then GB/s when the kernel rows carry it and % of the bandwidth probe when
+    the run measured that."""
+    return SUMMARY_HEADER + (["GB/s"] if r.has_gbps() else []) + (["% of bw"] if r.has_gbps() and r.bandwidth else [])
+
+
 def summary_rows(r):
-    """Per stage and shape: the fastest kernel, its GFLOP/s, share of peak and speed-up over naive."""
+    """Per stage and shape: the fastest kernel, its GFLOP/s, share of peak and speed-up over naive,
+    then (see summary_header) its GB/s and share of the bandwidth probe."""
     rows = []
+    gbps, bw = r.has_gbps(), r.has_gbps() and bool(r.bandwidth)
     for stage in r.stages():
         for fam in r.families(stage):
             for n in r.ns(stage, fam):
-                best = None
-                for label in r.labels(stage, fam):
-                    g = r.gflops(stage, fam, n, label)
-                    if g and (best is None or g > best[1]):
-                        best = (label, g)
+                best = r.fastest(stage, fam, n)
                 if not best:
                     continue
                 label, g = best
+                t = r.variants[label][2]
                 model = r.model(fam, n, short=True)
-                rows.append([stage, fam.at(n) + (f" ({model})" if model else ""), label, fmt(g),
-                             pct(r.share(g, r.variants[label][2])), times(r.speedup(stage, fam, n, label))])
+                row = [stage, fam.at(n) + (f" ({model})" if model else ""), label, fmt(g),
+                       pct(r.share(g, t)), times(r.speedup(stage, fam, n, label))]
+                b = r.gbps(stage, fam, n, label)
+                row += [fmt(b)] if gbps else []
+                row += [pct(r.bw_share(b, t))] if bw else []
+                rows.append(row)
     return rows
 
 
@@ -211,17 +274,24 @@ def text_table(header, rows):
 SUMMARY_HEADER = ["stage", "shape", "fastest kernel", "GFLOP/s", "% of peak", "× naive"]
 
 
+def rates_text(rates, unit):
+    return ", ".join(f"{rates[t]:.1f} {unit} at t:{t}" for t in sorted(rates)) or "not measured"
+
+
 def machine_section(r):
     m = r.machine
+    probes = [f"- FMA peak measured in this run: {rates_text(r.peak, 'GFLOP/s')}",
+              f"- Memory bandwidth probe (peak/stream: GB read per second) measured in this run: "
+              f"{rates_text(r.bandwidth, 'GB/s')}"]
     if not m:
-        return "_The result carries no attnbench machine context (it was not saved by `attnbench run`)._\n"
-    peak = ", ".join(f"{r.peak[t]:.1f} GFLOP/s at t:{t}" for t in sorted(r.peak)) or "not measured"
+        return ("_The result carries no attnbench machine context (it was not saved by `attnbench run`)._\n\n"
+                + "\n".join(probes) + "\n")
     caches = ", ".join(f"L{c.get('level')} {c.get('type', '').lower()} {c.get('size')}" for c in m.get("caches", []))
     lines = [
         f"- CPU: {m.get('cpu_model', '?')} — {m.get('logical_cpus', '?')} logical CPUs, "
         f"{m.get('physical_cores', '?')} cores{', virtualised' if m.get('virtualized') else ''}; caches {caches}",
         f"- ISA tier dispatched: {m.get('isa_dispatched', '?')} (available: {', '.join(m.get('isa_available', []))})",
-        f"- FMA peak measured in this run: {peak}",
+        *probes,
         f"- Build: {m.get('compiler', '?')}, {m.get('build_type', '?')} `{m.get('cxx_flags', '')}`; xsimd "
         f"{m.get('xsimd', '?')}, Google Benchmark {m.get('google_benchmark', '?')}, OpenMP {m.get('openmp', '?')}, "
         f"OpenBLAS core {m.get('openblas_core', '?')}",
@@ -243,6 +313,7 @@ def stage_tables(r):
             header = ["kernel"] + [f"{fam.axis()}={n}" for n in ns]
             rows = []
             for label in r.labels(stage, fam):
+                t = r.variants[label][2]
                 cells = [label]
                 for n in ns:
                     row = r.rows.get((stage, fam, n, label))
@@ -252,23 +323,73 @@ def stage_tables(r):
                         cells.append("skipped" if (row["skipped"] or "").startswith("skipped") else "error")
                     else:
                         g = row["gflops"]
-                        cells.append(f"{fmt(g)} ({pct(r.share(g, r.variants[label][2]))}, "
+                        cells.append(f"{fmt(g)} ({pct(r.share(g, t))}, "
                                      f"{times(r.speedup(stage, fam, n, label))})")
                 rows.append(cells)
+                # The kernel's memory traffic on a row of its own under it, so that each cell
+                # stays one figure with its two ratios.
+                if any(r.gbps(stage, fam, n, label) for n in ns):
+                    cells = [MEMORY_ROW]
+                    for n in ns:
+                        b = r.gbps(stage, fam, n, label)
+                        cells.append("" if not b else fmt(b) + (f" ({pct(r.bw_share(b, t))})" if r.bandwidth else ""))
+                    rows.append(cells)
             parts.append(markdown_table(header, rows) + "\n")
             parts.append(f"![{stage} {fam.label()}](plots/{stage}-{fam.slug()}.png)\n")
     return "\n".join(parts)
 
 
+MEMORY_ROW = "↳ GB/s"
+
+
+def how_to_read(r):
+    """The report's explanation of its cells, saying what this result lacks."""
+    text = ("Cells read `GFLOP/s (% of the FMA peak at the same thread count, speed-up over the naive "
+            "kernel at the same shape)`; \"skipped\" marks a shape whose call was predicted to exceed the "
+            "run's max_call_time. Medians when the run had repetitions.")
+    if not r.has_gbps():
+        return text + " The kernel rows carry no GB/s counter, so memory traffic is not shown.\n"
+    text += (f" GB/s is the least memory a call must move (its inputs read and its outputs written once) "
+             f"over its time. In the summary it has its own columns; in the tables by stage the row "
+             f"`{MEMORY_ROW}` under each kernel reads ")
+    if r.bandwidth:
+        text += ("`GB/s (% of the memory bandwidth probe at the same thread count)`. A kernel near the "
+                 "FMA peak is compute-bound, one near the bandwidth probe memory-bound (decoding is); the "
+                 "roofline plots show both ceilings at once.\n")
+    else:
+        text += ("`GB/s` alone: the memory bandwidth probe (peak/stream) was not measured in this run, "
+                 "so there is no % of bandwidth and no bandwidth ceiling on the roofline plots.\n")
+    return text
+
+
+def roofline_threads(r):
+    """The thread counts with a kernel row that has both GFLOP/s and GB/s: one roofline plot each."""
+    return sorted({r.variants[k[3]][2] for k, row in r.rows.items() if row["gflops"] and row["gbps"]})
+
+
+def roofline_section(r):
+    ts = roofline_threads(r)
+    if not ts:
+        return "_No kernel row carries both GFLOP/s and GB/s, so there is no roofline plot._\n"
+    ceilings = ("the FMA peak (horizontal) and the memory bandwidth probe (the slope, GB/s × FLOP/byte) of "
+                "this run at the same thread count" if r.bandwidth else
+                "the FMA peak of this run at the same thread count (horizontal); the memory bandwidth probe "
+                "was not measured, so there is no bandwidth slope")
+    text = ("Each point is the fastest kernel at that thread count for one stage and shape, at its arithmetic "
+            "intensity (GFLOP/s ÷ GB/s: FLOPs per byte of least memory traffic) and its GFLOP/s, both log "
+            f"scales; points of a family are joined in order of length and labelled with it. The ceilings are "
+            f"{ceilings}: a point under the slope is bound by memory, one under the horizontal by arithmetic.\n")
+    return text + "\n" + "\n\n".join(f"![roofline t:{t}](plots/roofline-t{t}.png)" for t in ts) + "\n"
+
+
 def write_report(r, out):
     lines = [f"# attnbench report: {r.machine.get('cpu_model', os.path.basename(r.path))}\n",
              f"Result: `{os.path.relpath(r.path, out)}` — {r.title()}\n",
-             "Cells read `GFLOP/s (% of the FMA peak at the same thread count, speed-up over the naive "
-             "kernel at the same shape)`; \"skipped\" marks a shape whose call was predicted to exceed the "
-             "run's max_call_time. Medians when the run had repetitions.\n",
+             how_to_read(r),
              "## Machine\n", machine_section(r),
              "## Summary: the fastest kernel of each stage and shape\n",
-             markdown_table(SUMMARY_HEADER, summary_rows(r), right_from=3) + "\n",
+             markdown_table(summary_header(r), summary_rows(r), right_from=3) + "\n",
+             "## Roofline\n", roofline_section(r),
              "## Thread scaling\n", "![thread scaling](plots/threads.png)\n",
              "## Every kernel, by stage\n", stage_tables(r)]
     path = os.path.join(out, "REPORT.md")
@@ -398,16 +519,137 @@ def plot_threads(plt, r, path):
             if len(pts) > 1:
                 ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", label=k)
         if len(peak_t) > 1 and 1 in r.peak:
-            ax.plot(peak_t, [r.peak[t] / r.peak[1] for t in peak_t], "k--", label="FMA peak (the ceiling)")
+            ax.plot(peak_t, [r.peak[t] / r.peak[1] for t in peak_t], "k--", label="FMA peak (compute-bound ceiling)")
+        bw_t = sorted(r.bandwidth)
+        if len(bw_t) > 1 and 1 in r.bandwidth:
+            ax.plot(bw_t, [r.bandwidth[t] / r.bandwidth[1] for t in bw_t], "k:",
+                    label="bandwidth probe (memory-bound ceiling)")
         ax.set_title(f"{stage}: {fam.at(n)}")
         ax.set_xlabel("threads")
         ax.set_ylabel("speed-up over 1 thread (×)")
-        ax.set_xticks(sorted(set(peak_t) | {1}))
+        ax.set_xticks(sorted(set(peak_t) | set(r.bandwidth) | {1}))
         ax.grid(True, alpha=0.3)
         ax.legend(fontsize=8)
     for ax in list(axes.flat)[len(stages):]:
         ax.axis("off")
     fig.suptitle("Thread scaling of the parallel kernels", fontsize=12)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
+def roofline_points(r, stage, t):
+    """{family: [(n, label, FLOP/byte, GFLOP/s)]} of the fastest kernel at t threads of every shape
+    of a stage that has both counters, each family's points in order of length."""
+    out = {}
+    for fam in r.families(stage):
+        pts = []
+        for n in r.ns(stage, fam):
+            best = r.fastest(stage, fam, n, threads=t)
+            ai = best and r.intensity(stage, fam, n, best[0])
+            if ai:
+                pts.append((n, best[0], ai, best[1]))
+        if pts:
+            out[fam] = pts
+    return out
+
+
+def label_placer(fig, ax, points):
+    """place(x, y, text) -> the offset in points of the point's label: the first of a few spots
+    around it whose box overlaps no label placed before and no marker, so that points that nearly
+    coincide keep legible labels. Works on the axes' log scales and limits, set before."""
+    width, height = (v * 72 for v in fig.get_size_inches())
+    box = ax.get_position()
+    (lx0, lx1), (ly0, ly1) = (map(math.log, ax.get_xlim())), (map(math.log, ax.get_ylim()))
+
+    def at(x, y):  # the point's position in points from the axes' corner
+        return ((math.log(x) - lx0) / (lx1 - lx0) * box.width * width,
+                (math.log(y) - ly0) / (ly1 - ly0) * box.height * height)
+
+    taken = [(px - 3.5, py - 3.5, 7.0, 7.0) for px, py in (at(x, y) for x, y in points)]
+
+    def free(b):
+        return not any(b[0] < o[0] + o[2] and o[0] < b[0] + b[2] and b[1] < o[1] + o[3] and o[1] < b[1] + b[3]
+                       for o in taken)
+
+    def place(x, y, text):
+        px, py = at(x, y)
+        w, h = 4.3 * len(text) + 1, 8.0
+        spots = [(4, 3), (4, -11), (-4 - w, 3), (-4 - w, -11), (4, 13), (-4 - w, 13), (4, -21), (-4 - w, -21),
+                 (-w / 2, 6), (-w / 2, -15)]
+        dx, dy = next((s for s in spots if free((px + s[0], py + s[1], w, h))), spots[0])
+        taken.append((px + dx, py + dy, w, h))
+        return dx, dy
+
+    return place
+
+
+def plot_roofline(plt, r, t, path):
+    """One panel per stage: the fastest kernels at t threads against the FMA peak and the
+    bandwidth probe of the same run at t threads (log-log)."""
+    from matplotlib import ticker
+    from matplotlib.lines import Line2D
+    import matplotlib
+    stages = [s for s in r.stages() if roofline_points(r, s, t)]
+    cols = min(3, max(1, len(stages)))
+    rows_n = max(1, math.ceil(len(stages) / cols))
+    fig, axes = plt.subplots(rows_n, cols, figsize=(6.2 * cols, 5.4 * rows_n), squeeze=False)
+    peak, bw = r.peak.get(t), r.bandwidth.get(t)
+    ridge = peak / bw if peak and bw else None
+    colours = matplotlib.colormaps["tab10"].colors
+    kernels = sorted({p[1].split(" ")[0] for s in stages for pts in roofline_points(r, s, t).values() for p in pts})
+    marker = {k: STYLE_MARKERS[i % len(STYLE_MARKERS)] for i, k in enumerate(kernels)}
+    for ax, stage in zip(axes.flat, stages):
+        points = roofline_points(r, stage, t)
+        ais = [p[2] for pts in points.values() for p in pts] + ([ridge] if ridge else [])
+        gs = [p[3] for pts in points.values() for p in pts] + ([peak] if peak else [])
+        x0, x1 = min(ais) / 2.5, max(ais) * 2.5
+        y0, y1 = min(gs) / 2.5, max(gs) * 2
+        if bw:
+            # The bandwidth slope up to the ridge (solid), beyond it faint: the roof is the lower.
+            xr = min(ridge, x1) if ridge else x1
+            ax.plot([x0, xr], [bw * x0, bw * xr], color="black", linewidth=1.5,
+                    label=f"bandwidth probe {bw:.1f} GB/s")
+            if xr < x1:
+                ax.plot([xr, x1], [bw * xr, bw * x1], color="black", linewidth=0.8, linestyle=":", alpha=0.5)
+        if peak:
+            xr = max(ridge, x0) if ridge else x0
+            ax.plot([xr, x1], [peak, peak], color="black", linewidth=1.5, linestyle="--",
+                    label=f"FMA peak {peak:.1f} GFLOP/s")
+            if xr > x0:
+                ax.plot([x0, xr], [peak, peak], color="black", linewidth=0.8, linestyle=":", alpha=0.5)
+        if not bw:
+            ax.text(0.02, 0.98, "bandwidth probe not measured", transform=ax.transAxes, ha="left", va="top",
+                    fontsize=8, color="dimgray")
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlim(x0, x1)
+        ax.set_ylim(y0, y1)
+        place = label_placer(fig, ax, [(p[2], p[3]) for pts in points.values() for p in pts])
+        for i, (fam, pts) in enumerate(points.items()):
+            colour = colours[i % 10]
+            ax.plot([p[2] for p in pts], [p[3] for p in pts], color=colour, linewidth=0.8, alpha=0.6)
+            for n, label, ai, g in pts:
+                ax.plot(ai, g, marker=marker[label.split(" ")[0]], color=colour, linestyle="none", markersize=6)
+                ax.annotate(str(n), (ai, g), textcoords="offset points", xytext=place(ai, g, str(n)), fontsize=7,
+                            color=colour, ha="left", va="bottom")
+            model = sorted({r.model(fam, n, short=True) for n, *_ in pts} - {""})
+            ax.plot([], [], color=colour, label=fam.label() + (f" ({'; '.join(model)})" if model else ""))
+        for k in sorted({p[1].split(" ")[0] for pts in points.values() for p in pts}):
+            ax.add_line(Line2D([], [], color="gray", marker=marker[k], linestyle="none", label=k))
+        for axis in (ax.xaxis, ax.yaxis):
+            axis.set_major_locator(ticker.LogLocator(base=10, subs=(1, 2, 5)))
+            axis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+            axis.set_minor_formatter(ticker.NullFormatter())
+        ax.set_xlabel("arithmetic intensity (FLOP/byte) = GFLOP/s ÷ GB/s")
+        ax.set_ylabel("GFLOP/s")
+        ax.set_title(stage)
+        ax.grid(True, which="major", alpha=0.3)
+        ax.legend(fontsize=7, loc="best")
+    for ax in list(axes.flat)[len(stages):]:
+        ax.axis("off")
+    fig.suptitle(f"Roofline at t:{t}: the fastest kernel of each stage and shape (marker: kernel; colour: shape "
+                 f"family; each point labelled with its length, n or n_kv)", fontsize=11)
     fig.tight_layout()
     fig.savefig(path, dpi=90)
     plt.close(fig)
@@ -421,6 +663,8 @@ def draw_report_plots(r, out):
         for fam in r.families(stage):
             plot_family(plt, r, stage, fam, os.path.join(folder, f"{stage}-{fam.slug()}.png"))
     plot_threads(plt, r, os.path.join(folder, "threads.png"))
+    for t in roofline_threads(r):
+        plot_roofline(plt, r, t, os.path.join(folder, f"roofline-t{t}.png"))
 
 
 # ----------------------------------------------------------------------------------- comparison
@@ -516,7 +760,7 @@ def main():
         if len(results) == 1:
             r = results[0]
             print(f"\nattnbench summary — {r.title()}\n")
-            print(text_table(SUMMARY_HEADER, summary_rows(r)))
+            print(text_table(summary_header(r), summary_rows(r)))
             path = write_report(r, out)
             draw_report_plots(r, out)
             print(f"\nattnbench: report {path}, plots in {os.path.join(out, 'plots')}")

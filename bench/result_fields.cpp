@@ -61,8 +61,8 @@ nlohmann::json descriptor_fields(std::string name) {
         return nullptr;
     }
     f["shape"] = s.text();
-    f["batch"] = s.batch, f["heads"] = s.heads, f["n_q"] = s.n_q, f["n_kv"] = s.n_kv,
-    f["head_dim"] = s.head_dim;
+    f["batch"] = s.batch, f["heads"] = s.heads, f["kv_heads"] = s.kv_head_count(), f["n_q"] = s.n_q,
+    f["n_kv"] = s.n_kv, f["head_dim"] = s.head_dim;
     f["threads"] = s.threads;
     f["causal"] = s.causal;
     f["similarity"] = attn::to_string(s.similarity);
@@ -71,7 +71,8 @@ nlohmann::json descriptor_fields(std::string name) {
     return f;
 }
 
-nlohmann::json measured_peak(const nlohmann::json& result) {
+nlohmann::json measured_peak(const nlohmann::json& result, const std::string& probe,
+                             const std::string& counter) {
     std::map<int, std::vector<double>> values;
     std::map<int, double> medians;
     nlohmann::json out = nlohmann::json::object();
@@ -79,8 +80,8 @@ nlohmann::json measured_peak(const nlohmann::json& result) {
         return out;
     for (const auto& row : result["benchmarks"]) {
         const nlohmann::json f = descriptor_fields(benchmark_name(row));
-        if (!f.is_object() || f["stage"] != kPeak) continue;
-        const auto gflops = row.find("GFLOP/s");
+        if (!f.is_object() || f["stage"] != kPeak || f["variant"] != probe) continue;
+        const auto gflops = row.find(counter);
         const auto erred = row.find("error_occurred");
         if (gflops == row.end() || !gflops->is_number() || (erred != row.end() && *erred == true))
             continue;

@@ -101,7 +101,8 @@ std::string ResultFile::commit(const nlohmann::json& attnbench_context) {
         row["attnbench"] = f;
     }
     result["context"]["attnbench"] = attnbench_context;
-    result["context"]["attnbench"]["fma_peak_gflops"] = measured_peak(result);
+    result["context"]["attnbench"]["fma_peak_gflops"] = measured_peak(result, "fma", "GFLOP/s");
+    result["context"]["attnbench"]["stream_peak_gbps"] = measured_peak(result, "stream", "GB/s");
     {
         std::ofstream out(temp_, std::ios::trunc);
         out << result.dump(2) << '\n';

@@ -10,16 +10,20 @@ import statistics
 _TO_MS = {"ns": 1e-6, "us": 1e-3, "ms": 1.0, "s": 1e3}
 _TO_SECONDS = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}
 _GFLOPS = "GFLOP/s"
+_GBPS = "GB/s"  # a kernel's minimum bytes moved per call / time; the stream probe's bytes read / time
 
 # The descriptor fields every row of a current result carries under "attnbench"; a peak probe's
-# row has only the first four.
+# row (peak/fma, peak/stream) has only the first four. A kernel row may also carry "kv_heads" (the
+# K/V heads of grouped-query attention) and "model"; descriptor() gives a row written before
+# kv_heads existed kv_heads = heads.
 PEAK_FIELDS = ("stage", "variant", "isa", "threads")
 KERNEL_FIELDS = PEAK_FIELDS + ("shape", "batch", "heads", "n_q", "n_kv", "head_dim", "causal",
                                "similarity", "scale", "scale_given")
 
 # Benchmark names as attnbench spells them: stage/variant/isa, then the shape descriptor in its
 # canonical order (n: or nq:/nkv:, h:, d:, t:, [b:], [scale:], [causal], [cosine]); a peak probe is
-# peak/<probe>/<isa>/t:N. Read only for files written before rows carried the "attnbench" field.
+# peak/<probe>/<isa>/t:N. Read only for files written before rows carried the "attnbench" field,
+# which predate kv: (grouped-query shapes), so the pattern does not know it.
 _LEGACY_KERNEL = re.compile(
     r"(?P<stage>\w+)/(?P<variant>\w+)/(?P<isa>\w+)/(?P<shape>"
     r"(?:n:(?P<n>[0-9]+)|nq:(?P<nq>[0-9]+)/nkv:(?P<nkv>[0-9]+))/h:(?P<h>[0-9]+)/d:(?P<d>[0-9]+)/t:(?P<t>[0-9]+)"
@@ -87,10 +91,26 @@ def _time(row, path, scale):
     return t
 
 
+def _counter(row, key):
+    """The row's counter key (GFLOP/s or GB/s), None when it has none."""
+    value = row.get(key)
+    return None if isinstance(value, bool) or not isinstance(value, (int, float)) else value
+
+
 def _gflops(row):
     """The row's GFLOP/s counter, None when it has none."""
-    value = row.get(_GFLOPS)
-    return None if isinstance(value, bool) or not isinstance(value, (int, float)) else value
+    return _counter(row, _GFLOPS)
+
+
+def _gbps(row):
+    """The row's GB/s counter, None when it has none."""
+    return _counter(row, _GBPS)
+
+
+def _median_counter(rows, counter):
+    """The median of a counter over iteration rows, None when none of them has it."""
+    values = [v for v in map(counter, rows) if v is not None]
+    return statistics.median(values) if values else None
 
 
 def times_ms(data, path="result"):
@@ -115,11 +135,12 @@ def times_ms(data, path="result"):
 
 
 def medians(data, path="result"):
-    """{benchmark: {"gflops", "seconds", "error", "fields"}} of a loaded result, in file order: the
-    median GFLOP/s (None without that counter) and median seconds per call (None when every row
-    erred or was skipped), from the "median" aggregate row when the run had repetitions, else over
-    the iteration rows; "error" is the message of a row that erred or was skipped (None when none
-    did), "fields" the benchmark's descriptor() (None for a row that is no kernel or peak probe)."""
+    """{benchmark: {"gflops", "gbps", "seconds", "error", "fields"}} of a loaded result, in file
+    order: the median GFLOP/s and GB/s (each None without that counter: a stream probe has GB/s
+    alone) and median seconds per call (None when every row erred or was skipped), from the
+    "median" aggregate row when the run had repetitions, else over the iteration rows; "error" is
+    the message of a row that erred or was skipped (None when none did), "fields" the benchmark's
+    descriptor() (None for a row that is no kernel or peak probe)."""
     found = {}
     for row in data["benchmarks"]:
         name = benchmark_name(row)
@@ -137,19 +158,19 @@ def medians(data, path="result"):
     out = {}
     for name, b in found.items():
         if b["median"] is not None:
-            gflops, seconds = _gflops(b["median"]), _time(b["median"], path, _TO_SECONDS)
+            gflops, gbps = _gflops(b["median"]), _gbps(b["median"])
+            seconds = _time(b["median"], path, _TO_SECONDS)
         elif b["iterations"]:
-            values = [g for g in map(_gflops, b["iterations"]) if g is not None]
-            gflops = statistics.median(values) if values else None
+            gflops, gbps = _median_counter(b["iterations"], _gflops), _median_counter(b["iterations"], _gbps)
             seconds = statistics.median(_time(r, path, _TO_SECONDS) for r in b["iterations"])
         else:
-            gflops = seconds = None
+            gflops = gbps = seconds = None
         # Every row of a benchmark has the same descriptor: take one that carries it.
         carrier = next((r for r in b["rows"] if "attnbench" in r), b["rows"][0])
         fields = descriptor(carrier, path)
         if fields is not None and "attnbench" not in carrier and "shape" in fields and legacy_model(fields, data):
             fields["model"] = legacy_model(fields, data)
-        out[name] = {"gflops": gflops, "seconds": seconds, "error": b["error"], "fields": fields}
+        out[name] = {"gflops": gflops, "gbps": gbps, "seconds": seconds, "error": b["error"], "fields": fields}
     return out
 
 
@@ -164,7 +185,9 @@ def legacy_model(fields, data):
 def descriptor(row, path="result"):
     """The descriptor fields of a result row: its "attnbench" object (KERNEL_FIELDS, or
     PEAK_FIELDS for a peak probe), else, for a file written before rows carried it, what
-    legacy_descriptor() reads from the name; None for a row that is no kernel or peak probe."""
+    legacy_descriptor() reads from the name; None for a row that is no kernel or peak probe. A
+    kernel's fields always hold "kv_heads": a row written before it existed, or one with 0 (the
+    shape's "as many as heads"), gets a copy with kv_heads = heads."""
     if "attnbench" not in row:
         return legacy_descriptor(benchmark_name(row))
     fields = row["attnbench"]
@@ -173,7 +196,15 @@ def descriptor(row, path="result"):
     missing = [k for k in (PEAK_FIELDS if fields.get("stage") == "peak" else KERNEL_FIELDS) if k not in fields]
     if missing:
         raise ResultError(f"{path}: benchmark '{benchmark_name(row)}' lacks the descriptor fields {', '.join(missing)}")
-    return fields
+    if fields["stage"] == "peak":
+        return fields
+    heads, kv = fields["heads"], fields.get("kv_heads", 0)
+    if isinstance(kv, bool) or not isinstance(kv, int) or kv < 0 or \
+            (kv and (isinstance(heads, bool) or not isinstance(heads, int) or heads % kv)):
+        shown = lambda v: v if isinstance(v, int) else f"of type {type(v).__name__}"
+        raise ResultError(f"{path}: benchmark '{benchmark_name(row)}' has kv_heads {shown(kv)}, "
+                          f"not a positive divisor of its heads {shown(heads)}")
+    return fields if kv else dict(fields, kv_heads=heads)
 
 
 def legacy_descriptor(name):
@@ -191,7 +222,8 @@ def legacy_descriptor(name):
     n_q, n_kv = (int(m["n"]), int(m["n"])) if m["n"] else (int(m["nq"]), int(m["nkv"]))
     d = int(m["d"])
     return {"stage": m["stage"], "variant": m["variant"], "isa": m["isa"], "shape": m["shape"],
-            "batch": int(m["b"] or 1), "heads": int(m["h"]), "n_q": n_q, "n_kv": n_kv, "head_dim": d,
+            "batch": int(m["b"] or 1), "heads": int(m["h"]), "kv_heads": int(m["h"]), "n_q": n_q, "n_kv": n_kv,
+            "head_dim": d,
             "threads": int(m["t"]), "causal": bool(m["causal"]),
             "similarity": "cosine" if m["cosine"] else "dot",
             "scale": float(m["scale"]) if m["scale"] else 1 / math.sqrt(d), "scale_given": bool(m["scale"])}

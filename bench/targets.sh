@@ -14,10 +14,15 @@ bin=build/release/attnbench
 reps=(--benchmark_min_time=0.3 --benchmark_repetitions=9 --benchmark_enable_random_interleaving=true
       --benchmark_report_aggregates_only=true --benchmark_out_format=json)
 run() { local name=$1; shift; echo "== $name: attnbench run $*"; "$bin" run "$@" "${reps[@]}" --no-report --benchmark_out="$out/$name.json" >/dev/null; }
-# Causal and non-causal flash share one run (bench/targets_shapes.txt), so target 4 is a ratio of
-# one sitting like the others.
-run attention --preset bench/targets_shapes.txt --stage peak,attention --variant flash,openblas --isa best --threads 1,2
+# Causal and non-causal flash share one run (the 8-head shapes of bench/targets_shapes.txt), so
+# target 4 is a ratio of one sitting like the others.
+run attention --preset bench/targets_shapes.txt --heads 8 --stage peak,attention --variant flash,openblas --isa best --threads 1,2
+# Grouped-query prefill and decoding (the 32- and 71-head shapes), flash alone: OpenBLAS at 32
+# heads of n:2048 would take most of the sitting and no target reads it. Stage peak measures the
+# FMA peak and the memory bandwidth probe (peak/stream) again, so that decoding's GB/s is divided
+# by the bandwidth of its own run.
+run decode --preset bench/targets_shapes.txt --heads 32,71 --stage peak,attention --variant flash --isa best --threads 1,2
 run softmax --stage softmax --variant naive,simd --isa scalar,avx512 --seq 2048 --dim 128
 run projection --stage projection --variant omp,openblas --seq 1024 --dim 128 --threads 1,2
-/usr/bin/python3 bench/check_targets.py "$out"/attention.json "$out"/softmax.json "$out"/projection.json \
-  | tee "$out/targets.md"
+/usr/bin/python3 bench/check_targets.py "$out"/attention.json "$out"/decode.json "$out"/softmax.json \
+  "$out"/projection.json | tee "$out/targets.md"

@@ -10,7 +10,7 @@
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     const nlohmann::json j = nlohmann::json::parse(data, data + size, nullptr, false);
     if (j.is_discarded()) return 0;
-    const nlohmann::json peak = attnbench::measured_peak(j);
+    const nlohmann::json peak = attnbench::measured_peak(j, "fma", "GFLOP/s");
     if (!peak.is_object()) std::abort();
     if (j.is_object() && j.contains("benchmarks") && j["benchmarks"].is_array())
         for (const auto& row : j["benchmarks"]) {

@@ -1,22 +1,27 @@
 """bench/results.py, the one reader of result files: descriptor fields from the rows' "attnbench"
-field and, for files written before it, from the names; medians; errors (run by Debian's
-/usr/bin/python3: cd tests && /usr/bin/python3 -m unittest -v test_results)."""
+field and, for files written before it, from the names; medians (GFLOP/s and GB/s); errors. Then
+its readers on synthetic results: report.py's grouped-query families, bandwidth columns and
+roofline plots, check_targets.py's targets 8-11 (run by Debian's /usr/bin/python3:
+cd tests && /usr/bin/python3 -m unittest -v test_results)."""
 import json
 import subprocess
 import math
 import os
+import re
+import shutil
 import sys
 import tempfile
 import unittest
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "bench"))
+BENCH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "bench")
+sys.path.insert(0, BENCH)
 import check_targets  # noqa: E402
 import report  # noqa: E402
 import results  # noqa: E402
 
 
 def row(name, real_time=1.0, unit="ms", gflops=None, run_type="iteration", aggregate=None, error=None,
-        fields=None):
+        fields=None, gbps=None):
     """A Google Benchmark row as attnbench writes it (name as given, run_name the same)."""
     r = {"name": name + (f"_{aggregate}" if aggregate else ""), "run_name": name, "run_type": run_type,
          "real_time": real_time, "cpu_time": real_time, "time_unit": unit, "iterations": 10}
@@ -24,9 +29,12 @@ def row(name, real_time=1.0, unit="ms", gflops=None, run_type="iteration", aggre
         r["aggregate_name"] = aggregate
     if gflops is not None:
         r["GFLOP/s"] = gflops
+    if gbps is not None:
+        r["GB/s"] = gbps
     if error:
         r.update(error_occurred=True, error_message=error, real_time=0.0, iterations=0)
         r.pop("GFLOP/s", None)
+        r.pop("GB/s", None)
     if fields is not None:
         r["attnbench"] = fields
     return r
@@ -38,6 +46,7 @@ def kernel_fields(**changes):
          "batch": 1, "heads": 8, "n_q": 128, "n_kv": 128, "head_dim": 64, "threads": 2, "causal": True,
          "similarity": "dot", "scale": 0.125, "scale_given": False}
     f.update(changes)
+    f.setdefault("kv_heads", f["heads"])
     return f
 
 
@@ -258,6 +267,409 @@ class Readers(unittest.TestCase):
         target5 = next(line for line in c.lines if " 5. " in line)
         self.assertTrue(target5.startswith("MISSING 5. softmax simd/avx512 / naive n:2048 d:96 t:1 (no "), target5)
         self.assertIn("| attention/flash/best | n:2048 h:8 d:128 t:2 | 160.0 | 80 % |", check_targets.table(c))
+
+def shape_text(n_q, n_kv, h, kv, d, t, causal):
+    """A shape's text as attnbench prints it: kv: after h: only when it differs from the heads."""
+    s = f"n:{n_q}" if n_q == n_kv else f"nq:{n_q}/nkv:{n_kv}"
+    return s + f"/h:{h}" + (f"/kv:{kv}" if kv != h else "") + f"/d:{d}/t:{t}" + ("/causal" if causal else "")
+
+
+def kernel_row(stage, variant, isa, t, n_q, n_kv, h, d, gflops, gbps=None, kv=None, causal=True, model=None,
+               with_kv_field=True):
+    """A kernel row of a current result (modelled on results/amd-epyc-avx2-2c): the name with
+    /real_time, "attnbench" with kv_heads (left out with with_kv_field=False, as in older files)."""
+    kv = h if kv is None else kv
+    text = shape_text(n_q, n_kv, h, kv, d, t, causal)
+    fields = {"stage": stage, "variant": variant, "isa": isa, "shape": text, "batch": 1, "heads": h, "n_q": n_q,
+              "n_kv": n_kv, "head_dim": d, "threads": t, "causal": causal, "similarity": "dot",
+              "scale": 1 / math.sqrt(d), "scale_given": False}
+    if with_kv_field:
+        fields["kv_heads"] = kv
+    if model:
+        fields["model"] = model
+    return row(f"{stage}/{variant}/{isa}/{text}/real_time", 2.0, gflops=gflops, gbps=gbps, fields=fields)
+
+
+def probe_row(variant, t, value, isa="avx2"):
+    """A peak/fma (GFLOP/s) or peak/stream (GB/s) probe's row."""
+    counter = {"gflops": value} if variant == "fma" else {"gbps": value}
+    return row(f"peak/{variant}/{isa}/t:{t}/real_time", 7.8, fields={"stage": "peak", "variant": variant, "isa": isa,
+                                                                    "threads": t}, **counter)
+
+
+MACHINE = {"cpu_model": "AMD EPYC", "logical_cpus": 2, "physical_cores": 2, "isa_dispatched": "avx2",
+           "isa_available": ["sse2", "avx2"], "compiler": "g++ 12.2.0", "commit": "abc123", "date": "2026-11-26T10:00:00Z",
+           "caches": []}
+
+
+def synthetic(stream=True, gbps=True, context_stream=False):
+    """A result as the C++ side writes it once it measures grouped-query shapes and the bandwidth
+    probe: the probes at 1 and 2 threads, attention at Llama-2-7B (multi-head) and Llama-3-8B
+    (grouped-query) prefill and decode shapes, softmax (memory-bound) at one of them. stream=False
+    leaves out the peak/stream rows (an older result), gbps=False the kernels' GB/s counters too;
+    context_stream puts the probe in the context only."""
+    benchmarks = [probe_row("fma", 1, 100.0), probe_row("fma", 2, 200.0)]
+    if stream:
+        benchmarks += [probe_row("stream", 1, 12.0), probe_row("stream", 2, 20.0)]
+    ctx = {"attnbench": {"fingerprint": "amd-epyc-avx2-2c", "fma_peak_gflops": {"1": 100.0, "2": 200.0},
+                         "machine": MACHINE, "sweep": {"command": "attnbench run"}}}
+    if context_stream:
+        ctx["attnbench"]["stream_peak_gbps"] = {"1": 11.0, "2": 19.0}
+    for t, variants in ((1, (("naive", "scalar"), ("flash", "best"))), (2, (("flash", "best"),))):
+        for variant, isa in variants:
+            speed = 0.1 if variant == "naive" else 0.8 * t
+            for n in (512, 2048):
+                for kv in (32, 8):
+                    # Prefill: n / 8 FLOPs per byte, bound by arithmetic.
+                    benchmarks.append(kernel_row("attention", variant, isa, t, n, n, 32, 128, 90.0 * speed,
+                                                 (90.0 * speed / (n / 8) if gbps else None), kv=kv,
+                                                 model="Llama: prefill"))
+            for nkv in (8192, 32768):
+                # Decoding: about 1 FLOP per byte of K/V cache, bound by memory.
+                benchmarks.append(kernel_row("attention", variant, isa, t, 1, nkv, 32, 128, 8.0 * speed,
+                                             (8.0 * speed if gbps else None), kv=8, model="Llama-3-8B: decode"))
+            benchmarks.append(kernel_row("softmax", variant, isa, t, 2048, 2048, 32, 128, 3.0 * speed,
+                                         (9.0 * speed if gbps else None)))
+    return {"context": ctx, "benchmarks": benchmarks}
+
+
+class TempFiles(unittest.TestCase):
+    def write(self, data, name=None):
+        """The path of a temporary JSON file holding data."""
+        folder = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, folder)
+        path = os.path.join(folder, name or "result.json")
+        with open(path, "w") as f:
+            json.dump(data, f)
+        return path
+
+
+class Bandwidth(TempFiles):
+    """GB/s medians, grouped-query families, the bandwidth probe in the report and the roofline."""
+
+    def test_gbps_medians_follow_the_gflops_rules(self):
+        name = "attention/flash/best/nq:1/nkv:8192/h:32/kv:8/d:128/t:2/causal/real_time"
+        data = {"benchmarks": [row(name, 3, gflops=1, gbps=10), row(name, 1, gflops=3, gbps=30),
+                               row(name, 2, gflops=2, gbps=20)]}
+        m = results.medians(data)["attention/flash/best/nq:1/nkv:8192/h:32/kv:8/d:128/t:2/causal"]
+        self.assertEqual((m["gflops"], m["gbps"]), (2, 20))
+        # The median aggregate wins over the repetitions, as for GFLOP/s.
+        data["benchmarks"].append(row(name, 2, gflops=2.5, gbps=25, run_type="aggregate", aggregate="median"))
+        self.assertEqual(results.medians(data)["attention/flash/best/nq:1/nkv:8192/h:32/kv:8/d:128/t:2/causal"]["gbps"],
+                         25)
+        # The stream probe has GB/s alone; a row without the counter (or with a non-number) has None;
+        # an erred row counts for neither.
+        data = {"benchmarks": [probe_row("stream", 2, 19.5), row("x", 1.0, gflops=4.0),
+                               row("y", 1.0, gflops=1.0, gbps=5.0), row("y", 3.0, gflops=3.0, gbps=7.0),
+                               row("y", error="NaN in the output")]}
+        data["benchmarks"][1]["GB/s"] = "fast"
+        m = results.medians(data)
+        self.assertEqual((m["peak/stream/avx2/t:2"]["gflops"], m["peak/stream/avx2/t:2"]["gbps"]), (None, 19.5))
+        self.assertEqual(m["peak/stream/avx2/t:2"]["fields"]["variant"], "stream")
+        self.assertIsNone(m["x"]["gbps"])
+        self.assertEqual(m["y"]["gbps"], 6.0)
+        skipped = results.medians({"benchmarks": [row("z", error="skipped: too slow")]})["z"]
+        self.assertEqual((skipped["gflops"], skipped["gbps"], skipped["seconds"]), (None, None, None))
+
+    def test_kv_heads_defaults_to_heads(self):
+        old = kernel_fields()
+        del old["kv_heads"]
+        fields = results.descriptor(row("x", fields=old))
+        self.assertEqual(fields["kv_heads"], 8)
+        self.assertNotIn("kv_heads", old, "the row itself is left as it was")
+        self.assertEqual(results.descriptor(row("x", fields=kernel_fields(kv_heads=0)))["kv_heads"], 8)
+        gqa = kernel_fields(heads=32, kv_heads=8)
+        self.assertIs(results.descriptor(row("x", fields=gqa)), gqa)
+        self.assertEqual(results.legacy_descriptor("attention/flash/best/n:128/h:8/d:64/t:2")["kv_heads"], 8)
+        # The legacy pattern does not know kv: (no file without the field has it).
+        self.assertIsNone(results.legacy_descriptor("attention/flash/best/n:128/h:8/kv:2/d:64/t:2"))
+
+    def test_bad_kv_heads_are_one_line(self):
+        for kv in (3, -1, "8", True, 1.5, [8]):
+            with self.subTest(kv=kv), self.assertRaisesRegex(results.ResultError,
+                                                             r"^r\.json: benchmark 'x' has kv_heads .*, not a positive "
+                                                             r"divisor of its heads 8$"):
+                results.descriptor(row("x", fields=kernel_fields(kv_heads=kv)), "r.json")
+
+    def test_bad_kv_heads_refused_by_report_and_check_targets(self):
+        data = synthetic()
+        data["benchmarks"][-1]["attnbench"]["kv_heads"] = 5
+        path = self.write(data)
+        for script in ("report.py", "check_targets.py"):
+            with self.subTest(script=script):
+                r = subprocess.run([sys.executable, os.path.join(BENCH, script), path], capture_output=True,
+                                   text=True, timeout=120)
+                self.assertEqual(r.returncode, 2, r.stderr)
+                self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
+                self.assertIn("has kv_heads 5, not a positive divisor of its heads 32", r.stderr)
+
+    def test_kv_heads_separate_families(self):
+        r = report.Result(self.write(synthetic()))
+        fams = r.families("attention")
+        self.assertEqual([f.label() for f in fams], ["h=32 d=128 causal", "h=32 kv=8 d=128 causal",
+                                                      "nq=1 h=32 kv=8 d=128 causal"])
+        mha, gqa, decode = fams
+        self.assertNotEqual(mha, gqa)
+        self.assertNotEqual(hash(mha), hash(gqa))
+        self.assertEqual(len({f.slug() for f in fams}), 3)
+        self.assertEqual(gqa.slug(), "h32-kv8-d128-causal")
+        self.assertEqual(decode.at(32768), "nq=1 nkv=32768 h=32 kv=8 d=128 causal")
+        self.assertEqual(r.ns("attention", gqa), [512, 2048])
+        self.assertEqual(r.ns("attention", decode), [8192, 32768])
+        # A row written before kv_heads existed joins the multi-head family of a current one.
+        old = kernel_row("attention", "flash", "best", 2, 512, 512, 32, 128, 1.0, with_kv_field=False)
+        self.assertEqual(report.Family.of(results.descriptor(old)), mha)
+        self.assertEqual(report.Family.of(results.descriptor(old)), report.Family(32, 128, 1, True, False, kv=32))
+
+    def test_bandwidth_probe_rows_and_context(self):
+        r = report.Result(self.write(synthetic()))
+        self.assertEqual((r.peak, r.bandwidth), ({1: 100.0, 2: 200.0}, {1: 12.0, 2: 20.0}))
+        # The context fills in a result whose rows lack the probe, and never overrides the rows.
+        self.assertEqual(report.Result(self.write(synthetic(stream=False, context_stream=True))).bandwidth,
+                         {1: 11.0, 2: 19.0})
+        self.assertEqual(report.Result(self.write(synthetic(context_stream=True))).bandwidth, {1: 12.0, 2: 20.0})
+        self.assertEqual(report.Result(self.write(synthetic(stream=False))).bandwidth, {})
+
+    def test_bandwidth_columns(self):
+        r = report.Result(self.write(synthetic()))
+        self.assertEqual(report.summary_header(r), report.SUMMARY_HEADER + ["GB/s", "% of bw"])
+        rows = {(x[0], x[1]): x for x in report.summary_rows(r)}
+        decode = rows[("attention", "nq=1 nkv=32768 h=32 kv=8 d=128 causal (Llama-3-8B)")]
+        # flash at 2 threads: 12.8 GFLOP/s (6% of 200), 12.8 GB/s (64% of the probe's 20 GB/s).
+        self.assertEqual(decode, ["attention", "nq=1 nkv=32768 h=32 kv=8 d=128 causal (Llama-3-8B)", "flash/best t:2",
+                                  "12.8", "6%", "16×", "12.8", "64%"])
+        self.assertEqual(rows[("softmax", "n=2048 h=32 d=128 causal (Llama)")][6:], ["14.4", "72%"])
+        md = report.stage_tables(r)
+        self.assertIn("| flash/best t:2 | 12.8 (6%, 16×) | 12.8 (6%, 16×) |", md)
+        self.assertIn("| ↳ GB/s | 12.8 (64%) | 12.8 (64%) |", md)
+        self.assertIn("| ↳ GB/s | 6.4 (53%) | 6.4 (53%) |", md)  # flash t:1 against 12 GB/s at t:1
+        # The lines tests/run_report_e2e.sh looks for keep their form.
+        self.assertRegex(md, r"(?m)^\| flash/best t:2 \| [0-9.]+ \([0-9]+%, [0-9.]+×\) \|")
+        text = report.text_table(report.summary_header(r), report.summary_rows(r))
+        self.assertRegex(text, r"(?m)^attention +n=2048 h=32 d=128 causal \(Llama\) +[a-z]+/[a-z0-9]+ t:[12] +[0-9.]+ "
+                               r"+[0-9]+% +[0-9.]+× +[0-9.]+ +[0-9]+%$")
+        machine = report.machine_section(r)
+        self.assertIn("- FMA peak measured in this run: 100.0 GFLOP/s at t:1, 200.0 GFLOP/s at t:2", machine)
+        self.assertIn("measured in this run: 12.0 GB/s at t:1, 20.0 GB/s at t:2", machine)
+        self.assertIn("% of the memory bandwidth probe", report.how_to_read(r))
+
+    def test_an_older_result_reports_without_the_probe(self):
+        r = report.Result(self.write(synthetic(stream=False)))
+        self.assertEqual(report.summary_header(r), report.SUMMARY_HEADER + ["GB/s"])
+        self.assertTrue(all(len(x) == 7 for x in report.summary_rows(r)))
+        self.assertIn("| ↳ GB/s | 12.8 | 12.8 |", report.stage_tables(r))
+        self.assertIn("bandwidth probe (peak/stream: GB read per second) measured in this run: not measured",
+                      report.machine_section(r))
+        self.assertIn("was not measured in this run", report.how_to_read(r))
+        self.assertIn("not measured, so there is no bandwidth slope", report.roofline_section(r))
+        # Without the kernels' counter as well: the table of an older report, no roofline.
+        r = report.Result(self.write(synthetic(stream=False, gbps=False)))
+        self.assertEqual(report.summary_header(r), report.SUMMARY_HEADER)
+        self.assertNotIn("GB/s |", report.stage_tables(r))
+        self.assertEqual(report.roofline_threads(r), [])
+        self.assertIn("no roofline plot", report.roofline_section(r))
+
+    def is_png(self, path):
+        with open(path, "rb") as f:
+            return f.read(8) == b"\x89PNG\r\n\x1a\n"
+
+    def test_roofline_plots(self):
+        try:
+            import matplotlib  # noqa: F401
+        except ImportError:
+            self.skipTest("matplotlib is missing")
+        for kind in ("probe", "no probe", "no GB/s"):
+            with self.subTest(kind=kind):
+                data = synthetic(stream=kind == "probe", gbps=kind != "no GB/s")
+                path = self.write(data)
+                out = os.path.dirname(path)
+                r = report.Result(path)
+                with open(report.write_report(r, out)) as f:
+                    md = f.read()
+                report.draw_report_plots(r, out)
+                plots = sorted(os.listdir(os.path.join(out, "plots")))
+                rooflines = [p for p in plots if p.startswith("roofline-")]
+                if kind == "no GB/s":
+                    self.assertEqual(rooflines, [])
+                    self.assertNotIn("roofline-t", md)
+                else:
+                    self.assertEqual(rooflines, ["roofline-t1.png", "roofline-t2.png"])
+                    self.assertIn("![roofline t:2](plots/roofline-t2.png)", md)
+                    self.assertTrue(all(self.is_png(os.path.join(out, "plots", p)) for p in rooflines))
+                # Every plot the report links to was drawn.
+                for link in re.findall(r"\]\(plots/([^)]+)\)", md):
+                    self.assertIn(link, plots)
+                self.assertIn("attention-h32-kv8-d128-causal.png", plots)
+                self.assertIn("attention-nq1-h32-kv8-d128-causal.png", plots)
+
+    def test_roofline_points_are_the_fastest_at_each_thread_count(self):
+        r = report.Result(self.write(synthetic()))
+        decode = r.families("attention")[2]
+        pts = report.roofline_points(r, "attention", 1)[decode]
+        self.assertEqual([(n, label) for n, label, *_ in pts], [(8192, "flash/best t:1"), (32768, "flash/best t:1")])
+        self.assertAlmostEqual(pts[0][2], 1.0)  # 6.4 GFLOP/s over 6.4 GB/s
+        self.assertEqual(report.roofline_points(r, "attention", 2)[decode][0][3], 12.8)
+
+    def test_compare_keeps_working(self):
+        a = self.write(synthetic(), "a.json")
+        b_data = synthetic(stream=False)
+        for x in b_data["benchmarks"]:
+            if "GFLOP/s" in x and x["attnbench"]["stage"] != "peak":
+                x["GFLOP/s"] *= 1.1
+        b = self.write(b_data, "b.json")
+        out = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, out)
+        r = subprocess.run([sys.executable, os.path.join(BENCH, "report.py"), a, b, "--out", out],
+                           capture_output=True, text=True, timeout=120)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(os.path.join(out, "COMPARE.md")) as f:
+            md = f.read()
+        self.assertIn("| attention | nq=1 nkv=8192 h=32 kv=8 d=128 causal | flash/best t:2 | 12.8 | 14.1 | 1.10 |", md)
+        self.assertIn("| attention | n=2048 h=32 kv=8 d=128 causal | flash/best t:2 |", md)
+        self.assertTrue(os.path.getsize(os.path.join(out, "plots", "compare-kernels.png")) > 0)
+
+    def test_report_command_on_a_current_result(self):
+        path = self.write(synthetic())
+        r = subprocess.run([sys.executable, os.path.join(BENCH, "report.py"), path],
+                           capture_output=True, text=True, timeout=120)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertRegex(r.stdout, r"stage +shape +fastest kernel +GFLOP/s +% of peak +× naive +GB/s +% of bw")
+
+
+def targets_run(decode=(17.0, 17.0), prefill=(150.0, 145.0), split=(10.0, 19.0), stream=20.0, isa="avx2"):
+    """The decode run of bench/targets.sh: the probes, decode GB/s at nkv 8192 and 32768, GQA and
+    MHA prefill GFLOP/s, the multi-query decode's GFLOP/s at t:1 and t:2."""
+    rows = [probe_row("fma", 1, 100.0, isa), probe_row("fma", 2, 200.0, isa)]
+    if stream:
+        rows += [probe_row("stream", 1, stream * 0.6, isa), probe_row("stream", 2, stream, isa)]
+    for nkv, gbps in zip((8192, 32768), decode):
+        rows.append(kernel_row("attention", "flash", "best", 2, 1, nkv, 32, 128, gbps, gbps, kv=8))
+    for kv, g in zip((8, 32), prefill):
+        rows.append(kernel_row("attention", "flash", "best", 2, 2048, 2048, 32, 128, g, 1.0, kv=kv))
+    for t, g in zip((1, 2), split):
+        rows.append(kernel_row("attention", "flash", "best", t, 1, 8192, 71, 64, g, g, kv=1))
+    return {"context": {}, "benchmarks": rows}
+
+
+class DecodeTargets(TempFiles):
+    """Targets 8-11 of check_targets.py on synthetic runs."""
+
+    def lines(self, *datas):
+        c = check_targets.check(check_targets.load([self.write(d, f"r{i}.json") for i, d in enumerate(datas)]))
+        return c, {line.split(".")[0].split()[-1]: line for line in c.lines}
+
+    def test_names(self):
+        self.assertEqual(check_targets.causal_flash(2, nq=1, nkv=8192, kv=8),
+                         "attention/flash/best/nq:1/nkv:8192/h:32/kv:8/d:128/t:2/causal")
+        self.assertEqual(check_targets.causal_flash(2, n=2048), "attention/flash/best/n:2048/h:32/d:128/t:2/causal")
+        self.assertEqual(check_targets.causal_flash(1, d=64, nq=1, nkv=8192, h=71, kv=1),
+                         "attention/flash/best/nq:1/nkv:8192/h:71/kv:1/d:64/t:1/causal")
+        self.assertEqual(check_targets.attention("flash", 2048, 128, 2), "attention/flash/best/n:2048/h:8/d:128/t:2")
+
+    def test_pass(self):
+        c, lines = self.lines(targets_run())
+        self.assertEqual(c.stream_isa, "avx2")
+        self.assertEqual(lines["8"], "PASS    8. flash decode nq:1 nkv:8192 h:32 kv:8 d:128 t:2 GB/s / stream t:2: "
+                                     "ratio 0.850 (target >= 0.8)")
+        self.assertTrue(lines["9"].startswith("PASS    9. flash decode nq:1 nkv:32768 "), lines["9"])
+        self.assertEqual(lines["10"], "PASS    10. flash GQA / MHA prefill n:2048 h:32 kv:8 / h:32 d:128 t:2 "
+                                      "(GFLOP/s): ratio 1.034 (target >= 0.95)")
+        self.assertEqual(lines["11"], "PASS    11. flash split-KV decode nq:1 nkv:8192 h:71 kv:1 d:64 speed-up "
+                                      "t:2/t:1: ratio 1.900 (target >= 1.8)")
+        self.assertFalse(c.failed)
+
+    def test_fail(self):
+        c, lines = self.lines(targets_run(decode=(17.0, 15.0), prefill=(130.0, 145.0), split=(10.0, 12.0)))
+        self.assertTrue(lines["8"].startswith("PASS"), lines["8"])
+        self.assertIn("FAIL    9.", lines["9"])
+        self.assertIn("ratio 0.750", lines["9"])
+        self.assertIn("FAIL    10.", lines["10"])
+        self.assertIn("ratio 0.897", lines["10"])
+        self.assertIn("FAIL    11.", lines["11"])
+        self.assertTrue(c.failed)
+
+    def test_missing_probe_and_widest_tier(self):
+        c, lines = self.lines(targets_run(stream=None))
+        self.assertIsNone(c.stream_isa)
+        self.assertIn("MISSING 8. flash decode nq:1 nkv:8192 h:32 kv:8 d:128 t:2 GB/s / stream t:2 (no "
+                      "peak/stream/avx512/t:2)", lines["8"])
+        self.assertTrue(lines["10"].startswith("PASS"))
+        data = targets_run()
+        data["benchmarks"] += [probe_row("stream", 2, 40.0, "avx512")]
+        c, lines = self.lines(data)
+        self.assertEqual(c.stream_isa, "avx512")
+        self.assertIn("ratio 0.425", lines["8"])
+
+    def test_ratios_within_one_file(self):
+        # The first file's flash at n:2048 h:8 and its probes; the second (the decode run) has
+        # probes of its own, which must not be paired with the first file's kernels.
+        first = {"context": {}, "benchmarks": [
+            probe_row("fma", 2, 200.0), probe_row("stream", 2, 30.0),
+            kernel_row("attention", "flash", "best", 2, 2048, 2048, 8, 128, 160.0, 5.0, causal=False)]}
+        c, lines = self.lines(first, targets_run())
+        self.assertIn("PASS    1. flash attention n:2048 d:128 t:2 / peak t:2: ratio 0.800", lines["1"])
+        self.assertIn("ratio 0.850", lines["8"])  # decode over its own run's 20 GB/s, not the 30 of the first
+        self.assertNotIn("across", lines["8"] + lines["1"])
+        # A pair no single file holds is taken across files, and said so.
+        second = targets_run()
+        second["benchmarks"] = [b for b in second["benchmarks"] if "stream" not in b["name"]]
+        c, lines = self.lines(first, second)
+        self.assertIn("ratio 0.567 (target >= 0.8)", lines["8"])
+        self.assertIn("[across result files]", lines["8"])
+        self.assertTrue(lines["8"].startswith("FAIL"))
+
+    def test_table_has_bandwidth_columns(self):
+        c, _ = self.lines(targets_run())
+        table = check_targets.table(c)
+        self.assertIn("| kernel | shape | GFLOP/s | % of peak | GB/s | % of bandwidth |", table)
+        self.assertIn("| peak/stream/avx2 | t:2 | - | - | 20.0 | 100 % |", table)
+        self.assertIn("| peak/fma/avx2 | t:2 | 200.0 | 100 % | - | - |", table)
+        self.assertIn("| attention/flash/best | nq:1 nkv:8192 h:32 kv:8 d:128 t:2 causal | 17.0 | 8 % | 17.0 | 85 % |",
+                      table)
+        lines = table.splitlines()
+        self.assertTrue(lines[2].startswith("| peak/"), table)
+        c, _ = self.lines(targets_run(), targets_run())
+        self.assertIn("| r1.json | peak/stream/avx2 | t:2 | - | - | 20.0 | 100 % |", check_targets.table(c))
+
+    def test_command_line(self):
+        path = self.write(targets_run())
+        r = subprocess.run([sys.executable, os.path.join(BENCH, "check_targets.py"), path],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)  # 1-7 are missing, which fails only with --strict
+        self.assertIn("bandwidth: peak/stream/avx2", r.stdout)
+        r = subprocess.run([sys.executable, os.path.join(BENCH, "check_targets.py"),
+                            self.write(targets_run(split=(10.0, 11.0)))], capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+
+    def test_shape_file_names_the_targets_shapes(self):
+        """bench/targets_shapes.txt expands (as the C++ parser does: lists crossed, n= with itself)
+        to every shape the targets read, and bench/targets.sh splits it by heads into its runs."""
+        shapes = set()
+        with open(os.path.join(BENCH, "targets_shapes.txt")) as f:
+            for line in f:
+                body = line.split("#")[0].split()
+                if not body:
+                    continue
+                kv = dict(tok.split("=") for tok in body if "=" in tok)
+                causal = "causal" in body
+                nqs = kv.get("n", kv.get("nq")).split(",")
+                nkvs = kv.get("n", kv.get("nkv")).split(",")
+                for nq in nqs:
+                    for nkv in nkvs:
+                        if "n" in kv and nq != nkv:
+                            continue
+                        for t in (1, 2):
+                            h, k = int(kv["h"]), int(kv.get("kv", kv["h"]))
+                            shapes.add(shape_text(int(nq), int(nkv), h, k, int(kv["d"]), t, causal))
+        c = check_targets.check({})
+        wanted = {n.split("/", 3)[3] for n in c.used if n.startswith("attention/flash/")}
+        self.assertEqual(wanted - shapes, set())
+        with open(os.path.join(BENCH, "targets.sh")) as f:
+            script = f.read()
+        self.assertIn("--heads 8 --stage peak,attention --variant flash,openblas", script)
+        self.assertIn("--heads 32,71 --stage peak,attention --variant flash --isa best --threads 1,2", script)
+        self.assertIn('"$out"/decode.json', script)
+
 
 class HostileInput(unittest.TestCase):
     """Malformed, truncated and hostile JSON given to report and compare: each refused with exit

@@ -1,6 +1,11 @@
 #include "flash.hpp"
 
+#include <omp.h>
+
 #include <algorithm>
+#include <cmath>
+#include <limits>
+#include <vector>
 
 #include "attention_row.hpp"
 #include "kernels.hpp"
@@ -13,10 +18,88 @@ const FlashOps& flash_ops(Isa isa) {
     return simd::for_tier(isa, []<Isa I>() -> const FlashOps& { return flash_ops_for<I>(); });
 }
 
+namespace {
+
+// How many parts the key range of each K/V head is split into on the decode path: one when the
+// K/V heads alone give every core of the machine two or more to do, else enough parts that they
+// do (the flash-decoding split), never fewer than one block of keys per part. It depends on the
+// shape and the machine, not on the thread count of the call, so that 1 and 2 threads give
+// identical bits.
+i64 decode_splits(i64 heads, i64 keys, i64 block) {
+    const i64 cores = std::max(1, omp_get_num_procs());
+    if (heads >= 2 * cores) return 1;
+    const i64 want = (2 * cores + heads - 1) / heads;
+    return std::max<i64>(1, std::min(want, (keys + block - 1) / block));
+}
+
+// The decode path of flash_body: per K/V head, its group's query rows (contiguous in q and o)
+// against its keys, read in place, the key range split across threads when the heads are too few;
+// the parts' (max, sum, output) states are merged in a final pass.
+void decode_body(const FlashOps& ops, int threads, const Shape& sh, const float* q, const float* k,
+                 const float* v, float* o) {
+    const i64 d = sh.head_dim, rows = sh.group_size() * sh.n_q,
+              heads = sh.batch * sh.kv_head_count();
+    // Under a causal mask no row sees past the last query's diagonal.
+    const i64 keys = sh.visible_keys(sh.n_q - 1);
+    const i64 splits = decode_splits(heads, keys, ops.decode_block);
+    const i64 blocks = (keys + ops.decode_block - 1) / ops.decode_block;
+    const i64 per_split = (blocks + splits - 1) / splits * ops.decode_block;
+    // One state per (head, part): row maxima, row sums, unnormalised output.
+    const i64 state = rows * (2 + d);
+    std::vector<float> states(std::size_t(heads * splits * state));
+#pragma omp parallel num_threads(threads) if (threads > 1)
+    {
+        float* scratch = workspace(Slot::thread_block, ops.decode_scratch_floats(d));
+#pragma omp for schedule(dynamic)
+        for (i64 t = 0; t < heads * splits; ++t) {
+            const i64 g = t / splits, j0 = (t % splits) * per_split;
+            float* st = states.data() + t * state;
+            ops.decode_rows(sh, q + g * rows * d, rows, k + g * sh.n_kv * d, v + g * sh.n_kv * d,
+                            std::min(j0, keys), std::min(j0 + per_split, keys), st, st + rows,
+                            st + 2 * rows, scratch);
+        }
+        // o = sum_p 2^(m_p - m) acc_p / sum_p 2^(m_p - m) l_p with m the largest m_p: a part
+        // that saw only masked or -inf scores (m_p = -inf) adds nothing but its NaN, if any.
+#pragma omp for schedule(static)
+        for (i64 x = 0; x < heads * rows; ++x) {
+            const i64 g = x / rows, r = x % rows;
+            const float* first = states.data() + g * splits * state;
+            float m = -std::numeric_limits<float>::infinity();
+            for (i64 p = 0; p < splits; ++p) m = std::max(m, first[p * state + r]);
+            float sum = 0.0f;
+            float* out = o + (g * rows + r) * d;
+            for (i64 c = 0; c < d; ++c) out[c] = 0.0f;
+            for (i64 p = 0; p < splits; ++p) {
+                const float* st = first + p * state;
+                const float f = st[r] == -std::numeric_limits<float>::infinity()
+                                    ? 0.0f
+                                    : (splits == 1 ? 1.0f : std::exp2(st[r] - m));
+                sum += st[rows + r] * f;
+                const float* acc = st + 2 * rows + r * d;
+                for (i64 c = 0; c < d; ++c) out[c] += acc[c] * f;
+            }
+            const float inv = sum != 0.0f ? 1.0f / sum : 0.0f;  // NaN stays NaN
+            for (i64 c = 0; c < d; ++c) out[c] *= inv;
+        }
+    }
+    // The P V product weighs each hidden key's V row by 0: a NaN or inf there needs the exact row.
+    for (i64 h = 0; h < sh.batch * sh.heads; ++h) {
+        const i64 g = sh.kv_head_of(h);
+        repair_hidden_key_rows(sh, q + h * sh.n_q * d, k + g * sh.n_kv * d, v + g * sh.n_kv * d,
+                               o + h * sh.n_q * d, 0, sh.n_q);
+    }
+}
+
+}  // namespace
+
 void flash_body(Isa isa, int threads, const Shape& sh, const float* q, const float* k,
                 const float* v, float* o) {
-    const simd::GemmOps& gemm = simd::gemm_ops(isa);
     const FlashOps& ops = flash_ops(isa);
+    if (sh.group_size() * sh.n_q <= ops.decode_max_rows) {
+        decode_body(ops, threads, sh, q, k, v, o);
+        return;
+    }
+    const simd::GemmOps& gemm = simd::gemm_ops(isa);
     // V is packed too, although a head_dim of whole strips could be read in place: the P V
     // micro-kernel ran 10% faster on a contiguous 32 KiB strip than on rows d floats apart,
     // whose lines fall into few L1 sets.
@@ -53,6 +136,7 @@ Tiles flash_tiles(Isa isa) {
     Tiles t = simd_tiles(isa);
     t.row_block = flash::flash_ops(isa).block_q;
     t.kv_block = flash::flash_ops(isa).block_kv;
+    t.decode_block = flash::flash_ops(isa).decode_block;
     return t;
 }
 

@@ -25,6 +25,18 @@ struct FlashOps {
                        float* scratch);
     // y = 2^x elementwise for x <= 0 with the flash exponential (fast_exp2_nonpositive).
     void (*exp2)(const float* x, float* y, i64 n);
+
+    // The decode path, for few query rows per K/V head (at most decode_max_rows): K and V are
+    // read in place, once, in blocks of decode_block keys, and the key range may be split.
+    i64 decode_max_rows, decode_block;
+    // Floats of per-thread scratch decode_rows needs at head size d.
+    i64 (*decode_scratch_floats)(i64 d);
+    // The online-softmax state of `rows` query rows over keys [j_begin, j_end) of one K/V head:
+    // q [rows x d] (row r is query r % n_q of the group's query head r / n_q), k, v [n_kv x d];
+    // writes row_max [rows] (log2 units), row_sum [rows] and the unnormalised acc [rows x d].
+    void (*decode_rows)(const Shape& sh, const float* q, i64 rows, const float* k, const float* v,
+                        i64 j_begin, i64 j_end, float* row_max, float* row_sum, float* acc,
+                        float* scratch);
 };
 
 // The table of one tier, defined in flash_<tier>.cpp.
@@ -33,7 +45,8 @@ template <Isa I> const FlashOps& flash_ops_for();
 const FlashOps& flash_ops(Isa isa);
 
 // Fused attention of every head with tier `isa` on `threads` threads; q, o [B][H][n_q][d],
-// k, v [B][H][n_kv][d].
+// k, v [B][kv_heads][n_kv][d]. Shapes whose query rows per K/V head (group x n_q) fit
+// FlashOps::decode_max_rows take the decode path, the others the query-block (prefill) path.
 void flash_body(Isa isa, int threads, const Shape& sh, const float* q, const float* k,
                 const float* v, float* o);
 

@@ -107,41 +107,48 @@ void score_tile(const KvBlock& b, i64 d, const float* kp, FlashScratch<Arch>& w)
                                    w.scores + g0 * F::LDS, F::LDS);
 }
 
-// The online-softmax update of one KV block: each row's scores become 2^(s - m_new) with m_new
-// the larger of the running maximum and the block's, the running sum grows by their sum, and
-// what was accumulated under an older maximum is rescaled; keys a row does not see weigh 0.
+// The online-softmax update of one row over one KV block: its first `vis` scores (in log2 units,
+// divided by |q||k| first for cosine, with k_norms the block's key norms) become 2^(s - m_new),
+// m_new the larger of the running maximum and the block's; the running sum grows by their sum and
+// what acc_row [d] accumulated under an older maximum is rescaled; entries [vis, used) weigh 0.
+template <class Arch> void online_update_row(float* row, i64 vis, i64 used, Similarity sim,
+                                             float q_norm, const float* k_norms, float& row_max,
+                                             float& row_sum, float* acc_row, i64 d) {
+    if (vis == 0) {  // this row sees no key of the block: it contributes nothing
+        for (i64 j = 0; j < used; ++j) row[j] = 0.0f;
+        return;
+    }
+    if (sim == Similarity::cosine) simd::cosine_row(row, vis, q_norm, k_norms);
+    const float m_old = row_max;
+    const float m_new = std::max(simd::max_n<Arch>(row, vis), m_old);
+    if (m_new == simd::kNegInf) {
+        // Every score the row has seen is -inf: they weigh nothing, as a masked row's do,
+        // unless the maxima passed over a NaN, which must reach the output.
+        if (simd::any_nan(row, vis)) row_sum = std::numeric_limits<float>::quiet_NaN();
+        for (i64 j = 0; j < used; ++j) row[j] = 0.0f;
+        return;
+    }
+    const float sum = simd::exp_shifted_sum<Arch, true>(row, row, vis, m_new);
+    for (i64 j = vis; j < used; ++j) row[j] = 0.0f;
+    if (m_new != m_old && m_old != simd::kNegInf) {
+        const float correction = __builtin_exp2f(m_old - m_new);
+        row_sum *= correction;
+        simd::scale_n<Arch>(acc_row, d, correction);
+    }
+    row_max = m_new;
+    row_sum += sum;
+}
+
+// The online-softmax update of one KV block for every row of the query block (online_update_row);
+// keys a row does not see weigh 0.
 template <class Arch>
 void online_softmax_update(const KvBlock& b, const float* k_norms, FlashScratch<Arch>& w) {
     using F = Flash<Arch>;
-    for (i64 r = 0; r < b.rows; ++r) {
-        float* row = w.scores + r * F::LDS;
-        const i64 used = b.group_keys(r / b.group * b.group);  // keys the P V product reads
-        const i64 vis = b.visible(r);
-        if (vis == 0) {  // this row sees no key of the block: it contributes nothing
-            for (i64 j = 0; j < used; ++j) row[j] = 0.0f;
-            continue;
-        }
-        if (b.sh.similarity == Similarity::cosine)
-            simd::cosine_row(row, vis, w.q_norms[r], k_norms + b.j0);
-        const float m_old = w.row_max[r];
-        const float m_new = std::max(simd::max_n<Arch>(row, vis), m_old);
-        if (m_new == simd::kNegInf) {
-            // Every score the row has seen is -inf: they weigh nothing, as a masked row's do,
-            // unless the maxima passed over a NaN, which must reach the output.
-            if (simd::any_nan(row, vis)) w.row_sum[r] = std::numeric_limits<float>::quiet_NaN();
-            for (i64 j = 0; j < used; ++j) row[j] = 0.0f;
-            continue;
-        }
-        const float sum = simd::exp_shifted_sum<Arch, true>(row, row, vis, m_new);
-        for (i64 j = vis; j < used; ++j) row[j] = 0.0f;
-        if (m_new != m_old && m_old != simd::kNegInf) {
-            const float correction = __builtin_exp2f(m_old - m_new);
-            w.row_sum[r] *= correction;
-            simd::scale_n<Arch>(w.acc + r * w.ld_o, b.sh.head_dim, correction);
-        }
-        w.row_max[r] = m_new;
-        w.row_sum[r] += sum;
-    }
+    for (i64 r = 0; r < b.rows; ++r)
+        online_update_row<Arch>(w.scores + r * F::LDS, b.visible(r),
+                                b.group_keys(r / b.group * b.group), b.sh.similarity, w.q_norms[r],
+                                k_norms ? k_norms + b.j0 : nullptr, w.row_max[r], w.row_sum[r],
+                                w.acc + r * w.ld_o, b.sh.head_dim);
 }
 
 // acc += P V of one KV block: P the block's probabilities, vp = V packed by pack_b (k = n_kv,
@@ -186,9 +193,20 @@ template <class Arch> void flash_rows(const Shape& sh, const float* q, const flo
     normalise_rows(sh, i0, rows, w, o);
 }
 
+}  // namespace
+}  // namespace attn::flash
+
+#include "decode_impl.hpp"
+
+namespace attn::flash {
+namespace {
+
 template <class Arch> constexpr FlashOps make_flash_ops() {
     using F = Flash<Arch>;
-    return {F::BQ, F::BK, FlashScratch<Arch>::floats, flash_rows<Arch>, simd::exp_n<Arch, true>};
+    using D = Decode<Arch>;
+    return {
+        F::BQ,       F::BK, FlashScratch<Arch>::floats, flash_rows<Arch>, simd::exp_n<Arch, true>,
+        D::kMaxRows, D::BK, D::scratch_floats,          decode_rows<Arch>};
 }
 
 }  // namespace

@@ -1,0 +1,151 @@
+// The decode path of flash attention, written once for every ISA tier and included by
+// flash_impl.hpp: a handful of query rows per K/V head (one token, or a few for speculative
+// decoding, times the query heads of the group) meet a long KV cache. The work is a
+// matrix-vector product bound by memory bandwidth, so K and V are read in place, each row once,
+// with no packing pass: scores are dot products of query rows with key rows (W accumulators
+// folded by one haddp), and P V broadcasts each probability over a row of V.
+#pragma once
+
+#include "flash.hpp"
+
+namespace attn::flash {
+namespace {
+
+template <class Arch> struct Decode {
+    using V = simd::vfloat<Arch>;
+    static constexpr i64 W = V::size;
+    // Keys per block: the block's scores and its V rows (64 KiB at d = 128) stay in L2 between
+    // the score and the P V steps.
+    static constexpr i64 BK = 128;
+    // Row stride of the score block, off a power of two.
+    static constexpr i64 LDS = BK + 16;
+    // Query rows per K/V head the path takes: Falcon-7B's 71 query heads over one K/V head, and
+    // 16 speculative tokens over a group of 8, fit.
+    static constexpr i64 kMaxRows = 128;
+
+    // q_scaled [kMaxRows x d], q_norms [kMaxRows], k_norms [BK], scores [kMaxRows x LDS].
+    static i64 scratch_floats(i64 d) { return kMaxRows * d + kMaxRows + BK + kMaxRows * LDS + 64; }
+};
+
+// s[r][j] = q_r . k_j for RQ rows of q [.. x d] (row stride d) and the bk keys of k [bk x d],
+// into s (row stride lds). A tile of RQ rows x W / RQ keys keeps W accumulators whose sums one
+// haddp folds into a vector; keys past the last whole tile and columns past the last whole vector
+// are added one by one.
+template <class Arch, int RQ>
+void dot_rows(const float* q, const float* k, i64 bk, i64 d, float* s, i64 lds) {
+    using V = simd::vfloat<Arch>;
+    constexpr i64 W = V::size, KJ = W / RQ;
+    const i64 d_main = d / W * W;
+    i64 j = 0;
+    for (; j + KJ <= bk; j += KJ) {
+        V acc[W];
+        for (auto& a : acc) a = V(0.0f);
+        for (i64 c = 0; c < d_main; c += W) {
+            V kv[KJ];
+            for (i64 t = 0; t < KJ; ++t) kv[t] = simd::loadu<Arch>(k + (j + t) * d + c);
+            for (int r = 0; r < RQ; ++r) {
+                const V qv = simd::loadu<Arch>(q + r * d + c);
+                for (i64 t = 0; t < KJ; ++t)
+                    acc[r * KJ + t] = xsimd::fma(qv, kv[t], acc[r * KJ + t]);
+            }
+        }
+        alignas(64) float sums[W];
+        xsimd::haddp(acc).store_aligned(sums);
+        for (int r = 0; r < RQ; ++r)
+            for (i64 t = 0; t < KJ; ++t) {
+                float x = sums[r * KJ + t];
+                for (i64 c = d_main; c < d; ++c) x += q[r * d + c] * k[(j + t) * d + c];
+                s[r * lds + j + t] = x;
+            }
+    }
+    for (; j < bk; ++j)
+        for (int r = 0; r < RQ; ++r) s[r * lds + j] = simd::dot<Arch>(q + r * d, k + j * d, d);
+}
+
+// acc[r][:] += sum_j p[r][j] v_j for R rows of p (row stride lds) over the bk rows of v [bk x d];
+// acc row stride d. Keys go in pairs, each pair's rows of V read front to back once (a sequential
+// stream the hardware prefetcher follows) while the R output rows, 4 d floats in L1, accumulate.
+template <class Arch, int R>
+void pv_rows(const float* p, i64 lds, const float* v, i64 bk, i64 d, float* acc) {
+    using V = simd::vfloat<Arch>;
+    constexpr i64 W = V::size;
+    const i64 d_main = d / W * W;
+    i64 j = 0;
+    for (; j + 2 <= bk; j += 2) {
+        V p0[R], p1[R];
+        for (int r = 0; r < R; ++r) p0[r] = V(p[r * lds + j]), p1[r] = V(p[r * lds + j + 1]);
+        const float* v0 = v + j * d;
+        const float* v1 = v0 + d;
+        for (i64 c = 0; c < d_main; c += W) {
+            const V a = simd::loadu<Arch>(v0 + c), b = simd::loadu<Arch>(v1 + c);
+            for (int r = 0; r < R; ++r) {
+                float* o = acc + r * d + c;
+                simd::storeu<Arch>(
+                    o, xsimd::fma(p1[r], b, xsimd::fma(p0[r], a, simd::loadu<Arch>(o))));
+            }
+        }
+        for (i64 c = d_main; c < d; ++c)
+            for (int r = 0; r < R; ++r)
+                acc[r * d + c] += p[r * lds + j] * v0[c] + p[r * lds + j + 1] * v1[c];
+    }
+    for (; j < bk; ++j)
+        for (int r = 0; r < R; ++r) {
+            const float pr = p[r * lds + j];
+            for (i64 c = 0; c < d; ++c) acc[r * d + c] += pr * v[j * d + c];
+        }
+}
+
+// Calls step.operator()<R>(r) over rows [0, rows) in tiles of R = MaxR rows, then of fewer.
+template <int MaxR, class Step> void by_row_tiles(i64 rows, Step step) {
+    i64 r = 0;
+    if constexpr (MaxR >= 4)
+        for (; r + 4 <= rows; r += 4) step.template operator()<4>(r);
+    if constexpr (MaxR >= 2)
+        for (; r + 2 <= rows; r += 2) step.template operator()<2>(r);
+    for (; r < rows; ++r) step.template operator()<1>(r);
+}
+
+// The online-softmax state of `rows` query rows over keys [j_begin, j_end) of one K/V head; see
+// FlashOps::decode_rows for the layouts. `scratch` holds Decode::scratch_floats(d) floats.
+template <class Arch> void decode_rows(const Shape& sh, const float* q, i64 rows, const float* k,
+                                       const float* v, i64 j_begin, i64 j_end, float* row_max,
+                                       float* row_sum, float* acc, float* scratch) {
+    using D = Decode<Arch>;
+    const i64 d = sh.head_dim;
+    const bool cosine = sh.similarity == Similarity::cosine;
+    float* q_scaled = scratch;
+    float* q_norms = q_scaled + D::kMaxRows * d;
+    float* k_norms = q_norms + D::kMaxRows;
+    float* scores = k_norms + D::BK;
+    // In log2 units, as the prefill path: e^(s - m) becomes 2^(s' - m').
+    const float scale = sh.effective_scale() * simd::kLog2e;
+    for (i64 r = 0; r < rows; ++r) {
+        for (i64 c = 0; c < d; ++c) q_scaled[r * d + c] = q[r * d + c] * scale;
+        if (cosine) q_norms[r] = __builtin_sqrtf(simd::dot<Arch>(q + r * d, q + r * d, d));
+        row_max[r] = simd::kNegInf, row_sum[r] = 0.0f;
+        for (i64 c = 0; c < d; ++c) acc[r * d + c] = 0.0f;
+    }
+    for (i64 j0 = j_begin; j0 < j_end; j0 += D::BK) {
+        const i64 bk = std::min(D::BK, j_end - j0);
+        const float* kb = k + j0 * d;
+        const float* vb = v + j0 * d;
+        if (cosine)
+            for (i64 j = 0; j < bk; ++j)
+                k_norms[j] = __builtin_sqrtf(simd::dot<Arch>(kb + j * d, kb + j * d, d));
+        // Tiles of W / 4 rows x 4 keys: 4 K and W / 4 query loads per W FMAs (AVX2: 6 per 8).
+        by_row_tiles<int(D::W / 4)>(rows, [&]<int R>(i64 r) {
+            dot_rows<Arch, R>(q_scaled + r * d, kb, bk, d, scores + r * D::LDS, D::LDS);
+        });
+        for (i64 r = 0; r < rows; ++r) {
+            const i64 vis = std::clamp(sh.visible_keys(r % sh.n_q) - j0, i64(0), bk);
+            online_update_row<Arch>(scores + r * D::LDS, vis, bk, sh.similarity, q_norms[r],
+                                    k_norms, row_max[r], row_sum[r], acc + r * d, d);
+        }
+        by_row_tiles<4>(rows, [&]<int R>(i64 r) {
+            pv_rows<Arch, R>(scores + r * D::LDS, D::LDS, vb, bk, d, acc + r * d);
+        });
+    }
+}
+
+}  // namespace
+}  // namespace attn::flash

@@ -164,6 +164,11 @@ std::vector<Case> expand(const RunConfig& cfg) {
                 if (k.stage != stage || !selected(cfg.variants, std::string(k.variant)) ||
                     !selected(cfg.isas, std::string(attn::to_string(k.isa))))
                     continue;
+                // Multihead is self-attention: a decode shape (n_q != n_kv) of a preset is for
+                // the other stages. Asked for alone, it still gets the error below.
+                if (stage == attn::Stage::multihead && base.n_q != base.n_kv &&
+                    !(cfg.stages.size() == 1 && cfg.stages[0] == "multihead"))
+                    continue;
                 for (int t : threads) {
                     // A single-threaded kernel would only repeat itself at t > 1.
                     if (!k.parallel && t != 1) continue;

@@ -187,5 +187,39 @@ TEST(Flops, FollowThePublishedConvention) {
     EXPECT_DOUBLE_EQ(flops(Stage::projection, s), 2.0 * 2048 * 1024 * 1024);
 }
 
+TEST(Shape, GroupedQueryHeads) {
+    Shape s = parse_shape("nq:1/nkv:8192/h:32/kv:8/d:128/t:2/causal");
+    EXPECT_EQ(s.kv_heads, 8);
+    EXPECT_EQ(s.group_size(), 4);
+    EXPECT_EQ(s.text(), "nq:1/nkv:8192/h:32/kv:8/d:128/t:2/causal");
+    EXPECT_EQ(s.kv_elems(), std::size_t(8) * 8192 * 128);
+    // Query heads 0-3 read K/V head 0, 28-31 head 7; the next batch starts at K/V head 8.
+    s.batch = 2;
+    EXPECT_EQ(s.kv_head_of(3), 0);
+    EXPECT_EQ(s.kv_head_of(4), 1);
+    EXPECT_EQ(s.kv_head_of(31), 7);
+    EXPECT_EQ(s.kv_head_of(32), 8);
+    // kv_heads equal to heads is the plain case and is not printed; 0 means the same.
+    EXPECT_EQ(parse_shape("n:8/h:4/kv:4/d:2").text(false), "n:8/h:4/d:2");
+    Shape plain = parse_shape("n:8/h:4/d:2");
+    EXPECT_EQ(plain.kv_head_count(), 4);
+    EXPECT_EQ(plain.kv_head_of(3), 3);
+    EXPECT_THROW(parse_shape("n:8/h:32/kv:5/d:4"), std::invalid_argument);
+    EXPECT_THROW(parse_shape("n:8/h:4/kv:8/d:4"), std::invalid_argument);
+    EXPECT_THROW(parse_shape("n:8/h:4/kv:0/d:4"), std::invalid_argument);
+    s.kv_heads = -1;
+    EXPECT_NE(s.problem().find("kv_heads"), std::string::npos);
+}
+
+TEST(Flops, GroupingShrinksKAndVButNotTheAttentionWork) {
+    Shape s = parse_shape("n:512/h:32/kv:8/d:128"), plain = parse_shape("n:512/h:32/d:128");
+    EXPECT_DOUBLE_EQ(flops(Stage::attention, s), flops(Stage::attention, plain));
+    // Q and O at 32 heads, K and V at 8.
+    EXPECT_DOUBLE_EQ(min_bytes(Stage::attention, s), 4.0 * (2 * 32 + 2 * 8) * 512 * 128);
+    // Wq and Wo 4096 x 4096, Wk and Wv 4096 x 1024.
+    EXPECT_DOUBLE_EQ(flops(Stage::multihead, s) - flops(Stage::attention, s),
+                     2.0 * 512 * 4096 * (2 * 4096 + 2 * 1024));
+}
+
 }  // namespace
 }  // namespace attn

@@ -95,7 +95,7 @@ void decode_body(const FlashOps& ops, int threads, const Shape& sh, const float*
 void flash_body(Isa isa, int threads, const Shape& sh, const float* q, const float* k,
                 const float* v, float* o) {
     const FlashOps& ops = flash_ops(isa);
-    if (sh.group_size() * sh.n_q <= ops.decode_max_rows) {
+    if (sh.n_q <= kDecodeQueries && sh.group_size() * sh.n_q <= ops.decode_max_rows) {
         decode_body(ops, threads, sh, q, k, v, o);
         return;
     }

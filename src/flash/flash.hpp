@@ -44,9 +44,14 @@ template <Isa I> const FlashOps& flash_ops_for();
 // The table of a tier; `best` and `scalar` resolve to best_isa().
 const FlashOps& flash_ops(Isa isa);
 
+// The most queries per head a call may have to take the decode path: decode is one token, or
+// up to 16 when speculative decoding verifies drafts; longer prompts are prefill.
+inline constexpr i64 kDecodeQueries = 16;
+
 // Fused attention of every head with tier `isa` on `threads` threads; q, o [B][H][n_q][d],
-// k, v [B][kv_heads][n_kv][d]. Shapes whose query rows per K/V head (group x n_q) fit
-// FlashOps::decode_max_rows take the decode path, the others the query-block (prefill) path.
+// k, v [B][kv_heads][n_kv][d]. Decode shapes (n_q <= kDecodeQueries) whose query rows per K/V
+// head (group x n_q) fit FlashOps::decode_max_rows take the decode path, the others the
+// query-block (prefill) path.
 void flash_body(Isa isa, int threads, const Shape& sh, const float* q, const float* k,
                 const float* v, float* o);
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "attn/registry.hpp"
+#include "multihead_chain.hpp"
 
 namespace attn::kernels {
 
@@ -18,21 +19,8 @@ Tiles flash_tiles(Isa isa);
 #undef ATTN_KERNEL
 
 // Each projection variant's product with any number of output columns, which the multihead
-// block needs for Wk and Wv under grouping: y [B * n_q][cols] = x [B * n_q][d_model]
-// w [d_model][cols]; the registered projection kernel is the case cols = d_model.
-void project_columns_naive(const Shape& sh, std::int64_t cols, const float* x, const float* w,
-                           float* y);
-void project_columns_blocked(const Shape& sh, std::int64_t cols, const float* x, const float* w,
-                             float* y);
-void project_columns_simd_sse2(const Shape& sh, std::int64_t cols, const float* x, const float* w,
-                               float* y);
-void project_columns_simd_avx2(const Shape& sh, std::int64_t cols, const float* x, const float* w,
-                               float* y);
-void project_columns_simd_avx512(const Shape& sh, std::int64_t cols, const float* x, const float* w,
-                                 float* y);
-void project_columns_simd_best(const Shape& sh, std::int64_t cols, const float* x, const float* w,
-                               float* y);
-void project_columns_omp(const Shape& sh, std::int64_t cols, const float* x, const float* w,
-                         float* y);
+// block needs for Wk and Wv under grouping (the registered projection kernel is the case
+// cols = d_model); simd's per-tier ones are simd::project_columns<tier> (src/simd/bodies.hpp).
+ProjectColumnsFn project_columns_naive, project_columns_blocked, project_columns_omp;
 
 }  // namespace attn::kernels

@@ -28,6 +28,12 @@ void attention_body(Isa isa, int threads, const Shape& sh, const float* q, const
 // Y = X W; x [B * n_q][d_model], w [d_model][cols], y [B * n_q][cols].
 void projection_body(Isa isa, int threads, const Shape& sh, i64 cols, const float* x,
                      const float* w, float* y);
+// projection_body at tier I on one thread, as the simd kernels of that tier project (a
+// ProjectColumnsFn for the multihead block).
+template <Isa I>
+void project_columns(const Shape& sh, i64 cols, const float* x, const float* w, float* y) {
+    projection_body(I, 1, sh, cols, x, w, y);
+}
 
 // One packed matrix per K/V head (see GemmOps::pack_b), all side by side in a workspace slot;
 // head(Shape::kv_head_of(h)) is what query head h reads.

@@ -41,12 +41,38 @@ const float* stream_buffer(int threads) {
     return buffer->data();
 }
 
-// Checks that OpenMP gave the team asked for; false (and the benchmark skipped) otherwise.
-bool got_team(benchmark::State& state, int team, int asked) {
-    if (team == asked) return true;
-    state.SkipWithError(
-        ("OpenMP gave " + std::to_string(team) + " threads, not " + std::to_string(asked)).c_str());
-    return false;
+// Registers peak/<probe>/<isa>/t:<t>: each call runs work(thread id, team size) on t OpenMP
+// threads, with work = make_work() made when the benchmark first runs (so that a buffer is
+// allocated only for a probe that is measured); `counter` reports `amount` per call as a rate.
+template <class MakeWork> void register_probe(const std::string& probe, attn::Isa isa, int t,
+                                              const char* counter, double amount,
+                                              MakeWork make_work) {
+    const std::string name =
+        "peak/" + probe + "/" + attn::to_string(isa) + "/t:" + std::to_string(t);
+    auto* b = benchmark::RegisterBenchmark(name.c_str(), [=](benchmark::State& state) {
+        show_progress(name);
+        const auto work = make_work();
+        int team = t;
+        for (auto _ : state) {
+            float sink = 0;
+#pragma omp parallel num_threads(t) reduction(+ : sink)
+            {
+                const int id = omp_get_thread_num(), n = omp_get_num_threads();
+                sink += work(id, n);
+                if (id == 0) team = n;
+            }
+            benchmark::DoNotOptimize(sink);
+        }
+        if (team != t) {
+            state.SkipWithError(
+                ("OpenMP gave " + std::to_string(team) + " threads, not " + std::to_string(t))
+                    .c_str());
+            return;
+        }
+        state.counters[counter] =
+            benchmark::Counter(amount, benchmark::Counter::kIsIterationInvariantRate);
+    });
+    b->Unit(benchmark::kMillisecond)->UseRealTime();
 }
 
 }  // namespace
@@ -65,57 +91,22 @@ const PeakLoop& widest_peak_loop() {
 
 void register_peak(const std::vector<int>& threads) {
     const PeakLoop& loop = widest_peak_loop();
-    for (int t : threads) {
-        const std::string name =
-            std::string("peak/fma/") + attn::to_string(loop.isa) + "/t:" + std::to_string(t);
-        auto* b =
-            benchmark::RegisterBenchmark(name.c_str(), [&loop, t, name](benchmark::State& state) {
-                show_progress(name);
-                const float a = g_a, c = g_b;
-                int team = t;
-                for (auto _ : state) {
-                    float sink = 0;
-#pragma omp parallel num_threads(t) reduction(+ : sink)
-                    {
-                        sink += loop.run(kIters, a, c);
-                        if (omp_get_thread_num() == 0) team = omp_get_num_threads();
-                    }
-                    benchmark::DoNotOptimize(sink);
-                }
-                if (!got_team(state, team, t)) return;
-                state.counters["GFLOP/s"] = benchmark::Counter(
-                    t * loop.flops(kIters) / 1e9, benchmark::Counter::kIsIterationInvariantRate);
-            });
-        b->Unit(benchmark::kMillisecond)->UseRealTime();
-    }
-    for (int t : threads) {
-        const std::string name =
-            std::string("peak/stream/") + attn::to_string(loop.isa) + "/t:" + std::to_string(t);
-        auto* b =
-            benchmark::RegisterBenchmark(name.c_str(), [&loop, t, name](benchmark::State& state) {
-                show_progress(name);
-                const float* x = stream_buffer(t);
-                int team = t;
-                for (auto _ : state) {
-                    float sink = 0;
-#pragma omp parallel num_threads(t) reduction(+ : sink)
-                    {
-                        // The slices of schedule(static) over kStreamFloats, as first touched.
-                        const int id = omp_get_thread_num(), n = omp_get_num_threads();
-                        const std::int64_t begin = kStreamFloats * id / n,
-                                           end = kStreamFloats * (id + 1) / n;
-                        sink += loop.read_sum(x + begin, end - begin);
-                        if (id == 0) team = n;
-                    }
-                    benchmark::DoNotOptimize(sink);
-                }
-                if (!got_team(state, team, t)) return;
-                state.counters["GB/s"] =
-                    benchmark::Counter(double(kStreamFloats) * sizeof(float) / 1e9,
-                                       benchmark::Counter::kIsIterationInvariantRate);
-            });
-        b->Unit(benchmark::kMillisecond)->UseRealTime();
-    }
+    for (int t : threads)
+        register_probe("fma", loop.isa, t, "GFLOP/s", t * loop.flops(kIters) / 1e9, [&loop] {
+            const float a = g_a, c = g_b;
+            return [&loop, a, c](int, int) { return loop.run(kIters, a, c); };
+        });
+    for (int t : threads)
+        register_probe("stream", loop.isa, t, "GB/s", double(kStreamFloats) * sizeof(float) / 1e9,
+                       [&loop, t] {
+                           const float* x = stream_buffer(t);
+                           // The slices of schedule(static) over kStreamFloats, as first touched.
+                           return [&loop, x](int id, int n) {
+                               const std::int64_t begin = kStreamFloats * id / n,
+                                                  end = kStreamFloats * (id + 1) / n;
+                               return loop.read_sum(x + begin, end - begin);
+                           };
+                       });
 }
 
 }  // namespace attnbench

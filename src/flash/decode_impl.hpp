@@ -24,7 +24,7 @@ template <class Arch> struct Decode {
     static constexpr i64 kMaxRows = 128;
 
     // q_scaled [kMaxRows x d], q_norms [kMaxRows], k_norms [BK], scores [kMaxRows x LDS].
-    static i64 scratch_floats(i64 d) { return kMaxRows * d + kMaxRows + BK + kMaxRows * LDS + 64; }
+    static i64 scratch_floats(i64 d) { return kMaxRows * d + kMaxRows + BK + kMaxRows * LDS; }
 };
 
 // s[r][j] = q_r . k_j for RQ rows of q [.. x d] (row stride d) and the bk keys of k [bk x d],
@@ -121,17 +121,15 @@ template <class Arch> void decode_rows(const Shape& sh, const float* q, i64 rows
     const float scale = sh.effective_scale() * simd::kLog2e;
     for (i64 r = 0; r < rows; ++r) {
         for (i64 c = 0; c < d; ++c) q_scaled[r * d + c] = q[r * d + c] * scale;
-        if (cosine) q_norms[r] = __builtin_sqrtf(simd::dot<Arch>(q + r * d, q + r * d, d));
         row_max[r] = simd::kNegInf, row_sum[r] = 0.0f;
         for (i64 c = 0; c < d; ++c) acc[r * d + c] = 0.0f;
     }
+    if (cosine) simd::row_norms<Arch>(q, rows, d, q_norms);
     for (i64 j0 = j_begin; j0 < j_end; j0 += D::BK) {
         const i64 bk = std::min(D::BK, j_end - j0);
         const float* kb = k + j0 * d;
         const float* vb = v + j0 * d;
-        if (cosine)
-            for (i64 j = 0; j < bk; ++j)
-                k_norms[j] = __builtin_sqrtf(simd::dot<Arch>(kb + j * d, kb + j * d, d));
+        if (cosine) simd::row_norms<Arch>(kb, bk, d, k_norms);
         // Tiles of W / 4 rows x 4 keys: 4 K and W / 4 query loads per W FMAs (AVX2: 6 per 8).
         by_row_tiles<int(D::W / 4)>(rows, [&]<int R>(i64 r) {
             dot_rows<Arch, R>(q_scaled + r * d, kb, bk, d, scores + r * D::LDS, D::LDS);

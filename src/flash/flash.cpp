@@ -71,9 +71,8 @@ void decode_body(const FlashOps& ops, int threads, const Shape& sh, const float*
             for (i64 c = 0; c < d; ++c) out[c] = 0.0f;
             for (i64 p = 0; p < splits; ++p) {
                 const float* st = first + p * state;
-                const float f = st[r] == -std::numeric_limits<float>::infinity()
-                                    ? 0.0f
-                                    : (splits == 1 ? 1.0f : std::exp2(st[r] - m));
+                const float f =
+                    st[r] == -std::numeric_limits<float>::infinity() ? 0.0f : std::exp2(st[r] - m);
                 sum += st[rows + r] * f;
                 const float* acc = st + 2 * rows + r * d;
                 for (i64 c = 0; c < d; ++c) out[c] += acc[c] * f;

@@ -30,9 +30,11 @@ template <class Arch> struct Decode {
 // s[r][j] = q_r . k_j for RQ rows of q [.. x d] (row stride d) and the bk keys of k [bk x d],
 // into s (row stride lds). A tile of RQ rows x W / RQ keys keeps W accumulators whose sums one
 // haddp folds into a vector; keys past the last whole tile and columns past the last whole vector
-// are added one by one.
-template <class Arch, int RQ>
-void dot_rows(const float* q, const float* k, i64 bk, i64 d, float* s, i64 lds) {
+// are added one by one. With `ahead`, the rows ahead[0] (this block's V) and ahead[1] (the next
+// block's K) of each key are asked into L2 as its K row is read: in a decode the loads otherwise
+// wait on memory latency, the rows being too few and too far apart for the hardware prefetcher.
+template <class Arch, int RQ> void dot_rows(const float* q, const float* k, i64 bk, i64 d, float* s,
+                                            i64 lds, const float* const* ahead) {
     using V = simd::vfloat<Arch>;
     constexpr i64 W = V::size, KJ = W / RQ;
     const i64 d_main = d / W * W;
@@ -40,6 +42,11 @@ void dot_rows(const float* q, const float* k, i64 bk, i64 d, float* s, i64 lds) 
     for (; j + KJ <= bk; j += KJ) {
         V acc[W];
         for (auto& a : acc) a = V(0.0f);
+        if (ahead)
+            for (i64 x = j * d; x < (j + KJ) * d; x += 64 / sizeof(float)) {
+                _mm_prefetch(reinterpret_cast<const char*>(ahead[0] + x), _MM_HINT_T1);
+                _mm_prefetch(reinterpret_cast<const char*>(ahead[1] + x), _MM_HINT_T1);
+            }
         for (i64 c = 0; c < d_main; c += W) {
             V kv[KJ];
             for (i64 t = 0; t < KJ; ++t) kv[t] = simd::loadu<Arch>(k + (j + t) * d + c);
@@ -63,36 +70,48 @@ void dot_rows(const float* q, const float* k, i64 bk, i64 d, float* s, i64 lds) 
 }
 
 // acc[r][:] += sum_j p[r][j] v_j for R rows of p (row stride lds) over the bk rows of v [bk x d];
-// acc row stride d. Keys go in pairs, each pair's rows of V read front to back once (a sequential
-// stream the hardware prefetcher follows) while the R output rows, 4 d floats in L1, accumulate.
+// acc row stride d. Each tile of R rows x CV vectors of output columns stays in registers over
+// the keys, so each FMA costs a broadcast or a load but no store.
 template <class Arch, int R>
-void pv_rows(const float* p, i64 lds, const float* v, i64 bk, i64 d, float* acc) {
+void pv_chunk(const float* p, i64 lds, const float* v, i64 bk, i64 d, float* acc) {
     using V = simd::vfloat<Arch>;
-    constexpr i64 W = V::size;
-    const i64 d_main = d / W * W;
-    i64 j = 0;
-    for (; j + 2 <= bk; j += 2) {
-        V p0[R], p1[R];
-        for (int r = 0; r < R; ++r) p0[r] = V(p[r * lds + j]), p1[r] = V(p[r * lds + j + 1]);
-        const float* v0 = v + j * d;
-        const float* v1 = v0 + d;
-        for (i64 c = 0; c < d_main; c += W) {
-            const V a = simd::loadu<Arch>(v0 + c), b = simd::loadu<Arch>(v1 + c);
+    constexpr i64 W = V::size, CV = W == 16 ? 4 : 2;
+    i64 c0 = 0;
+    auto tile = [&]<int C>() {
+        V a[R][C];
+        for (int r = 0; r < R; ++r)
+            for (int c = 0; c < C; ++c) a[r][c] = simd::loadu<Arch>(acc + r * d + c0 + c * W);
+        for (i64 j = 0; j < bk; ++j) {
+            V vv[C];
+            for (int c = 0; c < C; ++c) vv[c] = simd::loadu<Arch>(v + j * d + c0 + c * W);
             for (int r = 0; r < R; ++r) {
-                float* o = acc + r * d + c;
-                simd::storeu<Arch>(
-                    o, xsimd::fma(p1[r], b, xsimd::fma(p0[r], a, simd::loadu<Arch>(o))));
+                const V pr(p[r * lds + j]);
+                for (int c = 0; c < C; ++c) a[r][c] = xsimd::fma(pr, vv[c], a[r][c]);
             }
         }
-        for (i64 c = d_main; c < d; ++c)
-            for (int r = 0; r < R; ++r)
-                acc[r * d + c] += p[r * lds + j] * v0[c] + p[r * lds + j + 1] * v1[c];
-    }
-    for (; j < bk; ++j)
+        for (int r = 0; r < R; ++r)
+            for (int c = 0; c < C; ++c) simd::storeu<Arch>(acc + r * d + c0 + c * W, a[r][c]);
+        c0 += C * W;
+    };
+    while (c0 + CV * W <= d) tile.template operator()<int(CV)>();
+    while (c0 + W <= d) tile.template operator()<1>();
+    for (; c0 < d; ++c0)
         for (int r = 0; r < R; ++r) {
-            const float pr = p[r * lds + j];
-            for (i64 c = 0; c < d; ++c) acc[r * d + c] += pr * v[j * d + c];
+            float x = acc[r * d + c0];
+            for (i64 j = 0; j < bk; ++j) x += p[r * lds + j] * v[j * d + c0];
+            acc[r * d + c0] = x;
         }
+}
+
+// acc[r][:] += sum_j p[r][j] v_j for R rows of p (row stride lds) over the bk rows of v [bk x d]
+// (acc row stride d), by pv_chunk over chunks of keys.
+template <class Arch, int R>
+void pv_rows(const float* p, i64 lds, const float* v, i64 bk, i64 d, float* acc) {
+    // Keys in chunks of 16, whose V rows (8 KiB at d = 128) stay in L1 while every column tile
+    // passes over them.
+    constexpr i64 KC = 16;
+    for (i64 j0 = 0; j0 < bk; j0 += KC)
+        pv_chunk<Arch, R>(p + j0, lds, v + j0 * d, std::min(KC, bk - j0), d, acc);
 }
 
 // Calls step.operator()<R>(r) over rows [0, rows) in tiles of R = MaxR rows, then of fewer.
@@ -131,8 +150,11 @@ template <class Arch> void decode_rows(const Shape& sh, const float* q, i64 rows
         const float* vb = v + j0 * d;
         if (cosine) simd::row_norms<Arch>(kb, bk, d, k_norms);
         // Tiles of W / 4 rows x 4 keys: 4 K and W / 4 query loads per W FMAs (AVX2: 6 per 8).
+        // The next block's K is prefetched only where there is one (no address past the cache).
+        const float* ahead[2] = {vb, j0 + D::BK < j_end ? kb + D::BK * d : vb};
         by_row_tiles<int(D::W / 4)>(rows, [&]<int R>(i64 r) {
-            dot_rows<Arch, R>(q_scaled + r * d, kb, bk, d, scores + r * D::LDS, D::LDS);
+            dot_rows<Arch, R>(q_scaled + r * d, kb, bk, d, scores + r * D::LDS, D::LDS,
+                              r == 0 ? ahead : nullptr);
         });
         for (i64 r = 0; r < rows; ++r) {
             const i64 vis = std::clamp(sh.visible_keys(r % sh.n_q) - j0, i64(0), bk);

@@ -11,11 +11,24 @@
 namespace attn::flash {
 namespace {
 
+// How far ahead of its reads the decode path asks for K and V rows. The hardware prefetcher alone
+// leaves the loads waiting on memory while the FMAs run (the kernel took the sum of its compute
+// and its memory time); 4 KiB per stream keeps enough lines in flight to cover the latency and
+// stays a small part of L1. Paired A/B on decode shapes: 2 and 4 KiB alike, both ahead of
+// prefetching whole blocks into L2.
+constexpr i64 kPrefetchBytes = 4096;
+
+// Asks L1 for the lines of [from, from + bytes) moved kPrefetchBytes ahead, those before `end`.
+inline void prefetch_ahead(const float* from, i64 bytes, const char* end) {
+    const char* a = reinterpret_cast<const char*>(from) + kPrefetchBytes;
+    for (const char* stop = std::min(a + bytes, end); a < stop; a += 64)
+        _mm_prefetch(a, _MM_HINT_T0);
+}
+
 template <class Arch> struct Decode {
     using V = simd::vfloat<Arch>;
     static constexpr i64 W = V::size;
-    // Keys per block: the block's scores and its V rows (64 KiB at d = 128) stay in L2 between
-    // the score and the P V steps.
+    // Keys per block: one online-softmax update per block; 64 measured no better.
     static constexpr i64 BK = 128;
     // Row stride of the score block, off a power of two.
     static constexpr i64 LDS = BK + 16;
@@ -30,11 +43,10 @@ template <class Arch> struct Decode {
 // s[r][j] = q_r . k_j for RQ rows of q [.. x d] (row stride d) and the bk keys of k [bk x d],
 // into s (row stride lds). A tile of RQ rows x W / RQ keys keeps W accumulators whose sums one
 // haddp folds into a vector; keys past the last whole tile and columns past the last whole vector
-// are added one by one. With `ahead`, the rows ahead[0] (this block's V) and ahead[1] (the next
-// block's K) of each key are asked into L2 as its K row is read: in a decode the loads otherwise
-// wait on memory latency, the rows being too few and too far apart for the hardware prefetcher.
-template <class Arch, int RQ> void dot_rows(const float* q, const float* k, i64 bk, i64 d, float* s,
-                                            i64 lds, const float* const* ahead) {
+// are added one by one. With k_end (the end of the K rows the caller reads), the K stream is
+// prefetched ahead of the reads (prefetch_ahead).
+template <class Arch, int RQ>
+void dot_rows(const float* q, const float* k, i64 bk, i64 d, float* s, i64 lds, const char* k_end) {
     using V = simd::vfloat<Arch>;
     constexpr i64 W = V::size, KJ = W / RQ;
     const i64 d_main = d / W * W;
@@ -42,11 +54,7 @@ template <class Arch, int RQ> void dot_rows(const float* q, const float* k, i64 
     for (; j + KJ <= bk; j += KJ) {
         V acc[W];
         for (auto& a : acc) a = V(0.0f);
-        if (ahead)
-            for (i64 x = j * d; x < (j + KJ) * d; x += 64 / sizeof(float)) {
-                _mm_prefetch(reinterpret_cast<const char*>(ahead[0] + x), _MM_HINT_T1);
-                _mm_prefetch(reinterpret_cast<const char*>(ahead[1] + x), _MM_HINT_T1);
-            }
+        if (k_end) prefetch_ahead(k + j * d, KJ * d * i64(sizeof(float)), k_end);
         for (i64 c = 0; c < d_main; c += W) {
             V kv[KJ];
             for (i64 t = 0; t < KJ; ++t) kv[t] = simd::loadu<Arch>(k + (j + t) * d + c);
@@ -58,12 +66,17 @@ template <class Arch, int RQ> void dot_rows(const float* q, const float* k, i64 
         }
         alignas(64) float sums[W];
         xsimd::haddp(acc).store_aligned(sums);
-        for (int r = 0; r < RQ; ++r)
-            for (i64 t = 0; t < KJ; ++t) {
-                float x = sums[r * KJ + t];
-                for (i64 c = d_main; c < d; ++c) x += q[r * d + c] * k[(j + t) * d + c];
-                s[r * lds + j + t] = x;
-            }
+        if (d_main == d) {  // no tail: a plain copy the compiler unrolls
+            for (int r = 0; r < RQ; ++r)
+                for (i64 t = 0; t < KJ; ++t) s[r * lds + j + t] = sums[r * KJ + t];
+        } else {
+            for (int r = 0; r < RQ; ++r)
+                for (i64 t = 0; t < KJ; ++t) {
+                    float x = sums[r * KJ + t];
+                    for (i64 c = d_main; c < d; ++c) x += q[r * d + c] * k[(j + t) * d + c];
+                    s[r * lds + j + t] = x;
+                }
+        }
     }
     for (; j < bk; ++j)
         for (int r = 0; r < RQ; ++r) s[r * lds + j] = simd::dot<Arch>(q + r * d, k + j * d, d);
@@ -72,8 +85,8 @@ template <class Arch, int RQ> void dot_rows(const float* q, const float* k, i64 
 // acc[r][:] += sum_j p[r][j] v_j for R rows of p (row stride lds) over the bk rows of v [bk x d];
 // acc row stride d. Each tile of R rows x CV vectors of output columns stays in registers over
 // the keys, so each FMA costs a broadcast or a load but no store.
-template <class Arch, int R>
-void pv_chunk(const float* p, i64 lds, const float* v, i64 bk, i64 d, float* acc) {
+template <class Arch, int R> void pv_chunk(const float* p, i64 lds, const float* v, i64 bk, i64 d,
+                                           float* acc, const char* v_end) {
     using V = simd::vfloat<Arch>;
     constexpr i64 W = V::size, CV = W == 16 ? 4 : 2;
     i64 c0 = 0;
@@ -82,6 +95,7 @@ void pv_chunk(const float* p, i64 lds, const float* v, i64 bk, i64 d, float* acc
         for (int r = 0; r < R; ++r)
             for (int c = 0; c < C; ++c) a[r][c] = simd::loadu<Arch>(acc + r * d + c0 + c * W);
         for (i64 j = 0; j < bk; ++j) {
+            if (v_end && c0 == 0) prefetch_ahead(v + j * d, d * i64(sizeof(float)), v_end);
             V vv[C];
             for (int c = 0; c < C; ++c) vv[c] = simd::loadu<Arch>(v + j * d + c0 + c * W);
             for (int r = 0; r < R; ++r) {
@@ -105,13 +119,13 @@ void pv_chunk(const float* p, i64 lds, const float* v, i64 bk, i64 d, float* acc
 
 // acc[r][:] += sum_j p[r][j] v_j for R rows of p (row stride lds) over the bk rows of v [bk x d]
 // (acc row stride d), by pv_chunk over chunks of keys.
-template <class Arch, int R>
-void pv_rows(const float* p, i64 lds, const float* v, i64 bk, i64 d, float* acc) {
+template <class Arch, int R> void pv_rows(const float* p, i64 lds, const float* v, i64 bk, i64 d,
+                                          float* acc, const char* v_end) {
     // Keys in chunks of 16, whose V rows (8 KiB at d = 128) stay in L1 while every column tile
     // passes over them.
     constexpr i64 KC = 16;
     for (i64 j0 = 0; j0 < bk; j0 += KC)
-        pv_chunk<Arch, R>(p + j0, lds, v + j0 * d, std::min(KC, bk - j0), d, acc);
+        pv_chunk<Arch, R>(p + j0, lds, v + j0 * d, std::min(KC, bk - j0), d, acc, v_end);
 }
 
 // Calls step.operator()<R>(r) over rows [0, rows) in tiles of R = MaxR rows, then of fewer.
@@ -144,17 +158,19 @@ template <class Arch> void decode_rows(const Shape& sh, const float* q, i64 rows
         for (i64 c = 0; c < d; ++c) acc[r * d + c] = 0.0f;
     }
     if (cosine) simd::row_norms<Arch>(q, rows, d, q_norms);
+    const char* k_end = reinterpret_cast<const char*>(k + j_end * d);
+    const char* v_end = reinterpret_cast<const char*>(v + j_end * d);
     for (i64 j0 = j_begin; j0 < j_end; j0 += D::BK) {
         const i64 bk = std::min(D::BK, j_end - j0);
         const float* kb = k + j0 * d;
         const float* vb = v + j0 * d;
         if (cosine) simd::row_norms<Arch>(kb, bk, d, k_norms);
-        // Tiles of W / 4 rows x 4 keys: 4 K and W / 4 query loads per W FMAs (AVX2: 6 per 8).
-        // The next block's K is prefetched only where there is one (no address past the cache).
-        const float* ahead[2] = {vb, j0 + D::BK < j_end ? kb + D::BK * d : vb};
-        by_row_tiles<int(D::W / 4)>(rows, [&]<int R>(i64 r) {
+        // Tiles of 4 rows x W / 4 keys, so a group of 4 query rows (the common GQA group) reads
+        // each K row of the block once while its query rows stay in L1. The first row tile
+        // prefetches the K stream, the first P V tile the V stream, never past this part's keys.
+        by_row_tiles<4>(rows, [&]<int R>(i64 r) {
             dot_rows<Arch, R>(q_scaled + r * d, kb, bk, d, scores + r * D::LDS, D::LDS,
-                              r == 0 ? ahead : nullptr);
+                              r == 0 ? k_end : nullptr);
         });
         for (i64 r = 0; r < rows; ++r) {
             const i64 vis = std::clamp(sh.visible_keys(r % sh.n_q) - j0, i64(0), bk);
@@ -162,7 +178,8 @@ template <class Arch> void decode_rows(const Shape& sh, const float* q, i64 rows
                                     k_norms, row_max[r], row_sum[r], acc + r * d, d);
         }
         by_row_tiles<4>(rows, [&]<int R>(i64 r) {
-            pv_rows<Arch, R>(scores + r * D::LDS, D::LDS, vb, bk, d, acc + r * d);
+            pv_rows<Arch, R>(scores + r * D::LDS, D::LDS, vb, bk, d, acc + r * d,
+                             r == 0 ? v_end : nullptr);
         });
     }
 }

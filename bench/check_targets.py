@@ -7,18 +7,30 @@
         --variant flash --threads 1,2 --benchmark_out=d.json --benchmark_out_format=json
     build/release/attnbench run --stage softmax,projection --seq 1024,2048 --dim 128 \
         --benchmark_out=s.json --benchmark_out_format=json [--benchmark_repetitions=5]
-    /usr/bin/python3 bench/check_targets.py r.json d.json s.json
+    build/release/attnbench run --preset bench/baseline_shapes.txt --stage attention \
+        --variant flash,onednn --threads 1,2 --benchmark_out=b.json --benchmark_out_format=json
+    build/release/attnbench run --stage projection --variant omp,onednn --threads 1,2 \
+        --shape n:2048/h:8/d:128,n:2048/h:32/d:128 --benchmark_out=p.json --benchmark_out_format=json
+    /usr/bin/python3 bench/check_targets.py b.json p.json r.json d.json s.json
 
-(bench/targets.sh runs exactly what the targets need, with interleaved repetitions.)
+(bench/targets.sh runs exactly what the targets need, with interleaved repetitions. The oneDNN
+comparisons' runs, b.json and p.json, come first: a ratio is taken in the last file that measured both of
+its benchmarks, so the targets keep reading the flash rows of their own runs.)
 
 Prints one line per target (measured ratio, threshold, PASS / FAIL / MISSING), then a Markdown
 table of the benchmarks involved with their GFLOP/s and share of the FMA peak, their GB/s and
 share of the memory bandwidth probe (peak/stream), each probe of the same run at the same thread
-count. Exits 1 when a target fails (with --strict also when one is missing). With repetitions the
-median aggregate rows are used, else the median of the iteration rows of each name. Several files
-may be given: each ratio is taken within the last file that measured both of its benchmarks (a
-ratio of one run, as the targets mean), else across files, marked so, with a name found in more
-than one file keeping the last. Standard library only.
+count. Then a second section, "Against oneDNN (measured, no target yet)": one line per ratio of
+GFLOP/s, flash / onednn attention at n 128, 512, 2048, d 64, 128, 1 and 2 threads, causal and not
+(8 heads), and omp / onednn projection at n:2048 with d_model 1024 (h:8 d:128) and 4096 (h:32
+d:128), 1 and 2 threads, then the same as a Markdown table (comparison, shape, ratio, both
+GFLOP/s); a comparison without one of its benchmarks says missing. These have no threshold and
+never change the exit status, not even with --strict. Exits 1 when a target fails (with --strict
+also when one is missing). With repetitions the median aggregate rows are used, else the median
+of the iteration rows of each name. Several files may be given: each ratio is taken within the
+last file that measured both of its benchmarks (a ratio of one run, as the targets mean), else
+across files, marked so, with a name found in more than one file keeping the last. Standard
+library only.
 """
 
 import argparse
@@ -210,6 +222,80 @@ def check(runs):
     return c
 
 
+BASELINE_HEADER = "Against oneDNN (measured, no target yet)"
+
+
+class Baseline:
+    """One comparison with oneDNN: GFLOP/s of ours (num) over onednn's (den) at one shape."""
+
+    def __init__(self, stage, ours, shape_text, note=""):
+        self.stage, self.ours, self.shape, self.note = stage, ours, shape_text, note
+        self.num = f"{stage}/{ours}/best/{shape_text}"
+        self.den = f"{stage}/onednn/best/{shape_text}"
+        self.a = self.b = None  # their GFLOP/s, None when missing
+        self.across = False     # whether a and b come from different files
+
+    def comparison(self):
+        return f"{self.stage} {self.ours} / onednn"
+
+    def shape_label(self):
+        return self.shape.replace("/", " ") + (f" ({self.note})" if self.note else "")
+
+    def missing(self):
+        return [n for n, v in ((self.num, self.a), (self.den, self.b)) if v is None]
+
+    def ratio(self):
+        if self.missing():
+            return None
+        return self.a / self.b if self.b else float("inf")
+
+    def line(self):
+        label = f"{self.comparison()} {self.shape_label()}"
+        if self.missing():
+            return f"  {label}: missing (no {', '.join(self.missing())})"
+        across = " [across result files]" if self.across else ""
+        return (f"  {label}: ratio {self.ratio():.3f} ({self.ours} {self.a:.1f}, onednn {self.b:.1f} "
+                f"GFLOP/s){across}")
+
+
+def baselines(runs):
+    """The oneDNN comparisons of load()'s runs (or of one {name: entry}), in the order printed:
+    flash / onednn attention, then omp / onednn projection. Each pair of GFLOP/s comes from the last
+    run that measured both, else from the last run that measured each (then marked across)."""
+    c = Checker(runs)  # a Checker of its own: the targets' table keeps to the targets' benchmarks
+    rows = []
+    for n in (128, 512, 2048):
+        for d in (64, 128):
+            for t in (1, 2):
+                for causal in (False, True):
+                    rows.append(Baseline("attention", "flash", shape(d, t, n=n, causal=causal)))
+    for h in (8, 32):
+        for t in (1, 2):
+            rows.append(Baseline("projection", "omp", shape(128, t, n=2048, h=h), f"d_model {h * 128}"))
+    for row in rows:
+        for _, run in reversed(c.runs):
+            a, b = c.value(row.num, run=run), c.value(row.den, run=run)
+            if a is not None and b is not None:
+                row.a, row.b = a, b
+                break
+        else:
+            row.a, row.b = c.value(row.num), c.value(row.den)
+            row.across = not row.missing()
+    return rows
+
+
+def baseline_table(rows):
+    """The Markdown table of the oneDNN comparisons."""
+    out = ["| comparison | shape | ratio | GFLOP/s (ours) | GFLOP/s (oneDNN) |",
+           "| --- | --- | ---: | ---: | ---: |"]
+    number = lambda v: "-" if v is None else f"{v:.1f}"
+    for row in rows:
+        r = row.ratio()
+        ratio = "missing" if r is None else f"{r:.3f}" + (" (across files)" if row.across else "")
+        out.append(f"| {row.comparison()} | {row.shape_label()} | {ratio} | {number(row.a)} | {number(row.b)} |")
+    return "\n".join(out)
+
+
 def table(c):
     """The Markdown table of the benchmarks the targets read that have GFLOP/s or GB/s, the probes
     first: GFLOP/s and % of the FMA peak, GB/s and % of the bandwidth probe, each probe of the same
@@ -240,7 +326,8 @@ def table(c):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("results", nargs="+", help="Google Benchmark JSON output of attnbench run")
-    parser.add_argument("--strict", action="store_true", help="a missing benchmark fails as well")
+    parser.add_argument("--strict", action="store_true",
+                        help="a missing benchmark of a target fails as well (the oneDNN comparisons never fail)")
     args = parser.parse_args()
     try:
         results = load(args.results)
@@ -254,6 +341,12 @@ def main():
     print("\n".join(c.lines))
     print()
     print(table(c))
+    rows = baselines(results)
+    print()
+    print(BASELINE_HEADER + ":")
+    print("\n".join(row.line() for row in rows))
+    print()
+    print(baseline_table(rows))
     return 1 if c.failed or (args.strict and c.missing) else 0
 
 

@@ -17,6 +17,9 @@
 #include <thread>
 
 #include "attn/isa.hpp"
+#ifdef ATTN_HAVE_ONEDNN
+#include "attn/onednn_info.hpp"
+#endif
 #ifdef ATTN_HAVE_OPENBLAS
 #include "attn/openblas_info.hpp"
 #endif
@@ -165,6 +168,14 @@ nlohmann::json machine_info() {
     m["openblas_config"] = blas.config;
 #else
     m["openblas_core"] = "not built";
+#endif
+#ifdef ATTN_HAVE_ONEDNN
+    const auto dnn = attn::onednn_info();
+    m["onednn_version"] = dnn.version;
+    m["onednn_runtime"] = dnn.runtime;
+    m["onednn_isa"] = dnn.isa;
+#else
+    m["onednn_version"] = "not built";
 #endif
     m["commit"] = commit();
     m["date"] = utc_time("%Y-%m-%dT%H:%M:%SZ");

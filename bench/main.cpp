@@ -23,14 +23,31 @@
 
 #include "attn/openblas_info.hpp"
 #endif
+#ifdef ATTN_HAVE_ONEDNN
+#include "attn/onednn_info.hpp"
+#endif
 
 namespace {
 
 int list_kernels() {
-    for (const auto& k : attn::registry())
+    for (const auto& k : attn::registry()) {
         std::printf("%s %.*s %s%s\n", attn::to_string(k.stage), int(k.variant.size()),
                     k.variant.data(), attn::to_string(k.isa),
                     k.available() ? "" : "  (not on this CPU)");
+    }
+    // The external baselines, or why their variants are absent from the list above.
+#ifdef ATTN_HAVE_OPENBLAS
+    std::printf("# baseline openblas: OpenBLAS, core %s\n", attn::openblas_info().core.c_str());
+#else
+    std::printf("# baseline openblas: not built (OpenBLAS was not found; see README)\n");
+#endif
+#ifdef ATTN_HAVE_ONEDNN
+    const auto dnn = attn::onednn_info();
+    std::printf("# baseline onednn: oneDNN %s, %s runtime, ISA %s\n", dnn.version.c_str(),
+                dnn.runtime.c_str(), dnn.isa.c_str());
+#else
+    std::printf("# baseline onednn: not built (oneDNN was not found; see README)\n");
+#endif
     return 0;
 }
 
@@ -123,6 +140,11 @@ void add_benchmark_context(const attnbench::RunConfig& cfg, const nlohmann::json
 #ifdef ATTN_HAVE_OPENBLAS
     benchmark::AddCustomContext("openblas_core", machine.value("openblas_core", ""));
     benchmark::AddCustomContext("openblas_config", machine.value("openblas_config", ""));
+#endif
+#ifdef ATTN_HAVE_ONEDNN
+    benchmark::AddCustomContext("onednn_version", machine.value("onednn_version", ""));
+    benchmark::AddCustomContext("onednn_runtime", machine.value("onednn_runtime", ""));
+    benchmark::AddCustomContext("onednn_isa", machine.value("onednn_isa", ""));
 #endif
 }
 

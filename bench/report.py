@@ -197,7 +197,7 @@ class Result:
 
     def labels(self, stage, fam=None):
         found = {k[3] for k in self.rows if k[0] == stage and (fam is None or k[1] == fam)}
-        order = {"naive": 0, "blocked": 1, "simd": 2, "omp": 3, "flash": 4, "openblas": 5}
+        order = {"naive": 0, "blocked": 1, "simd": 2, "omp": 3, "flash": 4, "openblas": 5, "onednn": 6}
         isa = {name: i for i, name in enumerate(isa_order())}
         return sorted(found, key=lambda l: (order.get(self.variants[l][0], 9), self.variants[l][0],
                                             isa.get(self.variants[l][1], 9), self.variants[l][2]))
@@ -278,6 +278,16 @@ def rates_text(rates, unit):
     return ", ".join(f"{rates[t]:.1f} {unit} at t:{t}" for t in sorted(rates)) or "not measured"
 
 
+def onednn_text(m):
+    """The oneDNN build of a machine context: "oneDNN 2.6.3 (OpenMP, avx2)" (version, threading
+    runtime, ISA it dispatches), "oneDNN not built" when the build had none or the context predates
+    the onednn variant."""
+    version = m.get("onednn_version")
+    if not version or version == "not built":
+        return "oneDNN not built"
+    return f"oneDNN {version} ({m.get('onednn_runtime') or '?'}, {m.get('onednn_isa') or '?'})"
+
+
 def machine_section(r):
     m = r.machine
     probes = [f"- FMA peak measured in this run: {rates_text(r.peak, 'GFLOP/s')}",
@@ -294,7 +304,7 @@ def machine_section(r):
         *probes,
         f"- Build: {m.get('compiler', '?')}, {m.get('build_type', '?')} `{m.get('cxx_flags', '')}`; xsimd "
         f"{m.get('xsimd', '?')}, Google Benchmark {m.get('google_benchmark', '?')}, OpenMP {m.get('openmp', '?')}, "
-        f"OpenBLAS core {m.get('openblas_core', '?')}",
+        f"OpenBLAS core {m.get('openblas_core', '?')}; {onednn_text(m)}",
         f"- Memory {m.get('memory_gib', '?')} GiB, transparent huge pages `{m.get('transparent_hugepages', '?')}`, "
         f"{m.get('kernel', '?')}",
         f"- Commit {m.get('commit', '?')}, {m.get('date', '?')}; command `{r.attn.get('sweep', {}).get('command', '?')}`",

@@ -24,5 +24,13 @@ run attention --preset bench/targets_shapes.txt --heads 8 --stage peak,attention
 run decode --preset bench/targets_shapes.txt --heads 32,71 --stage peak,attention --variant flash --isa best --threads 1,2
 run softmax --stage softmax --variant naive,simd --isa scalar,avx512 --seq 2048 --dim 128
 run projection --stage projection --variant omp,openblas --seq 1024 --dim 128 --threads 1,2
-/usr/bin/python3 bench/check_targets.py "$out"/attention.json "$out"/decode.json "$out"/softmax.json \
-  "$out"/projection.json | tee "$out/targets.md"
+# The oneDNN baselines (no target yet), each pair in one run: flash / onednn attention
+# (bench/baseline_shapes.txt) and omp / onednn projection at d_model 1024 and 4096 (8 and 32 heads
+# of 128, 2048 rows).
+run baselines --preset bench/baseline_shapes.txt --stage attention --variant flash,onednn --isa best --threads 1,2
+run baselines_projection --stage projection --variant omp,onednn --isa best --threads 1,2 \
+  --shape n:2048/h:8/d:128,n:2048/h:32/d:128
+# The baseline runs come first: a ratio is taken in the last file that measured both of its
+# benchmarks, so the targets keep reading their own runs' flash rows (targets 4 and 7).
+/usr/bin/python3 bench/check_targets.py "$out"/baselines.json "$out"/baselines_projection.json \
+  "$out"/attention.json "$out"/decode.json "$out"/softmax.json "$out"/projection.json | tee "$out/targets.md"

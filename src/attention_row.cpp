@@ -57,7 +57,11 @@ void attention_row_exact(const Shape& sh, const float* q_head, const float* k_he
 
 void repair_hidden_key_rows(const Shape& sh, const float* q_head, const float* k_head,
                             const float* v_head, float* o_head, std::int64_t i0, std::int64_t i1) {
-    if (!sh.causal) return;
+    if (sh.causal) repair_nonfinite_rows(sh, q_head, k_head, v_head, o_head, i0, i1);
+}
+
+void repair_nonfinite_rows(const Shape& sh, const float* q_head, const float* k_head,
+                           const float* v_head, float* o_head, std::int64_t i0, std::int64_t i1) {
     const std::int64_t d = sh.head_dim;
     for (std::int64_t i = i0; i < i1; ++i)
         if (!finite_row(o_head + i * d, d))

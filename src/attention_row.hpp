@@ -21,4 +21,10 @@ void attention_row_exact(const Shape& sh, const float* q_head, const float* k_he
 void repair_hidden_key_rows(const Shape& sh, const float* q_head, const float* k_head,
                             const float* v_head, float* o_head, std::int64_t i0, std::int64_t i1);
 
+// Recomputes with attention_row_exact each row of o_head [n_q x d] in [i0, i1) that is not finite,
+// with or without a mask: for kernels whose softmax gives NaN where the contract wants zeros (a
+// row whose scores are all -inf) besides the hidden keys above.
+void repair_nonfinite_rows(const Shape& sh, const float* q_head, const float* k_head,
+                           const float* v_head, float* o_head, std::int64_t i0, std::int64_t i1);
+
 }  // namespace attn

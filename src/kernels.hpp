@@ -7,14 +7,14 @@
 
 namespace attn::kernels {
 
-// The tile sizes of each family at a tier (attn::Tiles): none for naive and openblas, the
+// The tile sizes of each family at a tier (attn::Tiles): none for naive, openblas and onednn, the
 // blocked kernels' fixed tiles, the simd micro-kernel's (also omp's), and flash's blocks.
 Tiles no_tiles(Isa isa);
 Tiles blocked_tiles(Isa isa);
 Tiles simd_tiles(Isa isa);
 Tiles flash_tiles(Isa isa);
 
-#define ATTN_KERNEL(stage, variant, isa, parallel, fn, tiles) StageTraits<Stage::stage>::Fn fn;
+#define ATTN_KERNEL(stage, variant, isa, threading, fn, tiles) StageTraits<Stage::stage>::Fn fn;
 #include "kernels.inc"
 #undef ATTN_KERNEL
 
@@ -22,5 +22,8 @@ Tiles flash_tiles(Isa isa);
 // block needs for Wk and Wv under grouping (the registered projection kernel is the case
 // cols = d_model); simd's per-tier ones are simd::project_columns<tier> (src/simd/bodies.hpp).
 ProjectColumnsFn project_columns_naive, project_columns_blocked, project_columns_omp;
+#ifdef ATTN_HAVE_ONEDNN
+ProjectColumnsFn project_columns_onednn;
+#endif
 
 }  // namespace attn::kernels

@@ -11,8 +11,12 @@ namespace {
 
 const std::vector<Kernel>& all_kernels() {
     static const std::vector<Kernel> list = {
-#define ATTN_KERNEL(stage, variant, isa, parallel, fn, tiles)                                 \
-    Kernel{Stage::stage,   #variant, Isa::isa, parallel, StageFn<Stage::stage>{&kernels::fn}, \
+#define ATTN_KERNEL(stage, variant, isa, threading, fn, tiles) \
+    Kernel{Stage::stage,                                       \
+           #variant,                                           \
+           Isa::isa,                                           \
+           Threading::threading,                               \
+           StageFn<Stage::stage>{&kernels::fn},                \
            &kernels::tiles},
 #include "kernels.inc"
 #undef ATTN_KERNEL
@@ -45,7 +49,7 @@ const Kernel* find_kernel(Stage stage, std::string_view variant, Isa isa) {
 
 std::string repro_command(const Kernel& kernel, const Shape& shape) {
     Shape s = shape;
-    if (!kernel.parallel) s.threads = 1;
+    if (!kernel.parallel()) s.threads = 1;
     return "attnbench run --stage " + std::string(to_string(kernel.stage)) + " --variant " +
            std::string(kernel.variant) + " --isa " + to_string(kernel.isa) + " --shape " + s.text();
 }

@@ -31,7 +31,7 @@ TEST(ReproLines, EveryPrintedLineSelectsExactlyItsCase) {
             ASSERT_EQ(cases.size(), 1u) << line;
             EXPECT_EQ(cases[0].kernel, &k) << line;
             Shape want = c.shape;
-            if (!k.parallel) want.threads = 1;
+            if (!k.parallel()) want.threads = 1;
             EXPECT_EQ(cases[0].shape.text(), want.text()) << line;
             EXPECT_EQ(cases[0].shape.scale, want.scale) << line;
             EXPECT_EQ(cases[0].name, k.name() + "/" + want.text()) << line;

@@ -1,8 +1,8 @@
 """bench/results.py, the one reader of result files: descriptor fields from the rows' "attnbench"
 field and, for files written before it, from the names; medians (GFLOP/s and GB/s); errors. Then
-its readers on synthetic results: report.py's grouped-query families, bandwidth columns and
-roofline plots, check_targets.py's targets 8-11 (run by Debian's /usr/bin/python3:
-cd tests && /usr/bin/python3 -m unittest -v test_results)."""
+its readers on synthetic results: report.py's grouped-query families, bandwidth columns, roofline
+plots and oneDNN machine line, check_targets.py's targets 8-11 and its comparisons against oneDNN
+(run by Debian's /usr/bin/python3: cd tests && /usr/bin/python3 -m unittest -v test_results)."""
 import json
 import subprocess
 import math
@@ -333,6 +333,31 @@ def synthetic(stream=True, gbps=True, context_stream=False):
     return {"context": ctx, "benchmarks": benchmarks}
 
 
+def shape_file_shapes(path, threads=(1, 2)):
+    """The shape texts (with t:) a shape file gives at the thread counts, expanded as the C++
+    parser (bench/shape_file.cpp) does: every list crossed with the others, n= paired with itself."""
+    shapes = set()
+    with open(path) as f:
+        for line in f:
+            body = line.split("#")[0].split()
+            if not body:
+                continue
+            kv = dict(tok.split("=") for tok in body if "=" in tok)
+            causal = "causal" in body
+            nqs = kv.get("n", kv.get("nq")).split(",")
+            nkvs = kv.get("n", kv.get("nkv")).split(",")
+            for nq in nqs:
+                for nkv in nkvs:
+                    if "n" in kv and nq != nkv:
+                        continue
+                    for h in kv["h"].split(","):
+                        for k in kv.get("kv", h).split(","):
+                            for d in kv["d"].split(","):
+                                for t in threads:
+                                    shapes.add(shape_text(int(nq), int(nkv), int(h), int(k), int(d), t, causal))
+    return shapes
+
+
 class TempFiles(unittest.TestCase):
     def write(self, data, name=None):
         """The path of a temporary JSON file holding data."""
@@ -644,23 +669,7 @@ class DecodeTargets(TempFiles):
     def test_shape_file_names_the_targets_shapes(self):
         """bench/targets_shapes.txt expands (as the C++ parser does: lists crossed, n= with itself)
         to every shape the targets read, and bench/targets.sh splits it by heads into its runs."""
-        shapes = set()
-        with open(os.path.join(BENCH, "targets_shapes.txt")) as f:
-            for line in f:
-                body = line.split("#")[0].split()
-                if not body:
-                    continue
-                kv = dict(tok.split("=") for tok in body if "=" in tok)
-                causal = "causal" in body
-                nqs = kv.get("n", kv.get("nq")).split(",")
-                nkvs = kv.get("n", kv.get("nkv")).split(",")
-                for nq in nqs:
-                    for nkv in nkvs:
-                        if "n" in kv and nq != nkv:
-                            continue
-                        for t in (1, 2):
-                            h, k = int(kv["h"]), int(kv.get("kv", kv["h"]))
-                            shapes.add(shape_text(int(nq), int(nkv), h, k, int(kv["d"]), t, causal))
+        shapes = shape_file_shapes(os.path.join(BENCH, "targets_shapes.txt"))
         c = check_targets.check({})
         wanted = {n.split("/", 3)[3] for n in c.used if n.startswith("attention/flash/")}
         self.assertEqual(wanted - shapes, set())
@@ -669,6 +678,189 @@ class DecodeTargets(TempFiles):
         self.assertIn("--heads 8 --stage peak,attention --variant flash,openblas", script)
         self.assertIn("--heads 32,71 --stage peak,attention --variant flash --isa best --threads 1,2", script)
         self.assertIn('"$out"/decode.json', script)
+
+
+def all_targets_run():
+    """One file in which targets 1-11 all pass (targets_run() holds 8-11), so that only the oneDNN
+    comparisons can be missing: flash at n:2048 h:8 against the FMA peak and OpenBLAS, causal in
+    half the time, softmax, projection."""
+    data = targets_run()
+    rows = data["benchmarks"]
+    for d, t, g in ((128, 2, 160.0), (64, 2, 140.0), (128, 1, 80.0)):
+        rows.append(kernel_row("attention", "flash", "best", t, 2048, 2048, 8, d, g, causal=False))
+    causal = kernel_row("attention", "flash", "best", 2, 2048, 2048, 8, 128, 160.0)
+    causal.update(real_time=1.0, cpu_time=1.0)  # against the 2.0 ms of the non-causal one
+    rows.append(causal)
+    for d in (128, 64):
+        rows.append(kernel_row("attention", "openblas", "best", 2, 2048, 2048, 8, d, 60.0, causal=False))
+    rows.append(kernel_row("softmax", "simd", "avx512", 1, 2048, 2048, 8, 128, 80.0, causal=False))
+    rows.append(kernel_row("softmax", "naive", "scalar", 1, 2048, 2048, 8, 128, 5.0, causal=False))
+    for variant, g in (("omp", 190.0), ("openblas", 200.0)):
+        rows.append(kernel_row("projection", variant, "best", 2, 1024, 1024, 8, 128, g, causal=False))
+    return data
+
+
+def baseline_rows(flash=90.0, onednn=60.0, omp=150.0, onednn_projection=200.0, skip=()):
+    """The rows of bench/targets.sh's baselines run: flash and onednn attention at every shape of
+    the comparisons (flash at `flash` GFLOP/s, onednn at `onednn`), omp and onednn projection at
+    n:2048 h:8 and h:32 d:128, leaving out the names that contain any text of skip."""
+    rows = []
+    for n in (128, 512, 2048):
+        for d in (64, 128):
+            for t in (1, 2):
+                for causal in (False, True):
+                    for variant, g in (("flash", flash), ("onednn", onednn)):
+                        rows.append(kernel_row("attention", variant, "best", t, n, n, 8, d, g, causal=causal))
+    for h in (8, 32):
+        for t in (1, 2):
+            for variant, g in (("omp", omp), ("onednn", onednn_projection)):
+                rows.append(kernel_row("projection", variant, "best", t, 2048, 2048, h, 128, g, causal=False))
+    return [r for r in rows if not any(x in r["name"] for x in skip)]
+
+
+class OnednnBaselines(TempFiles):
+    """The "Against oneDNN" section of check_targets.py: same-run ratios, no threshold."""
+
+    def run_script(self, *paths, strict=False):
+        return subprocess.run([sys.executable, os.path.join(BENCH, "check_targets.py"), *paths]
+                              + (["--strict"] if strict else []), capture_output=True, text=True, timeout=60)
+
+    def test_every_comparison_in_order(self):
+        rows = check_targets.baselines({})
+        self.assertEqual(len(rows), 3 * 2 * 2 * 2 + 2 * 2)
+        self.assertEqual((rows[0].num, rows[0].den), ("attention/flash/best/n:128/h:8/d:64/t:1",
+                                                      "attention/onednn/best/n:128/h:8/d:64/t:1"))
+        self.assertEqual(rows[23].num, "attention/flash/best/n:2048/h:8/d:128/t:2/causal")
+        self.assertEqual([(r.num, r.den) for r in rows[24:]],
+                         [tuple(f"projection/{v}/best/n:2048/h:{h}/d:128/t:{t}" for v in ("omp", "onednn"))
+                          for h in (8, 32) for t in (1, 2)])
+        self.assertTrue(all(r.missing() and r.ratio() is None for r in rows))
+
+    def test_ratios(self):
+        data = {"context": {}, "benchmarks": baseline_rows(skip=("/n:128/h:8/d:64/t:1/causal",))}
+        rows = {r.num: r for r in check_targets.baselines(check_targets.load([self.write(data)]))}
+        causal = rows["attention/flash/best/n:2048/h:8/d:128/t:2/causal"]
+        self.assertAlmostEqual(causal.ratio(), 1.5)
+        self.assertEqual(causal.line(), "  attention flash / onednn n:2048 h:8 d:128 t:2 causal: ratio 1.500 "
+                                        "(flash 90.0, onednn 60.0 GFLOP/s)")
+        wide = rows["projection/omp/best/n:2048/h:32/d:128/t:1"]
+        self.assertAlmostEqual(wide.ratio(), 0.75)
+        self.assertEqual(wide.line(), "  projection omp / onednn n:2048 h:32 d:128 t:1 (d_model 4096): ratio 0.750 "
+                                      "(omp 150.0, onednn 200.0 GFLOP/s)")
+        gone = rows["attention/flash/best/n:128/h:8/d:64/t:1/causal"]
+        self.assertIsNone(gone.ratio())
+        self.assertEqual(gone.line(), "  attention flash / onednn n:128 h:8 d:64 t:1 causal: missing (no "
+                                      "attention/flash/best/n:128/h:8/d:64/t:1/causal, "
+                                      "attention/onednn/best/n:128/h:8/d:64/t:1/causal)")
+        table = check_targets.baseline_table(list(rows.values()))
+        self.assertIn("| comparison | shape | ratio | GFLOP/s (ours) | GFLOP/s (oneDNN) |", table)
+        self.assertIn("| attention flash / onednn | n:2048 h:8 d:128 t:2 causal | 1.500 | 90.0 | 60.0 |", table)
+        self.assertIn("| projection omp / onednn | n:2048 h:8 d:128 t:2 (d_model 1024) | 0.750 | 150.0 | 200.0 |",
+                      table)
+        self.assertIn("| attention flash / onednn | n:128 h:8 d:64 t:1 causal | missing | - | - |", table)
+
+    def test_a_ratio_of_one_run(self):
+        # The targets' attention run (given after the baselines run, as bench/targets.sh does) has
+        # flash at n:2048 d:128 t:2 as well, faster: the comparison keeps to the run with onednn.
+        base = self.write({"context": {}, "benchmarks": baseline_rows()}, "baselines.json")
+        other = self.write(all_targets_run(), "attention.json")
+        rows = {r.num: r for r in check_targets.baselines(check_targets.load([base, other]))}
+        row = rows["attention/flash/best/n:2048/h:8/d:128/t:2"]
+        self.assertEqual((row.a, row.b, row.across), (90.0, 60.0, False))
+        # flash only in one file and onednn only in the other: taken across files, and said so.
+        only_onednn = self.write({"context": {}, "benchmarks": baseline_rows(skip=("/flash/",))}, "onednn.json")
+        rows = {r.num: r for r in check_targets.baselines(check_targets.load([only_onednn, other]))}
+        row = rows["attention/flash/best/n:2048/h:8/d:128/t:2"]
+        self.assertEqual((row.a, row.b, row.across), (160.0, 60.0, True))
+        self.assertTrue(row.line().endswith("[across result files]"), row.line())
+        self.assertIn("| 2.667 (across files) | 160.0 | 60.0 |", check_targets.baseline_table([row]))
+        self.assertIsNone(rows["attention/flash/best/n:128/h:8/d:64/t:1"].ratio())
+
+    def test_the_targets_keep_their_own_rows(self):
+        # With the baselines run first, targets 4 and 7 read the attention run's flash rows, and
+        # the targets' table names no onednn benchmark.
+        base = self.write({"context": {}, "benchmarks": baseline_rows()}, "baselines.json")
+        c = check_targets.check(check_targets.load([base, self.write(all_targets_run(), "attention.json")]))
+        self.assertFalse(c.failed or c.missing, "\n".join(c.lines))
+        target4 = next(line for line in c.lines if " 4. " in line)
+        self.assertIn("ratio 0.500", target4)
+        self.assertNotIn("across", target4)
+        self.assertNotIn("onednn", check_targets.table(c))
+
+    def test_missing_or_slower_never_fails(self):
+        targets = all_targets_run()
+        r = self.run_script(self.write(targets), strict=True)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)  # every target met, every comparison missing
+        self.assertIn("\nAgainst oneDNN (measured, no target yet):\n", r.stdout)
+        self.assertIn("  attention flash / onednn n:2048 h:8 d:128 t:2: missing (no "
+                      "attention/onednn/best/n:2048/h:8/d:128/t:2)", r.stdout)
+        self.assertIn("| attention flash / onednn | n:128 h:8 d:64 t:1 | missing | - | - |", r.stdout)
+        # oneDNN twice as fast as ours everywhere, some comparisons missing: still no failure.
+        base = self.write({"context": {}, "benchmarks": baseline_rows(flash=30.0, onednn=60.0, skip=("/h:32/",))},
+                          "baselines.json")
+        r = self.run_script(base, self.write(targets, "attention.json"), strict=True)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("  attention flash / onednn n:512 h:8 d:64 t:2 causal: ratio 0.500 "
+                      "(flash 30.0, onednn 60.0 GFLOP/s)", r.stdout)
+        self.assertIn("  projection omp / onednn n:2048 h:32 d:128 t:2 (d_model 4096): missing", r.stdout)
+        self.assertIn("| attention flash / onednn | n:512 h:8 d:64 t:2 causal | 0.500 | 30.0 | 60.0 |", r.stdout)
+        # The section follows the targets' table.
+        self.assertLess(r.stdout.index("| kernel | shape |"), r.stdout.index("Against oneDNN"))
+        # A failed target still fails, with the section printed.
+        r = self.run_script(base, self.write(targets_run(split=(10.0, 11.0)), "decode.json"))
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertIn("Against oneDNN", r.stdout)
+
+    def test_shape_file_and_targets_sh(self):
+        """bench/baseline_shapes.txt gives every attention shape the comparisons read and
+        bench/targets.sh's projection run every projection shape; targets.sh runs each pair in
+        one run and hands both files to the checker first."""
+        shapes = shape_file_shapes(os.path.join(BENCH, "baseline_shapes.txt"))
+        with open(os.path.join(BENCH, "targets.sh")) as f:
+            script = f.read()
+        projection = re.search(r"run baselines_projection .*?--shape (\S+)", script, re.S)
+        self.assertIsNotNone(projection)
+        projection_shapes = {s + "/t:" + t for s in projection.group(1).split(",") for t in ("1", "2")}
+        for row in check_targets.baselines({}):
+            for name in (row.num, row.den):
+                stage, shape = name.split("/")[0], name.split("/", 3)[3]
+                self.assertIn(shape, shapes if stage == "attention" else projection_shapes, name)
+        self.assertIn("run baselines --preset bench/baseline_shapes.txt --stage attention "
+                      "--variant flash,onednn --isa best --threads 1,2\n", script)
+        self.assertIn("--stage projection --variant omp,onednn --isa best --threads 1,2", script)
+        self.assertRegex(script, r'check_targets\.py "\$out"/baselines\.json "\$out"/baselines_projection\.json '
+                                 r'\\\n\s+"\$out"/attention\.json')
+
+
+class OnednnReport(TempFiles):
+    """report.py: the onednn variant's place and the oneDNN build in the machine section."""
+
+    def test_machine_line(self):
+        data = synthetic()
+        machine = data["context"]["attnbench"]["machine"]
+        machine.update(openblas_core="Zen", onednn_version="2.6.3", onednn_runtime="OpenMP", onednn_isa="avx2")
+        build = next(line for line in report.machine_section(report.Result(self.write(data))).splitlines()
+                     if line.startswith("- Build:"))
+        self.assertTrue(build.endswith("OpenBLAS core Zen; oneDNN 2.6.3 (OpenMP, avx2)"), build)
+        for version in ("not built", None):
+            with self.subTest(onednn_version=version):
+                for key in ("onednn_version", "onednn_runtime", "onednn_isa"):
+                    machine.pop(key, None)
+                if version:
+                    machine["onednn_version"] = version
+                self.assertIn("OpenBLAS core Zen; oneDNN not built\n",
+                              report.machine_section(report.Result(self.write(data))))
+
+    def test_onednn_comes_after_openblas(self):
+        # "accel" stands for a variant the report does not know: those come last, by name.
+        rows = [kernel_row("attention", v, isa, t, 512, 512, 8, 64, g, causal=False)
+                for v, isa, t, g in (("onednn", "best", 2, 50.0), ("openblas", "best", 2, 40.0),
+                                     ("accel", "best", 2, 60.0), ("flash", "best", 2, 90.0),
+                                     ("naive", "scalar", 1, 1.0), ("onednn", "best", 1, 25.0))]
+        r = report.Result(self.write({"context": {}, "benchmarks": rows}))
+        self.assertEqual(r.labels("attention"), ["naive/scalar t:1", "flash/best t:2", "openblas/best t:2",
+                                                 "onednn/best t:1", "onednn/best t:2", "accel/best t:2"])
+        self.assertIn("| onednn/best t:2 | 50.0 (—, 50×) |", report.stage_tables(r))
 
 
 class HostileInput(unittest.TestCase):

@@ -3,7 +3,7 @@
 # installs what is missing, otherwise it prints the exact command and stops with status 1.
 set -euo pipefail
 packages=(g++ cmake make libgtest-dev libgmock-dev libbenchmark-dev libxsimd-dev libcli11-dev
-          nlohmann-json3-dev libopenblas-dev python3-matplotlib python3-scipy valgrind clang-format
+          nlohmann-json3-dev libopenblas-dev libdnnl-dev python3-matplotlib python3-scipy valgrind clang-format
           clang-14 libclang-rt-14-dev)
 missing=()
 for p in "${packages[@]}"; do

@@ -31,17 +31,23 @@ struct Tiles {
     std::int64_t decode_block = 0;  // keys per block of fused attention's decode (split-KV) path
 };
 
+// How a kernel uses threads: not at all (benchmarked at t=1 only); on Shape::threads with the same
+// bits at every thread count (each output element is one task's); or on Shape::threads through a
+// library that splits its sums by the thread count, so that the bits may change with it.
+enum class Threading { single, parallel, parallel_unordered };
+
 struct Kernel {
     Stage stage;
     std::string_view variant;
     Isa isa;
-    // Whether the kernel uses Shape::threads; single-threaded kernels are benchmarked at t=1 only.
-    bool parallel;
+    Threading threading;
     AnyStageFn fn;
     // The tile sizes of the kernel's family at its tier.
     Tiles (*family_tiles)(Isa isa);
 
     std::string name() const;  // "stage/variant/isa"
+    // Whether the kernel uses Shape::threads.
+    bool parallel() const { return threading != Threading::single; }
     bool available() const { return cpu_supports(isa); }
     Tiles tiles() const { return family_tiles(isa); }
 };

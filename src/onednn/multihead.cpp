@@ -1,0 +1,13 @@
+#include "kernels.hpp"
+#include "multihead_chain.hpp"
+
+namespace attn::kernels {
+
+// The multi-head block as a framework composes it on oneDNN: four matmul projections, the heads
+// split and merged by copies, attention_onednn in between (src/multihead_chain.cpp); x, y
+// [B][n][d_model].
+void multihead_onednn(const Shape& sh, const float* x, const MhaWeights& w, float* y) {
+    multihead_chain(sh, x, w, y, project_columns_onednn, attention_onednn);
+}
+
+}  // namespace attn::kernels

@@ -33,6 +33,17 @@ void check_names(const std::vector<std::string>& names, const char* what,
                                         "' (valid: " + valid + ")");
 }
 
+// The library of an optional baseline variant that this build lacks, or nullptr.
+const char* library_not_built([[maybe_unused]] std::string_view variant) {
+#ifndef ATTN_HAVE_OPENBLAS
+    if (variant == "openblas") return "OpenBLAS (libopenblas-dev)";
+#endif
+#ifndef ATTN_HAVE_ONEDNN
+    if (variant == "onednn") return "oneDNN (libdnnl-dev)";
+#endif
+    return nullptr;
+}
+
 bool known_stage(std::string_view n) {
     attn::Stage s;
     return n == kPeakStage || attn::parse_stage(n, s);
@@ -152,6 +163,10 @@ std::vector<int> thread_counts(const RunConfig& cfg) {
 
 std::vector<Case> expand(const RunConfig& cfg) {
     check_names(cfg.stages, "stage", known_stage, attn::known_stages() + ", " + kPeakStage);
+    for (const auto& v : cfg.variants)
+        if (const char* library = library_not_built(v))
+            throw std::invalid_argument("variant '" + v + "' is not in this build: " + library +
+                                        " was not found when it was configured (see README)");
     check_names(cfg.variants, "variant", attn::is_variant, attn::known_variants());
     check_names(cfg.isas, "isa", known_isa, attn::known_isas());
     std::vector<SweepShape> shapes = sweep_shapes(cfg, thread_counts(cfg));

@@ -131,12 +131,6 @@ std::map<std::pair<const attn::Kernel*, int>, Measured>& measured() {
     return m;
 }
 
-// The case whose timed loop ran last (register_cases).
-std::string& last_case() {
-    static std::string name;
-    return name;
-}
-
 struct ProgressState {
     int total = 0;
     std::set<std::string> seen;
@@ -252,14 +246,6 @@ void register_cases(const std::vector<Case>& cases, double max_call_time, std::i
                 }
             }
             attn::Workload& work = workload_for(c.kernel->stage, c.shape);
-            // One untimed call whenever another case ran since this one last did: what a kernel
-            // sets up for a shape (oneDNN's primitives, which it caches for a few recent shapes;
-            // OpenBLAS's thread pool; the first touch of scratch pages) is not billed to the loop,
-            // also when repetitions of many cases are interleaved.
-            if (last_case() != c.name) {
-                work.run(*c.kernel);
-                last_case() = c.name;
-            }
             const auto t0 = std::chrono::steady_clock::now();
             begin_counted_loop();
             for (auto _ : state) {

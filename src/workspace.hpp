@@ -1,4 +1,4 @@
-// Per-thread scratch memory of the simd, omp and flash kernels.
+// Per-thread scratch memory of the simd, omp, flash and onednn kernels.
 #pragma once
 
 #include <cstdint>
@@ -6,7 +6,15 @@
 namespace attn {
 
 // What a workspace slot holds; each thread has its own set of slots.
-enum class Slot { keys_packed, values_packed, key_norms, weights_packed, thread_block, count };
+enum class Slot {
+    keys_packed,
+    values_packed,
+    key_norms,
+    weights_packed,
+    thread_block,
+    scores,  // a score matrix the onednn attention materialises
+    count
+};
 
 // At least `floats` floats of 64-byte-aligned scratch for `slot` of the calling thread. The
 // memory stays with the thread and only grows: repeated calls (a benchmark loop, a model's

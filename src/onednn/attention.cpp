@@ -7,6 +7,7 @@
 #include "attention_row.hpp"
 #include "kernels.hpp"
 #include "onednn/onednn.hpp"
+#include "workspace.hpp"
 
 namespace attn::kernels {
 
@@ -83,7 +84,6 @@ AttentionPlan make_plan(const Shape& sh) {
         {{dnnl::prop_kind::forward_inference, dnnl::algorithm::softmax_accurate, p.s_md, p.s_md, 3},
          eng});
     p.weighted = dnnl::matmul({{p.s_md, p.v_md, p.o_md}, eng});
-    p.s.resize(std::size_t(c * m * nkv));
     if (sh.similarity == Similarity::cosine) {
         p.q_unit.resize(sh.q_elems());
         p.k_unit.resize(sh.kv_elems());
@@ -113,7 +113,8 @@ void attention_onednn(const Shape& sh, const float* q, const float* k, const flo
     const float* qs = p.q_unit.empty() ? q : p.q_unit.data();
     const float* ks = p.k_unit.empty() ? k : p.k_unit.data();
     auto& strm = onednn::stream();
-    auto s_mem = onednn::wrap(p.s_md, p.s.data());
+    // One chunk's scores, in this thread's grow-only scratch: pages a previous call mapped.
+    auto s_mem = onednn::wrap(p.s_md, workspace(Slot::scores, p.chunk * m * nkv));
     for (std::int64_t g = 0; g < heads; g += p.chunk) {
         std::unordered_map<int, dnnl::memory> args = {
             {DNNL_ARG_SRC, onednn::wrap(p.q_md, qs + g * m * d)},

@@ -47,10 +47,11 @@ private:
     int previous_;
 };
 
-// The `Capacity` most recently used plans, by key (a shape's text with its thread count): a sweep
-// or a test grid visits many shapes, and a plan holds buffers as large as a score matrix, so old
-// ones are dropped rather than kept for the life of the process.
-template <class Plan, std::size_t Capacity = 4> class PlanCache {
+// The `Capacity` most recently used plans, by key (a shape's text with its thread count): enough
+// for bench/targets.sh's interleaved repetitions of every shape of a run never to rebuild one,
+// while a test grid's thousands of shapes do not each keep theirs (a plan holds its primitives
+// and a causal mask) for the life of the process.
+template <class Plan, std::size_t Capacity = 64> class PlanCache {
 public:
     // The plan for `key`, made by make() when it is not cached.
     template <class Make> Plan& get(const std::string& key, Make make) {

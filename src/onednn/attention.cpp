@@ -19,17 +19,17 @@ using dnnl::memory;
 // so that a long sequence with many heads does not need all of its scores at once.
 constexpr std::int64_t kScoreBudgetBytes = std::int64_t(64) << 20;
 
-// The primitives and buffers of one shape. A chunk stacks `chunk` K/V heads as the batch axis of
-// 4-D tensors [1][chunk][rows][.] (rows = the group's query rows, group * n_q, contiguous in Q and
-// O); oneDNN 2.6 keeps its JIT matmul for a 4-D mask broadcast over the chunk, where a 3-D one
-// sends it to the reference implementation.
+// The primitives and the causal mask of one shape (the scores live in Slot::scores scratch). A
+// chunk stacks `chunk` K/V heads as the batch axis of 4-D tensors [1][chunk][rows][.] (rows = the
+// group's query rows, group * n_q, contiguous in Q and O); oneDNN 2.6 keeps its JIT matmul for a
+// 4-D mask broadcast over the chunk, where a 3-D one sends it to the reference implementation.
 struct AttentionPlan {
     std::int64_t chunk = 1, rows = 0;
     memory::desc q_md, kt_md, s_md, v_md, o_md, mask_md;
     dnnl::matmul scores;                // S = scale * Q K^T (+ mask)
     dnnl::softmax_v2_forward probs;     // P = softmax(S) along keys, in place
     dnnl::matmul weighted;              // O = P V
-    std::vector<float> s, mask;         // one chunk's scores; the causal mask [rows][n_kv] or empty
+    std::vector<float> mask;            // the causal mask [rows][n_kv], or empty
     std::vector<float> q_unit, k_unit;  // cosine: Q and K rows divided by their norms
 };
 

@@ -220,6 +220,17 @@ std::vector<GridCase> tile_cases(const Kernel& k) {
                        make(3, n_kv, 9, true, Similarity::dot, 2, 2),
                        {},
                        1});
+        // Query rows per K/V head on both sides of the decode path's switch to its wide form.
+        if (const std::int64_t wide = t.decode_wide_rows; wide > 1) {
+            for (const std::int64_t heads : {wide - 1, wide})
+                out.push_back(
+                    {"decode_q1_h" + std::to_string(heads) + "_kv1" + keys + "_t2",
+                     with_threads(make(1, n_kv, 19, false, Similarity::dot, heads, 1, 1), 2)});
+            const std::int64_t group = (wide + 2) / 3;  // 3 queries x group >= wide rows
+            out.push_back(
+                {"decode_q3_h" + std::to_string(2 * group) + "_kv2" + keys + "_causal_cosine_t2",
+                 with_threads(make(3, n_kv, 33, true, Similarity::cosine, 2 * group, 1, 2), 2)});
+        }
     }
     return out;
 }

@@ -4,9 +4,10 @@
 // causal mask hides contributes nothing whatever its K and V rows hold. Positions sit at tile
 // edges: the first, a middle and the last element of a tensor, and for attention the keys at the
 // end of flash's first 512-key block, the start of the second, and keys the mask hides from some
-// rows (a 40-query block against a 600-key cache, as in decoding).
+// rows (a 40-query block against a 600-key cache), and decode shapes (one to three queries).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cfloat>
 #include <cmath>
 #include <limits>
@@ -49,12 +50,27 @@ constexpr Special kSpecials[] = {{"NaN", std::numeric_limits<float>::quiet_NaN()
 
 // A 40-query block against a 600-key cache (two of flash's KV blocks), causal: query i sees keys
 // j <= 560 + i, so the last 39 keys are hidden from the first rows; multihead and projection are
-// square (self-attention) at n = 40.
-Shape shape_of(Stage stage) {
+// square (self-attention) at n = 40. Attention also meets the cache as decoding does: 3 queries of
+// 2 heads per K/V head (query i sees keys j <= 597 + i), and one query of as many heads on one K/V
+// head as the widest decode form of any kernel needs (Tiles::decode_wide_rows).
+std::vector<Shape> shapes_of(Stage stage) {
     Shape s;
     s.heads = 2, s.head_dim = 16, s.causal = true, s.threads = 2;
     s.n_q = 40, s.n_kv = (stage == Stage::projection || stage == Stage::multihead) ? 40 : 600;
-    return s;
+    std::vector<Shape> out{s};
+    if (stage == Stage::attention) {
+        Shape grouped = s;
+        grouped.n_q = 3, grouped.heads = 4, grouped.kv_heads = 2;
+        out.push_back(grouped);
+        std::int64_t wide = 2;
+        for (const auto& k : registry())
+            if (k.stage == stage && k.available())
+                wide = std::max(wide, k.tiles().decode_wide_rows);
+        Shape multi_query = s;
+        multi_query.n_q = 1, multi_query.heads = wide, multi_query.kv_heads = 1;
+        out.push_back(multi_query);
+    }
+    return out;
 }
 
 // Element offsets of input `input` to poison: first, middle and last, plus for the K and V of
@@ -76,39 +92,41 @@ std::vector<double> reference_output(const Workload& w) { return expected_output
 TEST(NonFinite, EveryKernelFollowsTheReferencePattern) {
     int checks = 0, differ = 0;
     std::ostringstream report;
-    for (Stage stage : kAllStages) {
-        const Shape s = shape_of(stage);
-        Workload probe(stage, s);
-        for (std::size_t input = 0; input < probe.inputs().size(); ++input)
-            for (std::size_t at : positions(stage, input, probe.inputs()[input].size(), s))
-                for (const Special& special : kSpecials) {
-                    // Multi-head attention projects FLT_MAX to q and k near 1e37, whose product
-                    // overflows fp32 where the double reference does not: the fp32 range decides
-                    // there, not a kernel.
-                    if (stage == Stage::multihead && special.value == FLT_MAX) continue;
-                    Workload base(stage, s);
-                    base.inputs()[input].data()[at] = special.value;
-                    const std::vector<double> want = reference_output(base);
-                    for (const auto& k : registry()) {
-                        if (k.stage != stage || !k.available()) continue;
-                        Workload w(stage, s);
-                        w.inputs()[input].data()[at] = special.value;
-                        w.run(k);
-                        std::size_t bad = 0, first = 0;
-                        for (std::size_t i = 0; i < want.size(); ++i)
-                            if (kind_of(w.output().data()[i]) != kind_of(float(want[i])) &&
-                                bad++ == 0)
-                                first = i;
-                        ++checks;
-                        if (bad == 0) continue;
-                        ++differ;
-                        report << "\n  " << k.name() << ": " << special.name << " at input "
-                               << input << "[" << at << "]: " << bad << " outputs differ, first ["
-                               << first << "] " << name_of(kind_of(w.output().data()[first]))
-                               << " want " << name_of(kind_of(float(want[first])));
+    for (Stage stage : kAllStages)
+        for (const Shape& s : shapes_of(stage)) {
+            Workload probe(stage, s);
+            for (std::size_t input = 0; input < probe.inputs().size(); ++input)
+                for (std::size_t at : positions(stage, input, probe.inputs()[input].size(), s))
+                    for (const Special& special : kSpecials) {
+                        // Multi-head attention projects FLT_MAX to q and k near 1e37, whose product
+                        // overflows fp32 where the double reference does not: the fp32 range
+                        // decides there, not a kernel.
+                        if (stage == Stage::multihead && special.value == FLT_MAX) continue;
+                        Workload base(stage, s);
+                        base.inputs()[input].data()[at] = special.value;
+                        const std::vector<double> want = reference_output(base);
+                        for (const auto& k : registry()) {
+                            if (k.stage != stage || !k.available()) continue;
+                            Workload w(stage, s);
+                            w.inputs()[input].data()[at] = special.value;
+                            w.run(k);
+                            std::size_t bad = 0, first = 0;
+                            for (std::size_t i = 0; i < want.size(); ++i)
+                                if (kind_of(w.output().data()[i]) != kind_of(float(want[i])) &&
+                                    bad++ == 0)
+                                    first = i;
+                            ++checks;
+                            if (bad == 0) continue;
+                            ++differ;
+                            report << "\n  " << k.name() << ": " << special.name << " at input "
+                                   << input << "[" << at << "]: " << bad
+                                   << " outputs differ, first [" << first << "] "
+                                   << name_of(kind_of(w.output().data()[first])) << " want "
+                                   << name_of(kind_of(float(want[first]))) << " (shape " << s.text()
+                                   << ")";
+                        }
                     }
-                }
-    }
+        }
     std::printf("non-finite contract: %d of %d (case, kernel) checks differ from the reference\n",
                 differ, checks);
     EXPECT_EQ(differ, 0) << report.str();

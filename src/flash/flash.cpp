@@ -136,6 +136,7 @@ Tiles flash_tiles(Isa isa) {
     t.row_block = flash::flash_ops(isa).block_q;
     t.kv_block = flash::flash_ops(isa).block_kv;
     t.decode_block = flash::flash_ops(isa).decode_block;
+    t.decode_wide_rows = flash::flash_ops(isa).decode_wide_rows;
     return t;
 }
 

@@ -27,8 +27,9 @@ struct FlashOps {
     void (*exp2)(const float* x, float* y, i64 n);
 
     // The decode path, for few query rows per K/V head (at most decode_max_rows): K and V are
-    // read in place, once, in blocks of decode_block keys, and the key range may be split.
-    i64 decode_max_rows, decode_block;
+    // read in place, once, in blocks of decode_block keys, and the key range may be split; from
+    // decode_wide_rows rows on, each block is packed and multiplied by the prefill micro-kernel.
+    i64 decode_max_rows, decode_block, decode_wide_rows;
     // Floats of per-thread scratch decode_rows needs at head size d.
     i64 (*decode_scratch_floats)(i64 d);
     // The online-softmax state of `rows` query rows over keys [j_begin, j_end) of one K/V head:

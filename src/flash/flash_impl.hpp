@@ -204,9 +204,16 @@ namespace {
 template <class Arch> constexpr FlashOps make_flash_ops() {
     using F = Flash<Arch>;
     using D = Decode<Arch>;
-    return {
-        F::BQ,       F::BK, FlashScratch<Arch>::floats, flash_rows<Arch>, simd::exp_n<Arch, true>,
-        D::kMaxRows, D::BK, D::scratch_floats,          decode_rows<Arch>};
+    return {F::BQ,
+            F::BK,
+            FlashScratch<Arch>::floats,
+            flash_rows<Arch>,
+            simd::exp_n<Arch, true>,
+            D::kMaxRows,
+            D::BK,
+            D::kWideRows,
+            D::scratch_floats,
+            decode_rows<Arch>};
 }
 
 }  // namespace

@@ -20,16 +20,20 @@ const FlashOps& flash_ops(Isa isa) {
 
 namespace {
 
+// The decode path splits a K/V head's key range at multiples of this many keys: fewer than a
+// decode block, so that a cache of a few hundred keys still gives every core a part.
+constexpr i64 kSplitKeys = 128;
+
 // How many parts the key range of each K/V head is split into on the decode path: one when the
 // K/V heads alone give every core of the machine two or more to do, else enough parts that they
-// do (the flash-decoding split), never fewer than one block of keys per part. It depends on the
+// do (the flash-decoding split), never fewer than kSplitKeys keys per part. It depends on the
 // shape and the machine, not on the thread count of the call, so that 1 and 2 threads give
 // identical bits.
-i64 decode_splits(i64 heads, i64 keys, i64 block) {
+i64 decode_splits(i64 heads, i64 keys) {
     const i64 cores = std::max(1, omp_get_num_procs());
     if (heads >= 2 * cores) return 1;
     const i64 want = (2 * cores + heads - 1) / heads;
-    return std::max<i64>(1, std::min(want, (keys + block - 1) / block));
+    return std::max<i64>(1, std::min(want, (keys + kSplitKeys - 1) / kSplitKeys));
 }
 
 // The decode path of flash_body: per K/V head, its group's query rows (contiguous in q and o)
@@ -41,9 +45,9 @@ void decode_body(const FlashOps& ops, int threads, const Shape& sh, const float*
               heads = sh.batch * sh.kv_head_count();
     // Under a causal mask no row sees past the last query's diagonal.
     const i64 keys = sh.visible_keys(sh.n_q - 1);
-    const i64 splits = decode_splits(heads, keys, ops.decode_block);
-    const i64 blocks = (keys + ops.decode_block - 1) / ops.decode_block;
-    const i64 per_split = (blocks + splits - 1) / splits * ops.decode_block;
+    const i64 splits = decode_splits(heads, keys);
+    const i64 units = (keys + kSplitKeys - 1) / kSplitKeys;
+    const i64 per_split = (units + splits - 1) / splits * kSplitKeys;
     // One state per (head, part): row maxima, row sums, unnormalised output.
     const i64 state = rows * (2 + d);
     std::vector<float> states(std::size_t(heads * splits * state));

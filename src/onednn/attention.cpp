@@ -7,6 +7,7 @@
 #include "attention_row.hpp"
 #include "kernels.hpp"
 #include "onednn/onednn.hpp"
+#include "row_norms.hpp"
 #include "workspace.hpp"
 
 namespace attn::kernels {
@@ -36,9 +37,8 @@ struct AttentionPlan {
 // x_unit rows = x rows / their Euclidean norm (a zero row stays zero), x [rows][d].
 void unit_rows(const float* x, std::int64_t rows, std::int64_t d, float* x_unit) {
     for (std::int64_t r = 0; r < rows; ++r) {
-        float acc = 0;
-        for (std::int64_t c = 0; c < d; ++c) acc += x[r * d + c] * x[r * d + c];
-        const float norm = std::sqrt(acc);
+        float norm;
+        row_norms(x + r * d, 1, d, &norm);
         for (std::int64_t c = 0; c < d; ++c)
             x_unit[r * d + c] = norm != 0 ? x[r * d + c] / norm : 0.0f;
     }

@@ -6,22 +6,10 @@
 #include "attention_row.hpp"
 #include "kernels.hpp"
 #include "openblas/blas.hpp"
+#include "row_norms.hpp"
 #include "softmax_row.hpp"
 
 namespace attn::kernels {
-
-namespace {
-
-// Euclidean norm of each of the `rows` rows of x [rows][d].
-void row_norms(const float* x, std::int64_t rows, std::int64_t d, float* out) {
-    for (std::int64_t r = 0; r < rows; ++r) {
-        float acc = 0;
-        for (std::int64_t c = 0; c < d; ++c) acc += x[r * d + c] * x[r * d + c];
-        out[r] = std::sqrt(acc);
-    }
-}
-
-}  // namespace
 
 // Attention as a user writes it on a BLAS, per K/V head: S = scale * Q K^T by cblas_sgemm with the
 // group's query heads stacked as rows (they are contiguous in Q), the causal mask, a scalar

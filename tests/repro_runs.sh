@@ -11,7 +11,7 @@ trap 'rm -rf "$work"' EXIT
 mkdir "$work/bin" && ln -s "$(readlink -f "$bin")" "$work/bin/attnbench"
 filter='*attention_flash_best__q1_kv300_causal_decode:*attention_naive_scalar__n12_d10_plain_scale1'
 filter+=':*scores_simd_best__q64_kv129_causal_cosine:*softmax_omp_best__n257_d32_causal_b2_t2'
-filter+=':*multihead_blocked_scalar__b3_h3_n20_d12:*attention_flash_best__*kv_block512_above_nkv513_h4_kv2_causal'
+filter+=':*multihead_blocked_scalar__b3_h3_n20_d12:*attention_flash_best__*kv_block512_above*_nkv513_h4_kv2_causal'
 filter+=':*attention_flash_best__decode_q4_h4_kv2_*'
 ATTN_PRINT_REPRO=1 "$tests" --gtest_filter="$filter" \
   | sed -n 's/^repro: //p' >"$work/lines"

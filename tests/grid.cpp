@@ -115,7 +115,7 @@ std::vector<Axis> axes_of(Stage stage, const char* tile) {
             if (t == "rows" || t == "row_block") return {Axis::n_q};
             if (t == "cols") return {Axis::n_kv, Axis::head_dim};
             if (t == "depth") return {Axis::head_dim, Axis::n_kv};
-            if (t == "kv_block" || t == "decode_block") return {Axis::n_kv};
+            if (t == "kv_block" || t == "decode_block" || t == "decode_split") return {Axis::n_kv};
             return {};
         case Stage::projection:  // Y [b n x d_model] = X W: columns and depth d_model
         case Stage::multihead:
@@ -174,7 +174,8 @@ std::vector<GridCase> tile_cases(const Kernel& k) {
                                                           {"depth", t.depth},
                                                           {"row_block", t.row_block},
                                                           {"kv_block", t.kv_block},
-                                                          {"decode_block", t.decode_block}};
+                                                          {"decode_block", t.decode_block},
+                                                          {"decode_split", t.decode_split}};
     // One case per distinct shape; where tiles coincide (flash's KV block and the K slice are both
     // 512 keys on AVX2), the label names every tile whose edge the shape sits on.
     std::vector<GridCase> out;

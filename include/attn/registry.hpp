@@ -30,6 +30,7 @@ struct Tiles {
     std::int64_t kv_block = 0;      // keys per block of fused attention
     std::int64_t decode_block = 0;  // keys per block of fused attention's decode (split-KV) path
     std::int64_t decode_wide_rows = 0;  // query rows per K/V head from which decode packs blocks
+    std::int64_t decode_split = 0;      // keys at whose multiples decode splits a K/V head's range
 };
 
 // How a kernel uses threads: not at all (benchmarked at t=1 only); on Shape::threads with the same

@@ -20,10 +20,6 @@ const FlashOps& flash_ops(Isa isa) {
 
 namespace {
 
-// The decode path splits a K/V head's key range at multiples of this many keys: fewer than a
-// decode block, so that a cache of a few hundred keys still gives every core a part.
-constexpr i64 kSplitKeys = 128;
-
 // How many parts the key range of each K/V head is split into on the decode path: one when the
 // K/V heads alone give every core of the machine two or more to do, else enough parts that they
 // do (the flash-decoding split), never fewer than kSplitKeys keys per part. It depends on the
@@ -141,6 +137,7 @@ Tiles flash_tiles(Isa isa) {
     t.kv_block = flash::flash_ops(isa).block_kv;
     t.decode_block = flash::flash_ops(isa).decode_block;
     t.decode_wide_rows = flash::flash_ops(isa).decode_wide_rows;
+    t.decode_split = flash::kSplitKeys;
     return t;
 }
 

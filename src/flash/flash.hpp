@@ -45,6 +45,10 @@ template <Isa I> const FlashOps& flash_ops_for();
 // The table of a tier; `best` and `scalar` resolve to best_isa().
 const FlashOps& flash_ops(Isa isa);
 
+// The decode path splits a K/V head's key range at multiples of this many keys: fewer than a
+// decode block, so that a cache of a few hundred keys still gives every core a part.
+inline constexpr i64 kSplitKeys = 128;
+
 // The most queries per head a call may have to take the decode path: decode is one token, or
 // up to 16 when speculative decoding verifies drafts; longer prompts are prefill.
 inline constexpr i64 kDecodeQueries = 16;

@@ -20,19 +20,21 @@ namespace {
 // prefetching whole blocks into L2.
 constexpr i64 kPrefetchBytes = 4096;
 
+// Asks for the lines of [from, from + bytes) before `end` with hint `Hint` (an _MM_HINT_*).
+template <int Hint> inline void prefetch_lines(const char* from, i64 bytes, const char* end) {
+    for (const char* stop = std::min(from + bytes, end); from < stop; from += 64)
+        _mm_prefetch(from, static_cast<decltype(_MM_HINT_T0)>(Hint));
+}
+
 // Asks L1 for the lines of [from, from + bytes) moved kPrefetchBytes ahead, those before `end`.
 inline void prefetch_ahead(const float* from, i64 bytes, const char* end) {
-    const char* a = reinterpret_cast<const char*>(from) + kPrefetchBytes;
-    for (const char* stop = std::min(a + bytes, end); a < stop; a += 64)
-        _mm_prefetch(a, _MM_HINT_T0);
+    prefetch_lines<_MM_HINT_T0>(reinterpret_cast<const char*>(from) + kPrefetchBytes, bytes, end);
 }
 
 // Asks L2 for the lines of [from, from + bytes) before `end`: the wide form's next block, which
 // the matrix product of this one leaves time to arrive.
 inline void prefetch_block(const float* from, i64 bytes, const char* end) {
-    const char* a = reinterpret_cast<const char*>(from);
-    for (const char* stop = std::min(a + bytes, end); a < stop; a += 64)
-        _mm_prefetch(a, _MM_HINT_T1);
+    prefetch_lines<_MM_HINT_T1>(reinterpret_cast<const char*>(from), bytes, end);
 }
 
 template <class Arch> struct Decode {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The README's test command: installs what is missing, builds the release and the
 # AddressSanitizer + UndefinedBehaviorSanitizer configurations and runs the whole suite in both,
-# then runs the libFuzzer targets of fuzz/ for 45 s each.
+# then runs the libFuzzer targets of fuzz/ for 30 s each.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/deps.sh
@@ -15,10 +15,10 @@ for preset in release asan; do
   ctest --preset "$preset" -j"$jobs" --progress | tee "build/$preset/ctest.log"
   summary+=("$(grep -E '[0-9]+% tests passed' "build/$preset/ctest.log")")
 done
-# The parsers under libFuzzer, from their seed corpora, 45 s each (run side by side).
+# The parsers under libFuzzer, from their seed corpora, 30 s each (run side by side).
 echo "== fuzz: build with clang, run each target"
 fuzz_ok=0
-bash tests/fuzz_run.sh 45 | tee build/fuzz.log || fuzz_ok=1
+bash tests/fuzz_run.sh 30 | tee build/fuzz.log || fuzz_ok=1
 # ctest ends with its total time; repeat each configuration's summary so that they close the log.
 echo "== summary: fuzz, release, then asan"
 cat build/fuzz.log

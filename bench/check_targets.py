@@ -9,9 +9,12 @@
         --benchmark_out=s.json --benchmark_out_format=json [--benchmark_repetitions=5]
     build/release/attnbench run --preset bench/baseline_shapes.txt --stage attention \
         --variant flash,onednn --threads 1,2 --benchmark_out=b.json --benchmark_out_format=json
-    build/release/attnbench run --stage projection --variant omp,onednn --threads 1,2 \
+    build/release/attnbench run --stage projection --variant omp,onednn,openblas --threads 1,2 \
         --shape n:2048/h:8/d:128,n:2048/h:32/d:128 --benchmark_out=p.json --benchmark_out_format=json
-    /usr/bin/python3 bench/check_targets.py b.json p.json r.json d.json s.json
+    build/release/attnbench run --stage projection,attention,multihead --variant omp,flash --threads 2 \
+        --shape n:2048/h:32/d:128/causal --benchmark_filter='^(projection/omp|attention/flash|multihead/flash)/' \
+        --benchmark_out=m.json --benchmark_out_format=json
+    /usr/bin/python3 bench/check_targets.py b.json p.json m.json r.json d.json s.json
 
 (bench/targets.sh runs exactly what the targets need, with interleaved repetitions. The oneDNN
 comparisons' runs, b.json and p.json, come first: a ratio is taken in the last file that measured both of
@@ -20,17 +23,17 @@ its benchmarks, so the targets keep reading the flash rows of their own runs.)
 Prints one line per target (measured ratio, threshold, PASS / FAIL / MISSING), then a Markdown
 table of the benchmarks involved with their GFLOP/s and share of the FMA peak, their GB/s and
 share of the memory bandwidth probe (peak/stream), each probe of the same run at the same thread
-count. Then a second section, "Against oneDNN (measured, no target yet)": one line per ratio of
+count. Then a second section, "Against oneDNN (both GFLOP/s; ...)": one line per ratio of
 GFLOP/s, flash / onednn attention at n 128, 512, 2048, d 64, 128, 1 and 2 threads, causal and not
 (8 heads), and omp / onednn projection at n:2048 with d_model 1024 (h:8 d:128) and 4096 (h:32
 d:128), 1 and 2 threads, then the same as a Markdown table (comparison, shape, ratio, both
-GFLOP/s); a comparison without one of its benchmarks says missing. These have no threshold and
-never change the exit status, not even with --strict. Exits 1 when a target fails (with --strict
-also when one is missing). With repetitions the median aggregate rows are used, else the median
-of the iteration rows of each name. Several files may be given: each ratio is taken within the
-last file that measured both of its benchmarks (a ratio of one run, as the targets mean), else
-across files, marked so, with a name found in more than one file keeping the last. Standard
-library only.
+GFLOP/s); a comparison without one of its benchmarks says missing. The section itself never
+changes the exit status (target 15 holds the attention ratios to their thresholds). Exits 1 when
+a target fails (with --strict also when one is missing). With repetitions the median aggregate
+rows are used, else the median of the iteration rows of each name. Several files may be given:
+each ratio is taken within the last file that measured all of its benchmarks (a ratio of one
+run, as the targets mean), else across files, marked so, with a name found in more than one file
+keeping the last. Standard library only.
 """
 
 import argparse
@@ -117,19 +120,26 @@ class Checker:
         row = (self.results if run is None else run).get(name)
         return None if row is None else row[metric]
 
-    def ratio(self, num, den, metric="gflops"):
-        """(missing, num / den of the metric): missing lists the names without the metric; the
-        ratio is taken in the last run that measured both, else across runs and then marked by
-        self.across (which report() reads)."""
+    def values(self, names, metric="gflops"):
+        """(missing, [the metric of each name]): taken in the last run that measured them all,
+        else across runs and then marked by self.across (which report() reads); missing lists the
+        names without the metric (and the values are None)."""
         for _, run in reversed(self.runs):
-            a, b = self.value(num, metric, run), self.value(den, metric, run)
-            if a is not None and b is not None:
+            found = [self.value(n, metric, run) for n in names]
+            if all(v is not None for v in found):
                 self.across = False
-                return [], a / b if b else float("inf")
-        a, b = self.value(num, metric), self.value(den, metric)
-        missing = [n for n, v in ((num, a), (den, b)) if v is None]
+                return [], found
+        found = [self.value(n, metric) for n in names]
+        missing = [n for n, v in zip(names, found) if v is None]
         self.across = not missing
-        return (missing, None) if missing else ([], a / b if b else float("inf"))
+        return (missing, None) if missing else ([], found)
+
+    def ratio(self, num, den, metric="gflops"):
+        """(missing, num / den of the metric), both of one run where a run has both (values())."""
+        missing, found = self.values([num, den], metric)
+        if missing:
+            return missing, None
+        return [], found[0] / found[1] if found[1] else float("inf")
 
     across = False  # whether the last ratio() paired benchmarks of different runs
 
@@ -219,10 +229,46 @@ def check(runs):
     falcon = dict(d=64, nq=1, nkv=8192, h=71, kv=1)
     missing, r = c.ratio(causal_flash(2, **falcon), causal_flash(1, **falcon))
     c.report("11. flash split-KV decode nq:1 nkv:8192 h:71 kv:1 d:64 speed-up t:2/t:1", missing, r, 1.8)
+
+    # 12: the multi-head block at Llama-2-7B widths (32 heads of 128, d_model 4096, causal) takes
+    # little more than its parts: four projections and the attention, each measured alone.
+    llama = dict(n=2048, h=32, causal=True)
+    block = "multihead/flash/best/" + shape(128, 2, **llama)
+    projection = "projection/omp/best/" + shape(128, 2, **llama)
+    missing, found = c.values([block, projection, causal_flash(2, n=2048)], metric="seconds")
+    c.report("12. multihead flash n:2048 h:32 d:128 t:2 causal time / (4 projections + attention)", missing,
+             None if missing else found[0] / (4 * found[1] + found[2]), 1.15, at_least=False)
+
+    # 13: the project's projection at d_model 4096 keeps up with OpenBLAS.
+    for t in (1, 2):
+        missing, r = c.ratio(*(f"projection/{v}/best/" + shape(128, t, n=2048, h=32) for v in ("omp", "openblas")))
+        c.report(f"13. projection omp / openblas n:2048 h:32 d:128 (d_model 4096) t:{t}", missing, r, 0.95)
+
+    # 14: flash attention nearer the FMA peak, the short BERT sentence included.
+    for n, d, threshold in ((2048, 128, 0.85), (2048, 64, 0.80), (128, 64, 0.65), (128, 128, 0.65)):
+        missing, r = c.ratio(attention("flash", n, d, 2), c.peak(2))
+        c.report(f"14. flash attention n:{n} d:{d} t:2 / peak t:2", missing, r, threshold)
+
+    # 15: flash against oneDNN's unfused attention (matmul, softmax, matmul) of the same run.
+    for causal in (False, True):
+        for n in (128, 512, 2048):
+            if causal and n < 512:
+                continue
+            threshold = 2.0 if causal else 1.15 if n == 128 else 1.5
+            for d in (64, 128):
+                for t in (1, 2):
+                    text = shape(d, t, n=n, causal=causal)
+                    missing, r = c.ratio(f"attention/flash/best/{text}", f"attention/onednn/best/{text}")
+                    c.report(f"15. flash / onednn attention {text.replace('/', ' ')} (GFLOP/s)", missing, r,
+                             threshold)
+
+    # 16: target 4 tightened: the causal mask saves more than 47% of the time.
+    missing, r = c.ratio(attention("flash", 2048, 128, 2, causal=True), flash128, metric="seconds")
+    c.report("16. flash attention n:2048 d:128 t:2 time causal / non-causal", missing, r, 0.53, at_least=False)
     return c
 
 
-BASELINE_HEADER = "Against oneDNN (measured, no target yet)"
+BASELINE_HEADER = "Against oneDNN (both GFLOP/s; target 15 judges the attention ratios)"
 
 
 class Baseline:

@@ -24,13 +24,18 @@ run attention --preset bench/targets_shapes.txt --heads 8 --stage peak,attention
 run decode --preset bench/targets_shapes.txt --heads 32,71 --stage peak,attention --variant flash --isa best --threads 1,2
 run softmax --stage softmax --variant naive,simd --isa scalar,avx512 --seq 2048 --dim 128
 run projection --stage projection --variant omp,openblas --seq 1024 --dim 128 --threads 1,2
-# The oneDNN baselines (no target yet), each pair in one run: flash / onednn attention
-# (bench/baseline_shapes.txt) and omp / onednn projection at d_model 1024 and 4096 (8 and 32 heads
-# of 128, 2048 rows).
+# The oneDNN comparisons, each pair in one run: flash / onednn attention (bench/baseline_shapes.txt,
+# target 15) and omp / onednn / openblas projection at d_model 1024 and 4096 (8 and 32 heads of 128,
+# 2048 rows; target 13 at 4096).
 run baselines --preset bench/baseline_shapes.txt --stage attention --variant flash,onednn --isa best --threads 1,2
-run baselines_projection --stage projection --variant omp,onednn --isa best --threads 1,2 \
+run baselines_projection --stage projection --variant omp,onednn,openblas --isa best --threads 1,2 \
   --shape n:2048/h:8/d:128,n:2048/h:32/d:128
-# The baseline runs come first: a ratio is taken in the last file that measured both of its
-# benchmarks, so the targets keep reading their own runs' flash rows (targets 4 and 7).
+# Target 12: the multi-head block at Llama-2-7B widths and its parts (the omp projection and flash
+# attention it chains), each alone, in one run; the filter leaves out the other variants' kernels.
+run multihead --stage projection,attention,multihead --variant omp,flash --isa best --threads 2 \
+  --shape n:2048/h:32/d:128/causal '--benchmark_filter=^(projection/omp|attention/flash|multihead/flash)/'
+# The comparison runs come first: a ratio is taken in the last file that measured both of its
+# benchmarks, so the targets keep reading their own runs' flash rows (targets 4, 7, 10, 14, 16).
 /usr/bin/python3 bench/check_targets.py "$out"/baselines.json "$out"/baselines_projection.json \
-  "$out"/attention.json "$out"/decode.json "$out"/softmax.json "$out"/projection.json | tee "$out/targets.md"
+  "$out"/multihead.json "$out"/attention.json "$out"/decode.json "$out"/softmax.json "$out"/projection.json \
+  | tee "$out/targets.md"

@@ -120,7 +120,7 @@ std::vector<Axis> axes_of(Stage stage, const char* tile) {
         case Stage::projection:  // Y [b n x d_model] = X W: columns and depth d_model
         case Stage::multihead:
             if (t == "vector" || t == "cols" || t == "depth") return {Axis::d_model};
-            if (t == "rows" || t == "row_block") return {Axis::n_q};
+            if (t == "rows" || t == "row_block" || t == "projection_block") return {Axis::n_q};
             if (t == "kv_block") return {Axis::n_q};
             return {};
     }
@@ -175,7 +175,8 @@ std::vector<GridCase> tile_cases(const Kernel& k) {
                                                           {"row_block", t.row_block},
                                                           {"kv_block", t.kv_block},
                                                           {"decode_block", t.decode_block},
-                                                          {"decode_split", t.decode_split}};
+                                                          {"decode_split", t.decode_split},
+                                                          {"projection_block", t.projection_block}};
     // One case per distinct shape; where tiles coincide (flash's KV block and the K slice are both
     // 512 keys on AVX2), the label names every tile whose edge the shape sits on.
     std::vector<GridCase> out;

@@ -119,24 +119,32 @@ void projection_body(Isa isa, int threads, const Shape& sh, i64 cols, const floa
     for (i64 s = 0; s < strips; ++s)  // each strip packs independently
         gemm.pack_b(k, std::min<i64>(gemm.nr, n - s * gemm.nr), w + s * gemm.nr, n, false,
                     wp + s * k * gemm.nr);
-    // Tasks are row blocks x column panels so that two threads share work even when m is small.
+    // Tasks are row blocks x column panels so that two threads share work even when m is small;
+    // consecutive tasks share a panel, so its packed strips (4 MiB at d_model 4096) are read from
+    // the L3 by every row block after the first (row blocks of projection_rows).
     constexpr i64 kPanel = 256;
-    const i64 panels = blocks(n, kPanel), nb = blocks(m, kRowBlock), tasks = nb * panels;
+    const i64 row_block = projection_rows(gemm.mr);
+    const i64 panels = blocks(n, kPanel), nb = blocks(m, row_block), tasks = nb * panels;
     // The micro-kernel broadcasts from MR rows of X at once; with d_model a multiple of 1024 those
-    // rows sit 4 KiB apart and fight over one L1 set, so each task copies its rows to a stride
-    // padded by 16 floats first (the copy is 1/kPanel of the task's arithmetic).
-    const i64 lda = k + 16;
+    // rows sit 4 KiB apart and fight over one L1 set, so each task copies its rows, one K slice
+    // at a time, to a stride padded by 16 floats first. A slice (row_block x kc) stays in L2
+    // while the panel's strips pass over it; whole rows (1 MiB at d_model 4096) would not.
+    const i64 lda = gemm.kc + 16;
 #pragma omp parallel num_threads(threads) if (threads > 1)
     {
-        float* rows = workspace(Slot::thread_block, kRowBlock * lda);
+        float* rows = workspace(Slot::thread_block, row_block * lda);
 #pragma omp for schedule(dynamic)
         for (i64 t = 0; t < tasks; ++t) {
-            const i64 i0 = (t / panels) * kRowBlock, i1 = std::min(m, i0 + kRowBlock);
-            const i64 j0 = (t % panels) * kPanel, j1 = std::min(n, j0 + kPanel);
-            for (i64 i = i0; i < i1; ++i) std::copy_n(x + i * k, k, rows + (i - i0) * lda);
-            gemm.gemm_packed(i1 - i0, j1 - j0, k, 1.0f, rows, lda,
-                             wp + (j0 / gemm.nr) * k * gemm.nr, k * gemm.nr, y + i0 * n + j0, n,
-                             false);
+            const i64 i0 = (t % nb) * row_block, i1 = std::min(m, i0 + row_block);
+            const i64 j0 = (t / nb) * kPanel, j1 = std::min(n, j0 + kPanel);
+            for (i64 k0 = 0; k0 < k; k0 += gemm.kc) {
+                const i64 kc = std::min(gemm.kc, k - k0);
+                for (i64 i = i0; i < i1; ++i)
+                    std::copy_n(x + i * k + k0, kc, rows + (i - i0) * lda);
+                gemm.gemm_packed(i1 - i0, j1 - j0, kc, 1.0f, rows, lda,
+                                 wp + (j0 / gemm.nr) * k * gemm.nr + k0 * gemm.nr, k * gemm.nr,
+                                 y + i0 * n + j0, n, k0 > 0);
+            }
         }
     }
 }

@@ -26,6 +26,7 @@ Tiles simd_tiles(Isa isa) {
     t.vector = simd::softmax_ops(isa).width;
     t.rows = gemm.mr, t.cols = gemm.nr, t.depth = gemm.kc;
     t.row_block = simd::kRowBlock;
+    t.projection_block = simd::projection_rows(gemm.mr);
     return t;
 }
 

@@ -31,7 +31,7 @@ struct Tiles {
     std::int64_t decode_block = 0;  // keys per block of fused attention's decode (split-KV) path
     std::int64_t decode_wide_rows = 0;  // query rows per K/V head from which decode packs blocks
     std::int64_t decode_split = 0;      // keys at whose multiples decode splits a K/V head's range
-    std::int64_t projection_block = 0;  // rows per task of the projections' matrix product
+    std::int64_t projection_block = 0;  // the most rows per task of the projections' matrix product
 };
 
 // How a kernel uses threads: not at all (benchmarked at t=1 only); on Shape::threads with the same

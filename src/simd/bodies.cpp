@@ -121,9 +121,13 @@ void projection_body(Isa isa, int threads, const Shape& sh, i64 cols, const floa
                     wp + s * k * gemm.nr);
     // Tasks are row blocks x column panels so that two threads share work even when m is small;
     // consecutive tasks share a panel, so its packed strips (4 MiB at d_model 4096) are read from
-    // the L3 by every row block after the first (row blocks of projection_rows).
+    // the L3 by every row block after the first. The rows split into blocks of equal height, a
+    // multiple of the micro-tile's, of at most projection_rows: with few rows (128 into 66 + 62
+    // rather than 96 + 32) two threads get equal shares.
     constexpr i64 kPanel = 256;
-    const i64 row_block = projection_rows(gemm.mr);
+    const i64 most = projection_rows(gemm.mr);
+    const i64 row_block =
+        std::min(most, blocks(blocks(m, std::max<i64>(1, blocks(m, most))), gemm.mr) * gemm.mr);
     const i64 panels = blocks(n, kPanel), nb = blocks(m, row_block), tasks = nb * panels;
     // The micro-kernel broadcasts from MR rows of X at once; with d_model a multiple of 1024 those
     // rows sit 4 KiB apart and fight over one L1 set, so each task copies its rows, one K slice

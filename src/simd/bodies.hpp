@@ -12,8 +12,8 @@ namespace attn::simd {
 // Query rows per task of the unfused kernels: a 64 x n_kv score block stays in L2 up to
 // n_kv ~ 4096, and 64 is a multiple of every micro-tile height.
 inline constexpr i64 kRowBlock = 64;
-// Rows per task of projection_body: 16 heights of the micro-tile (mr rows), so that each slice of a
-// packed strip, loaded into L1 by a block's first tile, serves 16 tiles and no short tile ends it.
+// The most rows per task of projection_body: 16 heights of the micro-tile (mr rows), so that each
+// slice of a packed strip, loaded into L1 by a block's first tile, serves up to 16 tiles.
 inline constexpr i64 projection_rows(i64 mr) { return 16 * mr; }
 
 // S = Q K^T * scale (or cosine) with the mask; q [B][H][n_q][d], k [B][kv_heads][n_kv][d] -> s

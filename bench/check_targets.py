@@ -71,7 +71,7 @@ def attention(variant, n, d, t, causal=False, stage="attention", isa="best"):
 
 
 def causal_flash(t, d=128, n=None, nq=None, nkv=None, h=32, kv=None):
-    """The benchmark name of causal flash attention (best ISA) at a shape of targets 8-11."""
+    """The benchmark name of causal flash attention (best ISA) at a shape of targets 8-12."""
     return "attention/flash/best/" + shape(d, t, n=n, nq=nq, nkv=nkv, h=h, kv=kv, causal=True)
 
 

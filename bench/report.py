@@ -258,6 +258,58 @@ def summary_rows(r):
     return rows
 
 
+BLOCK_HEADER = ["shape", "block", "parts (fastest alone)", "block ms", "parts ms", "block / parts"]
+
+
+def fastest_time(r, stage, fam, n, t):
+    """(label, seconds) of the quickest kernel of a stage at a shape and thread count, None when
+    none was measured there."""
+    best = None
+    for label in r.labels(stage, fam):
+        row = r.rows.get((stage, fam, n, label))
+        if row and row["gflops"] and row["seconds"] and r.variants[label][2] == t \
+                and (best is None or row["seconds"] < best[1]):
+            best = (label, row["seconds"])
+    return best
+
+
+def block_rows(r):
+    """The multi-head block against its parts, per shape and thread count at which the run
+    measured the multihead, projection and attention stages: the fastest block kernel's time, and
+    the time of its parts each measured alone: two projections of d_model columns (Q and the
+    output) and two of the K/V heads' width (K and V: kv/h of one) at the fastest projection
+    kernel's time, plus the fastest attention kernel's time."""
+    rows = []
+    for fam in r.families("multihead"):
+        for n in r.ns("multihead", fam):
+            for t in sorted({r.variants[label][2] for label in r.labels("multihead", fam)}):
+                block, projection, attention = (fastest_time(r, stage, fam, n, t)
+                                                for stage in ("multihead", "projection", "attention"))
+                if not block or not projection or not attention:
+                    continue
+                projections = 2 + 2 * fam.kv / fam.h
+                parts = projections * projection[1] + attention[1]
+                model = r.model(fam, n, short=True)
+                rows.append([fam.at(n) + (f" ({model})" if model else ""), block[0],
+                             f"{projections:g} × projection {projection[0].split(' ')[0]} + attention "
+                             f"{attention[0].split(' ')[0]}", fmt(block[1] * 1e3), fmt(parts * 1e3),
+                             f"{block[1] / parts:.2f}×"])
+    return rows
+
+
+def block_section(r):
+    """The report's section on the multi-head block, empty when the run has no block to compare."""
+    rows = block_rows(r)
+    if not rows:
+        return ""
+    return ("## The multi-head block against its parts\n\n"
+            "The fastest multihead kernel's time beside the time of its parts, each measured alone in this run at the "
+            "same shape and thread count: the projections (Q and the output at d_model columns, K and V at "
+            "the K/V heads' width) at the fastest projection kernel's time and the fastest attention kernel's. "
+            "A block near 1.00× loses nothing between its steps.\n\n"
+            + markdown_table(BLOCK_HEADER, rows, right_from=3) + "\n")
+
+
 def markdown_table(header, rows, right_from=1):
     out = ["| " + " | ".join(header) + " |",
            "| " + " | ".join("---" if i < right_from else "---:" for i in range(len(header))) + " |"]
@@ -399,6 +451,7 @@ def write_report(r, out):
              "## Machine\n", machine_section(r),
              "## Summary: the fastest kernel of each stage and shape\n",
              markdown_table(summary_header(r), summary_rows(r), right_from=3) + "\n",
+             block_section(r),
              "## Roofline\n", roofline_section(r),
              "## Thread scaling\n", "![thread scaling](plots/threads.png)\n",
              "## Every kernel, by stage\n", stage_tables(r)]
@@ -771,6 +824,9 @@ def main():
             r = results[0]
             print(f"\nattnbench summary — {r.title()}\n")
             print(text_table(summary_header(r), summary_rows(r)))
+            if block_rows(r):
+                print("\nthe multi-head block against its parts (each measured alone)\n")
+                print(text_table(BLOCK_HEADER, block_rows(r)))
             path = write_report(r, out)
             draw_report_plots(r, out)
             print(f"\nattnbench: report {path}, plots in {os.path.join(out, 'plots')}")

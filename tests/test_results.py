@@ -865,6 +865,64 @@ class OnednnBaselines(TempFiles):
                                  r'\\\n\s+"\$out"/multihead\.json "\$out"/attention\.json')
 
 
+class BlockAgainstParts(TempFiles):
+    """report.py's table of the multi-head block against its parts measured alone."""
+
+    def rows(self, kv=32, attention_t2=True):
+        timed = lambda stage, variant, t, ms, n=2048: dict(kernel_row(stage, variant, "best", t, n, n, 32, 128, 1.0,
+                                                                      kv=kv, model="Llama-2-7B: prompt"),
+                                                           real_time=ms, cpu_time=ms)
+        rows = [timed("multihead", "flash", 2, 2300.0), timed("multihead", "omp", 2, 2500.0),
+                timed("multihead", "flash", 1, 4400.0),
+                timed("projection", "omp", 2, 460.0), timed("projection", "openblas", 2, 430.0),
+                timed("projection", "omp", 1, 900.0), timed("attention", "flash", 1, 520.0),
+                timed("multihead", "flash", 2, 300.0, n=512)]
+        if attention_t2:
+            rows += [timed("attention", "flash", 2, 260.0), timed("attention", "omp", 2, 400.0)]
+        return rows
+
+    def test_fastest_block_against_fastest_parts(self):
+        r = report.Result(self.write({"context": {}, "benchmarks": self.rows()}))
+        self.assertEqual(report.block_rows(r), [
+            ["n=2048 h=32 d=128 causal (Llama-2-7B)", "flash/best t:1", "4 × projection omp/best + attention flash/best",
+             "4400.0", "4120.0", "1.07×"],
+            ["n=2048 h=32 d=128 causal (Llama-2-7B)", "flash/best t:2",
+             "4 × projection openblas/best + attention flash/best", "2300.0", "1980.0", "1.16×"]])
+        section = report.block_section(r)
+        self.assertTrue(section.startswith("## The multi-head block against its parts\n\n"), section)
+        self.assertIn("| n=2048 h=32 d=128 causal (Llama-2-7B) | flash/best t:2 | 4 × projection openblas/best + "
+                      "attention flash/best | 2300.0 | 1980.0 | 1.16× |", section)
+        self.assertIn(section, report_text(self, r))
+
+    def test_grouped_heads_count_narrower_projections(self):
+        r = report.Result(self.write({"context": {}, "benchmarks": self.rows(kv=8)}))
+        row = report.block_rows(r)[1]
+        self.assertEqual(row[2], "2.5 × projection openblas/best + attention flash/best")
+        self.assertEqual(row[4], fmt_ms(2.5 * 430.0 + 260.0))
+
+    def test_nothing_to_compare(self):
+        # No attention at t:2: that thread count has no row; no multihead stage: no section.
+        r = report.Result(self.write({"context": {}, "benchmarks": self.rows(attention_t2=False)}))
+        self.assertEqual([row[1] for row in report.block_rows(r)], ["flash/best t:1"])
+        r = report.Result(self.write({"context": {}, "benchmarks": [
+            dict(kernel_row("attention", "flash", "best", 2, 512, 512, 8, 64, 10.0))]}))
+        self.assertEqual(report.block_rows(r), [])
+        self.assertEqual(report.block_section(r), "")
+        self.assertNotIn("multi-head block", report_text(self, r))
+
+
+def fmt_ms(ms):
+    return f"{ms:.1f}"
+
+
+def report_text(case, r):
+    """The REPORT.md that report.py writes for r, in a temporary folder."""
+    folder = tempfile.mkdtemp()
+    case.addCleanup(shutil.rmtree, folder)
+    with open(report.write_report(r, folder)) as f:
+        return f.read()
+
+
 class Issue13Targets(TempFiles):
     """Targets 12-16 of check_targets.py: the multihead block against its parts, projection
     against OpenBLAS at d_model 4096, flash against the peak and oneDNN, the causal saving."""

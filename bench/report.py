@@ -824,9 +824,10 @@ def main():
             r = results[0]
             print(f"\nattnbench summary — {r.title()}\n")
             print(text_table(summary_header(r), summary_rows(r)))
-            if block_rows(r):
+            blocks = block_rows(r)
+            if blocks:
                 print("\nthe multi-head block against its parts (each measured alone)\n")
-                print(text_table(BLOCK_HEADER, block_rows(r)))
+                print(text_table(BLOCK_HEADER, blocks))
             path = write_report(r, out)
             draw_report_plots(r, out)
             print(f"\nattnbench: report {path}, plots in {os.path.join(out, 'plots')}")

@@ -898,7 +898,7 @@ class BlockAgainstParts(TempFiles):
         r = report.Result(self.write({"context": {}, "benchmarks": self.rows(kv=8)}))
         row = report.block_rows(r)[1]
         self.assertEqual(row[2], "2.5 × projection openblas/best + attention flash/best")
-        self.assertEqual(row[4], fmt_ms(2.5 * 430.0 + 260.0))
+        self.assertEqual(row[4], report.fmt(2.5 * 430.0 + 260.0))
 
     def test_nothing_to_compare(self):
         # No attention at t:2: that thread count has no row; no multihead stage: no section.
@@ -909,10 +909,6 @@ class BlockAgainstParts(TempFiles):
         self.assertEqual(report.block_rows(r), [])
         self.assertEqual(report.block_section(r), "")
         self.assertNotIn("multi-head block", report_text(self, r))
-
-
-def fmt_ms(ms):
-    return f"{ms:.1f}"
 
 
 def report_text(case, r):

@@ -125,9 +125,8 @@ void projection_body(Isa isa, int threads, const Shape& sh, i64 cols, const floa
     // multiple of the micro-tile's, of at most projection_rows: with few rows (128 into 66 + 62
     // rather than 96 + 32) two threads get equal shares.
     constexpr i64 kPanel = 256;
-    const i64 most = projection_rows(gemm.mr);
-    const i64 row_block =
-        std::min(most, blocks(blocks(m, std::max<i64>(1, blocks(m, most))), gemm.mr) * gemm.mr);
+    const i64 most = projection_rows(gemm.mr), row_blocks = std::max<i64>(1, blocks(m, most));
+    const i64 row_block = std::min(most, blocks(blocks(m, row_blocks), gemm.mr) * gemm.mr);
     const i64 panels = blocks(n, kPanel), nb = blocks(m, row_block), tasks = nb * panels;
     // The micro-kernel broadcasts from MR rows of X at once; with d_model a multiple of 1024 those
     // rows sit 4 KiB apart and fight over one L1 set, so each task copies its rows, one K slice

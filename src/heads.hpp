@@ -13,17 +13,20 @@ enum class HeadLayout { split, merge };
 
 // split: in [B][n][H][d] (the projection's row layout) -> out [B][H][n][d]; merge: the reverse;
 // n = n_q, d = head_dim, H = `heads` (sh.heads for Q and the output, sh.kv_head_count() for K, V).
-template <class T>
-void permute_heads(const Shape& sh, std::int64_t heads, const T* in, T* out, HeadLayout to) {
-    const std::int64_t n = sh.n_q, d = sh.head_dim, H = heads;
-    for (std::int64_t b = 0; b < sh.batch; ++b)
-        for (std::int64_t t = 0; t < n; ++t)
-            for (std::int64_t h = 0; h < H; ++h) {
-                const std::int64_t token_major = ((b * n + t) * H + h) * d,
-                                   head_major = ((b * H + h) * n + t) * d;
-                if (to == HeadLayout::split) std::copy_n(in + token_major, d, out + head_major);
-                else std::copy_n(in + head_major, d, out + token_major);
-            }
+// Rows of tokens are shared among `threads` OpenMP threads.
+template <class T> void permute_heads(const Shape& sh, std::int64_t heads, const T* in, T* out,
+                                      HeadLayout to, int threads = 1) {
+    const std::int64_t n = sh.n_q, d = sh.head_dim, H = heads, tokens = sh.batch * n;
+#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1)
+    for (std::int64_t bt = 0; bt < tokens; ++bt) {
+        const std::int64_t b = bt / n, t = bt % n;
+        for (std::int64_t h = 0; h < H; ++h) {
+            const std::int64_t token_major = (bt * H + h) * d,
+                               head_major = ((b * H + h) * n + t) * d;
+            if (to == HeadLayout::split) std::copy_n(in + token_major, d, out + head_major);
+            else std::copy_n(in + head_major, d, out + token_major);
+        }
+    }
 }
 
 }  // namespace attn

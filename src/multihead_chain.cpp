@@ -1,25 +1,30 @@
 #include "multihead_chain.hpp"
 
-#include <vector>
-
 #include "heads.hpp"
+#include "workspace.hpp"
 
 namespace attn {
 
 void multihead_chain(const Shape& sh, const float* x, const MhaWeights& w, float* y,
-                     ProjectColumnsFn* project, AttentionFn* attend) {
-    const std::size_t elems = sh.q_elems(), kv_elems = sh.kv_elems();
-    const std::int64_t kvh = sh.kv_head_count();
-    std::vector<float> rows(elems), q(elems), k(kv_elems), v(kv_elems), heads_out(elems);
-    project(sh, sh.d_model(), x, w.wq, rows.data());
-    permute_heads(sh, sh.heads, rows.data(), q.data(), HeadLayout::split);
-    project(sh, sh.kv_dim(), x, w.wk, rows.data());
-    permute_heads(sh, kvh, rows.data(), k.data(), HeadLayout::split);
-    project(sh, sh.kv_dim(), x, w.wv, rows.data());
-    permute_heads(sh, kvh, rows.data(), v.data(), HeadLayout::split);
-    attend(sh, q.data(), k.data(), v.data(), heads_out.data());
-    permute_heads(sh, sh.heads, heads_out.data(), rows.data(), HeadLayout::merge);
-    project(sh, sh.d_model(), rows.data(), w.wo, y);
+                     ProjectColumnsFn* project, AttentionFn* attend, int threads) {
+    const std::int64_t elems = sh.q_elems(), kv_elems = sh.kv_elems(), kvh = sh.kv_head_count();
+    // Scratch that stays mapped between calls, as a model's layers would reuse it: fresh vectors
+    // cost the block a page fault per 4 KiB and a zero fill on every call. The per-head output
+    // buffer first receives each projection's rows, which the split then spreads over heads.
+    float* q = workspace(Slot::block_q, elems);
+    float* k = workspace(Slot::block_k, kv_elems);
+    float* v = workspace(Slot::block_v, kv_elems);
+    float* o = workspace(Slot::block_heads, elems);
+    project(sh, sh.d_model(), x, w.wq, o);
+    permute_heads(sh, sh.heads, o, q, HeadLayout::split, threads);
+    project(sh, sh.kv_dim(), x, w.wk, o);
+    permute_heads(sh, kvh, o, k, HeadLayout::split, threads);
+    project(sh, sh.kv_dim(), x, w.wv, o);
+    permute_heads(sh, kvh, o, v, HeadLayout::split, threads);
+    attend(sh, q, k, v, o);
+    // Q is spent: its buffer takes the concatenated heads.
+    permute_heads(sh, sh.heads, o, q, HeadLayout::merge, threads);
+    project(sh, sh.d_model(), q, w.wo, y);
 }
 
 }  // namespace attn

@@ -13,8 +13,9 @@ namespace attn {
 using ProjectColumnsFn = void(const Shape& sh, std::int64_t cols, const float* x, const float* w,
                               float* y);
 
-// x, y [B][n][d_model]; the four projections use `project`, each head uses `attend`.
+// x, y [B][n][d_model]; the four projections use `project`, each head uses `attend`, and the head
+// split and concatenation run on `threads` threads (1 for the single-threaded variants).
 void multihead_chain(const Shape& sh, const float* x, const MhaWeights& w, float* y,
-                     ProjectColumnsFn* project, AttentionFn* attend);
+                     ProjectColumnsFn* project, AttentionFn* attend, int threads);
 
 }  // namespace attn

@@ -76,10 +76,10 @@ double footprint_bytes(Stage stage, const Shape& s) {
         // Unfused kernels hold the whole score matrix; inputs and outputs come on top.
         case Stage::attention: return min_bytes(stage, s) + sc;
         case Stage::projection: return min_bytes(stage, s);
-        // Q, the per-head output, two row buffers, and K and V in both layouts.
+        // Q, K, V and the per-head output of the block's scratch, and K and V packed.
         case Stage::multihead:
             return min_bytes(stage, s) +
-                   (4.0 * double(s.q_elems()) + 4.0 * double(s.kv_elems())) * 4.0 + sc;
+                   (2.0 * double(s.q_elems()) + 4.0 * double(s.kv_elems())) * 4.0 + sc;
     }
     return 0;
 }

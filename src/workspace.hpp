@@ -12,7 +12,11 @@ enum class Slot {
     key_norms,
     weights_packed,
     thread_block,
-    scores,  // a score matrix the onednn attention materialises
+    scores,   // a score matrix the onednn attention materialises
+    block_q,  // the multi-head block's Q, K, V and per-head output, [B][heads][n][d]
+    block_k,
+    block_v,
+    block_heads,
     count
 };
 

@@ -26,6 +26,7 @@ assert a["fingerprint"] and m["cpu_model"] is not None and m["isa_dispatched"] a
 assert m["xsimd"] and m["google_benchmark"] and m["commit"] and m["date"] and m["caches"] is not None, m
 assert set(a["fma_peak_gflops"]) == {"1", "2"} and all(v > 0 for v in a["fma_peak_gflops"].values()), a
 assert a["sweep"]["models"]["n:24/h:1/d:16/causal"].startswith("toy"), a["sweep"]
+assert a["sweep"]["min_warmup_time"] == 0.05, a["sweep"]  # every benchmark warms up untimed first
 names = {b["name"] for b in r["benchmarks"]}
 for n in ("softmax/naive/scalar/n:16/h:2/d:8/t:1", "attention/flash/best/n:40/h:2/d:8/t:2/real_time",
           "attention/simd/sse2/n:24/h:1/d:16/t:1/causal"):

@@ -5,7 +5,7 @@ namespace attn::kernels {
 
 // Self-attention block from the naive projection and naive attention; x, y [B][n][d_model].
 void multihead_naive(const Shape& sh, const float* x, const MhaWeights& w, float* y) {
-    multihead_chain(sh, x, w, y, project_columns_naive, attention_naive);
+    multihead_chain(sh, x, w, y, project_columns_naive, attention_naive, 1);
 }
 
 }  // namespace attn::kernels

@@ -6,7 +6,7 @@ namespace attn::kernels {
 
 // Self-attention block; x, y [B][n][d_model].
 void multihead_omp(const Shape& sh, const float* x, const MhaWeights& w, float* y) {
-    multihead_chain(sh, x, w, y, project_columns_omp, attention_omp);
+    multihead_chain(sh, x, w, y, project_columns_omp, attention_omp, sh.threads);
 }
 
 }  // namespace attn::kernels

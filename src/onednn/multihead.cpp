@@ -7,7 +7,7 @@ namespace attn::kernels {
 // split and merged by copies, attention_onednn in between (src/multihead_chain.cpp); x, y
 // [B][n][d_model].
 void multihead_onednn(const Shape& sh, const float* x, const MhaWeights& w, float* y) {
-    multihead_chain(sh, x, w, y, project_columns_onednn, attention_onednn);
+    multihead_chain(sh, x, w, y, project_columns_onednn, attention_onednn, sh.threads);
 }
 
 }  // namespace attn::kernels

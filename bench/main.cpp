@@ -7,6 +7,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "attn/isa.hpp"
@@ -168,10 +169,12 @@ std::size_t measure(const attnbench::RunConfig& cfg, const std::vector<attnbench
                     const std::vector<char*>& bench_argv) {
     const bool peak = attnbench::peak_selected(cfg);
     const std::vector<int> thread_list = attnbench::thread_counts(cfg);
-    if (peak) attnbench::register_peak(thread_list);
-    attnbench::register_cases(cases, cfg.max_call_time, cfg.iterations);
-    // Two probes (fma, stream) per thread count.
-    attnbench::start_progress(int(cases.size() + (peak ? 2 * thread_list.size() : 0)));
+    std::vector<std::string> names;
+    if (peak) names = attnbench::register_peak(thread_list);
+    for (auto& n : attnbench::register_cases(cases, cfg.max_call_time, cfg.iterations))
+        names.push_back(std::move(n));
+    // The total counts what --benchmark_filter leaves, as Google Benchmark will run it.
+    attnbench::start_progress(attnbench::count_selected(names, bench_flag(bench_argv, "filter")));
     std::unique_ptr<benchmark::BenchmarkReporter> display;
     if (!has_bench_flag(bench_argv, "format"))
         display = std::make_unique<ConsoleWithProgress>(isatty(STDOUT_FILENO)

@@ -44,9 +44,9 @@ const float* stream_buffer(int threads) {
 // Registers peak/<probe>/<isa>/t:<t>: each call runs work(thread id, team size) on t OpenMP
 // threads, with work = make_work() made when the benchmark first runs (so that a buffer is
 // allocated only for a probe that is measured); `counter` reports `amount` per call as a rate.
-template <class MakeWork> void register_probe(const std::string& probe, attn::Isa isa, int t,
-                                              const char* counter, double amount,
-                                              MakeWork make_work) {
+template <class MakeWork> std::string register_probe(const std::string& probe, attn::Isa isa, int t,
+                                                     const char* counter, double amount,
+                                                     MakeWork make_work) {
     const std::string name =
         "peak/" + probe + "/" + attn::to_string(isa) + "/t:" + std::to_string(t);
     auto* b = benchmark::RegisterBenchmark(name.c_str(), [=](benchmark::State& state) {
@@ -73,6 +73,7 @@ template <class MakeWork> void register_probe(const std::string& probe, attn::Is
             benchmark::Counter(amount, benchmark::Counter::kIsIterationInvariantRate);
     });
     b->Unit(benchmark::kMillisecond)->UseRealTime();
+    return name + "/real_time";
 }
 
 }  // namespace
@@ -89,24 +90,27 @@ const PeakLoop& widest_peak_loop() {
     return loops[2];  // x86-64 always has SSE2
 }
 
-void register_peak(const std::vector<int>& threads) {
+std::vector<std::string> register_peak(const std::vector<int>& threads) {
     const PeakLoop& loop = widest_peak_loop();
+    std::vector<std::string> names;
     for (int t : threads)
-        register_probe("fma", loop.isa, t, "GFLOP/s", t * loop.flops(kIters) / 1e9, [&loop] {
-            const float a = g_a, c = g_b;
-            return [&loop, a, c](int, int) { return loop.run(kIters, a, c); };
-        });
+        names.push_back(
+            register_probe("fma", loop.isa, t, "GFLOP/s", t * loop.flops(kIters) / 1e9, [&loop] {
+                const float a = g_a, c = g_b;
+                return [&loop, a, c](int, int) { return loop.run(kIters, a, c); };
+            }));
     for (int t : threads)
-        register_probe("stream", loop.isa, t, "GB/s", double(kStreamFloats) * sizeof(float) / 1e9,
-                       [&loop, t] {
-                           const float* x = stream_buffer(t);
-                           // The slices of schedule(static) over kStreamFloats, as first touched.
-                           return [&loop, x](int id, int n) {
-                               const std::int64_t begin = kStreamFloats * id / n,
-                                                  end = kStreamFloats * (id + 1) / n;
-                               return loop.read_sum(x + begin, end - begin);
-                           };
-                       });
+        names.push_back(register_probe(
+            "stream", loop.isa, t, "GB/s", double(kStreamFloats) * sizeof(float) / 1e9, [&loop, t] {
+                const float* x = stream_buffer(t);
+                // The slices of schedule(static) over kStreamFloats, as first touched.
+                return [&loop, x](int id, int n) {
+                    const std::int64_t begin = kStreamFloats * id / n,
+                                       end = kStreamFloats * (id + 1) / n;
+                    return loop.read_sum(x + begin, end - begin);
+                };
+            }));
+    return names;
 }
 
 }  // namespace attnbench

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "attn/isa.hpp"
@@ -40,7 +41,7 @@ const PeakLoop& widest_peak_loop();
 // kernel benchmarks (each of the t OpenMP threads runs the whole loop), and
 // `peak/stream/<isa>/t:<t>` with the GB/s counter: t threads read disjoint slices of one buffer far
 // larger than any last-level cache (kStreamBytes), each slice first touched by the thread that
-// reads it.
-void register_peak(const std::vector<int>& threads);
+// reads it. Returns the names Google Benchmark gives them (with /real_time).
+std::vector<std::string> register_peak(const std::vector<int>& threads);
 
 }  // namespace attnbench

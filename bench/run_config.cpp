@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <map>
 #include <memory>
+#include <regex>
 #include <stdexcept>
 #include <thread>
 
@@ -227,7 +228,9 @@ void end_counted_loop([[maybe_unused]] const std::string& name) {
 #endif
 }
 
-void register_cases(const std::vector<Case>& cases, double max_call_time, std::int64_t iterations) {
+std::vector<std::string> register_cases(const std::vector<Case>& cases, double max_call_time,
+                                        std::int64_t iterations) {
+    std::vector<std::string> names;
     for (const auto& c : cases) {
         auto* b = benchmark::RegisterBenchmark(c.name.c_str(), [c, max_call_time](
                                                                    benchmark::State& state) {
@@ -274,7 +277,26 @@ void register_cases(const std::vector<Case>& cases, double max_call_time, std::i
         b->Unit(benchmark::kMillisecond);
         if (c.kernel->parallel()) b->UseRealTime();
         if (iterations > 0) b->Iterations(iterations);
+        names.push_back(c.name +
+                        (iterations > 0 ? "/iterations:" + std::to_string(iterations) : "") +
+                        (c.kernel->parallel() ? "/real_time" : ""));
     }
+    return names;
+}
+
+int count_selected(const std::vector<std::string>& names, const std::string& filter) {
+    std::string spec = filter.empty() || filter == "all" ? "." : filter;
+    const bool negative = spec[0] == '-';
+    if (negative) spec.erase(0, 1);
+    std::regex re;
+    try {
+        re = std::regex(spec, std::regex::extended);
+    } catch (const std::regex_error&) {
+        return int(names.size());  // Google Benchmark reports the bad filter itself
+    }
+    return int(std::count_if(names.begin(), names.end(), [&](const std::string& n) {
+        return std::regex_search(n, re) != negative;
+    }));
 }
 
 void start_progress(int total) {

@@ -61,13 +61,18 @@ std::vector<Case> expand(const RunConfig& cfg);
 
 // Registers every case with Google Benchmark, with GFLOP/s and GB/s rate counters, a progress
 // line and the max_call_time skip; iterations > 0 runs each exactly that many times (0: Google
-// Benchmark decides from --benchmark_min_time).
-void register_cases(const std::vector<Case>& cases, double max_call_time, std::int64_t iterations);
+// Benchmark decides from --benchmark_min_time). Returns the names Google Benchmark gives them
+// (with /iterations:N and /real_time where they apply), which --benchmark_filter matches.
+std::vector<std::string> register_cases(const std::vector<Case>& cases, double max_call_time,
+                                        std::int64_t iterations);
 
 // The progress line on stderr: "[k/total m:ss] benchmark name" when a benchmark starts for the
 // first time (repetitions do not count again). On a terminal it is redrawn in place and cleared
 // before each result row; otherwise it is one line per benchmark, for logs.
 void start_progress(int total);
+// How many of `names` Google Benchmark's --benchmark_filter (empty or "all": every one; a leading
+// '-' negates; POSIX extended regex searched in the name) selects, for the progress total.
+int count_selected(const std::vector<std::string>& names, const std::string& filter);
 void show_progress(const std::string& name);
 void clear_progress();
 

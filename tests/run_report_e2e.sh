@@ -35,6 +35,12 @@ PY
 grep -q "attnbench summary" "$tmp/out" || fail "no summary table on stdout"
 grep -qE "^attention +n=40 h=2 d=8 \(toy\) +[a-z]+/[a-z0-9]+ t:[12] +[0-9.]+ +[0-9]+% +[0-9.]+×" "$tmp/out" || { cat "$tmp/out"; fail "summary lacks the attention row"; }
 grep -q "^\[1/" "$tmp/err" || fail "no progress line on stderr"
+# The progress total counts what --benchmark_filter leaves (2 of 4 here, a negative filter too).
+for f in '^softmax/naive/' '-simd'; do
+  "$bin" run --stage softmax --variant naive,simd --isa scalar,sse2 --seq 8,16 --heads 1 --dim 4 --threads 1 \
+    --no-save --benchmark_min_time=0.001 "--benchmark_filter=$f" >/dev/null 2>"$tmp/ferr" || fail "filtered run exited $?"
+  [[ $(grep -c '^\[[12]/2 ' "$tmp/ferr") -eq 2 ]] || { cat "$tmp/ferr"; fail "progress of --benchmark_filter=$f is not [1/2], [2/2]"; }
+done
 grep -q "## Summary" "$dir/REPORT.md" || fail "REPORT.md lacks the summary"
 grep -qE "^\| flash/best t:2 \| [0-9.]+ \([0-9]+%, [0-9.]+×\) \|" "$dir/REPORT.md" || fail "REPORT.md lacks the flash row"
 for p in attention-h2-d8.png attention-h1-d16-causal.png softmax-h2-d8.png threads.png; do

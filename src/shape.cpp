@@ -70,12 +70,6 @@ float Shape::effective_scale() const {
     return scale == 0.0 ? float(1.0 / std::sqrt(double(head_dim))) : float(scale);
 }
 
-std::int64_t Shape::visible_keys(std::int64_t i) const {
-    if (!causal) return n_kv;
-    const std::int64_t last = i + (n_kv - n_q);  // index of the last visible key
-    return last < 0 ? 0 : (last + 1 < n_kv ? last + 1 : n_kv);
-}
-
 std::string Shape::text(bool with_threads) const {
     std::string out = n_q == n_kv ? "n:" + std::to_string(n_q)
                                   : "nq:" + std::to_string(n_q) + "/nkv:" + std::to_string(n_kv);

@@ -62,7 +62,12 @@ struct Shape {
     std::size_t score_elems() const { return std::size_t(batch * heads * n_q * n_kv); }
     // Key j is visible to query i when j <= i + (n_kv - n_q) (the causal diagonal aligned
     // to the end, as in KV-cache decoding); every key is visible without a mask.
-    std::int64_t visible_keys(std::int64_t i) const;
+    // Inline: flash asks it for every row of every KV block.
+    std::int64_t visible_keys(std::int64_t i) const {
+        if (!causal) return n_kv;
+        const std::int64_t last = i + (n_kv - n_q);  // index of the last visible key
+        return last < 0 ? 0 : (last + 1 < n_kv ? last + 1 : n_kv);
+    }
 };
 
 const char* to_string(Similarity s);

@@ -82,14 +82,14 @@ struct KvBlock {
 
 // Packs the block's queries q [rows x d] (rows i0.. of q [n_q x d]) scaled by scale * log2 e, so
 // that the softmax's e^(s - m) becomes 2^(s' - m'), which costs fewer operations (see
-// fast_exp2_nonpositive); clears the running maxima, sums and output; takes the query norms.
+// fast_exp2_nonpositive); clears the running maxima and sums; takes the query norms. The output
+// is not cleared: the first KV block's P V product overwrites it.
 template <class Arch>
 void start_query_block(const Shape& sh, const float* q, i64 i0, i64 rows, FlashScratch<Arch>& w) {
     const i64 d = sh.head_dim;
     simd::pack_a<Arch>(rows, d, q + i0 * d, d, sh.effective_scale() * simd::kLog2e, w.q_packed);
     for (i64 r = 0; r < rows; ++r) {
         w.row_max[r] = simd::kNegInf, w.row_sum[r] = 0.0f;
-        for (i64 c = 0; c < d; ++c) w.acc[r * w.ld_o + c] = 0.0f;
         if (sh.similarity == Similarity::cosine)
             w.q_norms[r] = __builtin_sqrtf(simd::dot<Arch>(q + (i0 + r) * d, q + (i0 + r) * d, d));
     }
@@ -151,14 +151,15 @@ void online_softmax_update(const KvBlock& b, const float* k_norms, FlashScratch<
                                 w.acc + r * w.ld_o, b.sh.head_dim);
 }
 
-// acc += P V of one KV block: P the block's probabilities, vp = V packed by pack_b (k = n_kv,
-// n = d; strips of NR columns, n_kv * NR floats apart).
+// acc += P V of one KV block (acc = P V for the first, which every row of the block takes part
+// in): P the block's probabilities, vp = V packed by pack_b (k = n_kv, n = d; strips of NR
+// columns, n_kv * NR floats apart).
 template <class Arch> void accumulate_pv(const KvBlock& b, const float* vp, FlashScratch<Arch>& w) {
     using F = Flash<Arch>;
     for (i64 g0 = 0; g0 < b.rows; g0 += b.group)
         simd::gemm_packed<Arch>(b.group_rows(g0), b.sh.head_dim, b.group_keys(g0), 1.0f,
                                 w.scores + g0 * F::LDS, F::LDS, vp + b.j0 * F::NR,
-                                b.sh.n_kv * F::NR, w.acc + g0 * w.ld_o, w.ld_o, true);
+                                b.sh.n_kv * F::NR, w.acc + g0 * w.ld_o, w.ld_o, b.j0 != 0);
 }
 
 // o rows [i0, i0 + rows) of o [n_q x d] = acc / row sum; a row that saw no key (or only -inf
@@ -184,6 +185,9 @@ template <class Arch> void flash_rows(const Shape& sh, const float* q, const flo
     start_query_block(sh, q, i0, rows, w);
     // Causal: KV blocks wholly above the diagonal of the block's last row are never visited.
     const i64 kv_end = sh.visible_keys(i1 - 1);
+    if (kv_end == 0)  // no KV block: the rows see no key and their output is zero
+        for (i64 r = 0; r < rows; ++r)
+            for (i64 c = 0; c < sh.head_dim; ++c) w.acc[r * w.ld_o + c] = 0.0f;
     for (i64 j0 = 0; j0 < kv_end; j0 += Flash<Arch>::BK) {
         const KvBlock block(sh, i0, rows, j0, kv_end, Flash<Arch>::BK, Flash<Arch>::MR);
         score_tile(block, sh.head_dim, kp, w);

@@ -175,6 +175,34 @@ inline void micro_rows(int rows, std::int64_t kc, const float* A, std::int64_t l
     }
 }
 
+// The 8 k-steps [k, k + 8) of one 6-row tile of pack_a on AVX2: a [rows x 8] block of A (rows
+// lda floats apart, rows <= 6; missing rows read as zero) times scale, stored k-major as 8 runs
+// of 6 floats at dst. Each run is written by one 8-float store whose last 2 floats the next run
+// overwrites; the block's last run, which may end the buffer (`last`), is stored masked.
+template <class Arch> inline void pack_a_6x8(const float* A, std::int64_t lda, int rows,
+                                             float scale, float* dst, bool last) {
+    const __m256 s = _mm256_set1_ps(scale);
+    __m256 r[8], t[8], u[8];
+    for (int i = 0; i < 8; ++i)
+        r[i] = i < rows ? _mm256_mul_ps(_mm256_loadu_ps(A + i * lda), s) : _mm256_setzero_ps();
+    for (int i = 0; i < 8; i += 2) {
+        t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
+        t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
+    }
+    for (int i = 0; i < 8; i += 4) {
+        u[i] = _mm256_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(1, 0, 1, 0));
+        u[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(3, 2, 3, 2));
+        u[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(1, 0, 1, 0));
+        u[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(3, 2, 3, 2));
+    }
+    // Column c of the block (k-step c) is permute2f128 of u[c % 4] and u[c % 4 + 4].
+    for (int c = 0; c < 8; ++c) {
+        const __m256 col = _mm256_permute2f128_ps(u[c % 4], u[c % 4 + 4], c < 4 ? 0x20 : 0x31);
+        if (c < 7 || !last) _mm256_storeu_ps(dst + c * 6, col);
+        else _mm256_maskstore_ps(dst + c * 6, _mm256_setr_epi32(-1, -1, -1, -1, -1, -1, 0, 0), col);
+    }
+}
+
 // Packs rows [0, M) of scale * A [M x K] (row-major, lda) into tiles of MR rows, each stored
 // k-major [K][MR]; rows past M are zero. `out` holds ceil(M / MR) * MR * K floats. Scaling here,
 // once per row, lets the product skip a multiplication per output.
@@ -183,6 +211,18 @@ template <class Arch> void pack_a(std::int64_t M, std::int64_t K, const float* A
     constexpr int MR = Tile<Arch>::MR;
     for (std::int64_t i0 = 0; i0 < M; i0 += MR) {
         float* tile = out + i0 * K;
+        if constexpr (Tile<Arch>::W == 8) {
+            // 8 k at a time by a 6 x 8 -> 8 x 6 shuffle transpose: the scalar loop below stores
+            // one float per instruction, and took half of the flash block's own time at n:128.
+            const int rows = M - i0 < MR ? int(M - i0) : MR;
+            std::int64_t k = 0;
+            for (; k + 8 <= K; k += 8)
+                pack_a_6x8<Arch>(A + i0 * lda + k, lda, rows, scale, tile + k * MR, k + 8 == K);
+            for (; k < K; ++k)
+                for (int r = 0; r < MR; ++r)
+                    tile[k * MR + r] = r < rows ? scale * A[(i0 + r) * lda + k] : 0.0f;
+            continue;
+        }
         for (int r = 0; r < MR; ++r) {
             if (i0 + r < M)
                 for (std::int64_t k = 0; k < K; ++k)

@@ -195,12 +195,17 @@ template <class Arch> inline void pack_a_6x8(const float* A, std::int64_t lda, i
         u[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(1, 0, 1, 0));
         u[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(3, 2, 3, 2));
     }
-    // Column c of the block (k-step c) is permute2f128 of u[c % 4] and u[c % 4 + 4].
-    for (int c = 0; c < 8; ++c) {
-        const __m256 col = _mm256_permute2f128_ps(u[c % 4], u[c % 4 + 4], c < 4 ? 0x20 : 0x31);
-        if (c < 7 || !last) _mm256_storeu_ps(dst + c * 6, col);
-        else _mm256_maskstore_ps(dst + c * 6, _mm256_setr_epi32(-1, -1, -1, -1, -1, -1, 0, 0), col);
+    // Column c of the block (k-step c) is permute2f128 of u[c % 4] and u[c % 4 + 4], low halves for
+    // c < 4 and high halves after (two loops: the selector must be a constant at every -O level).
+    __m256 col[8];
+    for (int c = 0; c < 4; ++c) {
+        col[c] = _mm256_permute2f128_ps(u[c], u[c + 4], 0x20);
+        col[c + 4] = _mm256_permute2f128_ps(u[c], u[c + 4], 0x31);
     }
+    for (int c = 0; c < 7; ++c) _mm256_storeu_ps(dst + c * 6, col[c]);
+    if (last)
+        _mm256_maskstore_ps(dst + 42, _mm256_setr_epi32(-1, -1, -1, -1, -1, -1, 0, 0), col[7]);
+    else _mm256_storeu_ps(dst + 42, col[7]);
 }
 
 // Packs rows [0, M) of scale * A [M x K] (row-major, lda) into tiles of MR rows, each stored

@@ -102,22 +102,16 @@ void flash_body(Isa isa, int threads, const Shape& sh, const float* q, const flo
     // V is packed too, although a head_dim of whole strips could be read in place: the P V
     // micro-kernel ran 10% faster on a contiguous 32 KiB strip than on rows d floats apart,
     // whose lines fall into few L1 sets.
-    const simd::PackedHeads kp = simd::key_heads(gemm, sh, k), vp = simd::value_heads(gemm, sh, v);
+    const simd::PackedHeads kp = simd::pack_keys(gemm, threads, sh, k),
+                            vp = simd::pack_values(gemm, threads, sh, v);
     const simd::KeyNorms kn(simd::scores_ops(isa), sh, k);
     const i64 bq = ops.block_q, nb = (sh.n_q + bq - 1) / bq, tasks = sh.batch * sh.heads * nb,
-              d = sh.head_dim, kv_heads = kp.head_count();
+              d = sh.head_dim;
 #pragma omp parallel num_threads(threads) if (threads > 1)
     {
         float* scratch = workspace(Slot::thread_block, ops.scratch_floats(d));
-        // K and V are packed in this parallel region, not each in its own: at n:128 a call takes
-        // a few hundred microseconds, and every region's start and end costs the threads a wait.
-        // Handed out dynamically: packing K (transposes) costs more than packing V (copies).
-#pragma omp for schedule(dynamic)
-        for (i64 x = 0; x < 2 * kv_heads; ++x)
-            x < kv_heads ? kp.pack_head(x) : vp.pack_head(x - kv_heads);
-            // Under a causal mask the last query blocks of a head carry the most keys: hand them
-            // out first (largest first), so that the small ones even out the end of the dynamic
-            // schedule.
+        // Under a causal mask the last query blocks of a head carry the most keys: hand them out
+        // first (largest first), so that the small ones even out the end of the dynamic schedule.
 #pragma omp for schedule(dynamic)
         for (i64 t = 0; t < tasks; ++t) {
             const i64 block = sh.causal ? nb - 1 - t / (sh.batch * sh.heads) : t % nb;

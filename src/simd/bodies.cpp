@@ -12,46 +12,24 @@ i64 blocks(i64 n, i64 b) { return (n + b - 1) / b; }
 
 }  // namespace
 
-PackedHeads::PackedHeads(const GemmOps& gemm_, const Shape& sh, const float* x_, i64 rows_,
-                         i64 cols_, bool transposed_, Slot slot)
-    : data(workspace(slot, sh.batch * sh.kv_head_count() * gemm_.packed_size(rows_, cols_))),
-      per_head(gemm_.packed_size(rows_, cols_)),
-      gemm(&gemm_),
-      x(x_),
-      rows(rows_),
-      cols(cols_),
-      heads(sh.batch * sh.kv_head_count()),
-      transposed(transposed_) {}
-
-void PackedHeads::pack_head(i64 h) const {
-    gemm->pack_b(rows, cols, x + h * rows * cols, transposed ? rows : cols, transposed,
-                 data + h * per_head);
-}
-
-void PackedHeads::pack_all(int threads) const {
+PackedHeads::PackedHeads(const GemmOps& gemm, int threads, const Shape& sh, const float* x,
+                         i64 rows, i64 cols, bool transposed, Slot slot)
+    : data(workspace(slot, sh.batch * sh.kv_head_count() * gemm.packed_size(rows, cols))),
+      per_head(gemm.packed_size(rows, cols)) {
     // One copy per K/V head: the query heads of a group all read it.
+    const i64 bh = sh.batch * sh.kv_head_count(), src = rows * cols;
 #pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1)
-    for (i64 h = 0; h < heads; ++h) pack_head(h);
-}
-
-PackedHeads key_heads(const GemmOps& gemm, const Shape& sh, const float* k) {
-    return PackedHeads(gemm, sh, k, sh.head_dim, sh.n_kv, true, Slot::keys_packed);
-}
-
-PackedHeads value_heads(const GemmOps& gemm, const Shape& sh, const float* v) {
-    return PackedHeads(gemm, sh, v, sh.n_kv, sh.head_dim, false, Slot::values_packed);
+    for (i64 h = 0; h < bh; ++h)
+        gemm.pack_b(rows, cols, x + h * src, transposed ? rows : cols, transposed,
+                    data + h * per_head);
 }
 
 PackedHeads pack_keys(const GemmOps& gemm, int threads, const Shape& sh, const float* k) {
-    PackedHeads p = key_heads(gemm, sh, k);
-    p.pack_all(threads);
-    return p;
+    return PackedHeads(gemm, threads, sh, k, sh.head_dim, sh.n_kv, true, Slot::keys_packed);
 }
 
 PackedHeads pack_values(const GemmOps& gemm, int threads, const Shape& sh, const float* v) {
-    PackedHeads p = value_heads(gemm, sh, v);
-    p.pack_all(threads);
-    return p;
+    return PackedHeads(gemm, threads, sh, v, sh.n_kv, sh.head_dim, false, Slot::values_packed);
 }
 
 KeyNorms::KeyNorms(const ScoresOps& ops, const Shape& sh, const float* k) : n_kv(sh.n_kv) {

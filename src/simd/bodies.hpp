@@ -43,29 +43,14 @@ void project_columns(const Shape& sh, i64 cols, const float* x, const float* w, 
 struct PackedHeads {
     float* data = nullptr;
     i64 per_head = 0;
-    // Reserves room for op(X) of every K/V head, X [rows x cols] row-major per head, or
-    // [cols x rows] when transposed; packs nothing (pack_all or pack_head do).
-    PackedHeads(const GemmOps& gemm, const Shape& sh, const float* x, i64 rows, i64 cols,
-                bool transposed, Slot slot);
-    // Packs K/V head h (one of Shape::batch * kv_head_count()).
-    void pack_head(i64 h) const;
-    // Packs every K/V head on `threads` threads.
-    void pack_all(int threads) const;
-    i64 head_count() const { return heads; }
+    // Packs op(X) of every K/V head: X [rows x cols] row-major, or [cols x rows] when transposed.
+    PackedHeads(const GemmOps& gemm, int threads, const Shape& sh, const float* x, i64 rows,
+                i64 cols, bool transposed, Slot slot);
     const float* head(i64 h) const { return data + h * per_head; }
-
-private:
-    const GemmOps* gemm;
-    const float* x;
-    i64 rows, cols, heads;
-    bool transposed;
 };
-// K^T of every K/V head (rows = d, cols = n_kv) from k [B][kv_heads][n_kv][d], not yet packed.
-PackedHeads key_heads(const GemmOps& gemm, const Shape& sh, const float* k);
-// V of every K/V head (rows = n_kv, cols = d) from v [B][kv_heads][n_kv][d], not yet packed.
-PackedHeads value_heads(const GemmOps& gemm, const Shape& sh, const float* v);
-// key_heads and value_heads packed on `threads` threads.
+// K^T of every K/V head (rows = d, cols = n_kv) from k [B][kv_heads][n_kv][d].
 PackedHeads pack_keys(const GemmOps& gemm, int threads, const Shape& sh, const float* k);
+// V of every K/V head (rows = n_kv, cols = d) from v [B][kv_heads][n_kv][d].
 PackedHeads pack_values(const GemmOps& gemm, int threads, const Shape& sh, const float* v);
 
 // Key norms of every K/V head for cosine similarity (no data for dot, where they are unused).

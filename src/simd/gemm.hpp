@@ -29,13 +29,11 @@ template <class Arch> inline std::int64_t packed_size(std::int64_t K, std::int64
     return (N + NR - 1) / NR * NR * K;
 }
 
-// dst[c][r] = src[r][c] for the 8 x 8 block src (rows ld floats apart) into dst (rows dst_ld
-// apart): three rounds of shuffles, where AVX2's gather of 8 floats costs about as much as all of
-// them. A template, so that only the AVX2 tier (W = 8) instantiates it.
-template <class Arch>
-inline void transpose_8x8(const float* src, std::int64_t ld, float* dst, std::int64_t dst_ld) {
-    __m256 r[8], t[8], u[8];
-    for (int i = 0; i < 8; ++i) r[i] = _mm256_loadu_ps(src + i * ld);
+// out[c] = column c of the 8 x 8 block held in r[0..7] (one row per register): three rounds of
+// shuffles, where AVX2's gather of 8 floats costs about as much as all of them. A template, so
+// that only the AVX2 tier (W = 8) instantiates it; constant selectors, as every -O level needs.
+template <class Arch> inline void transpose_8x8_regs(const __m256 r[8], __m256 out[8]) {
+    __m256 t[8], u[8];
     for (int i = 0; i < 8; i += 2) {
         t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
         t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
@@ -47,9 +45,19 @@ inline void transpose_8x8(const float* src, std::int64_t ld, float* dst, std::in
         u[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(3, 2, 3, 2));
     }
     for (int i = 0; i < 4; ++i) {
-        _mm256_storeu_ps(dst + i * dst_ld, _mm256_permute2f128_ps(u[i], u[i + 4], 0x20));
-        _mm256_storeu_ps(dst + (i + 4) * dst_ld, _mm256_permute2f128_ps(u[i], u[i + 4], 0x31));
+        out[i] = _mm256_permute2f128_ps(u[i], u[i + 4], 0x20);
+        out[i + 4] = _mm256_permute2f128_ps(u[i], u[i + 4], 0x31);
     }
+}
+
+// dst[c][r] = src[r][c] for the 8 x 8 block src (rows ld floats apart) into dst (rows dst_ld
+// apart).
+template <class Arch>
+inline void transpose_8x8(const float* src, std::int64_t ld, float* dst, std::int64_t dst_ld) {
+    __m256 r[8], c[8];
+    for (int i = 0; i < 8; ++i) r[i] = _mm256_loadu_ps(src + i * ld);
+    transpose_8x8_regs<Arch>(r, c);
+    for (int i = 0; i < 8; ++i) _mm256_storeu_ps(dst + i * dst_ld, c[i]);
 }
 
 // Packs op(B) [K x N] into strips; op(B) = B [K x N] row-major (ldb), or, with `transposed`,
@@ -182,26 +190,10 @@ inline void micro_rows(int rows, std::int64_t kc, const float* A, std::int64_t l
 template <class Arch> inline void pack_a_6x8(const float* A, std::int64_t lda, int rows,
                                              float scale, float* dst, bool last) {
     const __m256 s = _mm256_set1_ps(scale);
-    __m256 r[8], t[8], u[8];
+    __m256 r[8], col[8];
     for (int i = 0; i < 8; ++i)
         r[i] = i < rows ? _mm256_mul_ps(_mm256_loadu_ps(A + i * lda), s) : _mm256_setzero_ps();
-    for (int i = 0; i < 8; i += 2) {
-        t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
-        t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
-    }
-    for (int i = 0; i < 8; i += 4) {
-        u[i] = _mm256_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(1, 0, 1, 0));
-        u[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(3, 2, 3, 2));
-        u[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(1, 0, 1, 0));
-        u[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(3, 2, 3, 2));
-    }
-    // Column c of the block (k-step c) is permute2f128 of u[c % 4] and u[c % 4 + 4], low halves for
-    // c < 4 and high halves after (two loops: the selector must be a constant at every -O level).
-    __m256 col[8];
-    for (int c = 0; c < 4; ++c) {
-        col[c] = _mm256_permute2f128_ps(u[c], u[c + 4], 0x20);
-        col[c + 4] = _mm256_permute2f128_ps(u[c], u[c + 4], 0x31);
-    }
+    transpose_8x8_regs<Arch>(r, col);  // col[c]: k-step c of the block's rows
     for (int c = 0; c < 7; ++c) _mm256_storeu_ps(dst + c * 6, col[c]);
     if (last)
         _mm256_maskstore_ps(dst + 42, _mm256_setr_epi32(-1, -1, -1, -1, -1, -1, 0, 0), col[7]);

@@ -3,7 +3,7 @@
 // decoding, times the query heads of the group) meet a long KV cache. With few rows the work is
 // a matrix-vector product bound by memory bandwidth, so K and V are read in place, each row once,
 // with no packing pass: scores are dot products of query rows with key rows (W accumulators
-// folded by one haddp), and P V broadcasts each probability over a row of V. With many rows (a
+// folded by one lane_sums), and P V broadcasts each probability over a row of V. With many rows (a
 // multi-query model's dozens of heads on one K/V head) it is compute-bound, and each block of K
 // and V is packed for the prefill path's register-tiled matrix product (the wide form).
 #pragma once
@@ -72,8 +72,8 @@ template <class Arch> struct Decode {
 
 // s[r][j] = q_r . k_j for RQ rows of q [.. x d] (row stride d) and the bk keys of k [bk x d],
 // into s (row stride lds). A tile of RQ rows x W / RQ keys keeps W accumulators whose sums one
-// haddp folds into a vector; keys past the last whole tile and columns past the last whole vector
-// are added one by one. With k_end (the end of the K rows the caller reads), the K stream is
+// lane_sums folds into a vector; keys past the last whole tile and columns past the last whole
+// vector are added one by one. With k_end (the end of the K rows the caller reads), the K stream is
 // prefetched ahead of the reads (prefetch_ahead).
 template <class Arch, int RQ>
 void dot_rows(const float* q, const float* k, i64 bk, i64 d, float* s, i64 lds, const char* k_end) {
@@ -95,7 +95,7 @@ void dot_rows(const float* q, const float* k, i64 bk, i64 d, float* s, i64 lds, 
             }
         }
         alignas(64) float sums[W];
-        xsimd::haddp(acc).store_aligned(sums);
+        simd::lane_sums<Arch>(acc).store_aligned(sums);
         if (d_main == d) {  // no tail: a plain copy the compiler unrolls
             for (int r = 0; r < RQ; ++r)
                 for (i64 t = 0; t < KJ; ++t) s[r * lds + j + t] = sums[r * KJ + t];

@@ -19,6 +19,48 @@ template <class Arch> inline vfloat<Arch> loadu(const float* p) {
 template <class Arch> inline void storeu(float* p, vfloat<Arch> v) { v.store_unaligned(p); }
 template <class Arch> inline float hsum(vfloat<Arch> v) { return xsimd::hadd(v); }
 
+#if XSIMD_WITH_AVX512F
+// Lane indices for _mm512_permutex2var_ps (0-15 read x, 16-31 read y): within each block of 2K
+// lanes, K lanes of x then the same K lanes of y, the first K of each (High false) or the last K.
+template <int K, bool High> struct FoldIndex {
+    alignas(64) std::int32_t lane[16];
+    constexpr FoldIndex() : lane{} {
+        for (int i = 0; i < 16; ++i) {
+            const int block = i / (2 * K) * (2 * K), at = i % (2 * K);
+            lane[i] = (at < K ? 0 : 16 - K) + block + at + (High ? K : 0);
+        }
+    }
+};
+
+// One level of lane_sums on AVX-512: the sum of the first and the last K lanes of each 2K-lane
+// block of x and of y, x's in the block's first K lanes and y's in its last K.
+template <int K> inline __m512 fold_pairs_avx512(__m512 x, __m512 y) {
+    static constexpr FoldIndex<K, false> lo;
+    static constexpr FoldIndex<K, true> hi;
+    const __m512i ilo = _mm512_load_si512(lo.lane), ihi = _mm512_load_si512(hi.lane);
+    return _mm512_add_ps(_mm512_permutex2var_ps(x, ilo, y), _mm512_permutex2var_ps(x, ihi, y));
+}
+#endif
+
+// Lane i of the result is the sum of the lanes of v[i], for the vector width's count of vectors
+// v. xsimd's haddp does this, but xsimd 8.1's AVX-512 haddp returns the sums in lane order
+// 0,1,4,5,2,3,6,7,8,9,12,13,10,11,14,15, so AVX-512 folds them itself: four levels of
+// fold_pairs_avx512, each halving the vectors and the lanes each sum still spans, which leaves
+// row i in lane i (the first level puts rows 8-15 in the upper half, the next rows 4-7 and
+// 12-15 in the upper quarter of each half, and so on).
+template <class Arch> inline vfloat<Arch> lane_sums(const vfloat<Arch>* v) {
+#if XSIMD_WITH_AVX512F
+    if constexpr (std::is_same_v<Arch, xsimd::avx512f>) {
+        __m512 a[8], b[4], c[2];
+        for (int i = 0; i < 8; ++i) a[i] = fold_pairs_avx512<8>(v[i], v[i + 8]);
+        for (int i = 0; i < 4; ++i) b[i] = fold_pairs_avx512<4>(a[i], a[i + 4]);
+        for (int i = 0; i < 2; ++i) c[i] = fold_pairs_avx512<2>(b[i], b[i + 2]);
+        return fold_pairs_avx512<1>(c[0], c[1]);
+    }
+#endif
+    return xsimd::haddp(v);
+}
+
 // Stores v to a vector-aligned p bypassing the caches (no read-for-ownership of the line), for
 // outputs too large to be read back from cache anyway. Needs an sfence before others read p.
 template <class Arch> inline void stream_aligned(float* p, vfloat<Arch> v) {

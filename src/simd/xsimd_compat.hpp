@@ -99,30 +99,34 @@ inline vfloat<Arch> horner(vfloat<Arch> x, const float (&c)[N]) {
     return p;
 }
 
-// p * 2^n where t = n + kRoundMagic as the exponentials compute it: n is read from t's low
-// mantissa bits and moved into an exponent field.
-template <class Arch> inline vfloat<Arch> times_pow2(vfloat<Arch> p, vfloat<Arch> t) {
+// p * 2^n for an integral n, where t = n + kRoundMagic as the exponentials compute it. AVX-512's
+// vscalefps does it in one instruction; the other tiers read n from t's low mantissa bits and
+// move it into an exponent field. Both give the same bits for -126 <= n <= 127 and a normal
+// p * 2^n, which is all the exponentials ask of it.
+template <class Arch>
+inline vfloat<Arch> times_pow2(vfloat<Arch> p, vfloat<Arch> n, vfloat<Arch> t) {
+#if XSIMD_WITH_AVX512F
+    if constexpr (std::is_same_v<Arch, xsimd::avx512f>) return _mm512_scalef_ps(p, n);
+#endif
+    (void)n;
     using I = xsimd::batch<std::int32_t, Arch>;
     return p * xsimd::bitwise_cast<vfloat<Arch>>(
                    (xsimd::bitwise_cast<I>(t) + I(127 - kRoundMagicBits)) << 23);
 }
 
+// The smallest float x whose e^x is a normal float: ln(FLT_MIN) = -87.3365447..., rounded up.
+inline constexpr float kExpLowest = -87.33654f;
+
 // e^x for x <= 88 (the softmax only feeds x <= 0): Cody-Waite reduction x = n ln2 + r with
 // |r| <= ln2/2, the Cephes minimax polynomial for e^r in Horner form, then the scaling by 2^n.
-// n is rounded with kRoundMagic, which saves a round and a convert. x below the clamp, -inf
-// included, gives exactly 0 through a select, so no result is ever subnormal: producing
-// subnormals costs a microcode assist of ~100 cycles per instruction on Intel cores, which masked
-// (-inf) scores would otherwise pay. Max error measured by tests/test_exp.cpp: 1.2 ulp (sse2),
-// 0.9 ulp (FMA tiers).
+// n is rounded with kRoundMagic, which saves a round and a convert. x below kExpLowest, where
+// e^x is subnormal, and -inf give exactly 0 through a select, and every x from kExpLowest on
+// gives a normal result (n >= -126 and p >= 1 at n = -126), so no result is ever subnormal:
+// producing subnormals costs a microcode assist of ~100 cycles per instruction on Intel cores,
+// which masked (-inf) scores would otherwise pay. Max error measured by tests/test_exp.cpp:
+// 1.2 ulp (sse2), 0.9 ulp (FMA tiers).
 template <class Arch> inline vfloat<Arch> fast_exp(vfloat<Arch> x) {
     using V = vfloat<Arch>;
-    // AVX-512's vscalefps multiplies by 2^n in one instruction; it needs a clamp that keeps
-    // p * 2^n normal (e^-87 > FLT_MIN), where the generic path clamps at n = -126 exactly.
-#if XSIMD_WITH_AVX512F
-    constexpr bool kScalef = std::is_same_v<Arch, xsimd::avx512f>;
-#else
-    constexpr bool kScalef = false;
-#endif
     static constexpr float kExpPoly[] = {1.9875691500e-4f,
                                          1.3981999507e-3f,
                                          8.3334519073e-3f,
@@ -131,7 +135,7 @@ template <class Arch> inline vfloat<Arch> fast_exp(vfloat<Arch> x) {
                                          5.0000001201e-1f,
                                          1.0f,
                                          1.0f};
-    const V lo(kScalef ? -87.0f : -87.3365402f), magic(kRoundMagic);
+    const V lo(kExpLowest), magic(kRoundMagic);
     // min and max return their second operand when either is NaN: x goes second, so a NaN passes
     // through to the result, as e^NaN must.
     const V xc = xsimd::min(V(88.0f), xsimd::max(lo, x));
@@ -139,14 +143,7 @@ template <class Arch> inline vfloat<Arch> fast_exp(vfloat<Arch> x) {
     const V n = t - magic;
     V r = xsimd::fnma(n, V(0.693359375f), xc);  // ln2 split so that n * ln2_hi is exact
     r = xsimd::fnma(n, V(-2.12194440e-4f), r);
-    const V p = horner<Arch>(r, kExpPoly);
-    if constexpr (kScalef) {
-#if XSIMD_WITH_AVX512F
-        return xsimd::select(x < lo, V(0.0f), V(_mm512_scalef_ps(p, n)));
-#endif
-    } else {
-        return xsimd::select(x < lo, V(0.0f), times_pow2<Arch>(p, t));
-    }
+    return xsimd::select(x < lo, V(0.0f), times_pow2<Arch>(horner<Arch>(r, kExpPoly), n, t));
 }
 
 // 2^x for x <= 0, the exponential of flash attention, whose scores come pre-multiplied by kLog2e
@@ -164,11 +161,7 @@ template <class Arch> inline vfloat<Arch> fast_exp2_nonpositive(vfloat<Arch> x) 
     const V xc = xsimd::max(V(-125.0f), x);  // x second: a NaN passes through
     const V t = xc + magic;
     const V n = t - magic;
-    const V p = horner<Arch>(xc - n, kExp2Poly);
-#if XSIMD_WITH_AVX512F
-    if constexpr (std::is_same_v<Arch, xsimd::avx512f>) return V(_mm512_scalef_ps(p, n));
-#endif
-    return times_pow2<Arch>(p, t);
+    return times_pow2<Arch>(horner<Arch>(xc - n, kExp2Poly), n, t);
 }
 
 }  // namespace

@@ -7,20 +7,47 @@ cd "$(dirname "$0")/.."
 bash tools/deps.sh
 jobs=$(nproc)
 summary=()
+tiers=()
+# One line on the ISA tiers a configuration's test shards could not run on this CPU and how many
+# cases each skipped, added up from the counts every shard writes (tests/tiers.hpp).
+tier_account() {
+  local preset=$1 files=("build/$1/tier-counts"/shard*.txt)
+  if [[ ! -e ${files[0]} ]]; then echo "$preset: no shard wrote its tier counts"; return; fi
+  awk -v preset="$preset" '
+    function commas(n,   s, out) {
+      s = sprintf("%d", n); out = ""
+      while (length(s) > 3) { out = "," substr(s, length(s) - 2) out; s = substr(s, 1, length(s) - 3) }
+      return s out
+    }
+    !($1 in ran) { order[++n] = $1 }
+    { ran[$1] = $2; skipped[$1] += $3 }
+    END {
+      for (i = 1; i <= n; ++i) {
+        t = order[i]
+        if (ran[t]) { list = list (list == "" ? "" : ", ") t; continue }
+        printf "%s: not tested on this CPU: %s — %s cases skipped\n", preset, t, commas(skipped[t])
+        missing = 1
+      }
+      if (!missing) printf "%s: every ISA tier ran on this CPU: %s\n", preset, list
+    }' "${files[@]}"
+}
 for preset in release asan; do
   echo "== $preset: configure, build, test"
   cmake --preset "$preset" >/dev/null
   cmake --build --preset "$preset" -j"$jobs" 2>&1 | grep -E "error|warning: unused|\*\*\*" || true
   test -x "build/$preset/attn_tests" || { echo "attnbench: the $preset build failed" >&2; cmake --build --preset "$preset" -j1; exit 1; }
+  rm -f "build/$preset/tier-counts"/shard*.txt
   ctest --preset "$preset" -j"$jobs" --progress | tee "build/$preset/ctest.log"
   summary+=("$(grep -E '[0-9]+% tests passed' "build/$preset/ctest.log")")
+  tiers+=("$(tier_account "$preset")")
 done
 # The parsers under libFuzzer, from their seed corpora, 30 s each (run side by side).
 echo "== fuzz: build with clang, run each target"
 fuzz_ok=0
 bash tests/fuzz_run.sh 30 | tee build/fuzz.log || fuzz_ok=1
 # ctest ends with its total time; repeat each configuration's summary so that they close the log.
-echo "== summary: fuzz, release, then asan"
+echo "== summary: fuzz, the ISA tiers each configuration tested, release, then asan"
 cat build/fuzz.log
+printf '%s\n' "${tiers[@]}"
 printf '%s\n' "${summary[@]}"
 exit $fuzz_ok

@@ -7,9 +7,12 @@
 
 #include "attn/registry.hpp"
 #include "attn/workload.hpp"
+#include "tiers.hpp"
 
 namespace attn {
 namespace {
+
+using testing::runs_here;
 
 // Rows are the words A man has kept money in the bank; columns the embedding dimensions.
 constexpr float kEmbeddings[8][3] = {{-0.03f, -0.78f, 0.006f},    {-0.024f, -0.259f, -0.002f},
@@ -42,7 +45,7 @@ TEST(BankExample, WeightsOfBankRowToPrintedDigits) {
     s.run(*scores);
     int checked = 0;
     for (const auto& k : registry()) {
-        if (k.stage != Stage::softmax || !k.available()) continue;
+        if (k.stage != Stage::softmax || !runs_here(k)) continue;
         Workload p(Stage::softmax, bank_shape());
         std::copy_n(s.output().data(), 64, p.inputs()[0].data());
         p.run(k);
@@ -57,7 +60,7 @@ TEST(BankExample, WeightsOfBankRowToPrintedDigits) {
 TEST(BankExample, OutputOfBankRowToPrintedDigits) {
     int checked = 0;
     for (const auto& k : registry()) {
-        if (k.stage != Stage::attention || !k.available()) continue;
+        if (k.stage != Stage::attention || !runs_here(k)) continue;
         Workload a(Stage::attention, bank_shape());
         for (auto& in : a.inputs()) load_embeddings(in);
         a.run(k);

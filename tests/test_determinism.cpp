@@ -10,9 +10,12 @@
 
 #include "attn/registry.hpp"
 #include "attn/workload.hpp"
+#include "tiers.hpp"
 
 namespace attn {
 namespace {
+
+using testing::runs_here;
 
 std::vector<Shape> shapes() {
     Shape s;
@@ -33,7 +36,7 @@ std::vector<float> output_of(const Kernel& k, Shape s, int threads) {
 TEST(Determinism, TwoCallsGiveIdenticalBits) {
     int compared = 0;
     for (const auto& k : registry()) {
-        if (!k.available()) continue;
+        if (!runs_here(k)) continue;
         for (const Shape& s : shapes()) {
             Shape t = s;
             t.threads = k.parallel() ? 2 : 1;
@@ -56,7 +59,7 @@ TEST(Determinism, OneAndTwoThreadsGiveIdenticalBits) {
     // the differences are printed, not failed.
     int compared = 0;
     for (const auto& k : registry()) {
-        if (!k.available() || !k.parallel()) continue;
+        if (!runs_here(k) || !k.parallel()) continue;
         for (const Shape& s : shapes()) {
             const std::vector<float> one = output_of(k, s, 1), two = output_of(k, s, 2);
             double worst = 0;

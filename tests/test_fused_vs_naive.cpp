@@ -8,6 +8,7 @@
 #include "attn/registry.hpp"
 #include "attn/workload.hpp"
 #include "expected.hpp"
+#include "tiers.hpp"
 
 namespace attn::testing {
 namespace {
@@ -28,7 +29,7 @@ TEST(FusedVsNaive, AttentionAndMultiheadAgreeWithNaiveChain) {
             base.run(*naive);
             const Expected bound = expected_output(base);
             for (const auto& k : registry()) {
-                if (k.stage != stage || &k == naive || !k.available()) continue;
+                if (k.stage != stage || &k == naive || !runs_here(k)) continue;
                 Workload w(stage, s);
                 w.run(k);
                 int bad = 0;

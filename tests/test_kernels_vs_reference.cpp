@@ -12,6 +12,7 @@
 #include "attn/workload.hpp"
 #include "expected.hpp"
 #include "grid.hpp"
+#include "tiers.hpp"
 
 namespace attn::testing {
 namespace {
@@ -43,7 +44,7 @@ class KernelVsReference : public ::testing::TestWithParam<Param> {};
 TEST_P(KernelVsReference, WithinErrorBound) {
     const Kernel& kernel = *GetParam().kernel;
     const GridCase& c = GetParam().c;
-    if (!kernel.available()) GTEST_SKIP() << "this CPU lacks " << to_string(kernel.isa);
+    ATTN_SKIP_UNLESS_RUNS_HERE(kernel.isa);
     Workload work(kernel.stage, c.shape, c.fill, c.misalign);
     work.run(kernel);
     const Expected want = expected_output(work);

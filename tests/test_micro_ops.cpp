@@ -1,7 +1,12 @@
 // The building blocks of the simd, omp and flash kernels on their own, for every ISA tier the CPU
-// has: packing, the packed matrix product and the softmax of rows, on sizes derived from each
-// tier's tiles (at, below, above and past a multiple of MR, NR, KC, the vector width and the
-// softmax's row buffer). The exponentials have their own test (test_exp.cpp).
+// has, each against a scalar definition: packing, the packed matrix product and the softmax of
+// rows, on sizes derived from each tier's tiles (at, below, above and past a multiple of MR, NR,
+// KC, the vector width and the softmax's row buffer), and every cross-lane or tier-specific
+// operation the kernels use, called through the probes of tests/micro_ops.hpp exactly as the
+// kernels call it: the horizontal sums and maxima, the lane-order fold of the decode path's
+// scores, the non-temporal store, the scaling by 2^n, the 8 x 8 shuffle transpose, the query
+// packing with its masked store, and the decode path's score and P V tiles. The exponentials'
+// accuracy and clamps have their own test (test_exp.cpp).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -9,11 +14,15 @@
 #include <cmath>
 #include <limits>
 #include <random>
+#include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "attn/buffer.hpp"
 #include "attn/isa.hpp"
+#include "micro_ops.hpp"
 #include "simd/ops.hpp"
+#include "tiers.hpp"
 
 namespace attn {
 namespace {
@@ -37,9 +46,8 @@ std::vector<i64> around(i64 tile) {
 
 class MicroOps : public ::testing::TestWithParam<Isa> {
 protected:
-    void SetUp() override {
-        if (!cpu_supports(GetParam())) GTEST_SKIP() << "this CPU lacks " << to_string(GetParam());
-    }
+    void SetUp() override { ATTN_SKIP_UNLESS_RUNS_HERE(GetParam()); }
+    const testing::MicroOpProbes& probes() const { return testing::micro_op_probes(GetParam()); }
 };
 
 // pack_b's layout: strip s holds columns [s NR, s NR + NR) of op(B) as K rows of NR floats,
@@ -151,9 +159,293 @@ TEST_P(MicroOps, SoftmaxRowsWithinErrorBound) {
         }
 }
 
+// lane_sums: lane i is the sum of row i. Rows of distinct small integers make every sum exact
+// and different, so any lane out of place shows; random rows check the rounding too.
+TEST_P(MicroOps, LaneSumsPutRowIInLaneI) {
+    const testing::MicroOpProbes& p = probes();
+    const i64 w = p.width;
+    std::vector<float> rows(static_cast<std::size_t>(w * w)), out(static_cast<std::size_t>(w));
+    for (i64 i = 0; i < w; ++i)
+        for (i64 j = 0; j < w; ++j) rows[std::size_t(i * w + j)] = float(1 + i * w + (j * 7) % w);
+    p.lane_sums(rows.data(), out.data());
+    for (i64 i = 0; i < w; ++i) {
+        double want = 0;
+        for (i64 j = 0; j < w; ++j) want += rows[std::size_t(i * w + j)];
+        EXPECT_EQ(out[std::size_t(i)], want) << "lane " << i;
+    }
+    rows = random_floats(rows.size(), 21);
+    p.lane_sums(rows.data(), out.data());
+    for (i64 i = 0; i < w; ++i) {
+        double want = 0, magnitude = 0;
+        for (i64 j = 0; j < w; ++j)
+            want += rows[std::size_t(i * w + j)],
+                magnitude += std::fabs(rows[std::size_t(i * w + j)]);
+        EXPECT_LE(std::fabs(out[std::size_t(i)] - want), u * double(w) * magnitude) << "lane " << i;
+    }
+}
+
+// hsum and hmax read every lane: integers sum exactly, and the maximum is found in each lane.
+TEST_P(MicroOps, HorizontalSumAndMaximumReadEveryLane) {
+    const testing::MicroOpProbes& p = probes();
+    const i64 w = p.width;
+    std::vector<float> v(static_cast<std::size_t>(w));
+    for (i64 j = 0; j < w; ++j) v[std::size_t(j)] = float(1 << j);  // each lane its own bit
+    EXPECT_EQ(p.hsum(v.data()), float((1 << w) - 1));
+    for (i64 at = 0; at < w; ++at) {
+        std::vector<float> x = random_floats(std::size_t(w), 23 + std::uint64_t(at));
+        x[std::size_t(at)] = 5.0f;
+        EXPECT_EQ(p.hmax(x.data()), 5.0f) << "maximum in lane " << at;
+    }
+}
+
+// stream_aligned stores every lane in place and nothing past the vector.
+TEST_P(MicroOps, StreamingStoreWritesEveryLaneInPlace) {
+    const testing::MicroOpProbes& p = probes();
+    const i64 w = p.width;
+    std::vector<float> v(static_cast<std::size_t>(w));
+    for (i64 j = 0; j < w; ++j) v[std::size_t(j)] = float(j + 1);
+    Buffer out(std::size_t(2 * w), 0);  // 64-byte aligned
+    std::fill(out.span().begin(), out.span().end(), -1.0f);
+    p.stream_aligned(out.data(), v.data());
+    for (i64 j = 0; j < w; ++j) EXPECT_EQ(out.data()[j], v[std::size_t(j)]) << "lane " << j;
+    for (i64 j = w; j < 2 * w; ++j) EXPECT_EQ(out.data()[j], -1.0f) << "past the vector at " << j;
+}
+
+// times_pow2 multiplies by exactly 2^n for every n the exponentials produce, in every lane.
+TEST_P(MicroOps, TimesPow2ScalesByExactPowersOfTwo) {
+    const testing::MicroOpProbes& p = probes();
+    const i64 w = p.width;
+    std::vector<float> mant(static_cast<std::size_t>(w)), n(static_cast<std::size_t>(w)),
+        out(static_cast<std::size_t>(w));
+    int bad = 0;
+    for (int first = -126; first <= 127; first += int(w)) {
+        for (i64 j = 0; j < w; ++j) {
+            n[std::size_t(j)] = float(std::min<i64>(127, first + (j * 5) % w));
+            mant[std::size_t(j)] = 1.0f + float(j) / float(w);  // in [1, 2): p 2^n stays normal
+        }
+        p.times_pow2(mant.data(), n.data(), out.data());
+        for (i64 j = 0; j < w; ++j)
+            bad +=
+                !(out[std::size_t(j)] == std::ldexp(mant[std::size_t(j)], int(n[std::size_t(j)])));
+    }
+    EXPECT_EQ(bad, 0);
+}
+
+// dot over lengths around the width: the vector part, the horizontal sum and the scalar tail.
+TEST_P(MicroOps, DotWithinErrorBound) {
+    const testing::MicroOpProbes& p = probes();
+    for (i64 n = 0; n <= 4 * p.width + 1; ++n) {
+        const std::vector<float> a = random_floats(std::size_t(n) + 1, 31),
+                                 b = random_floats(std::size_t(n) + 1, 32);
+        double want = 0, magnitude = 0;
+        for (i64 j = 0; j < n; ++j)
+            want += double(a[std::size_t(j)]) * b[std::size_t(j)],
+                magnitude += std::fabs(double(a[std::size_t(j)]) * b[std::size_t(j)]);
+        EXPECT_LE(std::fabs(p.dot(a.data(), b.data(), n) - want),
+                  2.0 * u * double(n + 1) * magnitude)
+            << "n " << n;
+    }
+}
+
+// max_n finds the maximum wherever it is: in each of the four interleaved maxima, the single
+// vector loop and the scalar tail; -inf for an empty or fully masked row.
+TEST_P(MicroOps, MaxFindsTheMaximumAtEveryPosition) {
+    const testing::MicroOpProbes& p = probes();
+    const float neg_inf = -std::numeric_limits<float>::infinity();
+    int bad = 0;
+    for (i64 n = 1; n <= 9 * p.width + 1; ++n)
+        for (i64 at = 0; at < n; ++at) {
+            std::vector<float> x = random_floats(std::size_t(n), 41 + std::uint64_t(n));
+            x[std::size_t(at)] = 5.0f;
+            bad += !(p.max_n(x.data(), n) == 5.0f);
+        }
+    EXPECT_EQ(bad, 0);
+    EXPECT_EQ(p.max_n(nullptr, 0), neg_inf);
+    const std::vector<float> masked(std::size_t(2 * p.width + 3), neg_inf);
+    EXPECT_EQ(p.max_n(masked.data(), i64(masked.size())), neg_inf);
+}
+
+// scale_n multiplies every entry once, vector part and tail alike (the same rounding as a scalar
+// multiplication).
+TEST_P(MicroOps, ScaleMultipliesEveryEntry) {
+    const testing::MicroOpProbes& p = probes();
+    for (i64 n = 1; n <= 2 * p.width + 1; ++n) {
+        const std::vector<float> x0 = random_floats(std::size_t(n), 51);
+        std::vector<float> x = x0;
+        p.scale_n(x.data(), n, 0.375f);
+        for (i64 j = 0; j < n; ++j)
+            EXPECT_EQ(x[std::size_t(j)], x0[std::size_t(j)] * 0.375f) << "n " << n << " at " << j;
+    }
+}
+
+// exp_shifted_sum, e^x and the flash kernel's 2^x: each entry within 2 ulp of the exact value of
+// its float argument, the sum within its bound; lengths around the width, so the tail vector runs
+// too. e^x gives exactly 0 for a masked (-inf) entry; 2^x, which the kernel only calls on scores
+// it sees, gives its clamp 2^-125 below -125.
+TEST_P(MicroOps, ShiftedExponentialsAndTheirSum) {
+    const testing::MicroOpProbes& p = probes();
+    const float neg_inf = -std::numeric_limits<float>::infinity();
+    for (bool base2 : {false, true})
+        for (i64 n : around(p.width)) {
+            const float shift = 3.5f;
+            std::vector<float> s = random_floats(std::size_t(n), 61, -30.0f, shift);
+            s[std::size_t(n / 2)] = base2 ? -200.0f : neg_inf;
+            std::vector<float> out(std::size_t(n) + 1, -1.0f);
+            const float sum = p.exp_shifted_sum(base2, s.data(), out.data(), n, shift);
+            double want_sum = 0;
+            for (i64 j = 0; j < n; ++j) {
+                const double x = double(s[std::size_t(j)] - shift);
+                const double want = base2 ? std::exp2(std::max(x, -125.0)) : std::exp(x);
+                want_sum += want;
+                EXPECT_LE(std::fabs(out[std::size_t(j)] - want), 2.0 * u * want)
+                    << (base2 ? "2^" : "e^") << x << " n " << n << " at " << j;
+            }
+            EXPECT_EQ(out[std::size_t(n)], -1.0f) << "written past n " << n;
+            EXPECT_LE(std::fabs(sum - want_sum), 2.0 * u * double(n + 2) * want_sum)
+                << (base2 ? "2^x" : "e^x") << " n " << n;
+        }
+}
+
+// pack_a's layout: tile t holds rows [t MR, t MR + MR) of scale * A k-major, zero past M, and
+// nothing is written past the packed size (AVX2 stores the buffer's last run masked). Depths at
+// and around the 8 k-steps of AVX2's shuffle transposes.
+TEST_P(MicroOps, PackALaysOutScaledTilesOfMrRows) {
+    const testing::MicroOpProbes& p = probes();
+    const float scale = 0.75f;
+    for (i64 m : around(p.mr))
+        for (i64 k : {1, 7, 8, 9, 16, 17, 24}) {
+            const i64 lda = k + 3, tiles = (m + p.mr - 1) / p.mr, size = tiles * p.mr * k;
+            const std::vector<float> a = random_floats(std::size_t(m * lda), 71);
+            std::vector<float> out(std::size_t(size + 16), -7.0f);
+            p.pack_a(m, k, a.data(), lda, scale, out.data());
+            int bad = 0;
+            for (i64 t = 0; t < tiles; ++t)
+                for (i64 c = 0; c < k; ++c)
+                    for (i64 r = 0; r < p.mr; ++r) {
+                        const i64 row = t * p.mr + r;
+                        const float want = row < m ? scale * a[std::size_t(row * lda + c)] : 0.0f;
+                        bad += !(out[std::size_t(t * p.mr * k + c * p.mr + r)] == want);
+                    }
+            for (i64 j = size; j < size + 16; ++j) bad += !(out[std::size_t(j)] == -7.0f);
+            EXPECT_EQ(bad, 0) << "m " << m << " k " << k;
+        }
+}
+
+// The decode path's score tile: every (row, key) dot product in its place, for 1, 2 and 4 rows,
+// key counts around a tile (W / rows keys) and head sizes around the width; the scores past the
+// block are not touched.
+TEST_P(MicroOps, DecodeScoreTileWithinErrorBound) {
+    const testing::MicroOpProbes& p = probes();
+    const i64 w = p.width;
+    for (int rq : {1, 2, 4})
+        for (i64 bk : around(w / rq))
+            for (i64 d : {i64(1), w - 1, w, w + 1, 2 * w + 1, 4 * w}) {
+                const i64 lds = bk + 5;
+                const std::vector<float> q = random_floats(std::size_t(rq * d), 91),
+                                         k = random_floats(std::size_t(bk * d), 92);
+                std::vector<float> s(std::size_t(rq * lds), -9.0f);
+                p.dot_rows(rq, q.data(), k.data(), bk, d, s.data(), lds,
+                           reinterpret_cast<const char*>(k.data() + bk * d));
+                int bad = 0;
+                for (i64 r = 0; r < rq; ++r)
+                    for (i64 j = 0; j < lds; ++j) {
+                        const float got = s[std::size_t(r * lds + j)];
+                        if (j >= bk) {
+                            bad += !(got == -9.0f);
+                            continue;
+                        }
+                        double want = 0, magnitude = 0;
+                        for (i64 c = 0; c < d; ++c) {
+                            const double x =
+                                double(q[std::size_t(r * d + c)]) * k[std::size_t(j * d + c)];
+                            want += x, magnitude += std::fabs(x);
+                        }
+                        bad += !(std::fabs(got - want) <= 2.0 * u * double(d + 1) * magnitude);
+                    }
+                EXPECT_EQ(bad, 0) << rq << " rows, " << bk << " keys, d " << d;
+            }
+}
+
+// The decode path's P V tile: acc += P V for 1, 2 and 4 rows, key counts around its 16-key
+// chunks and head sizes around the width and the register tile's columns.
+TEST_P(MicroOps, DecodePvTileWithinErrorBound) {
+    const testing::MicroOpProbes& p = probes();
+    const i64 w = p.width;
+    for (int rows : {1, 2, 4})
+        for (i64 bk : {1, 15, 16, 17, 40})
+            for (i64 d : {i64(1), w - 1, w, w + 1, 2 * w + 3, 4 * w, 4 * w + 1, 8 * w + 1}) {
+                const i64 lds = bk + 3;
+                const std::vector<float> pr = random_floats(std::size_t(rows * lds), 101, 0.0f,
+                                                            1.0f),
+                                         v = random_floats(std::size_t(bk * d), 102),
+                                         acc0 = random_floats(std::size_t(rows * d), 103);
+                std::vector<float> acc = acc0;
+                p.pv_rows(rows, pr.data(), lds, v.data(), bk, d, acc.data(),
+                          reinterpret_cast<const char*>(v.data() + bk * d));
+                int bad = 0;
+                for (i64 r = 0; r < rows; ++r)
+                    for (i64 c = 0; c < d; ++c) {
+                        double want = acc0[std::size_t(r * d + c)], magnitude = std::fabs(want);
+                        for (i64 j = 0; j < bk; ++j) {
+                            const double x =
+                                double(pr[std::size_t(r * lds + j)]) * v[std::size_t(j * d + c)];
+                            want += x, magnitude += std::fabs(x);
+                        }
+                        bad += !(std::fabs(acc[std::size_t(r * d + c)] - want) <=
+                                 2.0 * u * double(bk + 2) * magnitude);
+                    }
+                EXPECT_EQ(bad, 0) << rows << " rows, " << bk << " keys, d " << d;
+            }
+}
+
+// The 8 x 8 shuffle transpose, on the tiers that have one (AVX2: the packing of K^T and of the
+// queries).
+class ShuffleTranspose : public MicroOps {};
+
+TEST_P(ShuffleTranspose, Transpose8x8) {
+    const testing::MicroOpProbes& p = probes();
+    const i64 ld = 11, dst_ld = 13;
+    const std::vector<float> src = random_floats(std::size_t(8 * ld), 81);
+    std::vector<float> dst(std::size_t(8 * dst_ld), -1.0f);
+    p.transpose_8x8(src.data(), ld, dst.data(), dst_ld);
+    for (i64 r = 0; r < 8; ++r)
+        for (i64 c = 0; c < dst_ld; ++c)
+            EXPECT_EQ(dst[std::size_t(r * dst_ld + c)],
+                      c < 8 ? src[std::size_t(c * ld + r)] : -1.0f)
+                << "dst row " << r << " column " << c;
+}
+
+// A tier's name as the test name's suffix.
+std::string tier_name(const ::testing::TestParamInfo<Isa>& info) { return to_string(info.param); }
+
 INSTANTIATE_TEST_SUITE_P(Tiers, MicroOps,
-                         ::testing::ValuesIn(isa_tiers().begin(), isa_tiers().end()),
-                         [](const auto& info) { return std::string(to_string(info.param)); });
+                         ::testing::ValuesIn(isa_tiers().begin(), isa_tiers().end()), tier_name);
+
+std::vector<Isa> tiers_with_transpose() {
+    std::vector<Isa> out;
+    for (Isa tier : isa_tiers())
+        if (testing::micro_op_probes(tier).transpose_8x8) out.push_back(tier);
+    return out;
+}
+
+INSTANTIATE_TEST_SUITE_P(Tiers, ShuffleTranspose, ::testing::ValuesIn(tiers_with_transpose()),
+                         tier_name);
 
 }  // namespace
+
+namespace testing {
+
+const MicroOpProbes& micro_op_probes(Isa tier) {
+    switch (tier) {
+#define ATTN_ISA(name, flags, feature, feature2) \
+    case Isa::name:                              \
+        return micro_op_probes_for<Isa::name>();
+#include "attn/isa_tiers.inc"
+#undef ATTN_ISA
+        default:
+            throw std::invalid_argument(std::string("no micro-op probes for ") + to_string(tier));
+    }
+}
+
+}  // namespace testing
 }  // namespace attn

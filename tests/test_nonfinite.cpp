@@ -17,6 +17,7 @@
 #include "attn/registry.hpp"
 #include "attn/workload.hpp"
 #include "expected.hpp"
+#include "tiers.hpp"
 
 namespace attn::testing {
 namespace {
@@ -106,7 +107,7 @@ TEST(NonFinite, EveryKernelFollowsTheReferencePattern) {
                         base.inputs()[input].data()[at] = special.value;
                         const std::vector<double> want = reference_output(base);
                         for (const auto& k : registry()) {
-                            if (k.stage != stage || !k.available()) continue;
+                            if (k.stage != stage || !runs_here(k)) continue;
                             Workload w(stage, s);
                             w.inputs()[input].data()[at] = special.value;
                             w.run(k);

@@ -13,6 +13,7 @@
 #include "attn/registry.hpp"
 #include "attn/workload.hpp"
 #include "expected.hpp"
+#include "tiers.hpp"
 
 namespace attn::testing {
 namespace {
@@ -23,7 +24,7 @@ int check_all(Stage stage, const Shape& s, const Fill& fill,
               const std::function<void(Workload&)>& setup, const char* what) {
     int checked = 0;
     for (const auto& k : registry()) {
-        if (k.stage != stage || !k.available()) continue;
+        if (k.stage != stage || !runs_here(k)) continue;
         Workload w(stage, s, fill);
         setup(w);
         // The control bits (FTZ, DAZ, rounding, exception masks), not the sticky status flags

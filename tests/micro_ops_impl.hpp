@@ -1,0 +1,84 @@
+// The probes of tests/micro_ops.hpp written once over the kernels' templates; included only by
+// tests/micro_ops_<tier>.cpp, each compiled with its tier's flags.
+#pragma once
+
+#include "flash/flash_impl.hpp"
+#include "micro_ops.hpp"
+
+namespace attn::testing {
+namespace {
+
+template <class Arch> struct Probes {
+    using V = simd::vfloat<Arch>;
+    static constexpr i64 W = V::size;
+
+    static void lane_sums(const float* rows, float* out) {
+        V v[W];
+        for (i64 i = 0; i < W; ++i) v[i] = simd::loadu<Arch>(rows + i * W);
+        simd::storeu<Arch>(out, simd::lane_sums<Arch>(v));
+    }
+    static float hsum(const float* v) { return simd::hsum<Arch>(simd::loadu<Arch>(v)); }
+    static float hmax(const float* v) { return simd::hmax<Arch>(simd::loadu<Arch>(v)); }
+    static void stream_aligned(float* out, const float* v) {
+        simd::stream_aligned<Arch>(out, simd::loadu<Arch>(v));
+        _mm_sfence();
+    }
+    static void times_pow2(const float* p, const float* n, float* out) {
+        const V vn = simd::loadu<Arch>(n);
+        // t as the exponentials compute it: n in the low mantissa bits of n + kRoundMagic.
+        const V t = vn + V(simd::kRoundMagic);
+        simd::storeu<Arch>(out, simd::times_pow2<Arch>(simd::loadu<Arch>(p), vn, t));
+    }
+    static float exp_shifted_sum(bool base2, const float* s, float* p, i64 n, float shift) {
+        return base2 ? simd::exp_shifted_sum<Arch, true>(s, p, n, shift)
+                     : simd::exp_shifted_sum<Arch, false>(s, p, n, shift);
+    }
+    static void transpose_8x8(const float* src, i64 ld, float* dst, i64 dst_ld) {
+        simd::transpose_8x8<Arch>(src, ld, dst, dst_ld);
+    }
+    static void dot_rows(int rq, const float* q, const float* k, i64 bk, i64 d, float* s, i64 lds,
+                         const char* k_end) {
+        if (rq == 4) flash::dot_rows<Arch, 4>(q, k, bk, d, s, lds, k_end);
+        else if (rq == 2) flash::dot_rows<Arch, 2>(q, k, bk, d, s, lds, k_end);
+        else flash::dot_rows<Arch, 1>(q, k, bk, d, s, lds, k_end);
+    }
+    static void pv_rows(int rows, const float* p, i64 lds, const float* v, i64 bk, i64 d,
+                        float* acc, const char* v_end) {
+        if (rows == 4) flash::pv_rows<Arch, 4>(p, lds, v, bk, d, acc, v_end);
+        else if (rows == 2) flash::pv_rows<Arch, 2>(p, lds, v, bk, d, acc, v_end);
+        else flash::pv_rows<Arch, 1>(p, lds, v, bk, d, acc, v_end);
+    }
+
+    // Only the AVX2 tier has (and compiles) the 8 x 8 shuffle transpose.
+    static constexpr auto transpose_probe() {
+        if constexpr (W == 8) return &transpose_8x8;
+        else return static_cast<decltype(&transpose_8x8)>(nullptr);
+    }
+    static constexpr MicroOpProbes table() {
+        return {W,
+                lane_sums,
+                hsum,
+                hmax,
+                stream_aligned,
+                times_pow2,
+                simd::dot<Arch>,
+                simd::max_n<Arch>,
+                simd::scale_n<Arch>,
+                exp_shifted_sum,
+                transpose_probe(),
+                simd::Tile<Arch>::MR,
+                simd::pack_a<Arch>,
+                dot_rows,
+                pv_rows};
+    }
+};
+
+}  // namespace
+}  // namespace attn::testing
+
+// Defines micro_op_probes_for<Isa::tier>() from the templates compiled for Arch.
+#define ATTN_MICRO_OP_PROBES(tier, Arch)                                \
+    template <> const MicroOpProbes& micro_op_probes_for<Isa::tier>() { \
+        static constexpr MicroOpProbes table = Probes<Arch>::table();   \
+        return table;                                                   \
+    }

@@ -1,0 +1,65 @@
+#include "tiers.hpp"
+
+#include <map>
+#include <string>
+
+namespace attn::testing {
+namespace {
+
+std::map<Isa, std::int64_t>& skipped() {
+    static std::map<Isa, std::int64_t> counts;
+    return counts;
+}
+
+// 1412 -> "1,412".
+std::string with_commas(std::int64_t n) {
+    std::string digits = std::to_string(n), out;
+    for (std::size_t i = 0; i < digits.size(); ++i) {
+        if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+        out += digits[i];
+    }
+    return out;
+}
+
+}  // namespace
+
+bool runs_here(Isa isa) {
+    if (cpu_supports(isa)) return true;
+    ++skipped()[isa];
+    return false;
+}
+
+std::string lacks(Isa isa) { return std::string("this CPU lacks ") + to_string(isa); }
+
+std::int64_t skipped_cases(Isa isa) {
+    const auto it = skipped().find(isa);
+    return it == skipped().end() ? 0 : it->second;
+}
+
+void print_tier_account(std::FILE* out) {
+    std::string ran, missing;
+    for (Isa tier : isa_tiers()) {
+        if (cpu_supports(tier)) {
+            ran += (ran.empty() ? "" : ", ") + std::string(to_string(tier));
+            continue;
+        }
+        std::fprintf(out, "not tested on this CPU: %s \u2014 %s cases skipped\n", to_string(tier),
+                     with_commas(skipped_cases(tier)).c_str());
+        missing += (missing.empty() ? "" : ", ") + std::string(to_string(tier));
+    }
+    if (missing.empty()) std::fprintf(out, "every ISA tier ran on this CPU: %s\n", ran.c_str());
+}
+
+void write_tier_counts(const char* path) {
+    std::FILE* f = std::fopen(path, "w");
+    if (!f) {
+        std::fprintf(stderr, "attn_tests: cannot write the tier counts to %s\n", path);
+        return;
+    }
+    for (Isa tier : isa_tiers())
+        std::fprintf(f, "%s %d %lld\n", to_string(tier), cpu_supports(tier) ? 1 : 0,
+                     static_cast<long long>(skipped_cases(tier)));
+    std::fclose(f);
+}
+
+}  // namespace attn::testing

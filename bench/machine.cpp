@@ -137,6 +137,10 @@ nlohmann::json machine_info() {
     for (attn::Isa isa : attn::isa_tiers())
         if (attn::cpu_supports(isa)) tiers.push_back(attn::to_string(isa));
     m["isa_available"] = tiers;
+#ifdef ATTN_EMULATE_AVX512
+    // A test build whose avx512 tier is AVX2 code: its timings say nothing of AVX-512.
+    m["isa_emulated"] = "avx512 (SIMDe on AVX2)";
+#endif
     m["logical_cpus"] = int(std::thread::hardware_concurrency());
     m["physical_cores"] = physical_cores();
     m["caches"] = caches();

@@ -47,6 +47,10 @@ const char* isa_flags(Isa isa) {
 // __builtin_cpu_supports also checks that the OS saves the wide registers (XCR0), which a raw
 // CPUID read does not; valgrind's emulated CPUID reports no AVX-512, so it lands on avx2.
 bool cpu_supports(Isa isa) {
+#ifdef ATTN_EMULATE_AVX512
+    // The avx512-emulated test build: the tier's files are AVX2 code (SIMDe; tests/emu/).
+    if (isa == Isa::avx512) return cpu_supports(Isa::avx2);
+#endif
     switch (isa) {
         case Isa::scalar:
         case Isa::best: return true;

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The README's test command: installs what is missing, builds the release and the
 # AddressSanitizer + UndefinedBehaviorSanitizer configurations and runs the whole suite in both,
-# then runs the libFuzzer targets of fuzz/ for 30 s each.
+# runs the GoogleTest suite once more with the avx512 tier emulated on AVX2, then runs the
+# libFuzzer targets of fuzz/ for 30 s each. Its summary names the ISA tiers each configuration
+# could not test on this CPU.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/deps.sh
@@ -24,14 +26,19 @@ tier_account() {
     END {
       for (i = 1; i <= n; ++i) {
         t = order[i]
-        if (ran[t]) { list = list (list == "" ? "" : ", ") t; continue }
+        if (ran[t] != "no") {
+          list = list (list == "" ? "" : ", ") t (ran[t] == "emulated" ? " (emulated on AVX2 by SIMDe)" : "")
+          continue
+        }
         printf "%s: not tested on this CPU: %s — %s cases skipped\n", preset, t, commas(skipped[t])
         missing = 1
       }
       if (!missing) printf "%s: every ISA tier ran on this CPU: %s\n", preset, list
     }' "${files[@]}"
 }
-for preset in release asan; do
+# release and asan: everything; avx512-emu: the GoogleTest suite with the avx512 tier emulated on
+# AVX2 (tests/emu/), so that a CPU without AVX-512 still tests that tier's code, correctness only.
+for preset in release asan avx512-emu; do
   echo "== $preset: configure, build, test"
   cmake --preset "$preset" >/dev/null
   cmake --build --preset "$preset" -j"$jobs" 2>&1 | grep -E "error|warning: unused|\*\*\*" || true
@@ -46,7 +53,7 @@ echo "== fuzz: build with clang, run each target"
 fuzz_ok=0
 bash tests/fuzz_run.sh 30 | tee build/fuzz.log || fuzz_ok=1
 # ctest ends with its total time; repeat each configuration's summary so that they close the log.
-echo "== summary: fuzz, the ISA tiers each configuration tested, release, then asan"
+echo "== summary: fuzz, the ISA tiers each configuration tested, then release, asan and avx512-emu"
 cat build/fuzz.log
 printf '%s\n' "${tiers[@]}"
 printf '%s\n' "${summary[@]}"

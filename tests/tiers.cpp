@@ -11,6 +11,15 @@ std::map<Isa, std::int64_t>& skipped() {
     return counts;
 }
 
+// Whether this is the avx512-emulated test build (CMake ATTN_EMULATE_AVX512).
+constexpr bool emulated() {
+#ifdef ATTN_EMULATE_AVX512
+    return true;
+#else
+    return false;
+#endif
+}
+
 // 1412 -> "1,412".
 std::string with_commas(std::int64_t n) {
     std::string digits = std::to_string(n), out;
@@ -48,6 +57,7 @@ void print_tier_account(std::FILE* out) {
         missing += (missing.empty() ? "" : ", ") + std::string(to_string(tier));
     }
     if (missing.empty()) std::fprintf(out, "every ISA tier ran on this CPU: %s\n", ran.c_str());
+    if (emulated()) std::fprintf(out, "(avx512 emulated on AVX2 by SIMDe: correctness only)\n");
 }
 
 void write_tier_counts(const char* path) {
@@ -57,7 +67,10 @@ void write_tier_counts(const char* path) {
         return;
     }
     for (Isa tier : isa_tiers())
-        std::fprintf(f, "%s %d %lld\n", to_string(tier), cpu_supports(tier) ? 1 : 0,
+        std::fprintf(f, "%s %s %lld\n", to_string(tier),
+                     !cpu_supports(tier)                 ? "no"
+                     : emulated() && tier == Isa::avx512 ? "emulated"
+                                                         : "native",
                      static_cast<long long>(skipped_cases(tier)));
     std::fclose(f);
 }

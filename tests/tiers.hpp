@@ -27,8 +27,8 @@ std::int64_t skipped_cases(Isa isa);
 // lacks, or that every tier ran.
 void print_tier_account(std::FILE* out);
 
-// Writes one line "<tier> <1 if it ran, else 0> <skipped cases>" per tier to `path`, for
-// tests/run.sh to add up the shards of a ctest run.
+// Writes one line "<tier> <native|emulated|no> <skipped cases>" per tier to `path` (how the tier
+// ran, emulated in the avx512-emulated build), for tests/run.sh to add up the shards of a run.
 void write_tier_counts(const char* path);
 
 }  // namespace attn::testing

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Gives each tier-specific or cross-lane operation of the kernels a deliberate bug (a lane swap, a
+# wrong clamp, a dropped lane, a store past its end), one at a time, and checks that the micro-op
+# and exponential tests fail on the tier the bug breaks: a test that cannot fail proves nothing.
+#   bash tools/mutants.sh [--emulate-avx512] [NAME...]      (default: every mutant below)
+# Works on a copy of HEAD in build/mutants (Release; one incremental rebuild of attn_tests per
+# mutant, 1-3 minutes each on 2 cores); the checkout is never touched. A mutant of a tier this CPU
+# lacks is reported as not checked, unless --emulate-avx512 builds the avx512 tier on AVX2
+# (CMake ATTN_EMULATE_AVX512, as tests/run.sh's avx512-emu lane), which also shows whether that
+# lane catches the bug. Exit status 1 if any mutant survived.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+work=$root/build/mutants
+# name | file | perl substitution (on the whole file) | tier | gtest filter that must fail
+mutants=$(cat <<'LIST'
+lane_sums_avx512_swap|src/simd/xsimd_compat.hpp|s/fold_pairs_avx512<2>\(b\[i\], b\[i \+ 2\]\)/fold_pairs_avx512<2>(b[i + 2], b[i])/|avx512|Tiers/MicroOps.LaneSumsPutRowIInLaneI/avx512
+lane_sums_haddp_on_avx512|src/simd/xsimd_compat.hpp|s/if constexpr \(std::is_same_v<Arch, xsimd::avx512f>\) \{\n        __m512 a/if constexpr (false) {\n        __m512 a/|avx512|Tiers/MicroOps.LaneSumsPutRowIInLaneI/avx512
+lane_sums_swap_avx2|src/simd/xsimd_compat.hpp|s/return xsimd::haddp\(v\);/vfloat<Arch> w[vfloat<Arch>::size];\n    for (std::size_t i = 0; i < vfloat<Arch>::size; ++i) w[i] = v[i ^ 1];\n    return xsimd::haddp(w);/|avx2|Tiers/MicroOps.LaneSumsPutRowIInLaneI/avx2
+lane_sums_swap_sse2|src/simd/xsimd_compat.hpp|s/return xsimd::haddp\(v\);/vfloat<Arch> w[vfloat<Arch>::size];\n    for (std::size_t i = 0; i < vfloat<Arch>::size; ++i) w[i] = v[i ^ 1];\n    return xsimd::haddp(w);/|sse2|Tiers/MicroOps.LaneSumsPutRowIInLaneI/sse2
+hsum_drops_last_lane|src/simd/xsimd_compat.hpp|s/\{ return xsimd::hadd\(v\); \}/{\n    alignas(64) float l[vfloat<Arch>::size];\n    v.store_aligned(l);\n    return xsimd::hadd(v) - l[vfloat<Arch>::size - 1];\n}/|avx2|Tiers/MicroOps.HorizontalSumAndMaximumReadEveryLane/avx2
+hmax_skips_lane_1|src/simd/xsimd_compat.hpp|s/for \(std::size_t i = 1; i < vfloat<Arch>::size; \+\+i\) m = lanes/for (std::size_t i = 2; i < vfloat<Arch>::size; ++i) m = lanes/|avx512|Tiers/MicroOps.HorizontalSumAndMaximumReadEveryLane/avx512
+stream_swaps_lanes_avx512|src/simd/xsimd_compat.hpp|s/_mm512_stream_ps\(p, v\)/_mm512_stream_ps(p, _mm512_permute_ps(v, 0xB1))/|avx512|Tiers/MicroOps.StreamingStoreWritesEveryLaneInPlace/avx512
+stream_swaps_lanes_avx2|src/simd/xsimd_compat.hpp|s/_mm256_stream_ps\(p, v\)/_mm256_stream_ps(p, _mm256_permute_ps(v, 0xB1))/|avx2|Tiers/MicroOps.StreamingStoreWritesEveryLaneInPlace/avx2
+stream_swaps_lanes_sse2|src/simd/xsimd_compat.hpp|s/_mm_stream_ps\(p, v\)/_mm_stream_ps(p, _mm_shuffle_ps(v, v, 0xB1))/|sse2|Tiers/MicroOps.StreamingStoreWritesEveryLaneInPlace/sse2
+scalef_off_by_one|src/simd/xsimd_compat.hpp|s/_mm512_scalef_ps\(p, n\)/_mm512_scalef_ps(p, _mm512_add_ps(n, _mm512_set1_ps(1.0f)))/|avx512|Tiers/MicroOps.TimesPow2ScalesByExactPowersOfTwo/avx512
+exponent_bias_off_by_one|src/simd/xsimd_compat.hpp|s/I\(127 - kRoundMagicBits\)/I(126 - kRoundMagicBits)/|avx2|Tiers/MicroOps.TimesPow2ScalesByExactPowersOfTwo/avx2
+exp_clamp_minus87_on_avx512|src/simd/xsimd_compat.hpp|s/const V lo\(kExpLowest\)/const V lo(std::is_same_v<Arch, xsimd::avx512f> ? -87.0f : kExpLowest)/|avx512|Tiers/VectorExp.NormalDownToFltMinThenZero/avx512
+exp_clamp_too_low|src/simd/xsimd_compat.hpp|s/kExpLowest = -87.33654f/kExpLowest = -87.34f/|avx2|Tiers/VectorExp.NormalDownToFltMinThenZero/avx2
+exp_upper_clamp_89|src/simd/xsimd_compat.hpp|s/xsimd::min\(V\(88.0f\)/xsimd::min(V(89.0f)/|sse2|Tiers/VectorExp.EdgeValues/sse2
+exp2_clamp_minus127|src/simd/xsimd_compat.hpp|s/V\(-125.0f\)/V(-127.0f)/|avx512|Tiers/VectorExp.FlashExp2WithinTwoUlpForNonPositiveArguments/avx512
+max_n_reads_a_lane_twice|src/simd/rows.hpp|s/m3 = xsimd::max\(m3, loadu<Arch>\(x \+ j \+ 3 \* W\)\)/m3 = xsimd::max(m3, loadu<Arch>(x + j + 2 * W))/|avx512|Tiers/MicroOps.MaxFindsTheMaximumAtEveryPosition/avx512
+exp_sum_tail_shifts_lanes|src/simd/rows.hpp|s/p\[j \+ t\] = tmp\[t\], sum \+= tmp\[t\]/p[j + t] = tmp[(t + 1) % W], sum += tmp[t]/|avx2|Tiers/MicroOps.ShiftedExponentialsAndTheirSum/avx2
+transpose_swaps_halves|src/simd/gemm.hpp|s/u\[i \+ 4\], 0x20\)/u[i + 4], 0x02)/|avx2|Tiers/ShuffleTranspose.Transpose8x8/avx2
+pack_a_mask_one_too_many|src/simd/gemm.hpp|s/_mm256_setr_epi32\(-1, -1, -1, -1, -1, -1, 0, 0\)/_mm256_setr_epi32(-1, -1, -1, -1, -1, -1, -1, 0)/|avx2|Tiers/MicroOps.PackALaysOutScaledTilesOfMrRows/avx2
+decode_score_tail_skips_column|src/flash/decode_impl.hpp|s/for \(i64 c = d_main; c < d; \+\+c\) x \+=/for (i64 c = d_main + 1; c < d; ++c) x +=/|avx512|Tiers/MicroOps.DecodeScoreTileWithinErrorBound/avx512
+decode_pv_swaps_column_vectors|src/flash/decode_impl.hpp|s/simd::storeu<Arch>\(acc \+ r \* d \+ c0 \+ c \* W, a\[r\]\[c\]\)/simd::storeu<Arch>(acc + r * d + c0 + (C - 1 - c) * W, a[r][c])/|avx512|Tiers/MicroOps.DecodePvTileWithinErrorBound/avx512
+decode_fold_by_xsimd_haddp|src/simd/xsimd_compat.hpp|s/if constexpr \(std::is_same_v<Arch, xsimd::avx512f>\) \{\n        __m512 a/if constexpr (false) {\n        __m512 a/|avx512|Registry/KernelVsReference.WithinErrorBound/attention_flash_avx512__decode*
+exp_clamp_minus87_softmax|src/simd/xsimd_compat.hpp|s/const V lo\(kExpLowest\)/const V lo(std::is_same_v<Arch, xsimd::avx512f> ? -87.0f : kExpLowest)/|avx512|Numerics.LogitsFarBeyond88
+LIST
+)
+emulate=OFF
+if [[ ${1:-} == --emulate-avx512 ]]; then emulate=ON; work=$root/build/mutants-emu; shift; fi
+want=("$@")
+rm -rf "$work/src"
+mkdir -p "$work/src" "$work/build"
+git -C "$root" archive HEAD | tar -x -C "$work/src"
+cmake -S "$work/src" -B "$work/build" -DCMAKE_BUILD_TYPE=Release -DATTN_EMULATE_AVX512=$emulate >/dev/null
+# The tiers this CPU runs (avx512 on any AVX2 CPU when emulated).
+have=$(grep -o -w -E 'sse2|avx2|avx512f' /proc/cpuinfo | sort -u | sed 's/avx512f/avx512/')
+if [[ $emulate == ON && $have == *avx2* ]]; then have+=$'\navx512'; fi
+cmake --build "$work/build" --target attn_tests -j"$(nproc)" >/dev/null 2>&1
+survived=0 checked=0
+while IFS='|' read -r name file subst tier filter; do
+  if ((${#want[@]})) && [[ " ${want[*]} " != *" $name "* ]]; then continue; fi
+  if ! grep -qw "$tier" <<<"$have"; then
+    echo "not checked: $name (this CPU lacks $tier)"; continue
+  fi
+  cp "$work/src/$file" "$work/pristine"
+  perl -0pi -e "$subst" "$work/src/$file"
+  if cmp -s "$work/src/$file" "$work/pristine"; then
+    echo "mutants.sh: $name: the substitution matches nothing in $file" >&2; exit 2
+  fi
+  if ! cmake --build "$work/build" --target attn_tests -j"$(nproc)" >"$work/build.log" 2>&1; then
+    echo "mutants.sh: $name does not compile (see $work/build.log)" >&2; cp "$work/pristine" "$work/src/$file"; exit 2
+  fi
+  checked=$((checked + 1))
+  if "$work/build/attn_tests" --gtest_filter="$filter" --gtest_brief=1 >"$work/$name.log" 2>&1; then
+    echo "SURVIVED: $name ($tier): $filter passed"; survived=$((survived + 1))
+  else
+    echo "killed:   $name ($tier) by $filter"
+  fi
+  cp "$work/pristine" "$work/src/$file"
+done <<<"$mutants"
+cmake --build "$work/build" --target attn_tests -j"$(nproc)" >/dev/null 2>&1
+echo "mutants: $checked checked, $survived survived"
+((survived == 0))

@@ -1,6 +1,7 @@
 #include "attn/registry.hpp"
 
 #include <algorithm>
+#include <string_view>
 #include <vector>
 
 #include "kernels.hpp"
@@ -8,6 +9,20 @@
 namespace attn {
 
 namespace {
+
+// Whether `fn` is "<stage>_<variant>_<isa>", the one name a registry line's function may have, so
+// that the name found in a benchmark or test greps to its definition.
+constexpr bool named_after(std::string_view fn, std::string_view stage, std::string_view variant,
+                           std::string_view isa) {
+    return fn.size() == stage.size() + variant.size() + isa.size() + 2 && fn.starts_with(stage) &&
+           fn[stage.size()] == '_' && fn.substr(stage.size() + 1).starts_with(variant) &&
+           fn[stage.size() + 1 + variant.size()] == '_' && fn.ends_with(isa);
+}
+#define ATTN_KERNEL(stage, variant, isa, threading, fn, tiles)             \
+    static_assert(named_after(#fn, #stage, #variant, #isa), #fn " is not " \
+                                                                "<stage>_<variant>_<isa>");
+#include "kernels.inc"
+#undef ATTN_KERNEL
 
 const std::vector<Kernel>& all_kernels() {
     static const std::vector<Kernel> list = {

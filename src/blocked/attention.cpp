@@ -9,7 +9,7 @@ namespace attn::kernels {
 
 // O = softmax(sim(Q, K) * scale + mask) V per head; q, o [B][H][n_q][d],
 // k, v [B][kv_heads][n_kv][d].
-void attention_blocked(const Shape& sh, const float* q, const float* k, const float* v, float* o) {
+void attention_blocked_scalar(const Shape& sh, const float* q, const float* k, const float* v, float* o) {
     const auto d = sh.head_dim, n_q = sh.n_q, n_kv = sh.n_kv;
     // One block of query rows at a time: its scores are computed, normalised in place and consumed
     // by the weighted sum while they are still in L2, instead of writing the whole n_q x n_kv
@@ -39,9 +39,9 @@ void attention_blocked(const Shape& sh, const float* q, const float* k, const fl
             sub.kv_heads = 0;
             sub.n_q = m;
             sub.n_kv = keys;
-            scores_blocked(sub, qh + i0 * d, kh, block.data());
-            softmax_blocked(sub, block.data(), block.data());
-            weighted_sum_blocked(sub, block.data(), vh, oh + i0 * d);
+            scores_blocked_scalar(sub, qh + i0 * d, kh, block.data());
+            softmax_blocked_scalar(sub, block.data(), block.data());
+            weighted_sum_blocked_scalar(sub, block.data(), vh, oh + i0 * d);
             repair_hidden_key_rows(sh, qh, kh, vh, oh, i0, i0 + m);
         }
     }

@@ -12,7 +12,7 @@ void project_columns_blocked(const Shape& sh, std::int64_t cols, const float* x,
 }
 
 // Y = X W; x, y [B * n_q][d_model], w [d_model][d_model].
-void projection_blocked(const Shape& sh, const float* x, const float* w, float* y) {
+void projection_blocked_scalar(const Shape& sh, const float* x, const float* w, float* y) {
     project_columns_blocked(sh, sh.d_model(), x, w, y);
 }
 

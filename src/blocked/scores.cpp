@@ -11,7 +11,7 @@ namespace attn::kernels {
 
 // S = sim(Q, K) * scale per head, -inf where the causal mask hides a key, cosine 0 for a zero
 // vector; q [B][H][n_q][d], k [B][kv_heads][n_kv][d], s [B][H][n_q][n_kv], all row-major.
-void scores_blocked(const Shape& sh, const float* q, const float* k, float* s) {
+void scores_blocked_scalar(const Shape& sh, const float* q, const float* k, float* s) {
     const auto d = sh.head_dim, n_q = sh.n_q, n_kv = sh.n_kv;
     const float scale = sh.effective_scale();
     const bool cosine = sh.similarity == Similarity::cosine;

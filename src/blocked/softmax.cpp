@@ -35,7 +35,7 @@ float row_max(const float* in, std::int64_t n) {
 
 // P = softmax of each row of S with the row maximum subtracted first; s, p [B][H][n_q][n_kv]
 // (in place allowed), an all -inf row becomes zeros.
-void softmax_blocked(const Shape& sh, const float* s, float* p) {
+void softmax_blocked_scalar(const Shape& sh, const float* s, float* p) {
     // A row is the natural tile: its three passes (max, exp and sum, scale) find it in L1 for
     // any n_kv up to several thousand, so splitting it would only add bookkeeping.
     const std::int64_t rows = sh.batch * sh.heads * sh.n_q, n = sh.n_kv;

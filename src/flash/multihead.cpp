@@ -5,7 +5,7 @@
 namespace attn::kernels {
 
 // Self-attention block; x, y [B][n][d_model].
-void multihead_flash(const Shape& sh, const float* x, const MhaWeights& w, float* y) {
+void multihead_flash_best(const Shape& sh, const float* x, const MhaWeights& w, float* y) {
     multihead_chain(sh, x, w, y, project_columns_omp, attention_flash_best, sh.threads);
 }
 

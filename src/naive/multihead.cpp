@@ -4,8 +4,8 @@
 namespace attn::kernels {
 
 // Self-attention block from the naive projection and naive attention; x, y [B][n][d_model].
-void multihead_naive(const Shape& sh, const float* x, const MhaWeights& w, float* y) {
-    multihead_chain(sh, x, w, y, project_columns_naive, attention_naive, 1);
+void multihead_naive_scalar(const Shape& sh, const float* x, const MhaWeights& w, float* y) {
+    multihead_chain(sh, x, w, y, project_columns_naive, attention_naive_scalar, 1);
 }
 
 }  // namespace attn::kernels

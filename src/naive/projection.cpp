@@ -16,7 +16,7 @@ void project_columns_naive(const Shape& sh, std::int64_t cols, const float* x, c
 }
 
 // Y = X W; x, y [B * n_q][d_model], w [d_model][d_model].
-void projection_naive(const Shape& sh, const float* x, const float* w, float* y) {
+void projection_naive_scalar(const Shape& sh, const float* x, const float* w, float* y) {
     project_columns_naive(sh, sh.d_model(), x, w, y);
 }
 

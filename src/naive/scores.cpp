@@ -8,7 +8,7 @@ namespace attn::kernels {
 // S[b][h][i][j] = sim(Q[b][h][i], K[b][h][j]) * scale, -inf where the causal mask hides j;
 // q [B][H][n_q][d], k [B][kv_heads][n_kv][d] (query head h reads K/V head h / group),
 // s [B][H][n_q][n_kv]. A zero vector has cosine 0.
-void scores_naive(const Shape& sh, const float* q, const float* k, float* s) {
+void scores_naive_scalar(const Shape& sh, const float* q, const float* k, float* s) {
     const auto d = sh.head_dim;
     const float scale = sh.effective_scale();
     for (std::int64_t bh = 0; bh < sh.batch * sh.heads; ++bh) {

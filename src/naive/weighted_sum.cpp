@@ -4,7 +4,7 @@ namespace attn::kernels {
 
 // O[i][c] = sum_j P[i][j] V[j][c] per head; p [B][H][n_q][n_kv], v [B][kv_heads][n_kv][d],
 // o [B][H][n_q][d]. The inner loop walks V down a column, as the textbook formula reads.
-void weighted_sum_naive(const Shape& sh, const float* p, const float* v, float* o) {
+void weighted_sum_naive_scalar(const Shape& sh, const float* p, const float* v, float* o) {
     const auto d = sh.head_dim;
     for (std::int64_t bh = 0; bh < sh.batch * sh.heads; ++bh) {
         const float* ph = p + bh * sh.n_q * sh.n_kv;

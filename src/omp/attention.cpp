@@ -5,7 +5,7 @@
 namespace attn::kernels {
 
 // Unfused attention by query blocks; layouts as AttentionFn.
-void attention_omp(const Shape& sh, const float* q, const float* k, const float* v, float* o) {
+void attention_omp_best(const Shape& sh, const float* q, const float* k, const float* v, float* o) {
     simd::attention_body(Isa::best, sh.threads, sh, q, k, v, o);
 }
 

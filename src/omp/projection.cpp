@@ -12,7 +12,7 @@ void project_columns_omp(const Shape& sh, std::int64_t cols, const float* x, con
 }
 
 // Y = X W; layouts as ProjectionFn.
-void projection_omp(const Shape& sh, const float* x, const float* w, float* y) {
+void projection_omp_best(const Shape& sh, const float* x, const float* w, float* y) {
     project_columns_omp(sh, sh.d_model(), x, w, y);
 }
 

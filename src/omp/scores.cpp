@@ -5,7 +5,7 @@
 namespace attn::kernels {
 
 // Scores; layouts as ScoresFn (attn/stages.hpp).
-void scores_omp(const Shape& sh, const float* q, const float* k, float* s) {
+void scores_omp_best(const Shape& sh, const float* q, const float* k, float* s) {
     simd::scores_body(Isa::best, sh.threads, sh, q, k, s);
 }
 

@@ -5,7 +5,7 @@
 namespace attn::kernels {
 
 // Row-wise softmax; layouts as SoftmaxFn.
-void softmax_omp(const Shape& sh, const float* s, float* p) {
+void softmax_omp_best(const Shape& sh, const float* s, float* p) {
     simd::softmax_body(Isa::best, sh.threads, sh, s, p);
 }
 

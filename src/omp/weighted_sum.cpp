@@ -5,7 +5,7 @@
 namespace attn::kernels {
 
 // O = P V; layouts as WeightedSumFn.
-void weighted_sum_omp(const Shape& sh, const float* p, const float* v, float* o) {
+void weighted_sum_omp_best(const Shape& sh, const float* p, const float* v, float* o) {
     simd::weighted_sum_body(Isa::best, sh.threads, sh, p, v, o);
 }
 

@@ -4,10 +4,10 @@
 namespace attn::kernels {
 
 // The multi-head block as a framework composes it on oneDNN: four matmul projections, the heads
-// split and merged by copies, attention_onednn in between (src/multihead_chain.cpp); x, y
+// split and merged by copies, attention_onednn_best in between (src/multihead_chain.cpp); x, y
 // [B][n][d_model].
-void multihead_onednn(const Shape& sh, const float* x, const MhaWeights& w, float* y) {
-    multihead_chain(sh, x, w, y, project_columns_onednn, attention_onednn, sh.threads);
+void multihead_onednn_best(const Shape& sh, const float* x, const MhaWeights& w, float* y) {
+    multihead_chain(sh, x, w, y, project_columns_onednn, attention_onednn_best, sh.threads);
 }
 
 }  // namespace attn::kernels

@@ -38,7 +38,7 @@ void project_columns_onednn(const Shape& sh, std::int64_t cols, const float* x, 
 }
 
 // Y = X W, x, y [B * n_q][d_model], w [d_model][d_model], by project_columns_onednn.
-void projection_onednn(const Shape& sh, const float* x, const float* w, float* y) {
+void projection_onednn_best(const Shape& sh, const float* x, const float* w, float* y) {
     project_columns_onednn(sh, sh.d_model(), x, w, y);
 }
 

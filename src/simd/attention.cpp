@@ -1,29 +1,18 @@
-// The simd attention kernels: one thread, one entry per ISA tier and `best`, the widest tier the
-// CPU has at run time (src/simd/bodies.cpp).
+// The simd attention kernels attention_simd_<tier>: one thread, one entry per ISA tier of
+// attn/isa_tiers.inc and `best`, the widest tier the CPU has at run time (src/simd/bodies.cpp).
 #include "bodies.hpp"
 #include "kernels.hpp"
 
 namespace attn::kernels {
 
-// Unfused attention by query blocks; layouts as AttentionFn.
-void attention_simd_sse2(const Shape& sh, const float* q, const float* k, const float* v,
-                         float* o) {
-    simd::attention_body(Isa::sse2, 1, sh, q, k, v, o);
-}
-// As attention_simd_sse2, with the avx2 building blocks.
-void attention_simd_avx2(const Shape& sh, const float* q, const float* k, const float* v,
-                         float* o) {
-    simd::attention_body(Isa::avx2, 1, sh, q, k, v, o);
-}
-// As attention_simd_sse2, with the avx512 building blocks.
-void attention_simd_avx512(const Shape& sh, const float* q, const float* k, const float* v,
-                           float* o) {
-    simd::attention_body(Isa::avx512, 1, sh, q, k, v, o);
-}
-// As attention_simd_sse2, with the widest tier this CPU has.
-void attention_simd_best(const Shape& sh, const float* q, const float* k, const float* v,
-                         float* o) {
-    simd::attention_body(Isa::best, 1, sh, q, k, v, o);
-}
+// Unfused attention by query blocks at each tier; layouts as AttentionFn (attn/stages.hpp).
+#define ATTN_ISA(tier, flags, feature, feature2)                                                \
+    void attention_simd_##tier(const Shape& sh, const float* q, const float* k, const float* v, \
+                               float* o) {                                                      \
+        simd::attention_body(Isa::tier, 1, sh, q, k, v, o);                                     \
+    }
+#include "attn/isa_tiers.inc"
+ATTN_ISA(best, "", "", "")
+#undef ATTN_ISA
 
 }  // namespace attn::kernels

@@ -1,26 +1,19 @@
-// The simd multihead kernels: the multi-head block from the simd projection and attention of each
-// tier (src/multihead_chain.cpp).
+// The simd multihead kernels multihead_simd_<tier>: the multi-head block from the simd projection
+// and attention of each tier of attn/isa_tiers.inc and `best` (src/multihead_chain.cpp).
 #include "bodies.hpp"
 #include "kernels.hpp"
 #include "multihead_chain.hpp"
 
 namespace attn::kernels {
 
-// Self-attention block with the sse2 simd kernels; x, y [B][n][d_model].
-void multihead_simd_sse2(const Shape& sh, const float* x, const MhaWeights& w, float* y) {
-    multihead_chain(sh, x, w, y, simd::project_columns<Isa::sse2>, attention_simd_sse2, 1);
-}
-// Self-attention block with the avx2 simd kernels; x, y [B][n][d_model].
-void multihead_simd_avx2(const Shape& sh, const float* x, const MhaWeights& w, float* y) {
-    multihead_chain(sh, x, w, y, simd::project_columns<Isa::avx2>, attention_simd_avx2, 1);
-}
-// Self-attention block with the avx512 simd kernels; x, y [B][n][d_model].
-void multihead_simd_avx512(const Shape& sh, const float* x, const MhaWeights& w, float* y) {
-    multihead_chain(sh, x, w, y, simd::project_columns<Isa::avx512>, attention_simd_avx512, 1);
-}
-// Self-attention block with the best simd kernels; x, y [B][n][d_model].
-void multihead_simd_best(const Shape& sh, const float* x, const MhaWeights& w, float* y) {
-    multihead_chain(sh, x, w, y, simd::project_columns<Isa::best>, attention_simd_best, 1);
-}
+// Self-attention block at each tier; x, y [B][n][d_model], layouts as MultiheadFn
+// (attn/stages.hpp).
+#define ATTN_ISA(tier, flags, feature, feature2)                                                  \
+    void multihead_simd_##tier(const Shape& sh, const float* x, const MhaWeights& w, float* y) {  \
+        multihead_chain(sh, x, w, y, simd::project_columns<Isa::tier>, attention_simd_##tier, 1); \
+    }
+#include "attn/isa_tiers.inc"
+ATTN_ISA(best, "", "", "")
+#undef ATTN_ISA
 
 }  // namespace attn::kernels

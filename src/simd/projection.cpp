@@ -1,25 +1,17 @@
-// The simd projection kernels: one thread, one entry per ISA tier and `best`, the widest tier the
-// CPU has at run time (src/simd/bodies.cpp).
+// The simd projection kernels projection_simd_<tier>: one thread, one entry per ISA tier of
+// attn/isa_tiers.inc and `best`, the widest tier the CPU has at run time (src/simd/bodies.cpp).
 #include "bodies.hpp"
 #include "kernels.hpp"
 
 namespace attn::kernels {
 
-// Y = X W over row blocks x column panels with the sse2 blocks; layouts as ProjectionFn.
-void projection_simd_sse2(const Shape& sh, const float* x, const float* w, float* y) {
-    simd::project_columns<Isa::sse2>(sh, sh.d_model(), x, w, y);
-}
-// As projection_simd_sse2, with the avx2 building blocks.
-void projection_simd_avx2(const Shape& sh, const float* x, const float* w, float* y) {
-    simd::project_columns<Isa::avx2>(sh, sh.d_model(), x, w, y);
-}
-// As projection_simd_sse2, with the avx512 building blocks.
-void projection_simd_avx512(const Shape& sh, const float* x, const float* w, float* y) {
-    simd::project_columns<Isa::avx512>(sh, sh.d_model(), x, w, y);
-}
-// As projection_simd_sse2, with the widest tier this CPU has.
-void projection_simd_best(const Shape& sh, const float* x, const float* w, float* y) {
-    simd::project_columns<Isa::best>(sh, sh.d_model(), x, w, y);
-}
+// Y = X W over row blocks x column panels at each tier; layouts as ProjectionFn (attn/stages.hpp).
+#define ATTN_ISA(tier, flags, feature, feature2)                                             \
+    void projection_simd_##tier(const Shape& sh, const float* x, const float* w, float* y) { \
+        simd::project_columns<Isa::tier>(sh, sh.d_model(), x, w, y);                         \
+    }
+#include "attn/isa_tiers.inc"
+ATTN_ISA(best, "", "", "")
+#undef ATTN_ISA
 
 }  // namespace attn::kernels

@@ -1,25 +1,17 @@
-// The simd scores kernels: one thread, one entry per ISA tier and `best`, the widest tier the CPU
-// has at run time (src/simd/bodies.cpp).
+// The simd scores kernels scores_simd_<tier>: one thread, one entry per ISA tier of
+// attn/isa_tiers.inc and `best`, the widest tier the CPU has at run time (src/simd/bodies.cpp).
 #include "bodies.hpp"
 #include "kernels.hpp"
 
 namespace attn::kernels {
 
-// Scores; layouts as ScoresFn (attn/stages.hpp).
-void scores_simd_sse2(const Shape& sh, const float* q, const float* k, float* s) {
-    simd::scores_body(Isa::sse2, 1, sh, q, k, s);
-}
-// As scores_simd_sse2, with the avx2 building blocks.
-void scores_simd_avx2(const Shape& sh, const float* q, const float* k, float* s) {
-    simd::scores_body(Isa::avx2, 1, sh, q, k, s);
-}
-// As scores_simd_sse2, with the avx512 building blocks.
-void scores_simd_avx512(const Shape& sh, const float* q, const float* k, float* s) {
-    simd::scores_body(Isa::avx512, 1, sh, q, k, s);
-}
-// As scores_simd_sse2, with the widest tier this CPU has.
-void scores_simd_best(const Shape& sh, const float* q, const float* k, float* s) {
-    simd::scores_body(Isa::best, 1, sh, q, k, s);
-}
+// Scores at each tier; layouts as ScoresFn (attn/stages.hpp).
+#define ATTN_ISA(tier, flags, feature, feature2)                                         \
+    void scores_simd_##tier(const Shape& sh, const float* q, const float* k, float* s) { \
+        simd::scores_body(Isa::tier, 1, sh, q, k, s);                                    \
+    }
+#include "attn/isa_tiers.inc"
+ATTN_ISA(best, "", "", "")
+#undef ATTN_ISA
 
 }  // namespace attn::kernels

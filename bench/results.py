@@ -20,18 +20,6 @@ PEAK_FIELDS = ("stage", "variant", "isa", "threads")
 KERNEL_FIELDS = PEAK_FIELDS + ("shape", "batch", "heads", "n_q", "n_kv", "head_dim", "causal",
                                "similarity", "scale", "scale_given")
 
-# Benchmark names as attnbench spells them: stage/variant/isa, then the shape descriptor in its
-# canonical order (n: or nq:/nkv:, h:, d:, t:, [b:], [scale:], [causal], [cosine]); a peak probe is
-# peak/<probe>/<isa>/t:N. Read only for files written before rows carried the "attnbench" field,
-# which predate kv: (grouped-query shapes), so the pattern does not know it.
-_LEGACY_KERNEL = re.compile(
-    r"(?P<stage>\w+)/(?P<variant>\w+)/(?P<isa>\w+)/(?P<shape>"
-    r"(?:n:(?P<n>[0-9]+)|nq:(?P<nq>[0-9]+)/nkv:(?P<nkv>[0-9]+))/h:(?P<h>[0-9]+)/d:(?P<d>[0-9]+)/t:(?P<t>[0-9]+)"
-    r"(?:/b:(?P<b>[0-9]+))?(?:/scale:(?P<scale>[0-9]+(?:\.[0-9]+)?(?:e[+-][0-9]+)?))?"
-    r"(?P<causal>/causal)?(?P<cosine>/cosine)?)")
-_LEGACY_PEAK = re.compile(r"peak/(?P<variant>\w+)/(?P<isa>\w+)/t:(?P<t>[0-9]+)")
-
-
 class ResultError(Exception):
     """A file that cannot serve as a result; str() is the one line to print."""
 
@@ -168,28 +156,17 @@ def medians(data, path="result"):
         # Every row of a benchmark has the same descriptor: take one that carries it.
         carrier = next((r for r in b["rows"] if "attnbench" in r), b["rows"][0])
         fields = descriptor(carrier, path)
-        if fields is not None and "attnbench" not in carrier and "shape" in fields and legacy_model(fields, data):
-            fields["model"] = legacy_model(fields, data)
         out[name] = {"gflops": gflops, "gbps": gbps, "seconds": seconds, "error": b["error"], "fields": fields}
     return out
 
 
-def legacy_model(fields, data):
-    """The preset comment of a legacy row's shape (written before rows carried "model"): the
-    sweep's models are keyed by the shape without its thread count."""
-    models = data.get("context", {}).get("attnbench", {}).get("sweep", {}).get("models", {})
-    key = re.sub(r"/t:[0-9]+", "", fields["shape"])
-    return models.get(key, "") if isinstance(models, dict) else ""
-
-
 def descriptor(row, path="result"):
     """The descriptor fields of a result row: its "attnbench" object (KERNEL_FIELDS, or
-    PEAK_FIELDS for a peak probe), else, for a file written before rows carried it, what
-    legacy_descriptor() reads from the name; None for a row that is no kernel or peak probe. A
-    kernel's fields always hold "kv_heads": a row written before it existed, or one with 0 (the
-    shape's "as many as heads"), gets a copy with kv_heads = heads."""
+    PEAK_FIELDS for a peak probe); None for a row without one (no kernel or peak probe). A kernel's
+    fields always hold "kv_heads": a row without it, or with 0 (the shape's "as many as heads"),
+    gets a copy with kv_heads = heads."""
     if "attnbench" not in row:
-        return legacy_descriptor(benchmark_name(row))
+        return None
     fields = row["attnbench"]
     if not isinstance(fields, dict):
         raise ResultError(f"{path}: benchmark '{benchmark_name(row)}' has an 'attnbench' field that is not an object")
@@ -205,27 +182,3 @@ def descriptor(row, path="result"):
         raise ResultError(f"{path}: benchmark '{benchmark_name(row)}' has kv_heads {shown(kv)}, "
                           f"not a positive divisor of its heads {shown(heads)}")
     return fields if kv else dict(fields, kv_heads=heads)
-
-
-def legacy_descriptor(name):
-    """The descriptor fields that a benchmark name spells, for result files written before rows
-    carried the "attnbench" field (the only place that reads names): the keys of that field, the
-    scale the effective one (1/sqrt(head_dim), in double precision, unless the name gives
-    scale:); None for a name that is no kernel or peak probe."""
-    name = display_name(name)
-    m = _LEGACY_PEAK.fullmatch(name)
-    if m:
-        return {"stage": "peak", "variant": m["variant"], "isa": m["isa"], "threads": int(m["t"])}
-    m = _LEGACY_KERNEL.fullmatch(name)
-    if not m or (m["scale"] and float(m["scale"]) <= 0):
-        return None
-    n_q, n_kv = (int(m["n"]), int(m["n"])) if m["n"] else (int(m["nq"]), int(m["nkv"]))
-    d = int(m["d"])
-    return {"stage": m["stage"], "variant": m["variant"], "isa": m["isa"], "shape": m["shape"],
-            "batch": int(m["b"] or 1), "heads": int(m["h"]), "kv_heads": int(m["h"]), "n_q": n_q, "n_kv": n_kv,
-            "head_dim": d,
-            "threads": int(m["t"]), "causal": bool(m["causal"]),
-            "similarity": "cosine" if m["cosine"] else "dot",
-            "scale": float(m["scale"]) if m["scale"] else 1 / math.sqrt(d), "scale_given": bool(m["scale"])}
-
-

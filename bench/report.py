@@ -368,6 +368,7 @@ def stage_tables(r):
     parts = []
     for stage in r.stages():
         parts.append(f"### {stage}\n")
+        parts.append(f"![{stage}](plots/{stage}.png)\n")
         for fam in r.families(stage):
             ns = r.ns(stage, fam)
             models = sorted({r.model(fam, n) for n in ns} - {""})
@@ -397,7 +398,6 @@ def stage_tables(r):
                         cells.append("" if not b else fmt(b) + (f" ({pct(r.bw_share(b, t))})" if r.bandwidth else ""))
                     rows.append(cells)
             parts.append(markdown_table(header, rows) + "\n")
-            parts.append(f"![{stage} {fam.label()}](plots/{stage}-{fam.slug()}.png)\n")
     return "\n".join(parts)
 
 
@@ -425,7 +425,8 @@ def how_to_read(r):
 
 
 def roofline_threads(r):
-    """The thread counts with a kernel row that has both GFLOP/s and GB/s: one roofline plot each."""
+    """The thread counts with a kernel row that has both GFLOP/s and GB/s: a row of the roofline
+    plot each."""
     return sorted({r.variants[k[3]][2] for k, row in r.rows.items() if row["gflops"] and row["gbps"]})
 
 
@@ -441,7 +442,7 @@ def roofline_section(r):
             "intensity (GFLOP/s ÷ GB/s: FLOPs per byte of least memory traffic) and its GFLOP/s, both log "
             f"scales; points of a family are joined in order of length and labelled with it. The ceilings are "
             f"{ceilings}: a point under the slope is bound by memory, one under the horizontal by arithmetic.\n")
-    return text + "\n" + "\n\n".join(f"![roofline t:{t}](plots/roofline-t{t}.png)" for t in ts) + "\n"
+    return text + "\n![roofline](plots/roofline.png)\n"
 
 
 def write_report(r, out):
@@ -504,52 +505,74 @@ def clear_plots(folder, prefix):
             os.remove(os.path.join(folder, f))
 
 
-def plot_family(plt, r, stage, fam, path):
+def plot_stage(plt, r, stage, path):
+    """One row per shape family of the stage: GFLOP/s, speed-up over naive and % of the FMA peak
+    against sequence length, one line per kernel (dashed at 2 threads)."""
     from matplotlib import ticker
-    ns, labels = r.ns(stage, fam), r.labels(stage, fam)
+    fams = r.families(stage)
     st = styles(r.labels(stage))
-    fig, axes = plt.subplots(1, 3, figsize=(17, 5.2))
-    panels = [("GFLOP/s", lambda n, l: r.gflops(stage, fam, n, l), True),
-              ("speed-up over naive (×)", lambda n, l: r.speedup(stage, fam, n, l), True),
-              ("% of FMA peak (same threads)",
-               lambda n, l: (lambda s: s and 100 * s)(r.share(r.gflops(stage, fam, n, l), r.variants[l][2])), False)]
-    for ax, (ylabel, value, log) in zip(axes, panels):
-        drawn = 0
-        for label in labels:
-            pts = [(n, value(n, label)) for n in ns]
-            pts = [(n, v) for n, v in pts if v]
-            if pts:
-                ax.plot([p[0] for p in pts], [p[1] for p in pts], label=label, **st[label])
-                drawn += 1
-        if not drawn:
-            ax.text(0.5, 0.5, "no naive kernel measured at these shapes\n(skipped by max_call_time or filtered out)",
-                    ha="center", va="center", transform=ax.transAxes)
-            ax.set_yticks([])
-            log = False
-        ax.set_xscale("log", base=2)
-        ax.set_xlim(min(ns) / 1.25, max(ns) * 1.25)
-        ax.set_xticks(ns, [str(n) for n in ns])
-        ax.minorticks_off()
-        if log:
-            # Plain numbers at 1, 2 and 5 times each power of ten: a span of less than a decade
-            # would otherwise show a single "10^2" tick.
-            ax.set_yscale("log")
-            ax.yaxis.set_major_locator(ticker.LogLocator(base=10, subs=(1, 2, 5)))
-            ax.yaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:g}"))
-            ax.yaxis.set_minor_formatter(ticker.NullFormatter())
-        elif drawn:
-            ax.set_ylim(0, 100)
-        ax.set_xlabel("sequence length n (tokens)" if fam.n_q is None
-                      else f"key sequence length n_kv (tokens), n_q = {fam.n_q}")
-        ax.set_ylabel(ylabel)
-        ax.grid(True, which="major", alpha=0.3)
-    models = sorted({r.model(fam, n, short=True) for n in ns} - {""})
-    fig.suptitle(f"{stage} — {fam.label()}" + (f" ({'; '.join(models)})" if models else ""), fontsize=12)
-    handles, names = axes[0].get_legend_handles_labels()
-    fig.legend(handles, names, loc="center right", fontsize=9, title="kernel (variant/isa threads)")
+    fig, grid = plt.subplots(len(fams), 3, figsize=(17, 4.4 * len(fams)), squeeze=False)
+    for axes, fam in zip(grid, fams):
+        ns, labels = r.ns(stage, fam), r.labels(stage, fam)
+        panels = [("GFLOP/s", lambda n, l: r.gflops(stage, fam, n, l), True),
+                  ("speed-up over naive (×)", lambda n, l: r.speedup(stage, fam, n, l), True),
+                  ("% of FMA peak (same threads)",
+                   lambda n, l: (lambda s: s and 100 * s)(r.share(r.gflops(stage, fam, n, l), r.variants[l][2])),
+                   False)]
+        for ax, (ylabel, value, log) in zip(axes, panels):
+            drawn = 0
+            for label in labels:
+                pts = [(n, value(n, label)) for n in ns]
+                pts = [(n, v) for n, v in pts if v]
+                if pts:
+                    ax.plot([p[0] for p in pts], [p[1] for p in pts], label=label, **st[label])
+                    drawn += 1
+            if not drawn:
+                ax.text(0.5, 0.5, "no naive kernel measured at these shapes\n(skipped by max_call_time or filtered out)",
+                        ha="center", va="center", transform=ax.transAxes)
+                ax.set_yticks([])
+                log = False
+            ax.set_xscale("log", base=2)
+            ax.set_xlim(min(ns) / 1.25, max(ns) * 1.25)
+            ax.set_xticks(ns, [str(n) for n in ns])
+            ax.minorticks_off()
+            if log:
+                # Plain numbers at 1, 2 and 5 times each power of ten: a span of less than a decade
+                # would otherwise show a single "10^2" tick.
+                ax.set_yscale("log")
+                ax.yaxis.set_major_locator(ticker.LogLocator(base=10, subs=(1, 2, 5)))
+                ax.yaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+                ax.yaxis.set_minor_formatter(ticker.NullFormatter())
+            elif drawn:
+                ax.set_ylim(0, 100)
+            ax.set_xlabel("sequence length n (tokens)" if fam.n_q is None
+                          else f"key sequence length n_kv (tokens), n_q = {fam.n_q}")
+            ax.set_ylabel(ylabel)
+            ax.grid(True, which="major", alpha=0.3)
+        models = sorted({r.model(fam, n, short=True) for n in ns} - {""})
+        axes[0].set_title(f"{stage} — {fam.label()}" + (f" ({'; '.join(models)})" if models else ""),
+                          fontsize=11, loc="left")
+    handles = {}
+    for ax in grid[:, 0]:
+        for h, name in zip(*ax.get_legend_handles_labels()):
+            handles.setdefault(name, h)
+    fig.legend(list(handles.values()), list(handles), loc="upper right", fontsize=9,
+               title="kernel (variant/isa threads)")
     fig.tight_layout(rect=(0, 0, 0.84, 1))
-    fig.savefig(path, dpi=90)
+    save_png(fig, path)
     plt.close(fig)
+
+
+def save_png(fig, path):
+    """Saves the figure as a PNG of at most 256 colours (a quarter of the bytes of matplotlib's
+    true-colour file for line plots, which use a few dozen), so that committed reports stay small."""
+    import io
+    from PIL import Image
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=75)
+    buf.seek(0)
+    with Image.open(buf) as image:
+        image.convert("RGB").quantize(colors=256).save(path, optimize=True)
 
 
 def plot_threads(plt, r, path):
@@ -597,7 +620,7 @@ def plot_threads(plt, r, path):
         ax.axis("off")
     fig.suptitle("Thread scaling of the parallel kernels", fontsize=12)
     fig.tight_layout()
-    fig.savefig(path, dpi=90)
+    save_png(fig, path)
     plt.close(fig)
 
 
@@ -647,22 +670,38 @@ def label_placer(fig, ax, points):
     return place
 
 
-def plot_roofline(plt, r, t, path):
-    """One panel per stage: the fastest kernels at t threads against the FMA peak and the
-    bandwidth probe of the same run at t threads (log-log)."""
+def plot_roofline(plt, r, path):
+    """A block of panels per thread count, one panel per stage: the fastest kernels at t threads
+    against the FMA peak and the bandwidth probe of the same run at t threads (log-log)."""
     from matplotlib import ticker
     from matplotlib.lines import Line2D
     import matplotlib
-    stages = [s for s in r.stages() if roofline_points(r, s, t)]
-    cols = min(3, max(1, len(stages)))
-    rows_n = max(1, math.ceil(len(stages) / cols))
+    cols = 3
+    blocks = [(t, [s for s in r.stages() if roofline_points(r, s, t)]) for t in roofline_threads(r)]
+    rows_n = sum(max(1, math.ceil(len(stages) / cols)) for _, stages in blocks)
     fig, axes = plt.subplots(rows_n, cols, figsize=(6.2 * cols, 5.4 * rows_n), squeeze=False)
+    colours = matplotlib.colormaps["tab10"].colors
+    row = 0
+    for t, stages in blocks:
+        panels = list(axes[row:row + max(1, math.ceil(len(stages) / cols))].flat)
+        row += max(1, math.ceil(len(stages) / cols))
+        for ax in panels[len(stages):]:
+            ax.axis("off")
+        roofline_panels(r, t, stages, panels, fig, colours, ticker, Line2D)
+    fig.suptitle("Roofline: the fastest kernel of each stage and shape at each thread count (marker: kernel; "
+                 "colour: shape family; each point labelled with its length, n or n_kv)", fontsize=11)
+    fig.tight_layout()
+    save_png(fig, path)
+    plt.close(fig)
+
+
+def roofline_panels(r, t, stages, axes, fig, colours, ticker, Line2D):
+    """The roofline panels of the stages at t threads, one per axis of axes."""
     peak, bw = r.peak.get(t), r.bandwidth.get(t)
     ridge = peak / bw if peak and bw else None
-    colours = matplotlib.colormaps["tab10"].colors
     kernels = sorted({p[1].split(" ")[0] for s in stages for pts in roofline_points(r, s, t).values() for p in pts})
     marker = {k: STYLE_MARKERS[i % len(STYLE_MARKERS)] for i, k in enumerate(kernels)}
-    for ax, stage in zip(axes.flat, stages):
+    for ax, stage in zip(axes, stages):
         points = roofline_points(r, stage, t)
         ais = [p[2] for pts in points.values() for p in pts] + ([ridge] if ridge else [])
         gs = [p[3] for pts in points.values() for p in pts] + ([peak] if peak else [])
@@ -706,16 +745,9 @@ def plot_roofline(plt, r, t, path):
             axis.set_minor_formatter(ticker.NullFormatter())
         ax.set_xlabel("arithmetic intensity (FLOP/byte) = GFLOP/s ÷ GB/s")
         ax.set_ylabel("GFLOP/s")
-        ax.set_title(stage)
+        ax.set_title(f"{stage}, t:{t}")
         ax.grid(True, which="major", alpha=0.3)
         ax.legend(fontsize=7, loc="best")
-    for ax in list(axes.flat)[len(stages):]:
-        ax.axis("off")
-    fig.suptitle(f"Roofline at t:{t}: the fastest kernel of each stage and shape (marker: kernel; colour: shape "
-                 f"family; each point labelled with its length, n or n_kv)", fontsize=11)
-    fig.tight_layout()
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
 
 
 def draw_report_plots(r, out):
@@ -723,11 +755,10 @@ def draw_report_plots(r, out):
     folder = os.path.join(out, "plots")
     clear_plots(folder, "")
     for stage in r.stages():
-        for fam in r.families(stage):
-            plot_family(plt, r, stage, fam, os.path.join(folder, f"{stage}-{fam.slug()}.png"))
+        plot_stage(plt, r, stage, os.path.join(folder, f"{stage}.png"))
     plot_threads(plt, r, os.path.join(folder, "threads.png"))
-    for t in roofline_threads(r):
-        plot_roofline(plt, r, t, os.path.join(folder, f"roofline-t{t}.png"))
+    if roofline_threads(r):
+        plot_roofline(plt, r, os.path.join(folder, "roofline.png"))
 
 
 # ----------------------------------------------------------------------------------- comparison
@@ -800,7 +831,7 @@ def draw_compare_plot(rows, out):
     ax.set_title("B against A by kernel")
     ax.grid(True, axis="x", alpha=0.3)
     fig.tight_layout()
-    fig.savefig(os.path.join(folder, "compare-kernels.png"), dpi=90)
+    save_png(fig, os.path.join(folder, "compare-kernels.png"))
     plt.close(fig)
 
 

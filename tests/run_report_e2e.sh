@@ -43,7 +43,7 @@ for f in '^softmax/naive/' '-simd'; do
 done
 grep -q "## Summary" "$dir/REPORT.md" || fail "REPORT.md lacks the summary"
 grep -qE "^\| flash/best t:2 \| [0-9.]+ \([0-9]+%, [0-9.]+×\) \|" "$dir/REPORT.md" || fail "REPORT.md lacks the flash row"
-for p in attention-h2-d8.png attention-h1-d16-causal.png softmax-h2-d8.png threads.png; do
+for p in attention.png softmax.png threads.png; do
   [[ $(head -c 4 "$dir/plots/$p" | tail -c 3) == PNG ]] || fail "plot $p missing or not a PNG"
 done
 

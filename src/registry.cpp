@@ -18,9 +18,10 @@ constexpr bool named_after(std::string_view fn, std::string_view stage, std::str
            fn[stage.size()] == '_' && fn.substr(stage.size() + 1).starts_with(variant) &&
            fn[stage.size() + 1 + variant.size()] == '_' && fn.ends_with(isa);
 }
-#define ATTN_KERNEL(stage, variant, isa, threading, fn, tiles)             \
-    static_assert(named_after(#fn, #stage, #variant, #isa), #fn " is not " \
-                                                                "<stage>_<variant>_<isa>");
+#define ATTN_KERNEL(stage, variant, isa, threading, fn, tiles)  \
+    static_assert(named_after(#fn, #stage, #variant, #isa), #fn \
+                  " is not "                                    \
+                  "<stage>_<variant>_<isa>");
 #include "kernels.inc"
 #undef ATTN_KERNEL
 

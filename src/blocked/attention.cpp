@@ -9,7 +9,8 @@ namespace attn::kernels {
 
 // O = softmax(sim(Q, K) * scale + mask) V per head; q, o [B][H][n_q][d],
 // k, v [B][kv_heads][n_kv][d].
-void attention_blocked_scalar(const Shape& sh, const float* q, const float* k, const float* v, float* o) {
+void attention_blocked_scalar(const Shape& sh, const float* q, const float* k, const float* v,
+                              float* o) {
     const auto d = sh.head_dim, n_q = sh.n_q, n_kv = sh.n_kv;
     // One block of query rows at a time: its scores are computed, normalised in place and consumed
     // by the weighted sum while they are still in L2, instead of writing the whole n_q x n_kv

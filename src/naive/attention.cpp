@@ -8,7 +8,8 @@ namespace attn::kernels {
 // O = softmax(S) V built by chaining the naive stages through a full score matrix (then the rows
 // whose hidden keys' V made them NaN recomputed over the keys they see); q, o [B][H][n_q][d],
 // k, v [B][kv_heads][n_kv][d].
-void attention_naive_scalar(const Shape& sh, const float* q, const float* k, const float* v, float* o) {
+void attention_naive_scalar(const Shape& sh, const float* q, const float* k, const float* v,
+                            float* o) {
     std::vector<float> s(sh.score_elems());
     scores_naive_scalar(sh, q, k, s.data());
     softmax_naive_scalar(sh, s.data(), s.data());

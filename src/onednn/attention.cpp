@@ -100,7 +100,8 @@ AttentionPlan make_plan(const Shape& sh) {
 // q, o [B][H][n_q][d], k, v [B][kv_heads][n_kv][d]. Runs on Shape::threads OpenMP threads; rows
 // whose output is not finite are recomputed exactly (the non-finite contract: a fully masked row
 // is zeros, a hidden key adds nothing, where the softmax primitive gives NaN).
-void attention_onednn_best(const Shape& sh, const float* q, const float* k, const float* v, float* o) {
+void attention_onednn_best(const Shape& sh, const float* q, const float* k, const float* v,
+                           float* o) {
     const onednn::ThreadScope threads(sh.threads);
     static onednn::PlanCache<AttentionPlan> cache;
     AttentionPlan& p = cache.get(sh.text(), [&] { return make_plan(sh); });

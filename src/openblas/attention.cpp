@@ -15,7 +15,8 @@ namespace attn::kernels {
 // group's query heads stacked as rows (they are contiguous in Q), the causal mask, a scalar
 // softmax (row maximum subtracted, fully masked row -> zeros), O = P V by cblas_sgemm;
 // q, o [B][H][n_q][d], k, v [B][kv_heads][n_kv][d]. OpenBLAS runs on Shape::threads.
-void attention_openblas_best(const Shape& sh, const float* q, const float* k, const float* v, float* o) {
+void attention_openblas_best(const Shape& sh, const float* q, const float* k, const float* v,
+                             float* o) {
     const auto d = sh.head_dim, nq = sh.n_q, nkv = sh.n_kv;
     const float scale = sh.effective_scale();
     const bool cosine = sh.similarity == Similarity::cosine;

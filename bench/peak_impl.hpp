@@ -11,6 +11,16 @@
 namespace attnbench {
 namespace {
 
+// The sum of v's lanes, by a store and a scalar loop: it only keeps the probes' results alive,
+// outside their timed loops, so it need not depend on xsimd's reductions (which differ by release).
+template <class V> float lanes_sum(V v) {
+    alignas(64) float lanes[V::size];
+    v.store_aligned(lanes);
+    float s = 0.0f;
+    for (float x : lanes) s += x;
+    return s;
+}
+
 // `iters` rounds of acc = acc * a + b on Chains independent accumulators of Arch's width (on SSE2,
 // which has no FMA, xsimd::fma is a multiply and an add: still two flops); returns their sum.
 template <class Arch, int Chains> float fma_peak_loop(std::int64_t iters, float a, float b) {
@@ -23,7 +33,7 @@ template <class Arch, int Chains> float fma_peak_loop(std::int64_t iters, float 
         for (int c = 0; c < Chains; ++c) acc[c] = xsimd::fma(acc[c], va, vb);
     V sum = acc[0];
     for (int c = 1; c < Chains; ++c) sum += acc[c];
-    return xsimd::hadd(sum);
+    return lanes_sum(sum);
 }
 
 // Sum of x [n] with eight independent accumulators of Arch's width (enough loads in flight to
@@ -39,7 +49,7 @@ template <class Arch> float read_sum(const float* x, std::int64_t n) {
         for (std::int64_t u = 0; u < U; ++u) acc[u] += V::load_unaligned(x + i + u * W);
     V sum = acc[0];
     for (std::int64_t u = 1; u < U; ++u) sum += acc[u];
-    float total = xsimd::hadd(sum);
+    float total = lanes_sum(sum);
     for (; i < n; ++i) total += x[i];
     return total;
 }

@@ -1,6 +1,7 @@
-// The few xsimd 8.1 idioms the kernels use, kept in one place because 8.1 differs from later
-// releases (hadd rather than reduce_add, no reduce_max, the member load_unaligned honours Arch
-// where the free function does not). Included only by per-ISA translation units.
+// The xsimd idioms the kernels use, kept in one place because releases differ: 8.x (Debian 12)
+// has hadd and a bitwise_cast to a batch type, 9 and later (Ubuntu 24.04's 12, Debian 13's 13)
+// reduce_add and a bitwise_cast to an element type; the member load_unaligned honours Arch in
+// all of them, where 8.1's free function does not. Included only by per-ISA translation units.
 #pragma once
 
 #include <xsimd/xsimd.hpp>
@@ -17,7 +18,24 @@ template <class Arch> inline vfloat<Arch> loadu(const float* p) {
     return vfloat<Arch>::load_unaligned(p);
 }
 template <class Arch> inline void storeu(float* p, vfloat<Arch> v) { v.store_unaligned(p); }
-template <class Arch> inline float hsum(vfloat<Arch> v) { return xsimd::hadd(v); }
+// The sum of v's lanes.
+template <class Arch> inline float hsum(vfloat<Arch> v) {
+#if XSIMD_VERSION_MAJOR >= 9
+    return xsimd::reduce_add(v);
+#else
+    return xsimd::hadd(v);
+#endif
+}
+
+// v's bits as a batch of To (float <-> int32 in the exponentials).
+template <class To, class From, class Arch>
+inline xsimd::batch<To, Arch> bits_as(xsimd::batch<From, Arch> v) {
+#if XSIMD_VERSION_MAJOR >= 9
+    return xsimd::bitwise_cast<To>(v);
+#else
+    return xsimd::bitwise_cast<xsimd::batch<To, Arch> >(v);
+#endif
+}
 
 #if XSIMD_WITH_AVX512F
 // Lane indices for _mm512_permutex2var_ps (0-15 read x, 16-31 read y): within each block of 2K
@@ -110,8 +128,7 @@ inline vfloat<Arch> times_pow2(vfloat<Arch> p, vfloat<Arch> n, vfloat<Arch> t) {
 #endif
     (void)n;
     using I = xsimd::batch<std::int32_t, Arch>;
-    return p * xsimd::bitwise_cast<vfloat<Arch>>(
-                   (xsimd::bitwise_cast<I>(t) + I(127 - kRoundMagicBits)) << 23);
+    return p * bits_as<float>((bits_as<std::int32_t>(t) + I(127 - kRoundMagicBits)) << 23);
 }
 
 // The smallest float x whose e^x is a normal float: ln(FLT_MIN) = -87.3365447..., rounded up.

@@ -28,10 +28,11 @@ struct AttentionPlan {
     std::int64_t chunk = 1, rows = 0;
     memory::desc q_md, kt_md, s_md, v_md, o_md, mask_md;
     dnnl::matmul scores;                // S = scale * Q K^T (+ mask)
-    dnnl::softmax_v2_forward probs;     // P = softmax(S) along keys, in place
+    onednn::softmax_forward probs;      // P = softmax(S) along keys, in place
     dnnl::matmul weighted;              // O = P V
     std::vector<float> mask;            // the causal mask [rows][n_kv], or empty
     std::vector<float> q_unit, k_unit;  // cosine: Q and K rows divided by their norms
+    float scale = 1.0f;                 // the score scale (an execution argument on oneDNN 3)
 };
 
 // x_unit rows = x rows / their Euclidean norm (a zero row stays zero), x [rows][d].
@@ -64,7 +65,8 @@ AttentionPlan make_plan(const Shape& sh) {
     p.o_md = p.q_md;
 
     dnnl::primitive_attr attr;
-    attr.set_output_scales(0, {sh.effective_scale()});
+    p.scale = sh.effective_scale();
+    onednn::set_scale(attr, p.scale);
     // Under the causal mask with more than one query a row misses keys: -inf added to them.
     if (sh.causal && sh.n_q > 1) {
         p.mask.resize(std::size_t(m * nkv));
@@ -78,12 +80,9 @@ AttentionPlan make_plan(const Shape& sh) {
         ops.append_binary(dnnl::algorithm::binary_add, p.mask_md);
         attr.set_post_ops(ops);
     }
-    auto& eng = onednn::engine();
-    p.scores = dnnl::matmul({{p.q_md, p.kt_md, p.s_md}, attr, eng});
-    p.probs = dnnl::softmax_v2_forward(
-        {{dnnl::prop_kind::forward_inference, dnnl::algorithm::softmax_accurate, p.s_md, p.s_md, 3},
-         eng});
-    p.weighted = dnnl::matmul({{p.s_md, p.v_md, p.o_md}, eng});
+    p.scores = onednn::make_matmul(p.q_md, p.kt_md, p.s_md, attr);
+    p.probs = onednn::make_softmax(p.s_md, 3);
+    p.weighted = onednn::make_matmul(p.s_md, p.v_md, p.o_md);
     if (sh.similarity == Similarity::cosine) {
         p.q_unit.resize(sh.q_elems());
         p.k_unit.resize(sh.kv_elems());
@@ -121,6 +120,7 @@ void attention_onednn_best(const Shape& sh, const float* q, const float* k, cons
             {DNNL_ARG_SRC, onednn::wrap(p.q_md, qs + g * m * d)},
             {DNNL_ARG_WEIGHTS, onednn::wrap(p.kt_md, ks + g * nkv * d)},
             {DNNL_ARG_DST, s_mem}};
+        onednn::add_scale(args, &p.scale);
         if (!p.mask.empty())
             args[DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1] =
                 onednn::wrap(p.mask_md, p.mask.data());

@@ -11,6 +11,7 @@
 #include <mutex>
 #include <oneapi/dnnl/dnnl.hpp>
 #include <string>
+#include <unordered_map>
 #include <utility>
 
 namespace attn::onednn {
@@ -29,6 +30,59 @@ inline dnnl::memory::desc f32_desc(const dnnl::memory::dims& dims,
 // A memory object over a buffer the caller owns (oneDNN neither copies nor frees it).
 inline dnnl::memory wrap(const dnnl::memory::desc& md, const float* data) {
     return {md, engine(), const_cast<float*>(data)};
+}
+
+// What differs between oneDNN 2.x (Debian 12's 2.6) and 3.x (Debian 13's 3.7), in one place: 3.0
+// builds a primitive from its primitive descriptor alone (2.x from an op descriptor), renamed
+// softmax_v2 to softmax, and replaced the output scale fixed at creation by per-argument scales
+// given at execution.
+#if DNNL_VERSION_MAJOR >= 3
+using softmax_forward = dnnl::softmax_forward;
+#else
+using softmax_forward = dnnl::softmax_v2_forward;
+#endif
+
+// C = A B (batched when the descriptors are), with attr's post-ops and scale.
+inline dnnl::matmul make_matmul(const dnnl::memory::desc& a, const dnnl::memory::desc& b,
+                                const dnnl::memory::desc& c,
+                                const dnnl::primitive_attr& attr = dnnl::primitive_attr()) {
+#if DNNL_VERSION_MAJOR >= 3
+    return dnnl::matmul(dnnl::matmul::primitive_desc(engine(), a, b, c, attr));
+#else
+    return dnnl::matmul(dnnl::matmul::primitive_desc(dnnl::matmul::desc(a, b, c), attr, engine()));
+#endif
+}
+
+// The accurate softmax of md along `axis`, for inference (in place when src and dst coincide).
+inline softmax_forward make_softmax(const dnnl::memory::desc& md, int axis) {
+    constexpr auto kind = dnnl::prop_kind::forward_inference;
+    constexpr auto accurate = dnnl::algorithm::softmax_accurate;
+#if DNNL_VERSION_MAJOR >= 3
+    return softmax_forward(softmax_forward::primitive_desc(engine(), kind, accurate, md, md, axis));
+#else
+    return softmax_forward({{kind, accurate, md, md, axis}, engine()});
+#endif
+}
+
+// Makes a matmul made with attr compute scale * A B: 2.x fixes it as the output scale now, 3.x
+// scales the source by the value add_scale() hands each execution.
+inline void set_scale(dnnl::primitive_attr& attr, [[maybe_unused]] float scale) {
+#if DNNL_VERSION_MAJOR >= 3
+    attr.set_scales_mask(DNNL_ARG_SRC, 0);
+#else
+    attr.set_output_scales(0, {scale});
+#endif
+}
+
+// The execution argument of set_scale()'s scale, held at *scale (3.x; nothing for 2.x).
+inline void add_scale(std::unordered_map<int, dnnl::memory>& args,
+                      [[maybe_unused]] const float* scale) {
+#if DNNL_VERSION_MAJOR >= 3
+    const dnnl::memory::desc md({1}, dnnl::memory::data_type::f32, dnnl::memory::format_tag::x);
+    args[DNNL_ARG_ATTR_SCALES | DNNL_ARG_SRC] = wrap(md, scale);
+#else
+    (void)args;
+#endif
 }
 
 // For its lifetime, OpenMP regions started by this thread (oneDNN's included) use `threads`

@@ -27,7 +27,7 @@ void project_columns_onednn(const Shape& sh, std::int64_t cols, const float* x, 
         plan.x_md = onednn::f32_desc({rows, dm}, {dm, 1});
         plan.w_md = onednn::f32_desc({dm, cols}, {cols, 1});
         plan.y_md = onednn::f32_desc({rows, cols}, {cols, 1});
-        plan.product = dnnl::matmul({{plan.x_md, plan.w_md, plan.y_md}, onednn::engine()});
+        plan.product = onednn::make_matmul(plan.x_md, plan.w_md, plan.y_md);
         return plan;
     });
     auto& strm = onednn::stream();

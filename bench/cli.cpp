@@ -221,4 +221,30 @@ std::variant<Command, int> parse_command_line(const std::vector<std::string>& ar
     return cmd;
 }
 
+namespace {
+
+// Whether the linked Google Benchmark is 1.8 or later (ATTN_BENCHMARK_VERSION,
+// "major.minor.patch").
+bool benchmark_takes_units() {
+    const std::string v = ATTN_BENCHMARK_VERSION;
+    int major = 0, minor = 0;
+    const auto dot = v.find('.');
+    std::from_chars(v.data(), v.data() + v.size(), major);
+    if (dot != std::string::npos) std::from_chars(v.data() + dot + 1, v.data() + v.size(), minor);
+    return major > 1 || (major == 1 && minor >= 8);
+}
+
+}  // namespace
+
+std::string min_time_for_benchmark(const std::string& value) {
+    if (value.empty()) return value;
+    const char unit = value.back();
+    if (benchmark_takes_units()) return unit == 's' || unit == 'x' ? value : value + "s";
+    if (unit == 'x')
+        throw std::invalid_argument("--benchmark_min_time=" + value +
+                                    ": iterations need Google Benchmark 1.8 or later (this build "
+                                    "has " ATTN_BENCHMARK_VERSION "); use --iterations");
+    return unit == 's' ? value.substr(0, value.size() - 1) : value;
+}
+
 }  // namespace attnbench

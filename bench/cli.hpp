@@ -35,4 +35,10 @@ std::variant<Command, int> parse_command_line(const std::vector<std::string>& ar
 void split_arguments(int argc, char** argv, std::vector<std::string>& ours,
                      std::vector<char*>& benchmark_flags);
 
+// A --benchmark_min_time value in the form the Google Benchmark this driver is linked with takes:
+// 1.8 and later want a unit ("0.3s" seconds, "100x" iterations) and warn without one, 1.7 takes
+// plain seconds and refuses a unit; either form is accepted and rewritten. std::invalid_argument
+// for what the linked version cannot do (iterations before 1.8).
+std::string min_time_for_benchmark(const std::string& value);
+
 }  // namespace attnbench

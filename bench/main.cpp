@@ -3,6 +3,7 @@
 #include <benchmark/benchmark.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 #include <stdexcept>
@@ -124,6 +125,12 @@ double warmup_seconds(const attnbench::RunConfig& cfg, const std::vector<char*>&
     return cfg.iterations > 0 ? 0.0 : 0.05;
 }
 
+// Whether one of the added flags starts with `prefix`.
+bool has_owned(const std::vector<std::string>& owned, const std::string& prefix) {
+    return std::any_of(owned.begin(), owned.end(),
+                       [&](const std::string& f) { return f.rfind(prefix, 0) == 0; });
+}
+
 // Hands Google Benchmark its flags, plus where to write the result and the preset's min_time;
 // `owned` keeps the strings of the added flags alive. False on a flag it does not know.
 bool initialize_benchmark(const attnbench::RunConfig& cfg, const attnbench::ResultFile* result,
@@ -135,8 +142,24 @@ bool initialize_benchmark(const attnbench::RunConfig& cfg, const attnbench::Resu
         owned.push_back("--benchmark_out=" + result->temp_path());
         owned.push_back("--benchmark_out_format=json");
     }
-    if (cfg.preset && cfg.preset->min_time && !has_bench_flag(bench_argv, "min_time"))
-        owned.push_back("--benchmark_min_time=" + std::to_string(*cfg.preset->min_time));
+    // --benchmark_min_time in the form this build's Google Benchmark takes, given or the preset's.
+    const std::string min_time_flag = "--benchmark_min_time=";
+    try {
+        for (char*& f : bench_argv)
+            if (std::string(f).rfind(min_time_flag, 0) == 0) {
+                owned.push_back(min_time_flag + attnbench::min_time_for_benchmark(
+                                                    std::string(f).substr(min_time_flag.size())));
+                f = nullptr;  // replaced by the rewritten flag below
+            }
+        std::erase(bench_argv, nullptr);
+        if (cfg.preset && cfg.preset->min_time && !has_bench_flag(bench_argv, "min_time") &&
+            !has_owned(owned, min_time_flag))
+            owned.push_back(min_time_flag + attnbench::min_time_for_benchmark(
+                                                std::to_string(*cfg.preset->min_time)));
+    } catch (const std::invalid_argument& e) {
+        std::fprintf(stderr, "attnbench: %s\n", e.what());
+        return false;
+    }
     if (!has_bench_flag(bench_argv, "min_warmup_time"))
         owned.push_back("--benchmark_min_warmup_time=" +
                         std::to_string(warmup_seconds(cfg, bench_argv)));

@@ -122,6 +122,19 @@ std::string compiler() {
 #endif
 }
 
+// The system's name and release as /etc/os-release gives it ("Debian GNU/Linux 13 (trixie)").
+std::string os_name() {
+    std::ifstream f("/etc/os-release");
+    std::string line;
+    while (std::getline(f, line))
+        if (line.rfind("PRETTY_NAME=", 0) == 0) {
+            std::string v = line.substr(12);
+            if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
+            return v;
+        }
+    return "unknown";
+}
+
 }  // namespace
 
 nlohmann::json machine_info() {
@@ -148,6 +161,7 @@ nlohmann::json machine_info() {
     m["transparent_hugepages"] = read_first_line("/sys/kernel/mm/transparent_hugepage/enabled");
     utsname u{};
     m["kernel"] = uname(&u) == 0 ? std::string(u.sysname) + " " + u.release : "unknown";
+    m["os"] = os_name();
     m["compiler"] = compiler();
     m["build_type"] = ATTN_BUILD_TYPE;
 #ifdef ATTN_INJECT_KERNEL

@@ -358,7 +358,7 @@ def machine_section(r):
         f"{m.get('xsimd', '?')}, Google Benchmark {m.get('google_benchmark', '?')}, OpenMP {m.get('openmp', '?')}, "
         f"OpenBLAS core {m.get('openblas_core', '?')}; {onednn_text(m)}",
         f"- Memory {m.get('memory_gib', '?')} GiB, transparent huge pages `{m.get('transparent_hugepages', '?')}`, "
-        f"{m.get('kernel', '?')}",
+        f"{m.get('os', '?')}, {m.get('kernel', '?')}",
         f"- Commit {m.get('commit', '?')}, {m.get('date', '?')}; command `{r.attn.get('sweep', {}).get('command', '?')}`",
     ]
     return "\n".join(lines) + "\n"

@@ -70,9 +70,10 @@ TEST(Determinism, OneAndTwoThreadsGiveIdenticalBits) {
             if (!same)
                 std::printf("%s on %s: 1 and 2 threads differ by up to %.3g relative\n",
                             k.name().c_str(), s.text(false).c_str(), worst);
-            if (k.threading == Threading::parallel)
+            if (k.threading == Threading::parallel) {
                 EXPECT_TRUE(same) << k.name() << " on " << s.text(false) << ": up to " << worst
                                   << " relative";
+            }
             ++compared;
         }
     }

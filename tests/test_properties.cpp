@@ -1,6 +1,7 @@
 // Properties every kernel of a stage must have, independent of the reference.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "attn/registry.hpp"

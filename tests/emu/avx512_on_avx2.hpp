@@ -25,7 +25,10 @@ typedef float __m512bh __attribute__((vector_size(64), aligned(64)));
 #define SIMDE_X86_AVX512VL_NO_NATIVE
 #include <simde/x86/avx512.h>
 
+// SIMDe 0.8 (Debian 13) declares __mmask16/32/64 and the _MM_CMPINT_* values but GE and GT with
+// its native aliases; 0.7 (Debian 12) none of them. Neither declares __mmask8.
 typedef simde__mmask8 __mmask8;
+#if SIMDE_VERSION_MAJOR == 0 && SIMDE_VERSION_MINOR < 8
 typedef simde__mmask16 __mmask16;
 typedef simde__mmask32 __mmask32;
 typedef simde__mmask64 __mmask64;
@@ -38,8 +41,13 @@ typedef enum {
     _MM_CMPINT_NLT = 5,
     _MM_CMPINT_NLE = 6
 } _MM_CMPINT_ENUM;
+#endif
+#ifndef _MM_CMPINT_GE
 #define _MM_CMPINT_GE _MM_CMPINT_NLT
+#endif
+#ifndef _MM_CMPINT_GT
 #define _MM_CMPINT_GT _MM_CMPINT_NLE
+#endif
 // GCC's vector types of avx512fintrin.h, which xsimd's integer set() casts through.
 typedef short __v32hi __attribute__((__vector_size__(64)));
 typedef unsigned short __v32hu __attribute__((__vector_size__(64)));
@@ -127,15 +135,42 @@ inline void stream_ps(void* p, __m512 a) { std::memcpy(p, &a, 64); }
 
 }  // namespace attn_emu
 
+#ifndef _mm512_shuffle_f32x4
 #define _mm512_shuffle_f32x4(a, b, imm) attn_emu::shuffle_blocks<__m512>((a), (b), (imm))
+#endif
+#ifndef _mm512_shuffle_f64x2
 #define _mm512_shuffle_f64x2(a, b, imm) attn_emu::shuffle_blocks<__m512d>((a), (b), (imm))
+#endif
+#ifndef _mm512_shuffle_i32x4
 #define _mm512_shuffle_i32x4(a, b, imm) attn_emu::shuffle_blocks<__m512i>((a), (b), (imm))
+#endif
+#ifndef _mm512_shuffle_pd
 #define _mm512_shuffle_pd(a, b, imm) attn_emu::shuffle_pd((a), (b), (imm))
+#endif
+#ifndef _mm512_extractf32x8_ps
 #define _mm512_extractf32x8_ps(a, imm) attn_emu::extractf32x8((a), (imm))
+#endif
+#ifndef _mm512_cvttps_epi32
 #define _mm512_cvttps_epi32(a) attn_emu::cvttps_epi32(a)
+#endif
+#ifndef _mm512_maskz_cvtepi32_epi16
 #define _mm512_maskz_cvtepi32_epi16(k, a) attn_emu::maskz_cvtepi32_epi16((k), (a))
+#endif
+#ifndef _mm512_i32gather_ps
 #define _mm512_i32gather_ps(index, base, scale) attn_emu::i32gather_ps((index), (base), (scale))
+#endif
+#ifndef _mm512_stream_ps
 #define _mm512_stream_ps(p, a) attn_emu::stream_ps((p), (a))
+#endif
+
+// SIMDe's aliases are function-like macros, which split an argument with a template's commas into
+// two: xsimd 13 calls this one so, so it becomes a function.
+#ifdef _mm512_permutexvar_epi32
+#undef _mm512_permutexvar_epi32
+inline __m512i _mm512_permutexvar_epi32(__m512i idx, __m512i a) {
+    return simde_mm512_permutexvar_epi32(idx, a);
+}
+#endif
 
 // What xsimd and the kernels test to compile their AVX-512 code.
 #define __AVX512F__ 1

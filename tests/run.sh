@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The README's test command: installs what is missing, builds the release and the
 # AddressSanitizer + UndefinedBehaviorSanitizer configurations and runs the whole suite in both,
-# runs the GoogleTest suite once more with the avx512 tier emulated on AVX2, then runs the
-# libFuzzer targets of fuzz/ for 30 s each. Its summary names the ISA tiers each configuration
-# could not test on this CPU.
+# runs the GoogleTest suite once more with the avx512 tier emulated on AVX2, builds and tests the
+# release configuration again in a Debian 13 root (tests/debian13_lane.sh) unless this machine
+# runs Debian 13 itself, then runs the libFuzzer targets of fuzz/ for 30 s each. Its summary names
+# the ISA tiers each configuration could not test on this CPU.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/deps.sh
@@ -12,8 +13,8 @@ summary=()
 tiers=()
 # One line on the ISA tiers a configuration's test shards could not run on this CPU and how many
 # cases each skipped, added up from the counts every shard writes (tests/tiers.hpp).
-tier_account() {
-  local preset=$1 files=("build/$1/tier-counts"/shard*.txt)
+tier_account() {  # tier_account LABEL [TIER_COUNTS_DIR (default build/LABEL/tier-counts)]
+  local preset=$1 files=("${2:-build/$1/tier-counts}"/shard*.txt)
   if [[ ! -e ${files[0]} ]]; then echo "$preset: no shard wrote its tier counts"; return; fi
   awk -v preset="$preset" '
     function commas(n,   s, out) {
@@ -48,12 +49,25 @@ for preset in release asan avx512-emu; do
   summary+=("$(grep -E '[0-9]+% tests passed' "build/$preset/ctest.log")")
   tiers+=("$(tier_account "$preset")")
 done
+# Debian 13's compiler and libraries (g++ 14, xsimd 13, oneDNN 3, Google Benchmark 1.9) on the same
+# sources, in a debootstrapped root kept under build/debian13 between runs.
+if [[ $(. /etc/os-release && echo "$ID$VERSION_ID") == debian13 ]]; then
+  echo "== debian13: this machine runs Debian 13: the configurations above tested it"
+elif [[ ${ATTN_DEBIAN13_LANE:-run} == skip ]]; then
+  echo "== debian13: skipped (ATTN_DEBIAN13_LANE=skip: a container, whose Debian 13 job tests it natively)"
+else
+  echo "== debian13: build and test in a Debian 13 root"
+  mkdir -p build/debian13
+  bash tests/debian13_lane.sh | tee build/debian13/lane.log
+  summary+=("$(grep -E '[0-9]+% tests passed' build/debian13/ctest.log)")
+  tiers+=("$(tier_account debian13 build/debian13/root/build/release/tier-counts)")
+fi
 # The parsers under libFuzzer, from their seed corpora, 30 s each (run side by side).
 echo "== fuzz: build with clang, run each target"
 fuzz_ok=0
 bash tests/fuzz_run.sh 30 | tee build/fuzz.log || fuzz_ok=1
 # ctest ends with its total time; repeat each configuration's summary so that they close the log.
-echo "== summary: fuzz, the ISA tiers each configuration tested, then release, asan and avx512-emu"
+echo "== summary: fuzz, the ISA tiers each configuration tested, then release, asan, avx512-emu, debian13"
 cat build/fuzz.log
 printf '%s\n' "${tiers[@]}"
 printf '%s\n' "${summary[@]}"

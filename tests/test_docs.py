@@ -5,6 +5,7 @@ project history in it (run by Debian's /usr/bin/python3: cd tests && /usr/bin/py
 import glob
 import os
 import re
+import tempfile
 import unittest
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
@@ -53,16 +54,15 @@ class Links(unittest.TestCase):
                 self.assertEqual(broken_links(path), [])
 
     def test_a_broken_link_is_found(self):
-        folder = os.path.join(ROOT, "docs")
-        probe = os.path.join(folder, ".links-probe.md")
-        with open(probe, "w", encoding="utf-8") as f:
-            f.write("# Probe\n[a](gate.md) [b](nosuch.md) [c](#probe) [d](#nowhere) [e](gate.md#nowhere) "
-                    "[f](https://example.org/x)\n")
-        try:
+        with tempfile.TemporaryDirectory() as folder:
+            with open(os.path.join(folder, "gate.md"), "w", encoding="utf-8") as f:
+                f.write("# Gate\n")
+            probe = os.path.join(folder, "probe.md")
+            with open(probe, "w", encoding="utf-8") as f:
+                f.write("# Probe\n[a](gate.md) [b](nosuch.md) [c](#probe) [d](#nowhere) [e](gate.md#nowhere) "
+                        "[f](https://example.org/x) [g](gate.md#gate)\n")
             self.assertEqual(broken_links(probe), ["nosuch.md (no such file)", "#nowhere (no such heading)",
                                                    "gate.md#nowhere (no such heading)"])
-        finally:
-            os.remove(probe)
 
 
 class Readme(unittest.TestCase):

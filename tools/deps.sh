@@ -1,10 +1,47 @@
 #!/usr/bin/env bash
-# Makes sure the Debian 12 / Ubuntu packages attnbench builds with are installed: as root it
-# installs what is missing, otherwise it prints the exact command and stops with status 1.
+# Makes sure the packages attnbench builds and tests with are installed, on the systems it knows:
+# Debian 12 and 13 (both tested by tests/run.sh) and Ubuntu 24.04 (its package names, not tested
+# here). As root it installs what is missing; otherwise it prints the exact command and stops with
+# status 1. On another system it says in one line what it would need and leaves that to you.
+#   bash tools/deps.sh                  (the packages of this system)
+#   bash tools/deps.sh --print SYSTEM   (print the package list of debian12, debian13, ubuntu24.04)
 set -euo pipefail
-packages=(g++ cmake make libgtest-dev libgmock-dev libbenchmark-dev libxsimd-dev libcli11-dev
-          nlohmann-json3-dev libopenblas-dev libdnnl-dev python3-matplotlib python3-scipy valgrind clang-format
-          clang-14 libclang-rt-14-dev libsimde-dev)
+
+# What every system needs, under the same names on all three: the compiler and build, the test and
+# benchmark libraries, xsimd, CLI11, nlohmann-json, the OpenBLAS and oneDNN baselines, the Python
+# of the reports, the gate and the targets, valgrind (the gate's instruction-count lane), SIMDe
+# (the avx512-emu test build), debootstrap (the Debian 13 test lane) and PyYAML (the workflows test).
+common=(g++ cmake make pkgconf libgtest-dev libgmock-dev libbenchmark-dev libxsimd-dev libcli11-dev
+        nlohmann-json3-dev libopenblas-dev libdnnl-dev python3-matplotlib python3-scipy valgrind
+        libsimde-dev debootstrap python3-yaml)
+
+# clang with libFuzzer for the fuzzers, and clang-format 14, whose layout .clang-format describes.
+packages_of() {
+  case $1 in
+    debian12) echo "${common[*]} clang-14 libclang-rt-14-dev clang-format-14" ;;
+    debian13) echo "${common[*]} clang libclang-rt-dev clang-format" ;;
+    ubuntu24.04) echo "${common[*]} clang-18 libclang-rt-18-dev clang-format-14" ;;
+    *) return 1 ;;
+  esac
+}
+
+if [[ ${1:-} == --print ]]; then
+  packages_of "${2:-}" || { echo "tools/deps.sh: no package list for '${2:-}' (debian12, debian13, ubuntu24.04)" >&2; exit 2; }
+  exit 0
+fi
+
+system=unknown
+if [[ -r /etc/os-release ]]; then
+  # shellcheck disable=SC1091
+  system=$(. /etc/os-release && echo "${ID:-}${VERSION_ID:-}")
+fi
+if ! list=$(packages_of "$system"); then
+  echo "attnbench: tools/deps.sh knows Debian 12 and 13 and Ubuntu 24.04, not '$system': install a C++20" \
+       "g++, CMake 3.25+, GoogleTest, Google Benchmark, xsimd, CLI11 and nlohmann-json (and for every" \
+       "test OpenBLAS, oneDNN, matplotlib, scipy, valgrind, SIMDe, clang, clang-format 14) yourself" >&2
+  exit 0
+fi
+read -r -a packages <<<"$list"
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

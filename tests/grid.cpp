@@ -120,7 +120,9 @@ std::vector<Axis> axes_of(Stage stage, const char* tile) {
         case Stage::projection:  // Y [b n x d_model] = X W: columns and depth d_model
         case Stage::multihead:
             if (t == "vector" || t == "cols" || t == "depth") return {Axis::d_model};
-            if (t == "rows" || t == "row_block" || t == "projection_block") return {Axis::n_q};
+            if (t == "rows" || t == "row_block" || t == "projection_block" ||
+                t == "projection_direct")
+                return {Axis::n_q};
             if (t == "kv_block") return {Axis::n_q};
             return {};
     }
@@ -168,15 +170,17 @@ const char* axis_name(Axis a) {
 
 std::vector<GridCase> tile_cases(const Kernel& k) {
     const Tiles t = k.tiles();
-    const std::pair<const char*, std::int64_t> tiles[] = {{"vector", t.vector},
-                                                          {"rows", t.rows},
-                                                          {"cols", t.cols},
-                                                          {"depth", t.depth},
-                                                          {"row_block", t.row_block},
-                                                          {"kv_block", t.kv_block},
-                                                          {"decode_block", t.decode_block},
-                                                          {"decode_split", t.decode_split},
-                                                          {"projection_block", t.projection_block}};
+    const std::pair<const char*, std::int64_t> tiles[] = {
+        {"vector", t.vector},
+        {"rows", t.rows},
+        {"cols", t.cols},
+        {"depth", t.depth},
+        {"row_block", t.row_block},
+        {"kv_block", t.kv_block},
+        {"decode_block", t.decode_block},
+        {"decode_split", t.decode_split},
+        {"projection_block", t.projection_block},
+        {"projection_direct", t.projection_direct}};
     // One case per distinct shape; where tiles coincide (flash's KV block and the K slice are both
     // 512 keys on AVX2), the label names every tile whose edge the shape sits on.
     std::vector<GridCase> out;

@@ -122,6 +122,41 @@ TEST_P(MicroOps, PackedProductWithinErrorBound) {
                 }
 }
 
+// Y = X W with W read in place (the projections' few-rows path): rows up to the path's limit,
+// column counts around the vector width and the 256-column pass, depths around its 4-row blocks;
+// W's and Y's padding columns untouched, every output within the fp32 bound of a k-term sum.
+TEST_P(MicroOps, FewRowsProductWithinErrorBound) {
+    const simd::GemmOps& g = simd::gemm_ops(GetParam());
+    const i64 w = simd::softmax_ops(GetParam()).width;
+    for (i64 m : {i64(1), i64(2), g.direct_rows - 1, g.direct_rows})
+        for (i64 n : {w - 1, w + 1, 2 * w, i64(255), i64(256), i64(257), i64(513)})
+            for (i64 k : {i64(1), i64(3), i64(4), i64(5), i64(8), i64(67)}) {
+                const i64 ldx = k + 1, ldw = n + 5, ldy = n + 2;
+                const std::vector<float> x = random_floats(std::size_t(m * ldx), 11),
+                                         b = random_floats(std::size_t(k * ldw), 12),
+                                         y0 = random_floats(std::size_t(m * ldy), 13);
+                std::vector<float> y = y0;
+                g.few_rows_product(m, n, k, x.data(), ldx, b.data(), ldw, y.data(), ldy);
+                int bad = 0;
+                for (i64 i = 0; i < m; ++i)
+                    for (i64 j = 0; j < ldy; ++j) {
+                        const std::size_t at = std::size_t(i * ldy + j);
+                        if (j >= n) {
+                            bad += !(y[at] == y0[at]);
+                            continue;
+                        }
+                        double exact = 0, magnitude = 0;
+                        for (i64 t = 0; t < k; ++t) {
+                            exact += double(x[i * ldx + t]) * b[t * ldw + j];
+                            magnitude += std::fabs(double(x[i * ldx + t]) * b[t * ldw + j]);
+                        }
+                        bad += !(std::fabs(y[at] - exact) <=
+                                 2.0 * u * double(k + 2) * magnitude + FLT_MIN);
+                    }
+                EXPECT_EQ(bad, 0) << "m " << m << " n " << n << " k " << k;
+            }
+}
+
 // softmax_rows on rows around the vector width and around the streaming path's row buffer, with a
 // masked tail and a fully masked row, cached and streaming, into a misaligned output.
 TEST_P(MicroOps, SoftmaxRowsWithinErrorBound) {

@@ -113,40 +113,52 @@ void projection_body(Isa isa, int threads, const Shape& sh, i64 cols, const floa
     const GemmOps& gemm = gemm_ops(isa);
     // X is m x k, W k x n.
     const i64 m = sh.batch * sh.n_q, k = sh.d_model(), n = cols;
-    float* wp = workspace(Slot::weights_packed, gemm.packed_size(k, n));
-    const i64 strips = blocks(n, gemm.nr);
+    if (m <= gemm.direct_rows) {
+        // Decoding's few rows: the product is as long as one read of W, and packing W would read
+        // it once and write it once more first. One span of whole cache lines per thread.
+        const i64 span = std::max<i64>(16, blocks(blocks(n, threads), 16) * 16);
 #pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1)
-    for (i64 s = 0; s < strips; ++s)  // each strip packs independently
-        gemm.pack_b(k, std::min<i64>(gemm.nr, n - s * gemm.nr), w + s * gemm.nr, n, false,
-                    wp + s * k * gemm.nr);
-    // Tasks are row blocks x column panels so that two threads share work even when m is small;
-    // consecutive tasks share a panel, so its packed strips (4 MiB at d_model 4096) are read from
-    // the L3 by every row block after the first. The rows split into blocks of equal height, a
-    // multiple of the micro-tile's, of at most projection_rows: with few rows (128 into 66 + 62
-    // rather than 96 + 32) two threads get equal shares.
+        for (i64 j0 = 0; j0 < n; j0 += span)
+            gemm.few_rows_product(m, std::min(span, n - j0), k, x, k, w + j0, n, y + j0, n);
+        return;
+    }
+    // Each task owns a column panel of W: it packs one K slice of the panel at a time into its
+    // own buffer (kc x panel floats, 256 KiB, in its L2) and runs every row of X over it, so no
+    // packed strip crosses to another core and no pass over all of W precedes the products (a
+    // separate packing pass, its strips then read by the other thread, cost a third of the
+    // product's time on two threads at d_model 768). Panels are equal, whole strips, and as many
+    // as a multiple of the threads where the columns allow.
     constexpr i64 kPanel = 256;
-    const i64 most = projection_rows(gemm.mr), row_blocks = std::max<i64>(1, blocks(m, most));
-    const i64 row_block = std::min(most, blocks(blocks(m, row_blocks), gemm.mr) * gemm.mr);
-    const i64 panels = blocks(n, kPanel), nb = blocks(m, row_block), tasks = nb * panels;
-    // The micro-kernel broadcasts from MR rows of X at once; with d_model a multiple of 1024 those
-    // rows sit 4 KiB apart and fight over one L1 set, so each task copies its rows, one K slice
-    // at a time, to a stride padded by 16 floats first. A slice (row_block x kc) stays in L2
-    // while the panel's strips pass over it; whole rows (1 MiB at d_model 4096) would not.
-    const i64 lda = gemm.kc + 16;
+    const i64 strips = blocks(n, gemm.nr);
+    const i64 panels = std::min(strips, blocks(blocks(n, kPanel), threads) * threads);
+    const i64 panel = blocks(strips, panels) * gemm.nr;
+    const i64 most = projection_rows(gemm.mr);
+    // The micro-kernel broadcasts from MR rows of X at once; with d_model a multiple of 512 those
+    // rows sit 2 or 4 KiB apart and fight over few L1 sets, so a block of rows is copied, one K
+    // slice at a time, to a stride padded by 16 floats first. Other widths are read in place.
+    const bool copy_rows = k % 512 == 0;
+    const i64 lda = copy_rows ? gemm.kc + 16 : k;
 #pragma omp parallel num_threads(threads) if (threads > 1)
     {
-        float* rows = workspace(Slot::thread_block, row_block * lda);
+        float* packed = workspace(Slot::weights_packed, gemm.packed_size(gemm.kc, panel));
+        float* rows = copy_rows ? workspace(Slot::thread_block, most * lda) : nullptr;
 #pragma omp for schedule(dynamic)
-        for (i64 t = 0; t < tasks; ++t) {
-            const i64 i0 = (t % nb) * row_block, i1 = std::min(m, i0 + row_block);
-            const i64 j0 = (t / nb) * kPanel, j1 = std::min(n, j0 + kPanel);
+        for (i64 t = 0; t < blocks(n, panel); ++t) {
+            const i64 j0 = t * panel, j1 = std::min(n, j0 + panel);
             for (i64 k0 = 0; k0 < k; k0 += gemm.kc) {
                 const i64 kc = std::min(gemm.kc, k - k0);
-                for (i64 i = i0; i < i1; ++i)
-                    std::copy_n(x + i * k + k0, kc, rows + (i - i0) * lda);
-                gemm.gemm_packed(i1 - i0, j1 - j0, kc, 1.0f, rows, lda,
-                                 wp + (j0 / gemm.nr) * k * gemm.nr + k0 * gemm.nr, k * gemm.nr,
-                                 y + i0 * n + j0, n, k0 > 0);
+                gemm.pack_b(kc, j1 - j0, w + k0 * n + j0, n, false, packed);
+                for (i64 i0 = 0; i0 < m; i0 += most) {
+                    const i64 i1 = std::min(m, i0 + most);
+                    const float* a = x + i0 * k + k0;
+                    if (copy_rows) {
+                        for (i64 i = i0; i < i1; ++i)
+                            std::copy_n(x + i * k + k0, kc, rows + (i - i0) * lda);
+                        a = rows;
+                    }
+                    gemm.gemm_packed(i1 - i0, j1 - j0, kc, 1.0f, a, lda, packed, kc * gemm.nr,
+                                     y + i0 * n + j0, n, k0 > 0);
+                }
             }
         }
     }

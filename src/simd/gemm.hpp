@@ -6,6 +6,9 @@
 
 #include <immintrin.h>
 
+#include <algorithm>
+#include <cmath>
+
 #include "xsimd_compat.hpp"
 
 namespace attn::simd {
@@ -21,6 +24,9 @@ template <class Arch> struct Tile {
     // A KC-long slice of a B strip (KC x NR floats: 32 KiB for AVX-512) stays in L1 while a
     // column of micro-tiles sweeps over it.
     static constexpr std::int64_t KC = W == 16 ? 256 : 512;
+    // The most rows of X a projection multiplies by W read in place (few_rows_product) rather
+    // than packed: below it, packing W costs more than the product saves.
+    static constexpr std::int64_t DirectRows = 16;
 };
 
 // Size in floats of a packed B of K rows and N columns: ceil(N / NR) strips of K x NR.
@@ -286,6 +292,94 @@ template <class Arch> void gemm_packed(std::int64_t M, std::int64_t N, std::int6
             if (i0 < M)
                 micro_rows<Arch>(int(M - i0), kc, A + i0 * lda + k0, lda, strip, C + i0 * ldc + j0,
                                  ldc, alpha, first, nvalid);
+        }
+    }
+}
+
+// Rows [0, R) of Y[:, 0 : jn) (+)= X[:, k0 : k0 + KB) W[k0 : k0 + KB, 0 : jn) for one block of KB
+// consecutive rows of W (w0 its first, rows ldw apart): each vector of the block is loaded once for
+// R rows of X, whose KB coefficients sit in registers. `first` overwrites Y.
+template <class Arch, int R, int KB>
+inline void few_rows_block(std::int64_t jn, const float* x, std::int64_t ldx, const float* w0,
+                           std::int64_t ldw, float* y, std::int64_t ldy, bool first) {
+    using V = vfloat<Arch>;
+    constexpr int W = Tile<Arch>::W;
+    V a[R][KB];
+#pragma GCC unroll 4
+    for (int r = 0; r < R; ++r)
+#pragma GCC unroll 8
+        for (int i = 0; i < KB; ++i) a[r][i] = V(x[r * ldx + i]);
+    const std::int64_t jv = jn / W * W;
+    for (std::int64_t j = 0; j < jv; j += W) {
+        V b[KB];
+#pragma GCC unroll 8
+        for (int i = 0; i < KB; ++i) b[i] = loadu<Arch>(w0 + i * ldw + j);
+#pragma GCC unroll 4
+        for (int r = 0; r < R; ++r) {
+            V acc = first ? V(0.0f) : loadu<Arch>(y + r * ldy + j);
+#pragma GCC unroll 8
+            for (int i = 0; i < KB; ++i) acc = xsimd::fma(a[r][i], b[i], acc);
+            storeu<Arch>(y + r * ldy + j, acc);
+        }
+    }
+    for (std::int64_t j = jv; j < jn; ++j)
+        for (int r = 0; r < R; ++r) {
+            float acc = first ? 0.0f : y[r * ldy + j];
+            for (int i = 0; i < KB; ++i) acc = std::fma(x[r * ldx + i], w0[i * ldw + j], acc);
+            y[r * ldy + j] = acc;
+        }
+}
+
+// One KB-row block of W (w0 its first row) for every row of X: four rows at a time, then the rest.
+template <class Arch, int KB> inline void few_rows_all(std::int64_t m, std::int64_t jn,
+                                                       const float* x, std::int64_t ldx,
+                                                       const float* w0, std::int64_t ldw, float* y,
+                                                       std::int64_t ldy, bool first) {
+    std::int64_t r = 0;
+    for (; r + 4 <= m; r += 4)
+        few_rows_block<Arch, 4, KB>(jn, x + r * ldx, ldx, w0, ldw, y + r * ldy, ldy, first);
+    const float* xr = x + r * ldx;
+    float* yr = y + r * ldy;
+    switch (m - r) {
+        case 3: few_rows_block<Arch, 3, KB>(jn, xr, ldx, w0, ldw, yr, ldy, first); break;
+        case 2: few_rows_block<Arch, 2, KB>(jn, xr, ldx, w0, ldw, yr, ldy, first); break;
+        case 1: few_rows_block<Arch, 1, KB>(jn, xr, ldx, w0, ldw, yr, ldy, first); break;
+        default: break;
+    }
+}
+
+// Y[m x n] = X[m x k] W[k x n] for few rows m, the projections' path for decoding's handful of
+// tokens: W (row-major, rows ldw floats apart) is read once, in place, a block of four of its rows
+// at a time, and the rows of X take their share of each block, four rows at a time, while it is
+// in L1, so a memory-bound product reads W once instead of packing it first (x rows ldx, y rows
+// ldy apart). Each output is one chain of fused multiply-adds in k order, whatever the columns.
+template <class Arch> void few_rows_product(std::int64_t m, std::int64_t n, std::int64_t k,
+                                            const float* x, std::int64_t ldx, const float* w,
+                                            std::int64_t ldw, float* y, std::int64_t ldy) {
+    // Columns per pass: an 8 KiB block of outputs (m rows) stays in L1 while W streams past in
+    // runs as long as that allows, 8 KiB at m = 1 (the hardware prefetcher follows a run within
+    // its page: a W row read in 1 KiB pieces took 1.4x as long at m = 1; with 16 rows, a block of
+    // 16 KiB took 2x as long on two threads as one of 8 KiB).
+    constexpr int KB = 4;
+    const std::int64_t kChunk = std::max<std::int64_t>(128, 2048 / m / 16 * 16);
+    if (k == 0) {
+        for (std::int64_t i = 0; i < m; ++i)
+            for (std::int64_t j = 0; j < n; ++j) y[i * ldy + j] = 0.0f;
+        return;
+    }
+    for (std::int64_t j0 = 0; j0 < n; j0 += kChunk) {
+        const std::int64_t jn = n - j0 < kChunk ? n - j0 : kChunk;
+        std::int64_t k0 = 0;
+        for (; k0 + KB <= k; k0 += KB)
+            few_rows_all<Arch, KB>(m, jn, x + k0, ldx, w + k0 * ldw + j0, ldw, y + j0, ldy,
+                                   k0 == 0);
+        const float* xk = x + k0;
+        const float* wk = w + k0 * ldw + j0;
+        switch (k - k0) {
+            case 3: few_rows_all<Arch, 3>(m, jn, xk, ldx, wk, ldw, y + j0, ldy, k0 == 0); break;
+            case 2: few_rows_all<Arch, 2>(m, jn, xk, ldx, wk, ldw, y + j0, ldy, k0 == 0); break;
+            case 1: few_rows_all<Arch, 1>(m, jn, xk, ldx, wk, ldw, y + j0, ldy, k0 == 0); break;
+            default: break;
         }
     }
 }

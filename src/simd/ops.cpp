@@ -27,6 +27,7 @@ Tiles simd_tiles(Isa isa) {
     t.rows = gemm.mr, t.cols = gemm.nr, t.depth = gemm.kc;
     t.row_block = simd::kRowBlock;
     t.projection_block = simd::projection_rows(gemm.mr);
+    t.projection_direct = gemm.direct_rows;
     return t;
 }
 

@@ -17,6 +17,8 @@ using i64 = std::int64_t;
 struct GemmOps {
     // Register tile MR x NR of the micro-kernel, and the K slice KC it keeps in L1.
     i64 mr, nr, kc;
+    // The most rows of A that few_rows_product takes (see projection_body).
+    i64 direct_rows;
     // Floats a packed op(B) of k x n occupies: ceil(n / nr) strips of k x nr.
     i64 (*packed_size)(i64 k, i64 n);
     // Packs op(B) [k x n]: B row-major [k x n] (ldb), or with `transposed` B [n x k] and op(B) =
@@ -25,6 +27,9 @@ struct GemmOps {
     // C[m x n] = alpha * A[m x k] * packed B (+ C when accumulate); strips strip_stride apart.
     void (*gemm_packed)(i64 m, i64 n, i64 k, float alpha, const float* a, i64 lda, const float* bp,
                         i64 strip_stride, float* c, i64 ldc, bool accumulate);
+    // Y[m x n] = X[m x k] W[k x n] with W row-major (ldw) read in place: for few rows m.
+    void (*few_rows_product)(i64 m, i64 n, i64 k, const float* x, i64 ldx, const float* w, i64 ldw,
+                             float* y, i64 ldy);
 };
 
 // Row-wise softmax and the exponential it uses (rows.hpp).

@@ -9,7 +9,14 @@ namespace {
 
 template <class Arch> constexpr GemmOps make_gemm_ops() {
     using T = Tile<Arch>;
-    return {T::MR, T::NR, T::KC, packed_size<Arch>, pack_b<Arch>, gemm_packed<Arch>};
+    return {T::MR,
+            T::NR,
+            T::KC,
+            T::DirectRows,
+            packed_size<Arch>,
+            pack_b<Arch>,
+            gemm_packed<Arch>,
+            few_rows_product<Arch>};
 }
 
 template <class Arch> constexpr SoftmaxOps make_softmax_ops() {

@@ -89,6 +89,46 @@ void decode_body(const FlashOps& ops, int threads, const Shape& sh, const float*
     }
 }
 
+// Whether flash_body runs one task per K/V head (head_body): when the heads give every thread
+// two or more and a head's packed K and V (at most 512 KiB) stay in the L2 of the core that packs
+// them. Short sequences spend a large share of a call in packing: packing all heads first, each
+// thread then reading heads another had packed, left BERT-base at n 128 1.36x faster on two
+// threads than on one.
+bool head_tasks(const simd::GemmOps& gemm, int threads, const Shape& sh) {
+    const i64 per_head =
+        gemm.packed_size(sh.head_dim, sh.n_kv) + gemm.packed_size(sh.n_kv, sh.head_dim);
+    return sh.batch * sh.kv_head_count() >= 2 * threads &&
+           per_head * i64(sizeof(float)) <= (512 << 10);
+}
+
+// flash_body by K/V heads: each task packs one K/V head's K^T and V into its thread's buffers
+// and runs every query block of the heads of its group over them; layouts as flash_body.
+void head_body(const FlashOps& ops, const simd::GemmOps& gemm, Isa isa, int threads,
+               const Shape& sh, const float* q, const float* k, const float* v, float* o) {
+    const simd::KeyNorms kn(simd::scores_ops(isa), sh, k);
+    const i64 d = sh.head_dim, n = sh.n_kv, bq = ops.block_q, nb = (sh.n_q + bq - 1) / bq;
+    const i64 group = sh.group_size(), tasks = sh.batch * sh.kv_head_count();
+#pragma omp parallel num_threads(threads) if (threads > 1)
+    {
+        float* scratch = workspace(Slot::thread_block, ops.scratch_floats(d));
+        float* kp = workspace(Slot::keys_packed, gemm.packed_size(d, n));
+        float* vp = workspace(Slot::values_packed, gemm.packed_size(n, d));
+#pragma omp for schedule(dynamic)
+        for (i64 g = 0; g < tasks; ++g) {
+            gemm.pack_b(d, n, k + g * n * d, d, true, kp);
+            gemm.pack_b(n, d, v + g * n * d, d, false, vp);
+            for (i64 h = g * group; h < (g + 1) * group; ++h)
+                for (i64 block = 0; block < nb; ++block) {
+                    const i64 i0 = block * bq, i1 = std::min(sh.n_q, i0 + bq);
+                    ops.flash_rows(sh, q + h * sh.n_q * d, kp, vp, kn.head(g), o + h * sh.n_q * d,
+                                   i0, i1, scratch);
+                    repair_hidden_key_rows(sh, q + h * sh.n_q * d, k + g * n * d, v + g * n * d,
+                                           o + h * sh.n_q * d, i0, i1);
+                }
+        }
+    }
+}
+
 }  // namespace
 
 void flash_body(Isa isa, int threads, const Shape& sh, const float* q, const float* k,
@@ -99,6 +139,10 @@ void flash_body(Isa isa, int threads, const Shape& sh, const float* q, const flo
         return;
     }
     const simd::GemmOps& gemm = simd::gemm_ops(isa);
+    if (head_tasks(gemm, threads, sh)) {
+        head_body(ops, gemm, isa, threads, sh, q, k, v, o);
+        return;
+    }
     // V is packed too, although a head_dim of whole strips could be read in place: the P V
     // micro-kernel ran 10% faster on a contiguous 32 KiB strip than on rows d floats apart,
     // whose lines fall into few L1 sets.

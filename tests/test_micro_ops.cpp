@@ -122,6 +122,51 @@ TEST_P(MicroOps, PackedProductWithinErrorBound) {
                 }
 }
 
+// gemm_packing: the product of A and a B it packs as its first row tile multiplies, for row
+// counts around MR (below it, it packs first), column counts around NR, depths up to KC, both
+// overwriting and accumulating: C within the fp32 bound of a k-term sum, and the packed B
+// exactly what pack_b lays out (the rows after the first tile read it).
+TEST_P(MicroOps, PackingProductPacksAndMultiplies) {
+    const simd::GemmOps& g = simd::gemm_ops(GetParam());
+    for (i64 m : {g.mr - 1, g.mr, g.mr + 1, 2 * g.mr + 3})
+        for (i64 n : {g.nr - 1, g.nr, 3 * g.nr + 5})
+            for (i64 k : {i64(1), i64(7), g.kc - 1, g.kc})
+                for (bool accumulate : {false, true}) {
+                    const i64 lda = k + 3, ldb = n + 4, ldc = n + 2;
+                    const std::vector<float> a = random_floats(std::size_t(m * lda), 21),
+                                             b = random_floats(std::size_t(k * ldb), 22),
+                                             c0 = random_floats(std::size_t(m * ldc), 23);
+                    Buffer bp(std::size_t(g.packed_size(k, n)), 0), want(bp.size(), 0);
+                    g.pack_b(k, n, b.data(), ldb, false, want.data());
+                    std::vector<float> c = c0;
+                    g.gemm_packing(m, n, k, a.data(), lda, b.data(), ldb, bp.data(), c.data(), ldc,
+                                   accumulate);
+                    int bad = 0;
+                    for (std::size_t i = 0; i < bp.size(); ++i)
+                        bad += !(bp.data()[i] == want.data()[i]);
+                    EXPECT_EQ(bad, 0) << "packed B differs: m " << m << " n " << n << " k " << k;
+                    bad = 0;
+                    for (i64 i = 0; i < m; ++i)
+                        for (i64 j = 0; j < ldc; ++j) {
+                            const std::size_t at = std::size_t(i * ldc + j);
+                            if (j >= n) {
+                                bad += !(c[at] == c0[at]);
+                                continue;
+                            }
+                            double exact = accumulate ? c0[at] : 0.0;
+                            double magnitude = accumulate ? std::fabs(c0[at]) : 0.0;
+                            for (i64 t = 0; t < k; ++t) {
+                                exact += double(a[i * lda + t]) * b[t * ldb + j];
+                                magnitude += std::fabs(double(a[i * lda + t]) * b[t * ldb + j]);
+                            }
+                            bad += !(std::fabs(c[at] - exact) <=
+                                     2.0 * u * double(k + 2) * magnitude + FLT_MIN);
+                        }
+                    EXPECT_EQ(bad, 0) << "m " << m << " n " << n << " k " << k
+                                      << (accumulate ? " accumulate" : "");
+                }
+}
+
 // Y = X W with W read in place (the projections' few-rows path): rows up to the path's limit,
 // column counts around the vector width and the 256-column pass, depths around its 4-row blocks;
 // W's and Y's padding columns untouched, every output within the fp32 bound of a k-term sum.

@@ -147,7 +147,6 @@ void projection_body(Isa isa, int threads, const Shape& sh, i64 cols, const floa
             const i64 j0 = t * panel, j1 = std::min(n, j0 + panel);
             for (i64 k0 = 0; k0 < k; k0 += gemm.kc) {
                 const i64 kc = std::min(gemm.kc, k - k0);
-                gemm.pack_b(kc, j1 - j0, w + k0 * n + j0, n, false, packed);
                 for (i64 i0 = 0; i0 < m; i0 += most) {
                     const i64 i1 = std::min(m, i0 + most);
                     const float* a = x + i0 * k + k0;
@@ -156,8 +155,13 @@ void projection_body(Isa isa, int threads, const Shape& sh, i64 cols, const floa
                             std::copy_n(x + i * k + k0, kc, rows + (i - i0) * lda);
                         a = rows;
                     }
-                    gemm.gemm_packed(i1 - i0, j1 - j0, kc, 1.0f, a, lda, packed, kc * gemm.nr,
-                                     y + i0 * n + j0, n, k0 > 0);
+                    // The first block packs the slice as its first row tile multiplies by it.
+                    if (i0 == 0)
+                        gemm.gemm_packing(i1 - i0, j1 - j0, kc, a, lda, w + k0 * n + j0, n, packed,
+                                          y + i0 * n + j0, n, k0 > 0);
+                    else
+                        gemm.gemm_packed(i1 - i0, j1 - j0, kc, 1.0f, a, lda, packed, kc * gemm.nr,
+                                         y + i0 * n + j0, n, k0 > 0);
                 }
             }
         }

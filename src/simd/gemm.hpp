@@ -23,7 +23,7 @@ template <class Arch> struct Tile {
     static constexpr int NR = NV * W;
     // A KC-long slice of a B strip (KC x NR floats: 32 KiB for AVX-512) stays in L1 while a
     // column of micro-tiles sweeps over it.
-    static constexpr std::int64_t KC = W == 16 ? 256 : 512;
+    static constexpr std::int64_t KC = W == 16 ? 192 : 512;
     // The most rows of X a projection multiplies by W read in place (few_rows_product) rather
     // than packed: below it, packing W costs more than the product saves.
     static constexpr std::int64_t DirectRows = 16;
@@ -294,6 +294,72 @@ template <class Arch> void gemm_packed(std::int64_t M, std::int64_t N, std::int6
                                  ldc, alpha, first, nvalid);
         }
     }
+}
+
+// C[MR x NR] (+)= A[MR x kc] * B[kc x NR] for the first row tile over a full strip of B read in
+// place (row k at B + k * ldb), storing the strip packed (row k at Bp + k * NR, as pack_b lays it
+// out) as it goes, so that the packing's reads from memory are the product's own. A row-major
+// (lda); `first` overwrites C.
+template <class Arch, int MR> inline void micro_tile_packing(std::int64_t kc, const float* A,
+                                                             std::int64_t lda, const float* B,
+                                                             std::int64_t ldb, float* Bp, float* C,
+                                                             std::int64_t ldc, bool first) {
+    using V = vfloat<Arch>;
+    constexpr int NV = Tile<Arch>::NV, W = Tile<Arch>::W, NR = Tile<Arch>::NR;
+    V acc[MR][NV];
+#pragma GCC unroll 16
+    for (int r = 0; r < MR; ++r)
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; ++v) acc[r][v] = V(0.0f);
+#pragma GCC unroll 4
+    for (std::int64_t k = 0; k < kc; ++k) {
+        V b[NV];
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; ++v) {
+            b[v] = V::load_unaligned(B + k * ldb + v * W);
+            b[v].store_aligned(Bp + k * NR + v * W);
+        }
+#pragma GCC unroll 16
+        for (int r = 0; r < MR; ++r) {
+            const V a(A[r * lda + k]);
+#pragma GCC unroll 4
+            for (int v = 0; v < NV; ++v) acc[r][v] = xsimd::fma(a, b[v], acc[r][v]);
+        }
+    }
+#pragma GCC unroll 16
+    for (int r = 0; r < MR; ++r)
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; ++v) {
+            float* c = C + r * ldc + v * W;
+            storeu<Arch>(c, first ? acc[r][v] : acc[r][v] + loadu<Arch>(c));
+        }
+}
+
+// gemm_packed (alpha 1) for one K slice with B [K x N] row-major (ldb) not yet packed: packs it
+// into Bp (strips K * NR apart, 64-byte aligned) while the first MR rows are multiplied, the
+// full strips inside that first row tile's product and the last partial one by pack_b, then
+// multiplies the other rows by the packed strips. C[M x N] (ldc) is overwritten, or accumulated
+// into with `accumulate`.
+template <class Arch> void gemm_packing(std::int64_t M, std::int64_t N, std::int64_t K,
+                                        const float* A, std::int64_t lda, const float* B,
+                                        std::int64_t ldb, float* Bp, float* C, std::int64_t ldc,
+                                        bool accumulate) {
+    constexpr int MR = Tile<Arch>::MR, NR = Tile<Arch>::NR;
+    if (M < MR || K == 0 || K > Tile<Arch>::KC) {
+        pack_b<Arch>(K, N, B, ldb, false, Bp);
+        gemm_packed<Arch>(M, N, K, 1.0f, A, lda, Bp, K * NR, C, ldc, accumulate);
+        return;
+    }
+    const std::int64_t full = N / NR * NR;
+    for (std::int64_t j0 = 0; j0 < full; j0 += NR)
+        micro_tile_packing<Arch, MR>(K, A, lda, B + j0, ldb, Bp + j0 * K, C + j0, ldc, !accumulate);
+    if (full < N) {
+        pack_b<Arch>(K, N - full, B + full, ldb, false, Bp + full * K);
+        gemm_packed<Arch>(MR, N - full, K, 1.0f, A, lda, Bp + full * K, K * NR, C + full, ldc,
+                          accumulate);
+    }
+    gemm_packed<Arch>(M - MR, N, K, 1.0f, A + MR * lda, lda, Bp, K * NR, C + MR * ldc, ldc,
+                      accumulate);
 }
 
 // Rows [0, R) of Y[:, 0 : jn) (+)= X[:, k0 : k0 + KB) W[k0 : k0 + KB, 0 : jn) for one block of KB

@@ -27,6 +27,10 @@ struct GemmOps {
     // C[m x n] = alpha * A[m x k] * packed B (+ C when accumulate); strips strip_stride apart.
     void (*gemm_packed)(i64 m, i64 n, i64 k, float alpha, const float* a, i64 lda, const float* bp,
                         i64 strip_stride, float* c, i64 ldc, bool accumulate);
+    // gemm_packed with alpha 1 for B [k x n] row-major (ldb) not yet packed, with k at most kc:
+    // packs it into bp (as pack_b, 64-byte aligned) while multiplying the first mr rows by it.
+    void (*gemm_packing)(i64 m, i64 n, i64 k, const float* a, i64 lda, const float* b, i64 ldb,
+                         float* bp, float* c, i64 ldc, bool accumulate);
     // Y[m x n] = X[m x k] W[k x n] with W row-major (ldw) read in place: for few rows m.
     void (*few_rows_product)(i64 m, i64 n, i64 k, const float* x, i64 ldx, const float* w, i64 ldw,
                              float* y, i64 ldy);

@@ -16,6 +16,7 @@ template <class Arch> constexpr GemmOps make_gemm_ops() {
             packed_size<Arch>,
             pack_b<Arch>,
             gemm_packed<Arch>,
+            gemm_packing<Arch>,
             few_rows_product<Arch>};
 }
 

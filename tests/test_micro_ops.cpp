@@ -387,13 +387,13 @@ TEST_P(MicroOps, ShiftedExponentialsAndTheirSum) {
 }
 
 // pack_a's layout: tile t holds rows [t MR, t MR + MR) of scale * A k-major, zero past M, and
-// nothing is written past the packed size (AVX2 stores the buffer's last run masked). Depths at
-// and around the 8 k-steps of AVX2's shuffle transposes.
+// nothing is written past the packed size (AVX2 stores the buffer's last run masked, AVX-512
+// copies it). Depths at and around the 8 k-steps of AVX2's and the 16 of AVX-512's transposes.
 TEST_P(MicroOps, PackALaysOutScaledTilesOfMrRows) {
     const testing::MicroOpProbes& p = probes();
     const float scale = 0.75f;
     for (i64 m : around(p.mr))
-        for (i64 k : {1, 7, 8, 9, 16, 17, 24}) {
+        for (i64 k : {1, 7, 8, 9, 15, 16, 17, 24, 32, 33}) {
             const i64 lda = k + 3, tiles = (m + p.mr - 1) / p.mr, size = tiles * p.mr * k;
             const std::vector<float> a = random_floats(std::size_t(m * lda), 71);
             std::vector<float> out(std::size_t(size + 16), -7.0f);

@@ -66,6 +66,53 @@ inline void transpose_8x8(const float* src, std::int64_t ld, float* dst, std::in
     for (int i = 0; i < 8; ++i) _mm256_storeu_ps(dst + i * dst_ld, c[i]);
 }
 
+// out[c] = column c of the 16 x 16 block held in r[0..15] (one row per register; r is
+// clobbered): two rounds of in-lane shuffles as transpose_8x8_regs's, then two of 128-bit lane
+// selections across registers (permutex2var, which the emulated build has as well). Only the
+// AVX-512 tier (W = 16) instantiates it.
+template <class Arch> inline void transpose_16x16_regs(__m512 r[16], __m512 out[16]) {
+    __m512 t[16];
+    for (int i = 0; i < 16; i += 2) {
+        t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+        t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+    }
+    // r[4g + c], lane L: column 4L + c of rows 4g .. 4g + 3.
+    for (int i = 0; i < 16; i += 4) {
+        r[i] = _mm512_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(1, 0, 1, 0));
+        r[i + 1] = _mm512_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(3, 2, 3, 2));
+        r[i + 2] = _mm512_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(1, 0, 1, 0));
+        r[i + 3] = _mm512_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(3, 2, 3, 2));
+    }
+    // Lanes (a0, a1, b0, b1) and (a2, a3, b2, b3), then (a0, a2, b0, b2) and (a1, a3, b1, b3).
+    const __m512i low = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23);
+    const __m512i high =
+        _mm512_setr_epi32(8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31);
+    const __m512i even =
+        _mm512_setr_epi32(0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19, 24, 25, 26, 27);
+    const __m512i odd =
+        _mm512_setr_epi32(4, 5, 6, 7, 12, 13, 14, 15, 20, 21, 22, 23, 28, 29, 30, 31);
+    for (int c = 0; c < 4; ++c) {
+        const __m512 u0 = _mm512_permutex2var_ps(r[c], low, r[4 + c]);
+        const __m512 u1 = _mm512_permutex2var_ps(r[c], high, r[4 + c]);
+        const __m512 v0 = _mm512_permutex2var_ps(r[8 + c], low, r[12 + c]);
+        const __m512 v1 = _mm512_permutex2var_ps(r[8 + c], high, r[12 + c]);
+        out[c] = _mm512_permutex2var_ps(u0, even, v0);
+        out[4 + c] = _mm512_permutex2var_ps(u0, odd, v0);
+        out[8 + c] = _mm512_permutex2var_ps(u1, even, v1);
+        out[12 + c] = _mm512_permutex2var_ps(u1, odd, v1);
+    }
+}
+
+// dst[c][r] = src[r][c] for the 16 x 16 block src (rows ld floats apart) into dst (rows dst_ld
+// apart), where AVX-512's gathers cost pack_b 8% of a flash head at n:128.
+template <class Arch>
+inline void transpose_16x16(const float* src, std::int64_t ld, float* dst, std::int64_t dst_ld) {
+    __m512 r[16], c[16];
+    for (int i = 0; i < 16; ++i) r[i] = _mm512_loadu_ps(src + i * ld);
+    transpose_16x16_regs<Arch>(r, c);
+    for (int i = 0; i < 16; ++i) _mm512_storeu_ps(dst + i * dst_ld, c[i]);
+}
+
 // Packs op(B) [K x N] into strips; op(B) = B [K x N] row-major (ldb), or, with `transposed`,
 // B is [N x K] row-major and op(B) its transpose (how K enters Q K^T). Columns past N are zero.
 template <class Arch> void pack_b(std::int64_t K, std::int64_t N, const float* B, std::int64_t ldb,
@@ -85,6 +132,11 @@ template <class Arch> void pack_b(std::int64_t K, std::int64_t N, const float* B
                     for (int v = 0; v < NR / W; ++v)
                         transpose_8x8<Arch>(B + (j0 + v * W) * ldb + k, ldb, strip + k * NR + v * W,
                                             NR);
+            if constexpr (W == 16)
+                for (; k + 16 <= K; k += 16)
+                    for (int v = 0; v < NR / W; ++v)
+                        transpose_16x16<Arch>(B + (j0 + v * W) * ldb + k, ldb,
+                                              strip + k * NR + v * W, NR);
             using I = xsimd::batch<std::int32_t, Arch>;
             alignas(64) std::int32_t offsets[W];
             for (int lane = 0; lane < W; ++lane) offsets[lane] = std::int32_t(lane * ldb);
@@ -206,6 +258,28 @@ template <class Arch> inline void pack_a_6x8(const float* A, std::int64_t lda, i
     else _mm256_storeu_ps(dst + 42, col[7]);
 }
 
+// The 16 k-steps [k, k + 16) of one 12-row tile of pack_a on AVX-512: a [rows x 16] block of A
+// (rows lda floats apart, rows <= 12; missing rows read as zero) times scale, stored k-major as 16
+// runs of 12 floats at dst. Each run is written by one 16-float store whose last 4 floats the
+// next run overwrites; the block's last run, which may end the buffer (`last`), goes through a
+// buffer and its 12 floats are copied.
+template <class Arch> inline void pack_a_12x16(const float* A, std::int64_t lda, int rows,
+                                               float scale, float* dst, bool last) {
+    const __m512 s = _mm512_set1_ps(scale);
+    __m512 r[16], col[16];
+    for (int i = 0; i < 16; ++i)
+        r[i] = i < rows ? _mm512_mul_ps(_mm512_loadu_ps(A + i * lda), s) : _mm512_setzero_ps();
+    transpose_16x16_regs<Arch>(r, col);  // col[c]: k-step c of the block's rows
+    for (int c = 0; c < 15; ++c) _mm512_storeu_ps(dst + c * 12, col[c]);
+    if (last) {
+        alignas(64) float run[16];
+        _mm512_store_ps(run, col[15]);
+        for (int i = 0; i < 12; ++i) dst[180 + i] = run[i];
+    } else {
+        _mm512_storeu_ps(dst + 180, col[15]);
+    }
+}
+
 // Packs rows [0, M) of scale * A [M x K] (row-major, lda) into tiles of MR rows, each stored
 // k-major [K][MR]; rows past M are zero. `out` holds ceil(M / MR) * MR * K floats. Scaling here,
 // once per row, lets the product skip a multiplication per output.
@@ -214,6 +288,17 @@ template <class Arch> void pack_a(std::int64_t M, std::int64_t K, const float* A
     constexpr int MR = Tile<Arch>::MR;
     for (std::int64_t i0 = 0; i0 < M; i0 += MR) {
         float* tile = out + i0 * K;
+        if constexpr (Tile<Arch>::W == 16) {
+            // 16 k at a time by a 12 x 16 -> 16 x 12 transpose, as on AVX2 below.
+            const int rows = M - i0 < MR ? int(M - i0) : MR;
+            std::int64_t k = 0;
+            for (; k + 16 <= K; k += 16)
+                pack_a_12x16<Arch>(A + i0 * lda + k, lda, rows, scale, tile + k * MR, k + 16 == K);
+            for (; k < K; ++k)
+                for (int r = 0; r < MR; ++r)
+                    tile[k * MR + r] = r < rows ? scale * A[(i0 + r) * lda + k] : 0.0f;
+            continue;
+        }
         if constexpr (Tile<Arch>::W == 8) {
             // 8 k at a time by a 6 x 8 -> 8 x 6 shuffle transpose: the scalar loop below stores
             // one float per instruction, and took half of the flash block's own time at n:128.

@@ -44,6 +44,32 @@ std::vector<i64> around(i64 tile) {
     return {std::max<i64>(1, tile - 1), tile, tile + 1, 2 * tile + 1};
 }
 
+// Entries of C [m x ldc] that break C = alpha A B (+ C0 with `accumulate`) for A [m x k] (lda)
+// and B [k x n] (ldb): an entry of the product outside the fp32 bound of a k-term sum, or a
+// padding column [n, ldc) changed from C0.
+int product_errors(i64 m, i64 n, i64 k, const std::vector<float>& a, i64 lda,
+                   const std::vector<float>& b, i64 ldb, const std::vector<float>& c,
+                   const std::vector<float>& c0, i64 ldc, float alpha, bool accumulate) {
+    int bad = 0;
+    for (i64 i = 0; i < m; ++i)
+        for (i64 j = 0; j < ldc; ++j) {
+            const std::size_t at = std::size_t(i * ldc + j);
+            if (j >= n) {
+                bad += !(c[at] == c0[at]);
+                continue;
+            }
+            double exact = 0, magnitude = 0;
+            for (i64 t = 0; t < k; ++t) {
+                exact += double(a[i * lda + t]) * b[t * ldb + j];
+                magnitude += std::fabs(double(a[i * lda + t]) * b[t * ldb + j]);
+            }
+            exact *= alpha, magnitude *= alpha;
+            if (accumulate) exact += c0[at], magnitude += std::fabs(c0[at]);
+            bad += !(std::fabs(c[at] - exact) <= 2.0 * u * double(k + 2) * magnitude + FLT_MIN);
+        }
+    return bad;
+}
+
 class MicroOps : public ::testing::TestWithParam<Isa> {
 protected:
     void SetUp() override { ATTN_SKIP_UNLESS_RUNS_HERE(GetParam()); }
@@ -99,24 +125,8 @@ TEST_P(MicroOps, PackedProductWithinErrorBound) {
                     g.pack_b(k, n, b.data(), n, false, bp.data());
                     g.gemm_packed(m, n, k, alpha, a.data(), lda, bp.data(), k * g.nr, c.data(), ldc,
                                   accumulate);
-                    int bad = 0;
-                    for (i64 i = 0; i < m; ++i)
-                        for (i64 j = 0; j < ldc; ++j) {
-                            const std::size_t at = std::size_t(i * ldc + j);
-                            if (j >= n) {
-                                bad += !(c[at] == c0[at]);
-                                continue;
-                            }
-                            double exact = 0, magnitude = 0;
-                            for (i64 t = 0; t < k; ++t) {
-                                exact += double(a[i * lda + t]) * b[t * n + j];
-                                magnitude += std::fabs(double(a[i * lda + t]) * b[t * n + j]);
-                            }
-                            exact *= alpha, magnitude *= alpha;
-                            if (accumulate) exact += c0[at], magnitude += std::fabs(c0[at]);
-                            bad += !(std::fabs(c[at] - exact) <=
-                                     2.0 * u * double(k + 2) * magnitude + FLT_MIN);
-                        }
+                    const int bad =
+                        product_errors(m, n, k, a, lda, b, n, c, c0, ldc, alpha, accumulate);
                     EXPECT_EQ(bad, 0) << "m " << m << " n " << n << " k " << k
                                       << (accumulate ? " accumulate" : "");
                 }
@@ -145,23 +155,7 @@ TEST_P(MicroOps, PackingProductPacksAndMultiplies) {
                     for (std::size_t i = 0; i < bp.size(); ++i)
                         bad += !(bp.data()[i] == want.data()[i]);
                     EXPECT_EQ(bad, 0) << "packed B differs: m " << m << " n " << n << " k " << k;
-                    bad = 0;
-                    for (i64 i = 0; i < m; ++i)
-                        for (i64 j = 0; j < ldc; ++j) {
-                            const std::size_t at = std::size_t(i * ldc + j);
-                            if (j >= n) {
-                                bad += !(c[at] == c0[at]);
-                                continue;
-                            }
-                            double exact = accumulate ? c0[at] : 0.0;
-                            double magnitude = accumulate ? std::fabs(c0[at]) : 0.0;
-                            for (i64 t = 0; t < k; ++t) {
-                                exact += double(a[i * lda + t]) * b[t * ldb + j];
-                                magnitude += std::fabs(double(a[i * lda + t]) * b[t * ldb + j]);
-                            }
-                            bad += !(std::fabs(c[at] - exact) <=
-                                     2.0 * u * double(k + 2) * magnitude + FLT_MIN);
-                        }
+                    bad = product_errors(m, n, k, a, lda, b, ldb, c, c0, ldc, 1.0f, accumulate);
                     EXPECT_EQ(bad, 0) << "m " << m << " n " << n << " k " << k
                                       << (accumulate ? " accumulate" : "");
                 }
@@ -182,22 +176,7 @@ TEST_P(MicroOps, FewRowsProductWithinErrorBound) {
                                          y0 = random_floats(std::size_t(m * ldy), 13);
                 std::vector<float> y = y0;
                 g.few_rows_product(m, n, k, x.data(), ldx, b.data(), ldw, y.data(), ldy);
-                int bad = 0;
-                for (i64 i = 0; i < m; ++i)
-                    for (i64 j = 0; j < ldy; ++j) {
-                        const std::size_t at = std::size_t(i * ldy + j);
-                        if (j >= n) {
-                            bad += !(y[at] == y0[at]);
-                            continue;
-                        }
-                        double exact = 0, magnitude = 0;
-                        for (i64 t = 0; t < k; ++t) {
-                            exact += double(x[i * ldx + t]) * b[t * ldw + j];
-                            magnitude += std::fabs(double(x[i * ldx + t]) * b[t * ldw + j]);
-                        }
-                        bad += !(std::fabs(y[at] - exact) <=
-                                 2.0 * u * double(k + 2) * magnitude + FLT_MIN);
-                    }
+                const int bad = product_errors(m, n, k, x, ldx, b, ldw, y, y0, ldy, 1.0f, false);
                 EXPECT_EQ(bad, 0) << "m " << m << " n " << n << " k " << k;
             }
 }

@@ -32,7 +32,7 @@ max_n_reads_a_lane_twice|src/simd/rows.hpp|s/m3 = xsimd::max\(m3, loadu<Arch>\(x
 exp_sum_tail_shifts_lanes|src/simd/rows.hpp|s/p\[j \+ t\] = tmp\[t\], sum \+= tmp\[t\]/p[j + t] = tmp[(t + 1) % W], sum += tmp[t]/|avx2|Tiers/MicroOps.ShiftedExponentialsAndTheirSum/avx2
 transpose_swaps_halves|src/simd/gemm.hpp|s/u\[i \+ 4\], 0x20\)/u[i + 4], 0x02)/|avx2|Tiers/ShuffleTranspose.Transpose8x8/avx2
 pack_a_mask_one_too_many|src/simd/gemm.hpp|s/_mm256_setr_epi32\(-1, -1, -1, -1, -1, -1, 0, 0\)/_mm256_setr_epi32(-1, -1, -1, -1, -1, -1, -1, 0)/|avx2|Tiers/MicroOps.PackALaysOutScaledTilesOfMrRows/avx2
-packing_stores_strip_halves_swapped|src/simd/gemm.hpp|s/b\[v\]\.store_aligned\(Bp \+ k \* NR \+ v \* W\)/b[v].store_aligned(Bp + k * NR + (NV - 1 - v) * W)/|avx512|Tiers/MicroOps.PackingProductPacksAndMultiplies/avx512
+packing_stores_strip_halves_swapped|src/simd/gemm.hpp|s/b\[v\]\.store_aligned\(packed \+ k \* NR \+ v \* W\)/b[v].store_aligned(packed + k * NR + (NV - 1 - v) * W)/|avx512|Tiers/MicroOps.PackingProductPacksAndMultiplies/avx512
 transpose16_swaps_lane_pairs|src/simd/gemm.hpp|s/out\[4 \+ c\] = _mm512_permutex2var_ps\(u0, odd, v0\)/out[4 + c] = _mm512_permutex2var_ps(v0, odd, u0)/|avx512|Tiers/MicroOps.PackBLaysOutStripsOfNrColumns/avx512
 pack_a_12x16_last_run_short|src/simd/gemm.hpp|s/for \(int i = 0; i < 12; \+\+i\) dst\[180 \+ i\] = run\[i\]/for (int i = 0; i < 11; ++i) dst[180 + i] = run[i]/|avx512|Tiers/MicroOps.PackALaysOutScaledTilesOfMrRows/avx512
 few_rows_reads_a_row_twice|src/simd/gemm.hpp|s/b\[i\] = loadu<Arch>\(w0 \+ i \* ldw \+ j\)/b[i] = loadu<Arch>(w0 + (i == KB - 1 \&\& KB > 1 ? i - 1 : i) * ldw + j)/|avx512|Tiers/MicroOps.FewRowsProductWithinErrorBound/avx512

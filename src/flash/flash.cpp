@@ -89,14 +89,24 @@ void decode_body(const FlashOps& ops, int threads, const Shape& sh, const float*
     }
 }
 
+// Query rows [i0, i0 + block_q) of query head h (of B x H, over K/V head g = kv_head_of(h)) with
+// that head's packed K^T and V; q, o [B][H][n_q][d], k, v [B][kv_heads][n_kv][d].
+void query_block(const FlashOps& ops, const Shape& sh, const float* q, const float* k,
+                 const float* v, const float* kp, const float* vp, const float* k_norms, float* o,
+                 i64 h, i64 i0, float* scratch) {
+    const i64 d = sh.head_dim, g = sh.kv_head_of(h), i1 = std::min(sh.n_q, i0 + ops.block_q);
+    ops.flash_rows(sh, q + h * sh.n_q * d, kp, vp, k_norms, o + h * sh.n_q * d, i0, i1, scratch);
+    repair_hidden_key_rows(sh, q + h * sh.n_q * d, k + g * sh.n_kv * d, v + g * sh.n_kv * d,
+                           o + h * sh.n_q * d, i0, i1);
+}
+
 // Whether flash_body runs one task per K/V head (head_body): when the heads give every thread
 // two or more and a head's packed K and V (at most 512 KiB) stay in the L2 of the core that packs
 // them. Short sequences spend a large share of a call in packing: packing all heads first, each
 // thread then reading heads another had packed, left BERT-base at n 128 1.36x faster on two
 // threads than on one.
 bool head_tasks(const simd::GemmOps& gemm, int threads, const Shape& sh) {
-    const i64 per_head =
-        gemm.packed_size(sh.head_dim, sh.n_kv) + gemm.packed_size(sh.n_kv, sh.head_dim);
+    const i64 per_head = simd::key_head_floats(gemm, sh) + simd::value_head_floats(gemm, sh);
     return sh.batch * sh.kv_head_count() >= 2 * threads &&
            per_head * i64(sizeof(float)) <= (512 << 10);
 }
@@ -106,25 +116,20 @@ bool head_tasks(const simd::GemmOps& gemm, int threads, const Shape& sh) {
 void head_body(const FlashOps& ops, const simd::GemmOps& gemm, Isa isa, int threads,
                const Shape& sh, const float* q, const float* k, const float* v, float* o) {
     const simd::KeyNorms kn(simd::scores_ops(isa), sh, k);
-    const i64 d = sh.head_dim, n = sh.n_kv, bq = ops.block_q, nb = (sh.n_q + bq - 1) / bq;
+    const i64 bq = ops.block_q, nb = (sh.n_q + bq - 1) / bq;
     const i64 group = sh.group_size(), tasks = sh.batch * sh.kv_head_count();
 #pragma omp parallel num_threads(threads) if (threads > 1)
     {
-        float* scratch = workspace(Slot::thread_block, ops.scratch_floats(d));
-        float* kp = workspace(Slot::keys_packed, gemm.packed_size(d, n));
-        float* vp = workspace(Slot::values_packed, gemm.packed_size(n, d));
+        float* scratch = workspace(Slot::thread_block, ops.scratch_floats(sh.head_dim));
+        float* kp = workspace(Slot::keys_packed, simd::key_head_floats(gemm, sh));
+        float* vp = workspace(Slot::values_packed, simd::value_head_floats(gemm, sh));
 #pragma omp for schedule(dynamic)
         for (i64 g = 0; g < tasks; ++g) {
-            gemm.pack_b(d, n, k + g * n * d, d, true, kp);
-            gemm.pack_b(n, d, v + g * n * d, d, false, vp);
+            simd::pack_key_head(gemm, sh, k, g, kp);
+            simd::pack_value_head(gemm, sh, v, g, vp);
             for (i64 h = g * group; h < (g + 1) * group; ++h)
-                for (i64 block = 0; block < nb; ++block) {
-                    const i64 i0 = block * bq, i1 = std::min(sh.n_q, i0 + bq);
-                    ops.flash_rows(sh, q + h * sh.n_q * d, kp, vp, kn.head(g), o + h * sh.n_q * d,
-                                   i0, i1, scratch);
-                    repair_hidden_key_rows(sh, q + h * sh.n_q * d, k + g * n * d, v + g * n * d,
-                                           o + h * sh.n_q * d, i0, i1);
-                }
+                for (i64 block = 0; block < nb; ++block)
+                    query_block(ops, sh, q, k, v, kp, vp, kn.head(g), o, h, block * bq, scratch);
         }
     }
 }
@@ -160,12 +165,9 @@ void flash_body(Isa isa, int threads, const Shape& sh, const float* q, const flo
         for (i64 t = 0; t < tasks; ++t) {
             const i64 block = sh.causal ? nb - 1 - t / (sh.batch * sh.heads) : t % nb;
             const i64 h = sh.causal ? t % (sh.batch * sh.heads) : t / nb;
-            const i64 i0 = block * bq, i1 = std::min(sh.n_q, i0 + bq);
             const i64 g = sh.kv_head_of(h);
-            ops.flash_rows(sh, q + h * sh.n_q * d, kp.head(g), vp.head(g), kn.head(g),
-                           o + h * sh.n_q * d, i0, i1, scratch);
-            repair_hidden_key_rows(sh, q + h * sh.n_q * d, k + g * sh.n_kv * d, v + g * sh.n_kv * d,
-                                   o + h * sh.n_q * d, i0, i1);
+            query_block(ops, sh, q, k, v, kp.head(g), vp.head(g), kn.head(g), o, h, block * bq,
+                        scratch);
         }
     }
 }

@@ -12,24 +12,45 @@ i64 blocks(i64 n, i64 b) { return (n + b - 1) / b; }
 
 }  // namespace
 
-PackedHeads::PackedHeads(const GemmOps& gemm, int threads, const Shape& sh, const float* x,
-                         i64 rows, i64 cols, bool transposed, Slot slot)
-    : data(workspace(slot, sh.batch * sh.kv_head_count() * gemm.packed_size(rows, cols))),
-      per_head(gemm.packed_size(rows, cols)) {
-    // One copy per K/V head: the query heads of a group all read it.
-    const i64 bh = sh.batch * sh.kv_head_count(), src = rows * cols;
-#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1)
-    for (i64 h = 0; h < bh; ++h)
-        gemm.pack_b(rows, cols, x + h * src, transposed ? rows : cols, transposed,
-                    data + h * per_head);
+i64 key_head_floats(const GemmOps& gemm, const Shape& sh) {
+    return gemm.packed_size(sh.head_dim, sh.n_kv);
 }
 
+i64 value_head_floats(const GemmOps& gemm, const Shape& sh) {
+    return gemm.packed_size(sh.n_kv, sh.head_dim);
+}
+
+void pack_key_head(const GemmOps& gemm, const Shape& sh, const float* k, i64 g, float* out) {
+    gemm.pack_b(sh.head_dim, sh.n_kv, k + g * sh.n_kv * sh.head_dim, sh.head_dim, true, out);
+}
+
+void pack_value_head(const GemmOps& gemm, const Shape& sh, const float* v, i64 g, float* out) {
+    gemm.pack_b(sh.n_kv, sh.head_dim, v + g * sh.n_kv * sh.head_dim, sh.head_dim, false, out);
+}
+
+namespace {
+
+// Every K/V head packed by pack_head(g, out) into a workspace slot, one copy per head: the query
+// heads of a group all read it.
+template <class PackHead>
+PackedHeads pack_heads(int threads, const Shape& sh, i64 per_head, Slot slot, PackHead pack_head) {
+    const i64 bh = sh.batch * sh.kv_head_count();
+    const PackedHeads p{workspace(slot, bh * per_head), per_head};
+#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1)
+    for (i64 g = 0; g < bh; ++g) pack_head(g, p.data + g * per_head);
+    return p;
+}
+
+}  // namespace
+
 PackedHeads pack_keys(const GemmOps& gemm, int threads, const Shape& sh, const float* k) {
-    return PackedHeads(gemm, threads, sh, k, sh.head_dim, sh.n_kv, true, Slot::keys_packed);
+    return pack_heads(threads, sh, key_head_floats(gemm, sh), Slot::keys_packed,
+                      [&](i64 g, float* out) { pack_key_head(gemm, sh, k, g, out); });
 }
 
 PackedHeads pack_values(const GemmOps& gemm, int threads, const Shape& sh, const float* v) {
-    return PackedHeads(gemm, threads, sh, v, sh.n_kv, sh.head_dim, false, Slot::values_packed);
+    return pack_heads(threads, sh, value_head_floats(gemm, sh), Slot::values_packed,
+                      [&](i64 g, float* out) { pack_value_head(gemm, sh, v, g, out); });
 }
 
 KeyNorms::KeyNorms(const ScoresOps& ops, const Shape& sh, const float* k) : n_kv(sh.n_kv) {

@@ -38,21 +38,25 @@ void project_columns(const Shape& sh, i64 cols, const float* x, const float* w, 
     projection_body(I, 1, sh, cols, x, w, y);
 }
 
-// One packed matrix per K/V head (see GemmOps::pack_b), all side by side in a workspace slot;
-// head(Shape::kv_head_of(h)) is what query head h reads.
+// K^T of K/V head g (k = d rows, n = n_kv columns, by GemmOps::pack_b) from k
+// [B][kv_heads][n_kv][d] into out, which holds key_head_floats(gemm, sh) floats, 64-byte aligned.
+void pack_key_head(const GemmOps& gemm, const Shape& sh, const float* k, i64 g, float* out);
+i64 key_head_floats(const GemmOps& gemm, const Shape& sh);
+// V of K/V head g (k = n_kv rows, n = d columns) from v [B][kv_heads][n_kv][d] into out, which
+// holds value_head_floats(gemm, sh) floats, 64-byte aligned.
+void pack_value_head(const GemmOps& gemm, const Shape& sh, const float* v, i64 g, float* out);
+i64 value_head_floats(const GemmOps& gemm, const Shape& sh);
+// One packed matrix per K/V head, all side by side in a workspace slot; head(Shape::kv_head_of(h))
+// is what query head h reads.
 struct PackedHeads {
     float* data = nullptr;
     i64 per_head = 0;
-    // Packs op(X) of every K/V head: X [rows x cols] row-major, or [cols x rows] when transposed.
-    PackedHeads(const GemmOps& gemm, int threads, const Shape& sh, const float* x, i64 rows,
-                i64 cols, bool transposed, Slot slot);
     const float* head(i64 h) const { return data + h * per_head; }
 };
-// K^T of every K/V head (rows = d, cols = n_kv) from k [B][kv_heads][n_kv][d].
+// K^T of every K/V head (pack_key_head), on `threads` threads.
 PackedHeads pack_keys(const GemmOps& gemm, int threads, const Shape& sh, const float* k);
-// V of every K/V head (rows = n_kv, cols = d) from v [B][kv_heads][n_kv][d].
+// V of every K/V head (pack_value_head), on `threads` threads.
 PackedHeads pack_values(const GemmOps& gemm, int threads, const Shape& sh, const float* v);
-
 // Key norms of every K/V head for cosine similarity (no data for dot, where they are unused).
 struct KeyNorms {
     const float* data = nullptr;

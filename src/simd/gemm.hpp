@@ -176,10 +176,13 @@ template <class Arch> void pack_b(std::int64_t K, std::int64_t N, const float* B
 // pack_b (rows NR floats apart); the first `nvalid` columns are written. `first` says whether C
 // is overwritten rather than accumulated into. A is row-major (element (r, k) at A[r * lda + k])
 // or, with PackedA, packed k-major (at A[k * lda + r], lda = the tile height), so that the
-// broadcasts of one k step read one contiguous run instead of MR rows.
-template <class Arch, int MR, bool PackedA = false>
+// broadcasts of one k step read one contiguous run instead of MR rows. With PacksB, Bp is a full
+// strip of B not yet packed (row k at Bp + k * ldb), which the tile also stores packed at `packed`
+// (row k at packed + k * NR, as pack_b lays it out), so that packing reads memory only once.
+template <class Arch, int MR, bool PackedA = false, bool PacksB = false>
 inline void micro_tile(std::int64_t kc, const float* A, std::int64_t lda, const float* Bp, float* C,
-                       std::int64_t ldc, float alpha, bool first, int nvalid) {
+                       std::int64_t ldc, float alpha, bool first, int nvalid,
+                       std::int64_t ldb = Tile<Arch>::NR, float* packed = nullptr) {
     using V = vfloat<Arch>;
     constexpr int NV = Tile<Arch>::NV, W = Tile<Arch>::W, NR = Tile<Arch>::NR;
     V acc[MR][NV];
@@ -191,7 +194,10 @@ inline void micro_tile(std::int64_t kc, const float* A, std::int64_t lda, const 
     for (std::int64_t k = 0; k < kc; ++k) {
         V b[NV];
 #pragma GCC unroll 4
-        for (int v = 0; v < NV; ++v) b[v] = V::load_unaligned(Bp + k * NR + v * W);
+        for (int v = 0; v < NV; ++v) {
+            b[v] = V::load_unaligned(Bp + k * (PacksB ? ldb : NR) + v * W);
+            if constexpr (PacksB) b[v].store_aligned(packed + k * NR + v * W);
+        }
 #pragma GCC unroll 16
         for (int r = 0; r < MR; ++r) {
             const V a(PackedA ? A[k * lda + r] : A[r * lda + k]);
@@ -381,45 +387,6 @@ template <class Arch> void gemm_packed(std::int64_t M, std::int64_t N, std::int6
     }
 }
 
-// C[MR x NR] (+)= A[MR x kc] * B[kc x NR] for the first row tile over a full strip of B read in
-// place (row k at B + k * ldb), storing the strip packed (row k at Bp + k * NR, as pack_b lays it
-// out) as it goes, so that the packing's reads from memory are the product's own. A row-major
-// (lda); `first` overwrites C.
-template <class Arch, int MR> inline void micro_tile_packing(std::int64_t kc, const float* A,
-                                                             std::int64_t lda, const float* B,
-                                                             std::int64_t ldb, float* Bp, float* C,
-                                                             std::int64_t ldc, bool first) {
-    using V = vfloat<Arch>;
-    constexpr int NV = Tile<Arch>::NV, W = Tile<Arch>::W, NR = Tile<Arch>::NR;
-    V acc[MR][NV];
-#pragma GCC unroll 16
-    for (int r = 0; r < MR; ++r)
-#pragma GCC unroll 4
-        for (int v = 0; v < NV; ++v) acc[r][v] = V(0.0f);
-#pragma GCC unroll 4
-    for (std::int64_t k = 0; k < kc; ++k) {
-        V b[NV];
-#pragma GCC unroll 4
-        for (int v = 0; v < NV; ++v) {
-            b[v] = V::load_unaligned(B + k * ldb + v * W);
-            b[v].store_aligned(Bp + k * NR + v * W);
-        }
-#pragma GCC unroll 16
-        for (int r = 0; r < MR; ++r) {
-            const V a(A[r * lda + k]);
-#pragma GCC unroll 4
-            for (int v = 0; v < NV; ++v) acc[r][v] = xsimd::fma(a, b[v], acc[r][v]);
-        }
-    }
-#pragma GCC unroll 16
-    for (int r = 0; r < MR; ++r)
-#pragma GCC unroll 4
-        for (int v = 0; v < NV; ++v) {
-            float* c = C + r * ldc + v * W;
-            storeu<Arch>(c, first ? acc[r][v] : acc[r][v] + loadu<Arch>(c));
-        }
-}
-
 // gemm_packed (alpha 1) for one K slice with B [K x N] row-major (ldb) not yet packed: packs it
 // into Bp (strips K * NR apart, 64-byte aligned) while the first MR rows are multiplied, the
 // full strips inside that first row tile's product and the last partial one by pack_b, then
@@ -437,7 +404,8 @@ template <class Arch> void gemm_packing(std::int64_t M, std::int64_t N, std::int
     }
     const std::int64_t full = N / NR * NR;
     for (std::int64_t j0 = 0; j0 < full; j0 += NR)
-        micro_tile_packing<Arch, MR>(K, A, lda, B + j0, ldb, Bp + j0 * K, C + j0, ldc, !accumulate);
+        micro_tile<Arch, MR, false, true>(K, A, lda, B + j0, C + j0, ldc, 1.0f, !accumulate, NR,
+                                          ldb, Bp + j0 * K);
     if (full < N) {
         pack_b<Arch>(K, N - full, B + full, ldb, false, Bp + full * K);
         gemm_packed<Arch>(MR, N - full, K, 1.0f, A, lda, Bp + full * K, K * NR, C + full, ldc,

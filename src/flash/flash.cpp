@@ -159,12 +159,15 @@ void flash_body(Isa isa, int threads, const Shape& sh, const float* q, const flo
 #pragma omp parallel num_threads(threads) if (threads > 1)
     {
         float* scratch = workspace(Slot::thread_block, ops.scratch_floats(d));
-        // Under a causal mask the last query blocks of a head carry the most keys: hand them out
-        // first (largest first), so that the small ones even out the end of the dynamic schedule.
+        // Head by head, so that consecutive tasks read the same packed K and V while it is in
+        // cache. Under a causal mask a head's last query blocks carry the most keys: they go
+        // first, so that the small ones even out the end of the dynamic schedule. Handing out
+        // the largest blocks of all heads first instead made every task read another head's K
+        // and V: n 2048, 8 heads, causal took 0.58 of the non-causal time (one head alone: 0.52).
 #pragma omp for schedule(dynamic)
         for (i64 t = 0; t < tasks; ++t) {
-            const i64 block = sh.causal ? nb - 1 - t / (sh.batch * sh.heads) : t % nb;
-            const i64 h = sh.causal ? t % (sh.batch * sh.heads) : t / nb;
+            const i64 block = sh.causal ? nb - 1 - t % nb : t % nb;
+            const i64 h = t / nb;
             const i64 g = sh.kv_head_of(h);
             query_block(ops, sh, q, k, v, kp.head(g), vp.head(g), kn.head(g), o, h, block * bq,
                         scratch);

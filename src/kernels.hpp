@@ -22,6 +22,8 @@ Tiles flash_tiles(Isa isa);
 // block needs for Wk and Wv under grouping (the registered projection kernel is the case
 // cols = d_model); simd's per-tier ones are simd::project_columns<tier> (src/simd/bodies.hpp).
 ProjectColumnsFn project_columns_naive, project_columns_blocked, project_columns_omp;
+// The omp projection writing the heads' layout (simd's: simd::project_heads<tier>).
+ProjectHeadsFn project_heads_omp;
 #ifdef ATTN_HAVE_ONEDNN
 ProjectColumnsFn project_columns_onednn;
 #endif

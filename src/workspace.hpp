@@ -17,6 +17,7 @@ enum class Slot {
     block_k,
     block_v,
     block_heads,
+    projection_rows,  // a projection's rows before the head split, when it cannot write heads
     count
 };
 

@@ -6,7 +6,8 @@ namespace attn::kernels {
 
 // Self-attention block; x, y [B][n][d_model].
 void multihead_flash_best(const Shape& sh, const float* x, const MhaWeights& w, float* y) {
-    multihead_chain(sh, x, w, y, project_columns_omp, attention_flash_best, sh.threads);
+    multihead_chain(sh, x, w, y, project_columns_omp, attention_flash_best, sh.threads,
+                    project_heads_omp);
 }
 
 }  // namespace attn::kernels

@@ -1,6 +1,8 @@
 #include "bodies.hpp"
 
 #include "attention_row.hpp"
+#include "heads.hpp"
+#include "workspace.hpp"
 
 #include <algorithm>
 
@@ -130,11 +132,20 @@ void attention_body(Isa isa, int threads, const Shape& sh, const float* q, const
 }
 
 void projection_body(Isa isa, int threads, const Shape& sh, i64 cols, const float* x,
-                     const float* w, float* y) {
+                     const float* w, float* y, bool y_heads) {
     const GemmOps& gemm = gemm_ops(isa);
     // X is m x k, W k x n.
-    const i64 m = sh.batch * sh.n_q, k = sh.d_model(), n = cols;
-    if (m <= gemm.direct_rows) {
+    const i64 m = sh.batch * sh.n_q, k = sh.d_model(), n = cols, d = sh.head_dim;
+    const bool few_rows = m <= gemm.direct_rows;
+    if (y_heads && (few_rows || d % gemm.nr != 0)) {
+        // A head that does not start on a packed strip (or the few-rows path, which writes whole
+        // spans of columns) takes the rows' layout first and the split after.
+        float* rows = workspace(Slot::projection_rows, m * n);
+        projection_body(isa, threads, sh, cols, x, w, rows, false);
+        permute_heads(sh, n / d, rows, y, HeadLayout::split, threads);
+        return;
+    }
+    if (few_rows) {
         // Decoding's few rows: the product is as long as one read of W, and packing W would read
         // it once and write it once more first. One span of whole cache lines per thread.
         const i64 span = std::max<i64>(16, blocks(blocks(n, threads), 16) * 16);
@@ -159,6 +170,16 @@ void projection_body(Isa isa, int threads, const Shape& sh, i64 cols, const floa
     // slice at a time, to a stride padded by 16 floats first. Other widths are read in place.
     const bool copy_rows = k % 512 == 0;
     const i64 lda = copy_rows ? gemm.kc + 16 : k;
+    // With y_heads the products go straight to the heads' layout [B][n / d][n_q][d], each block
+    // of rows within one sequence and each run of columns within one head (d is whole strips):
+    // the owner of a panel writes its heads while they are in its cache, where a separate split
+    // pass would read half of them from the other core's.
+    const i64 row_run = y_heads ? sh.n_q : m, col_run = y_heads ? d : n;
+    auto out = [&](i64 i, i64 j) {
+        return y_heads ? y + ((i / sh.n_q * (n / d) + j / d) * sh.n_q + i % sh.n_q) * d + j % d
+                       : y + i * n + j;
+    };
+    const i64 ldc = y_heads ? d : n;
 #pragma omp parallel num_threads(threads) if (threads > 1)
     {
         float* packed = workspace(Slot::weights_packed, gemm.packed_size(gemm.kc, panel));
@@ -176,13 +197,23 @@ void projection_body(Isa isa, int threads, const Shape& sh, i64 cols, const floa
                             std::copy_n(x + i * k + k0, kc, rows + (i - i0) * lda);
                         a = rows;
                     }
-                    // The first block packs the slice as its first row tile multiplies by it.
-                    if (i0 == 0)
-                        gemm.gemm_packing(i1 - i0, j1 - j0, kc, a, lda, w + k0 * n + j0, n, packed,
-                                          y + i0 * n + j0, n, k0 > 0);
-                    else
-                        gemm.gemm_packed(i1 - i0, j1 - j0, kc, 1.0f, a, lda, packed, kc * gemm.nr,
-                                         y + i0 * n + j0, n, k0 > 0);
+                    for (i64 r0 = i0; r0 < i1;) {
+                        const i64 r1 = std::min(i1, (r0 / row_run + 1) * row_run);
+                        for (i64 c0 = j0; c0 < j1;) {
+                            const i64 c1 = std::min(j1, (c0 / col_run + 1) * col_run);
+                            const float* ar = a + (r0 - i0) * lda;
+                            float* slice = packed + (c0 - j0) / gemm.nr * kc * gemm.nr;
+                            // The first rows pack the slice as their first tile multiplies by it.
+                            if (r0 == 0)
+                                gemm.gemm_packing(r1 - r0, c1 - c0, kc, ar, lda, w + k0 * n + c0, n,
+                                                  slice, out(r0, c0), ldc, k0 > 0);
+                            else
+                                gemm.gemm_packed(r1 - r0, c1 - c0, kc, 1.0f, ar, lda, slice,
+                                                 kc * gemm.nr, out(r0, c0), ldc, k0 > 0);
+                            c0 = c1;
+                        }
+                        r0 = r1;
+                    }
                 }
             }
         }

@@ -11,6 +11,11 @@ namespace attn {
 
 enum class HeadLayout { split, merge };
 
+// Which operand of a projection Y = X W is in the heads' layout [B][heads][n][d] rather than in
+// rows [B][n][heads * d]: neither, Y (Q, K and V, as attention reads them) or X (the heads'
+// outputs, as the output projection reads them).
+enum class HeadsAt { none, output, input };
+
 // split: in [B][n][H][d] (the projection's row layout) -> out [B][H][n][d]; merge: the reverse;
 // n = n_q, d = head_dim, H = `heads` (sh.heads for Q and the output, sh.kv_head_count() for K, V).
 // Rows of tokens are shared among `threads` OpenMP threads.

@@ -11,23 +11,26 @@ void multihead_chain(const Shape& sh, const float* x, const MhaWeights& w, float
     const std::int64_t elems = sh.q_elems(), kv_elems = sh.kv_elems(), kvh = sh.kv_head_count();
     // Scratch that stays mapped between calls, as a model's layers would reuse it: fresh vectors
     // cost the block a page fault per 4 KiB and a zero fill on every call. The per-head output
-    // buffer first receives each projection's rows, which the split then spreads over heads.
+    // buffer first receives each projection's rows, which the split then spreads over heads
+    // (unless the projection writes the heads itself).
     float* q = workspace(Slot::block_q, elems);
     float* k = workspace(Slot::block_k, kv_elems);
     float* v = workspace(Slot::block_v, kv_elems);
     float* o = workspace(Slot::block_heads, elems);
     if (project_heads) {
-        project_heads(sh, sh.d_model(), x, w.wq, q);
-        project_heads(sh, sh.kv_dim(), x, w.wk, k);
-        project_heads(sh, sh.kv_dim(), x, w.wv, v);
-    } else {
-        project(sh, sh.d_model(), x, w.wq, o);
-        permute_heads(sh, sh.heads, o, q, HeadLayout::split, threads);
-        project(sh, sh.kv_dim(), x, w.wk, o);
-        permute_heads(sh, kvh, o, k, HeadLayout::split, threads);
-        project(sh, sh.kv_dim(), x, w.wv, o);
-        permute_heads(sh, kvh, o, v, HeadLayout::split, threads);
+        project_heads(sh, sh.d_model(), x, w.wq, q, HeadsAt::output);
+        project_heads(sh, sh.kv_dim(), x, w.wk, k, HeadsAt::output);
+        project_heads(sh, sh.kv_dim(), x, w.wv, v, HeadsAt::output);
+        attend(sh, q, k, v, o);
+        project_heads(sh, sh.d_model(), o, w.wo, y, HeadsAt::input);
+        return;
     }
+    project(sh, sh.d_model(), x, w.wq, o);
+    permute_heads(sh, sh.heads, o, q, HeadLayout::split, threads);
+    project(sh, sh.kv_dim(), x, w.wk, o);
+    permute_heads(sh, kvh, o, k, HeadLayout::split, threads);
+    project(sh, sh.kv_dim(), x, w.wv, o);
+    permute_heads(sh, kvh, o, v, HeadLayout::split, threads);
     attend(sh, q, k, v, o);
     // Q is spent: its buffer takes the concatenated heads.
     permute_heads(sh, sh.heads, o, q, HeadLayout::merge, threads);

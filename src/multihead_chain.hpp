@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include "attn/stages.hpp"
+#include "heads.hpp"
 
 namespace attn {
 
@@ -13,14 +14,15 @@ namespace attn {
 using ProjectColumnsFn = void(const Shape& sh, std::int64_t cols, const float* x, const float* w,
                               float* y);
 
-// The same product with y in the heads' layout [B][cols / head_dim][n][head_dim], as attention
-// reads Q, K and V: a projection that writes it directly spares the block a pass over each.
+// The same product with X or Y in the heads' layout [B][heads][n][head_dim] (`heads`), as
+// attention reads Q, K and V and writes its output: a projection that reads and writes it
+// directly spares the block a pass over each.
 using ProjectHeadsFn = void(const Shape& sh, std::int64_t cols, const float* x, const float* w,
-                            float* y);
+                            float* y, HeadsAt heads);
 
 // x, y [B][n][d_model]; the four projections use `project`, each head uses `attend`, and the head
 // split and concatenation run on `threads` threads (1 for the single-threaded variants). With
-// `project_heads`, Q, K and V come from it in the heads' layout and are not split afterwards.
+// `project_heads` the four projections write and read the heads' layout: no split, no merge.
 void multihead_chain(const Shape& sh, const float* x, const MhaWeights& w, float* y,
                      ProjectColumnsFn* project, AttentionFn* attend, int threads,
                      ProjectHeadsFn* project_heads = nullptr);

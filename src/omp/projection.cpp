@@ -11,10 +11,10 @@ void project_columns_omp(const Shape& sh, std::int64_t cols, const float* x, con
     simd::projection_body(Isa::best, sh.threads, sh, cols, x, w, y);
 }
 
-// project_columns_omp with y in the heads' layout [B][cols / head_dim][n_q][head_dim].
-void project_heads_omp(const Shape& sh, std::int64_t cols, const float* x, const float* w,
-                       float* y) {
-    simd::projection_body(Isa::best, sh.threads, sh, cols, x, w, y, true);
+// project_columns_omp with x or y in the heads' layout [B][heads][n_q][head_dim].
+void project_heads_omp(const Shape& sh, std::int64_t cols, const float* x, const float* w, float* y,
+                       HeadsAt heads) {
+    simd::projection_body(Isa::best, sh.threads, sh, cols, x, w, y, heads);
 }
 
 // Y = X W; layouts as ProjectionFn.

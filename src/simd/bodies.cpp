@@ -132,17 +132,24 @@ void attention_body(Isa isa, int threads, const Shape& sh, const float* q, const
 }
 
 void projection_body(Isa isa, int threads, const Shape& sh, i64 cols, const float* x,
-                     const float* w, float* y, bool y_heads) {
+                     const float* w, float* y, HeadsAt heads) {
     const GemmOps& gemm = gemm_ops(isa);
     // X is m x k, W k x n.
     const i64 m = sh.batch * sh.n_q, k = sh.d_model(), n = cols, d = sh.head_dim;
     const bool few_rows = m <= gemm.direct_rows;
+    const bool y_heads = heads == HeadsAt::output, x_heads = heads == HeadsAt::input;
     if (y_heads && (few_rows || d % gemm.nr != 0)) {
         // A head that does not start on a packed strip (or the few-rows path, which writes whole
         // spans of columns) takes the rows' layout first and the split after.
         float* rows = workspace(Slot::projection_rows, m * n);
-        projection_body(isa, threads, sh, cols, x, w, rows, false);
+        projection_body(isa, threads, sh, cols, x, w, rows);
         permute_heads(sh, n / d, rows, y, HeadLayout::split, threads);
+        return;
+    }
+    if (x_heads && few_rows) {  // the few-rows path reads X in place: merge the heads first
+        float* rows = workspace(Slot::projection_rows, m * k);
+        permute_heads(sh, k / d, x, rows, HeadLayout::merge, threads);
+        projection_body(isa, threads, sh, cols, rows, w, y);
         return;
     }
     if (few_rows) {
@@ -167,8 +174,10 @@ void projection_body(Isa isa, int threads, const Shape& sh, i64 cols, const floa
     const i64 most = projection_rows(gemm.mr);
     // The micro-kernel broadcasts from MR rows of X at once; with d_model a multiple of 512 those
     // rows sit 2 or 4 KiB apart and fight over few L1 sets, so a block of rows is copied, one K
-    // slice at a time, to a stride padded by 16 floats first. Other widths are read in place.
-    const bool copy_rows = k % 512 == 0;
+    // slice at a time, to a stride padded by 16 floats first. Other widths are read in place,
+    // unless X is in the heads' layout: then the copy gathers each row's K slice from its heads,
+    // which costs less than a separate merging pass over X.
+    const bool copy_rows = k % 512 == 0 || x_heads;
     const i64 lda = copy_rows ? gemm.kc + 16 : k;
     // With y_heads the products go straight to the heads' layout [B][n / d][n_q][d], each block
     // of rows within one sequence and each run of columns within one head (d is whole strips):
@@ -193,8 +202,22 @@ void projection_body(Isa isa, int threads, const Shape& sh, i64 cols, const floa
                     const i64 i1 = std::min(m, i0 + most);
                     const float* a = x + i0 * k + k0;
                     if (copy_rows) {
-                        for (i64 i = i0; i < i1; ++i)
-                            std::copy_n(x + i * k + k0, kc, rows + (i - i0) * lda);
+                        for (i64 i = i0; i < i1; ++i) {
+                            float* row = rows + (i - i0) * lda;
+                            if (!x_heads) {
+                                std::copy_n(x + i * k + k0, kc, row);
+                                continue;
+                            }
+                            // Row i's columns [k0, k0 + kc) lie in heads of d floats, each head
+                            // n_q rows of d apart.
+                            const float* token =
+                                x + (i / sh.n_q * (k / d) * sh.n_q + i % sh.n_q) * d;
+                            for (i64 c = k0; c < k0 + kc;) {
+                                const i64 h = c / d, run = std::min(k0 + kc, (h + 1) * d) - c;
+                                std::copy_n(token + h * sh.n_q * d + c % d, run, row + (c - k0));
+                                c += run;
+                            }
+                        }
                         a = rows;
                     }
                     for (i64 r0 = i0; r0 < i1;) {

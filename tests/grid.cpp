@@ -55,6 +55,10 @@ std::vector<GridCase> edge_cases() {
     g.push_back({"q64_kv129_causal_cosine", make(64, 129, 48, true, Similarity::cosine)});
     g.push_back({"q129_kv64_t2", with_threads(make(129, 64, 24), 2)});
     g.push_back({"b3_h3_n20_d12", make(20, 20, 12, false, Similarity::dot, 3, 3), {}, 1});
+    // d_model 512 over more rows than the few-rows path takes: the projections copy X to a
+    // padded stride (and the block gathers heads) at multiples of 512, two sequences of 37 rows.
+    g.push_back(
+        {"b2_h4_n37_d128_t2", with_threads(make(37, 37, 128, false, Similarity::dot, 4, 2), 2)});
     g.push_back({"n12_d10_plain_scale1", [] {
                      auto s = make(12, 12, 10);
                      s.scale = 1.0;

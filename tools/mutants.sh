@@ -18,7 +18,8 @@ lane_sums_haddp_on_avx512|src/simd/xsimd_compat.hpp|s/if constexpr \(std::is_sam
 lane_sums_swap_avx2|src/simd/xsimd_compat.hpp|s/return xsimd::haddp\(v\);/vfloat<Arch> w[vfloat<Arch>::size];\n    for (std::size_t i = 0; i < vfloat<Arch>::size; ++i) w[i] = v[i ^ 1];\n    return xsimd::haddp(w);/|avx2|Tiers/MicroOps.LaneSumsPutRowIInLaneI/avx2
 lane_sums_swap_sse2|src/simd/xsimd_compat.hpp|s/return xsimd::haddp\(v\);/vfloat<Arch> w[vfloat<Arch>::size];\n    for (std::size_t i = 0; i < vfloat<Arch>::size; ++i) w[i] = v[i ^ 1];\n    return xsimd::haddp(w);/|sse2|Tiers/MicroOps.LaneSumsPutRowIInLaneI/sse2
 hsum_drops_last_lane|src/simd/xsimd_compat.hpp|s/\{ return xsimd::hadd\(v\); \}/{\n    alignas(64) float l[vfloat<Arch>::size];\n    v.store_aligned(l);\n    return xsimd::hadd(v) - l[vfloat<Arch>::size - 1];\n}/|avx2|Tiers/MicroOps.HorizontalSumAndMaximumReadEveryLane/avx2
-hmax_skips_lane_1|src/simd/xsimd_compat.hpp|s/for \(std::size_t i = 1; i < vfloat<Arch>::size; \+\+i\) m = lanes/for (std::size_t i = 2; i < vfloat<Arch>::size; ++i) m = lanes/|avx512|Tiers/MicroOps.HorizontalSumAndMaximumReadEveryLane/avx512
+hmax_skips_lane_1|src/simd/xsimd_compat.hpp|s/_mm_shuffle_ps\(m, m, 1\)/_mm_shuffle_ps(m, m, 0)/|sse2|Tiers/MicroOps.HorizontalSumAndMaximumReadEveryLane/sse2
+hmax_avx512_drops_upper_half|src/simd/xsimd_compat.hpp|s/_mm256_castpd_ps\(_mm512_extractf64x4_pd\(x, 1\)\)/_mm256_castpd_ps(_mm512_castpd512_pd256(x))/|avx512|Tiers/MicroOps.HorizontalSumAndMaximumReadEveryLane/avx512
 stream_swaps_lanes_avx512|src/simd/xsimd_compat.hpp|s/_mm512_stream_ps\(p, v\)/_mm512_stream_ps(p, _mm512_permutexvar_ps(_mm512_set_epi32(14, 15, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0), v))/|avx512|Tiers/MicroOps.StreamingStoreWritesEveryLaneInPlace/avx512
 stream_swaps_lanes_avx2|src/simd/xsimd_compat.hpp|s/_mm256_stream_ps\(p, v\)/_mm256_stream_ps(p, _mm256_permute_ps(v, 0xB1))/|avx2|Tiers/MicroOps.StreamingStoreWritesEveryLaneInPlace/avx2
 stream_swaps_lanes_sse2|src/simd/xsimd_compat.hpp|s/_mm_stream_ps\(p, v\)/_mm_stream_ps(p, _mm_shuffle_ps(v, v, 0xB1))/|sse2|Tiers/MicroOps.StreamingStoreWritesEveryLaneInPlace/sse2
@@ -41,6 +42,8 @@ decode_score_tail_skips_column|src/flash/decode_impl.hpp|s/for \(i64 c = d_main;
 decode_pv_swaps_column_vectors|src/flash/decode_impl.hpp|s/simd::storeu<Arch>\(acc \+ r \* d \+ c0 \+ c \* W, a\[r\]\[c\]\)/simd::storeu<Arch>(acc + r * d + c0 + (C - 1 - c) * W, a[r][c])/|avx512|Tiers/MicroOps.DecodePvTileWithinErrorBound/avx512
 decode_fold_by_xsimd_haddp|src/simd/xsimd_compat.hpp|s/if constexpr \(std::is_same_v<Arch, xsimd::avx512f>\) \{\n        __m512 a/if constexpr (false) {\n        __m512 a/|avx512|Registry/KernelVsReference.WithinErrorBound/attention_flash_avx512__decode*
 exp_clamp_minus87_softmax|src/simd/xsimd_compat.hpp|s/const V lo\(kExpLowest\)/const V lo(std::is_same_v<Arch, xsimd::avx512f> ? -87.0f : kExpLowest)/|avx512|Numerics.LogitsFarBeyond88
+projection_padded_stride|src/simd/bodies.cpp|s/padded \+ i \* lda\)/padded + i * k)/|sse2|Registry/KernelVsReference.WithinErrorBound/projection_omp_best__b2_h4_n37_d128_t2
+heads_output_crosses_sequences|src/simd/bodies.cpp|s/row_run = y_heads \? sh\.n_q : m/row_run = m/|sse2|Registry/KernelVsReference.WithinErrorBound/multihead_flash_best__b2_h4_n37_d128_t2
 LIST
 )
 emulate=OFF

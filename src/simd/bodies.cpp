@@ -173,12 +173,14 @@ void projection_body(Isa isa, int threads, const Shape& sh, i64 cols, const floa
     const i64 panel = blocks(strips, panels) * gemm.nr;
     const i64 most = projection_rows(gemm.mr);
     // The micro-kernel broadcasts from MR rows of X at once; with d_model a multiple of 512 those
-    // rows sit 2 or 4 KiB apart and fight over few L1 sets, so a block of rows is copied, one K
-    // slice at a time, to a stride padded by 16 floats first. Other widths are read in place,
-    // unless X is in the heads' layout: then the copy gathers each row's K slice from its heads,
-    // which costs less than a separate merging pass over X.
-    const bool copy_rows = k % 512 == 0 || x_heads;
-    const i64 lda = copy_rows ? gemm.kc + 16 : k;
+    // rows sit 2 or 4 KiB apart and fight over few L1 sets, so X is copied once to a stride padded
+    // by 16 floats first, all threads sharing the copy. (Copying each block of rows per K slice
+    // and panel instead copied X once per panel: 16 times at d_model 4096.) Other widths are read
+    // in place, unless X is in the heads' layout: then each block's K slice is gathered from its
+    // heads, which cost less than a separate merging pass over X.
+    const bool copy_rows = x_heads, restride = k % 512 == 0 && !x_heads;
+    const i64 lda = copy_rows ? gemm.kc + 16 : restride ? k + 16 : k;
+    const float* xa = restride ? workspace(Slot::projection_padded, m * lda) : x;
     // With y_heads the products go straight to the heads' layout [B][n / d][n_q][d], each block
     // of rows within one sequence and each run of columns within one head (d is whole strips):
     // the owner of a panel writes its heads while they are in its cache, where a separate split
@@ -193,6 +195,11 @@ void projection_body(Isa isa, int threads, const Shape& sh, i64 cols, const floa
     {
         float* packed = workspace(Slot::weights_packed, gemm.packed_size(gemm.kc, panel));
         float* rows = copy_rows ? workspace(Slot::thread_block, most * lda) : nullptr;
+        if (restride) {
+            float* padded = const_cast<float*>(xa);
+#pragma omp for schedule(static)
+            for (i64 i = 0; i < m; ++i) std::copy_n(x + i * k, k, padded + i * lda);
+        }
 #pragma omp for schedule(dynamic)
         for (i64 t = 0; t < blocks(n, panel); ++t) {
             const i64 j0 = t * panel, j1 = std::min(n, j0 + panel);
@@ -200,14 +207,10 @@ void projection_body(Isa isa, int threads, const Shape& sh, i64 cols, const floa
                 const i64 kc = std::min(gemm.kc, k - k0);
                 for (i64 i0 = 0; i0 < m; i0 += most) {
                     const i64 i1 = std::min(m, i0 + most);
-                    const float* a = x + i0 * k + k0;
+                    const float* a = xa + i0 * lda + k0;
                     if (copy_rows) {
                         for (i64 i = i0; i < i1; ++i) {
                             float* row = rows + (i - i0) * lda;
-                            if (!x_heads) {
-                                std::copy_n(x + i * k + k0, kc, row);
-                                continue;
-                            }
                             // Row i's columns [k0, k0 + kc) lie in heads of d floats, each head
                             // n_q rows of d apart.
                             const float* token =

@@ -43,7 +43,7 @@ decode_pv_swaps_column_vectors|src/flash/decode_impl.hpp|s/simd::storeu<Arch>\(a
 decode_fold_by_xsimd_haddp|src/simd/xsimd_compat.hpp|s/if constexpr \(std::is_same_v<Arch, xsimd::avx512f>\) \{\n        __m512 a/if constexpr (false) {\n        __m512 a/|avx512|Registry/KernelVsReference.WithinErrorBound/attention_flash_avx512__decode*
 exp_clamp_minus87_softmax|src/simd/xsimd_compat.hpp|s/const V lo\(kExpLowest\)/const V lo(std::is_same_v<Arch, xsimd::avx512f> ? -87.0f : kExpLowest)/|avx512|Numerics.LogitsFarBeyond88
 projection_padded_stride|src/simd/bodies.cpp|s/padded \+ i \* lda\)/padded + i * k)/|sse2|Registry/KernelVsReference.WithinErrorBound/projection_omp_best__b2_h4_n37_d128_t2
-heads_output_crosses_sequences|src/simd/bodies.cpp|s/row_run = y_heads \? sh\.n_q : m/row_run = m/|sse2|Registry/KernelVsReference.WithinErrorBound/multihead_flash_best__b2_h4_n37_d128_t2
+heads_output_crosses_sequences|src/simd/bodies.cpp|s/row_run = y_heads \? sh\.n_q : m/row_run = m/|sse2|Registry/KernelVsReference.WithinErrorBound/multihead_flash_best__n257_d32_causal_b2_t2
 LIST
 )
 emulate=OFF

@@ -16,6 +16,14 @@ enum class HeadLayout { split, merge };
 // outputs, as the output projection reads them).
 enum class HeadsAt { none, output, input };
 
+// Where element (row, col) of the rows' layout [B * n][H * d] (row = b n + t, col = h d + c) sits
+// in the heads' layout [B][H][n][d]: ((b H + h) n + t) d + c.
+inline std::int64_t head_major_index(const Shape& sh, std::int64_t heads, std::int64_t row,
+                                     std::int64_t col) {
+    const std::int64_t n = sh.n_q, d = sh.head_dim;
+    return ((row / n * heads + col / d) * n + row % n) * d + col % d;
+}
+
 // split: in [B][n][H][d] (the projection's row layout) -> out [B][H][n][d]; merge: the reverse;
 // n = n_q, d = head_dim, H = `heads` (sh.heads for Q and the output, sh.kv_head_count() for K, V).
 // Rows of tokens are shared among `threads` OpenMP threads.
@@ -24,10 +32,9 @@ template <class T> void permute_heads(const Shape& sh, std::int64_t heads, const
     const std::int64_t n = sh.n_q, d = sh.head_dim, H = heads, tokens = sh.batch * n;
 #pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1)
     for (std::int64_t bt = 0; bt < tokens; ++bt) {
-        const std::int64_t b = bt / n, t = bt % n;
         for (std::int64_t h = 0; h < H; ++h) {
             const std::int64_t token_major = (bt * H + h) * d,
-                               head_major = ((b * H + h) * n + t) * d;
+                               head_major = head_major_index(sh, H, bt, h * d);
             if (to == HeadLayout::split) std::copy_n(in + token_major, d, out + head_major);
             else std::copy_n(in + head_major, d, out + token_major);
         }

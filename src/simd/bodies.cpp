@@ -178,25 +178,24 @@ void projection_body(Isa isa, int threads, const Shape& sh, i64 cols, const floa
     // and panel instead copied X once per panel: 16 times at d_model 4096.) Other widths are read
     // in place, unless X is in the heads' layout: then each block's K slice is gathered from its
     // heads, which cost less than a separate merging pass over X.
-    const bool copy_rows = x_heads, restride = k % 512 == 0 && !x_heads;
-    const i64 lda = copy_rows ? gemm.kc + 16 : restride ? k + 16 : k;
-    const float* xa = restride ? workspace(Slot::projection_padded, m * lda) : x;
+    const bool restride = k % 512 == 0 && !x_heads;
+    const i64 lda = x_heads ? gemm.kc + 16 : restride ? k + 16 : k;
+    float* padded = restride ? workspace(Slot::projection_padded, m * lda) : nullptr;
+    const float* xa = restride ? padded : x;
     // With y_heads the products go straight to the heads' layout [B][n / d][n_q][d], each block
     // of rows within one sequence and each run of columns within one head (d is whole strips):
     // the owner of a panel writes its heads while they are in its cache, where a separate split
     // pass would read half of them from the other core's.
     const i64 row_run = y_heads ? sh.n_q : m, col_run = y_heads ? d : n;
     auto out = [&](i64 i, i64 j) {
-        return y_heads ? y + ((i / sh.n_q * (n / d) + j / d) * sh.n_q + i % sh.n_q) * d + j % d
-                       : y + i * n + j;
+        return y + (y_heads ? head_major_index(sh, n / d, i, j) : i * n + j);
     };
     const i64 ldc = y_heads ? d : n;
 #pragma omp parallel num_threads(threads) if (threads > 1)
     {
         float* packed = workspace(Slot::weights_packed, gemm.packed_size(gemm.kc, panel));
-        float* rows = copy_rows ? workspace(Slot::thread_block, most * lda) : nullptr;
+        float* rows = x_heads ? workspace(Slot::thread_block, most * lda) : nullptr;
         if (restride) {
-            float* padded = const_cast<float*>(xa);
 #pragma omp for schedule(static)
             for (i64 i = 0; i < m; ++i) std::copy_n(x + i * k, k, padded + i * lda);
         }
@@ -208,19 +207,15 @@ void projection_body(Isa isa, int threads, const Shape& sh, i64 cols, const floa
                 for (i64 i0 = 0; i0 < m; i0 += most) {
                     const i64 i1 = std::min(m, i0 + most);
                     const float* a = xa + i0 * lda + k0;
-                    if (copy_rows) {
-                        for (i64 i = i0; i < i1; ++i) {
-                            float* row = rows + (i - i0) * lda;
-                            // Row i's columns [k0, k0 + kc) lie in heads of d floats, each head
-                            // n_q rows of d apart.
-                            const float* token =
-                                x + (i / sh.n_q * (k / d) * sh.n_q + i % sh.n_q) * d;
+                    if (x_heads) {
+                        // Row i's columns [k0, k0 + kc) lie in runs of up to d, one per head.
+                        for (i64 i = i0; i < i1; ++i)
                             for (i64 c = k0; c < k0 + kc;) {
-                                const i64 h = c / d, run = std::min(k0 + kc, (h + 1) * d) - c;
-                                std::copy_n(token + h * sh.n_q * d + c % d, run, row + (c - k0));
+                                const i64 run = std::min(k0 + kc, (c / d + 1) * d) - c;
+                                std::copy_n(x + head_major_index(sh, k / d, i, c), run,
+                                            rows + (i - i0) * lda + (c - k0));
                                 c += run;
                             }
-                        }
                         a = rows;
                     }
                     for (i64 r0 = i0; r0 < i1;) {

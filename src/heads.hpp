@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "attn/shape.hpp"
+#include "parallel.hpp"
 
 namespace attn {
 
@@ -30,15 +31,17 @@ inline std::int64_t head_major_index(const Shape& sh, std::int64_t heads, std::i
 template <class T> void permute_heads(const Shape& sh, std::int64_t heads, const T* in, T* out,
                                       HeadLayout to, int threads = 1) {
     const std::int64_t n = sh.n_q, d = sh.head_dim, H = heads, tokens = sh.batch * n;
-#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1)
-    for (std::int64_t bt = 0; bt < tokens; ++bt) {
-        for (std::int64_t h = 0; h < H; ++h) {
-            const std::int64_t token_major = (bt * H + h) * d,
-                               head_major = head_major_index(sh, H, bt, h * d);
-            if (to == HeadLayout::split) std::copy_n(in + token_major, d, out + head_major);
-            else std::copy_n(in + head_major, d, out + token_major);
+    parallel_region(threads, [&] {
+#pragma omp for schedule(static) nowait
+        for (std::int64_t bt = 0; bt < tokens; ++bt) {
+            for (std::int64_t h = 0; h < H; ++h) {
+                const std::int64_t token_major = (bt * H + h) * d,
+                                   head_major = head_major_index(sh, H, bt, h * d);
+                if (to == HeadLayout::split) std::copy_n(in + token_major, d, out + head_major);
+                else std::copy_n(in + head_major, d, out + token_major);
+            }
         }
-    }
+    });
 }
 
 }  // namespace attn

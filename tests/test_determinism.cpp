@@ -1,8 +1,10 @@
 // Determinism: a kernel called twice on the same input gives identical bits, and every parallel
 // kernel gives identical bits at 1 and 2 threads (each output element is computed by the same
-// code in the same order whichever thread computes it; README names the exceptions).
+// code in the same order whichever thread computes it; README names the exceptions), also when
+// the caller runs one-thread calls from its own OpenMP threads.
 #include <gtest/gtest.h>
 
+#include <omp.h>
 #include <cmath>
 #include <cstring>
 #include <set>
@@ -75,6 +77,40 @@ TEST(Determinism, OneAndTwoThreadsGiveIdenticalBits) {
                                   << " relative";
             }
             ++compared;
+        }
+    }
+    EXPECT_GT(compared, 0);
+}
+
+TEST(Determinism, OneThreadCallsFromTheCallersOwnThreadsGiveIdenticalBits) {
+    // Each thread of the caller's parallel region makes its own call on one thread: the kernel's
+    // work-sharing loops must not bind to the caller's team and hand it half of each call.
+    int compared = 0;
+    for (const auto& k : registry()) {
+        if (!runs_here(k) || !k.parallel()) continue;
+        for (const Shape& s : shapes()) {
+            const std::vector<float> alone = output_of(k, s, 1);
+            std::vector<float> inside[2];
+            int team = 0;
+#pragma omp parallel num_threads(2)
+            {
+#pragma omp single
+                team = omp_get_num_threads();
+                const int me = omp_get_thread_num();
+                inside[me] = output_of(k, s, 1);
+            }
+            for (int t = 0; t < team; ++t) {
+                // A library may block its sums differently inside a caller's region: printed.
+                if (k.threading != Threading::parallel) {
+                    if (inside[t] != alone)
+                        std::printf("%s on %s: differs when called from thread %d of %d\n",
+                                    k.name().c_str(), s.text(false).c_str(), t, team);
+                    continue;
+                }
+                EXPECT_TRUE(inside[t] == alone) << k.name() << " on " << s.text(false)
+                                                << ", called from thread " << t << " of " << team;
+                ++compared;
+            }
         }
     }
     EXPECT_GT(compared, 0);

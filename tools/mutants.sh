@@ -44,6 +44,7 @@ decode_fold_by_xsimd_haddp|src/simd/xsimd_compat.hpp|s/if constexpr \(std::is_sa
 exp_clamp_minus87_softmax|src/simd/xsimd_compat.hpp|s/const V lo\(kExpLowest\)/const V lo(std::is_same_v<Arch, xsimd::avx512f> ? -87.0f : kExpLowest)/|avx512|Numerics.LogitsFarBeyond88
 projection_padded_stride|src/simd/bodies.cpp|s/padded \+ i \* lda\)/padded + i * k)/|sse2|Registry/KernelVsReference.WithinErrorBound/projection_omp_best__b2_h4_n37_d128_t2
 heads_output_crosses_sequences|src/simd/bodies.cpp|s/row_run = y_heads \? sh\.n_q : m/row_run = m/|sse2|Registry/KernelVsReference.WithinErrorBound/multihead_flash_best__n257_d32_causal_b2_t2
+parallel_region_binds_to_callers_team|src/parallel.hpp|s/threads <= 1 && !omp_in_parallel\(\)/threads <= 1/|sse2|Determinism.OneThreadCallsFromTheCallersOwnThreadsGiveIdenticalBits
 LIST
 )
 emulate=OFF

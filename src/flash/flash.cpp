@@ -9,6 +9,7 @@
 
 #include "attention_row.hpp"
 #include "kernels.hpp"
+#include "parallel.hpp"
 #include "simd/bodies.hpp"
 #include "workspace.hpp"
 
@@ -47,8 +48,7 @@ void decode_body(const FlashOps& ops, int threads, const Shape& sh, const float*
     // One state per (head, part): row maxima, row sums, unnormalised output.
     const i64 state = rows * (2 + d);
     std::vector<float> states(std::size_t(heads * splits * state));
-#pragma omp parallel num_threads(threads) if (threads > 1)
-    {
+    parallel_region(threads, [&] {
         float* scratch = workspace(Slot::thread_block, ops.decode_scratch_floats(d));
 #pragma omp for schedule(dynamic)
         for (i64 t = 0; t < heads * splits; ++t) {
@@ -60,7 +60,7 @@ void decode_body(const FlashOps& ops, int threads, const Shape& sh, const float*
         }
         // o = sum_p 2^(m_p - m) acc_p / sum_p 2^(m_p - m) l_p with m the largest m_p: a part
         // that saw only masked or -inf scores (m_p = -inf) adds nothing but its NaN, if any.
-#pragma omp for schedule(static)
+#pragma omp for schedule(static) nowait
         for (i64 x = 0; x < heads * rows; ++x) {
             const i64 g = x / rows, r = x % rows;
             const float* first = states.data() + g * splits * state;
@@ -80,7 +80,7 @@ void decode_body(const FlashOps& ops, int threads, const Shape& sh, const float*
             const float inv = sum != 0.0f ? 1.0f / sum : 0.0f;  // NaN stays NaN
             for (i64 c = 0; c < d; ++c) out[c] *= inv;
         }
-    }
+    });
     // The P V product weighs each hidden key's V row by 0: a NaN or inf there needs the exact row.
     for (i64 h = 0; h < sh.batch * sh.heads; ++h) {
         const i64 g = sh.kv_head_of(h);
@@ -118,12 +118,11 @@ void head_body(const FlashOps& ops, const simd::GemmOps& gemm, Isa isa, int thre
     const simd::KeyNorms kn(simd::scores_ops(isa), sh, k);
     const i64 bq = ops.block_q, nb = (sh.n_q + bq - 1) / bq;
     const i64 group = sh.group_size(), tasks = sh.batch * sh.kv_head_count();
-#pragma omp parallel num_threads(threads) if (threads > 1)
-    {
+    parallel_region(threads, [&] {
         float* scratch = workspace(Slot::thread_block, ops.scratch_floats(sh.head_dim));
         float* kp = workspace(Slot::keys_packed, simd::key_head_floats(gemm, sh));
         float* vp = workspace(Slot::values_packed, simd::value_head_floats(gemm, sh));
-#pragma omp for schedule(dynamic)
+#pragma omp for schedule(dynamic) nowait
         for (i64 g = 0; g < tasks; ++g) {
             simd::pack_key_head(gemm, sh, k, g, kp);
             simd::pack_value_head(gemm, sh, v, g, vp);
@@ -131,7 +130,7 @@ void head_body(const FlashOps& ops, const simd::GemmOps& gemm, Isa isa, int thre
                 for (i64 block = 0; block < nb; ++block)
                     query_block(ops, sh, q, k, v, kp, vp, kn.head(g), o, h, block * bq, scratch);
         }
-    }
+    });
 }
 
 }  // namespace
@@ -156,15 +155,14 @@ void flash_body(Isa isa, int threads, const Shape& sh, const float* q, const flo
     const simd::KeyNorms kn(simd::scores_ops(isa), sh, k);
     const i64 bq = ops.block_q, nb = (sh.n_q + bq - 1) / bq, tasks = sh.batch * sh.heads * nb,
               d = sh.head_dim;
-#pragma omp parallel num_threads(threads) if (threads > 1)
-    {
+    parallel_region(threads, [&] {
         float* scratch = workspace(Slot::thread_block, ops.scratch_floats(d));
         // Head by head, so that consecutive tasks read the same packed K and V while it is in
         // cache. Under a causal mask a head's last query blocks carry the most keys: they go
         // first, so that the small ones even out the end of the dynamic schedule. Handing out
         // the largest blocks of all heads first instead made every task read another head's K
         // and V: n 2048, 8 heads, causal took 0.58 of the non-causal time (one head alone: 0.52).
-#pragma omp for schedule(dynamic)
+#pragma omp for schedule(dynamic) nowait
         for (i64 t = 0; t < tasks; ++t) {
             const i64 block = sh.causal ? nb - 1 - t % nb : t % nb;
             const i64 h = t / nb;
@@ -172,7 +170,7 @@ void flash_body(Isa isa, int threads, const Shape& sh, const float* q, const flo
             query_block(ops, sh, q, k, v, kp.head(g), vp.head(g), kn.head(g), o, h, block * bq,
                         scratch);
         }
-    }
+    });
 }
 
 }  // namespace attn::flash

@@ -2,6 +2,7 @@
 
 #include "attention_row.hpp"
 #include "heads.hpp"
+#include "parallel.hpp"
 #include "workspace.hpp"
 
 #include <algorithm>
@@ -38,8 +39,10 @@ template <class PackHead>
 PackedHeads pack_heads(int threads, const Shape& sh, i64 per_head, Slot slot, PackHead pack_head) {
     const i64 bh = sh.batch * sh.kv_head_count();
     const PackedHeads p{workspace(slot, bh * per_head), per_head};
-#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1)
-    for (i64 g = 0; g < bh; ++g) pack_head(g, p.data + g * per_head);
+    parallel_region(threads, [&] {
+#pragma omp for schedule(static) nowait
+        for (i64 g = 0; g < bh; ++g) pack_head(g, p.data + g * per_head);
+    });
     return p;
 }
 
@@ -69,13 +72,15 @@ void scores_body(Isa isa, int threads, const Shape& sh, const float* q, const fl
     const PackedHeads kp = pack_keys(gemm, threads, sh, k);
     const KeyNorms kn(ops, sh, k);
     const i64 nb = blocks(sh.n_q, kRowBlock), tasks = sh.batch * sh.heads * nb;
-#pragma omp parallel for num_threads(threads) schedule(dynamic) if (threads > 1)
-    for (i64 t = 0; t < tasks; ++t) {
-        const i64 h = t / nb, i0 = (t % nb) * kRowBlock, i1 = std::min(sh.n_q, i0 + kRowBlock);
-        const i64 g = sh.kv_head_of(h);
-        ops.scores_rows(sh, q + h * sh.n_q * sh.head_dim, kp.head(g), kn.head(g),
-                        s + (h * sh.n_q + i0) * sh.n_kv, i0, i1);
-    }
+    parallel_region(threads, [&] {
+#pragma omp for schedule(dynamic) nowait
+        for (i64 t = 0; t < tasks; ++t) {
+            const i64 h = t / nb, i0 = (t % nb) * kRowBlock, i1 = std::min(sh.n_q, i0 + kRowBlock);
+            const i64 g = sh.kv_head_of(h);
+            ops.scores_rows(sh, q + h * sh.n_q * sh.head_dim, kp.head(g), kn.head(g),
+                            s + (h * sh.n_q + i0) * sh.n_kv, i0, i1);
+        }
+    });
 }
 
 void softmax_body(Isa isa, int threads, const Shape& sh, const float* s, float* p) {
@@ -83,11 +88,13 @@ void softmax_body(Isa isa, int threads, const Shape& sh, const float* s, float* 
     const i64 rows = sh.batch * sh.heads * sh.n_q, tasks = blocks(rows, kRowBlock);
     // An output over 32 MiB will not be read back from cache: write it without first fetching it.
     const bool streaming = double(rows) * double(sh.n_kv) * sizeof(float) > 32.0 * (1 << 20);
-#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1)
-    for (i64 t = 0; t < tasks; ++t) {
-        const i64 r0 = t * kRowBlock, r1 = std::min(rows, r0 + kRowBlock);
-        ops.softmax_rows(sh.n_kv, s + r0 * sh.n_kv, p + r0 * sh.n_kv, r1 - r0, streaming);
-    }
+    parallel_region(threads, [&] {
+#pragma omp for schedule(static) nowait
+        for (i64 t = 0; t < tasks; ++t) {
+            const i64 r0 = t * kRowBlock, r1 = std::min(rows, r0 + kRowBlock);
+            ops.softmax_rows(sh.n_kv, s + r0 * sh.n_kv, p + r0 * sh.n_kv, r1 - r0, streaming);
+        }
+    });
 }
 
 void weighted_sum_body(Isa isa, int threads, const Shape& sh, const float* p, const float* v,
@@ -95,14 +102,16 @@ void weighted_sum_body(Isa isa, int threads, const Shape& sh, const float* p, co
     const GemmOps& gemm = gemm_ops(isa);
     const PackedHeads vp = pack_values(gemm, threads, sh, v);
     const i64 nb = blocks(sh.n_q, kRowBlock), tasks = sh.batch * sh.heads * nb, d = sh.head_dim;
-#pragma omp parallel for num_threads(threads) schedule(dynamic) if (threads > 1)
-    for (i64 t = 0; t < tasks; ++t) {
-        const i64 h = t / nb, i0 = (t % nb) * kRowBlock, i1 = std::min(sh.n_q, i0 + kRowBlock);
-        // P is an input here: even under a causal mask every key is summed, as O = P V reads.
-        gemm.gemm_packed(i1 - i0, d, sh.n_kv, 1.0f, p + (h * sh.n_q + i0) * sh.n_kv, sh.n_kv,
-                         vp.head(sh.kv_head_of(h)), sh.n_kv * gemm.nr, o + (h * sh.n_q + i0) * d, d,
-                         false);
-    }
+    parallel_region(threads, [&] {
+#pragma omp for schedule(dynamic) nowait
+        for (i64 t = 0; t < tasks; ++t) {
+            const i64 h = t / nb, i0 = (t % nb) * kRowBlock, i1 = std::min(sh.n_q, i0 + kRowBlock);
+            // P is an input here: even under a causal mask every key is summed, as O = P V reads.
+            gemm.gemm_packed(i1 - i0, d, sh.n_kv, 1.0f, p + (h * sh.n_q + i0) * sh.n_kv, sh.n_kv,
+                             vp.head(sh.kv_head_of(h)), sh.n_kv * gemm.nr,
+                             o + (h * sh.n_q + i0) * d, d, false);
+        }
+    });
 }
 
 void attention_body(Isa isa, int threads, const Shape& sh, const float* q, const float* k,
@@ -114,10 +123,9 @@ void attention_body(Isa isa, int threads, const Shape& sh, const float* q, const
     const KeyNorms kn(scores, sh, k);
     const i64 nb = blocks(sh.n_q, kRowBlock), tasks = sh.batch * sh.heads * nb, d = sh.head_dim,
               n = sh.n_kv;
-#pragma omp parallel num_threads(threads) if (threads > 1)
-    {
+    parallel_region(threads, [&] {
         float* block = workspace(Slot::thread_block, kRowBlock * n);
-#pragma omp for schedule(dynamic)
+#pragma omp for schedule(dynamic) nowait
         for (i64 t = 0; t < tasks; ++t) {
             const i64 h = t / nb, i0 = (t % nb) * kRowBlock, i1 = std::min(sh.n_q, i0 + kRowBlock);
             const i64 g = sh.kv_head_of(h);
@@ -128,7 +136,7 @@ void attention_body(Isa isa, int threads, const Shape& sh, const float* q, const
             repair_hidden_key_rows(sh, q + h * sh.n_q * d, k + g * n * d, v + g * n * d,
                                    o + h * sh.n_q * d, i0, i1);
         }
-    }
+    });
 }
 
 void projection_body(Isa isa, int threads, const Shape& sh, i64 cols, const float* x,
@@ -156,9 +164,11 @@ void projection_body(Isa isa, int threads, const Shape& sh, i64 cols, const floa
         // Decoding's few rows: the product is as long as one read of W, and packing W would read
         // it once and write it once more first. One span of whole cache lines per thread.
         const i64 span = std::max<i64>(16, blocks(blocks(n, threads), 16) * 16);
-#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1)
-        for (i64 j0 = 0; j0 < n; j0 += span)
-            gemm.few_rows_product(m, std::min(span, n - j0), k, x, k, w + j0, n, y + j0, n);
+        parallel_region(threads, [&] {
+#pragma omp for schedule(static) nowait
+            for (i64 j0 = 0; j0 < n; j0 += span)
+                gemm.few_rows_product(m, std::min(span, n - j0), k, x, k, w + j0, n, y + j0, n);
+        });
         return;
     }
     // Each task owns a column panel of W: it packs one K slice of the panel at a time into its
@@ -191,15 +201,14 @@ void projection_body(Isa isa, int threads, const Shape& sh, i64 cols, const floa
         return y + (y_heads ? head_major_index(sh, n / d, i, j) : i * n + j);
     };
     const i64 ldc = y_heads ? d : n;
-#pragma omp parallel num_threads(threads) if (threads > 1)
-    {
+    parallel_region(threads, [&] {
         float* packed = workspace(Slot::weights_packed, gemm.packed_size(gemm.kc, panel));
         float* rows = x_heads ? workspace(Slot::thread_block, most * lda) : nullptr;
         if (restride) {
 #pragma omp for schedule(static)
             for (i64 i = 0; i < m; ++i) std::copy_n(x + i * k, k, padded + i * lda);
         }
-#pragma omp for schedule(dynamic)
+#pragma omp for schedule(dynamic) nowait
         for (i64 t = 0; t < blocks(n, panel); ++t) {
             const i64 j0 = t * panel, j1 = std::min(n, j0 + panel);
             for (i64 k0 = 0; k0 < k; k0 += gemm.kc) {
@@ -238,7 +247,7 @@ void projection_body(Isa isa, int threads, const Shape& sh, i64 cols, const floa
                 }
             }
         }
-    }
+    });
 }
 
 }  // namespace attn::simd

@@ -31,6 +31,12 @@ struct MicroOpProbes {
     // p = e^(s - shift) (with base2, 2^(s - shift)) over n entries; returns their sum
     // (simd::exp_shifted_sum).
     float (*exp_shifted_sum)(bool base2, const float* s, float* p, i64 n, float shift);
+    // The flash kernel's online-softmax update over `row_group` rows at once, row r at x + r * ld:
+    // m[r] = the largest of row r's n entries (simd::max_rows); row r becomes 2^(x - shift[r]) in
+    // place and sums[r] its sum (simd::exp2_shifted_sums).
+    int row_group;
+    void (*max_rows)(const float* x, i64 ld, i64 n, float* m);
+    void (*exp2_shifted_sums)(float* x, i64 ld, i64 n, const float* shift, float* sums);
     // dst[c][r] = src[r][c] for an 8 x 8 block (simd::transpose_8x8); null on tiers without it.
     void (*transpose_8x8)(const float* src, i64 ld, float* dst, i64 dst_ld);
     // Rows [0, m) of scale * a [m x k] (row-major, lda) packed into tiles of `mr` rows, each

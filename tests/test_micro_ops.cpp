@@ -3,10 +3,10 @@
 // rows, on sizes derived from each tier's tiles (at, below, above and past a multiple of MR, NR,
 // KC, the vector width and the softmax's row buffer), and every cross-lane or tier-specific
 // operation the kernels use, called through the probes of tests/micro_ops.hpp exactly as the
-// kernels call it: the horizontal sums and maxima, the lane-order fold of the decode path's
-// scores, the non-temporal store, the scaling by 2^n, the 8 x 8 shuffle transpose, the query
-// packing with its masked store, and the decode path's score and P V tiles. The exponentials'
-// accuracy and clamps have their own test (test_exp.cpp).
+// kernels call it: the horizontal sums and maxima (also of the flash kernel's groups of rows),
+// the lane-order fold of the decode path's scores, the non-temporal store, the scaling by 2^n,
+// the 8 x 8 shuffle transpose, the query packing with its masked store, and the decode path's
+// score and P V tiles. The exponentials' accuracy and clamps have their own test (test_exp.cpp).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -363,6 +363,74 @@ TEST_P(MicroOps, ShiftedExponentialsAndTheirSum) {
             EXPECT_LE(std::fabs(sum - want_sum), 2.0 * u * double(n + 2) * want_sum)
                 << (base2 ? "2^x" : "e^x") << " n " << n;
         }
+}
+
+// max_rows: each row's own maximum wherever it sits, vector part or tail, whatever the other
+// rows hold; -inf for no entries or masked rows.
+TEST_P(MicroOps, MaxRowsFindEachRowsMaximum) {
+    const testing::MicroOpProbes& p = probes();
+    const float neg_inf = -std::numeric_limits<float>::infinity();
+    const i64 rows = p.row_group;
+    int bad = 0;
+    for (i64 n = 1; n <= 3 * p.width + 1; ++n) {
+        const i64 ld = n + 5;
+        for (i64 r = 0; r < rows; ++r)
+            for (i64 at = 0; at < n; ++at) {
+                std::vector<float> x = random_floats(std::size_t(rows * ld), 43 + std::uint64_t(n));
+                x[std::size_t(r * ld + at)] = 5.0f;
+                x[std::size_t(r * ld + n)] = 9.0f;  // past the row: never read
+                std::vector<float> m(static_cast<std::size_t>(rows));
+                p.max_rows(x.data(), ld, n, m.data());
+                for (i64 i = 0; i < rows; ++i) {
+                    const auto row = x.begin() + i * ld;
+                    bad += !(m[std::size_t(i)] == *std::max_element(row, row + n));
+                }
+                bad += !(m[std::size_t(r)] == 5.0f);
+            }
+    }
+    EXPECT_EQ(bad, 0);
+    std::vector<float> m(std::size_t(rows), 0.0f);
+    p.max_rows(nullptr, 0, 0, m.data());
+    EXPECT_EQ(std::count(m.begin(), m.end(), neg_inf), rows);
+    const std::vector<float> masked(std::size_t(rows * (p.width + 3)), neg_inf);
+    p.max_rows(masked.data(), p.width + 3, p.width + 3, m.data());
+    EXPECT_EQ(std::count(m.begin(), m.end(), neg_inf), rows);
+}
+
+// exp2_shifted_sums: every row within 2 ulp of 2^(x - its shift), the same bits and sum as the
+// one-row exp_shifted_sum, which the kernel calls on the rows it takes one at a time, and nothing
+// written between rows.
+TEST_P(MicroOps, RowGroupExponentialsMatchOneRowAtATime) {
+    const testing::MicroOpProbes& p = probes();
+    const i64 rows = p.row_group;
+    for (i64 n : around(p.width)) {
+        const i64 ld = n + 3;
+        std::vector<float> x = random_floats(std::size_t(rows * ld), 63, -30.0f, 0.0f);
+        std::vector<float> shift(static_cast<std::size_t>(rows));
+        for (i64 r = 0; r < rows; ++r) {
+            shift[std::size_t(r)] = 0.25f * float(r + 1);
+            x[std::size_t(r * ld + n / 2)] = -200.0f;  // the clamp: 2^-125
+            for (i64 j = n; j < ld; ++j) x[std::size_t(r * ld + j)] = -7.0f;
+        }
+        std::vector<float> got = x, sums(static_cast<std::size_t>(rows));
+        p.exp2_shifted_sums(got.data(), ld, n, shift.data(), sums.data());
+        for (i64 r = 0; r < rows; ++r) {
+            const float* in = x.data() + r * ld;
+            const float* row = got.data() + r * ld;
+            std::vector<float> one(static_cast<std::size_t>(n));
+            const float sum = p.exp_shifted_sum(true, in, one.data(), n, shift[std::size_t(r)]);
+            EXPECT_EQ(sums[std::size_t(r)], sum) << "n " << n << " row " << r;
+            int bad = 0;
+            for (i64 j = 0; j < n; ++j) {
+                const double want =
+                    std::exp2(std::max(double(in[j] - shift[std::size_t(r)]), -125.0));
+                bad += !(row[j] == one[std::size_t(j)]);
+                bad += !(std::fabs(row[j] - want) <= 2.0 * u * want);
+            }
+            for (i64 j = n; j < ld; ++j) bad += !(row[j] == -7.0f);
+            EXPECT_EQ(bad, 0) << "n " << n << " row " << r;
+        }
+    }
 }
 
 // pack_a's layout: tile t holds rows [t MR, t MR + MR) of scale * A k-major, zero past M, and

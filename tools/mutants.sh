@@ -31,6 +31,8 @@ exp_upper_clamp_89|src/simd/xsimd_compat.hpp|s/xsimd::min\(V\(88.0f\)/xsimd::min
 exp2_clamp_minus127|src/simd/xsimd_compat.hpp|s/V\(-125.0f\)/V(-127.0f)/|avx512|Tiers/VectorExp.FlashExp2WithinTwoUlpForNonPositiveArguments/avx512
 max_n_reads_a_lane_twice|src/simd/rows.hpp|s/m3 = xsimd::max\(m3, loadu<Arch>\(x \+ j \+ 3 \* W\)\)/m3 = xsimd::max(m3, loadu<Arch>(x + j + 2 * W))/|avx512|Tiers/MicroOps.MaxFindsTheMaximumAtEveryPosition/avx512
 exp_sum_tail_shifts_lanes|src/simd/rows.hpp|s/p\[j \+ t\] = tmp\[t\], sum \+= tmp\[t\]/p[j + t] = tmp[(t + 1) % W], sum += tmp[t]/|avx2|Tiers/MicroOps.ShiftedExponentialsAndTheirSum/avx2
+max_rows_reads_row_0_twice|src/simd/rows.hpp|s/acc\[r\] = xsimd::max\(acc\[r\], loadu<Arch>\(x \+ r \* ld \+ j\)\)/acc[r] = xsimd::max(acc[r], loadu<Arch>(x + (r == R - 1 ? 0 : r) * ld + j))/|avx512|Tiers/MicroOps.MaxRowsFindEachRowsMaximum/avx512
+exp2_sums_one_shift|src/simd/rows.hpp|s/vshift\[r\] = V\(shift\[r\]\)/vshift[r] = V(shift[0])/|avx2|Tiers/MicroOps.RowGroupExponentialsMatchOneRowAtATime/avx2
 transpose_swaps_halves|src/simd/gemm.hpp|s/u\[i \+ 4\], 0x20\)/u[i + 4], 0x02)/|avx2|Tiers/ShuffleTranspose.Transpose8x8/avx2
 pack_a_mask_one_too_many|src/simd/gemm.hpp|s/_mm256_setr_epi32\(-1, -1, -1, -1, -1, -1, 0, 0\)/_mm256_setr_epi32(-1, -1, -1, -1, -1, -1, -1, 0)/|avx2|Tiers/MicroOps.PackALaysOutScaledTilesOfMrRows/avx2
 packing_stores_strip_halves_swapped|src/simd/gemm.hpp|s/b\[v\]\.store_aligned\(packed \+ k \* NR \+ v \* W\)/b[v].store_aligned(packed + k * NR + (NV - 1 - v) * W)/|avx512|Tiers/MicroOps.PackingProductPacksAndMultiplies/avx512

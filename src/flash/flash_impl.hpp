@@ -5,6 +5,8 @@
 // Included only by per-tier files (anonymous namespace, as simd/rows.hpp explains).
 #pragma once
 
+#include <algorithm>
+
 #include "flash.hpp"
 #include "simd/ops_tables.hpp"
 
@@ -107,6 +109,21 @@ void score_tile(const KvBlock& b, i64 d, const float* kp, FlashScratch<Arch>& w)
                                    w.scores + g0 * F::LDS, F::LDS);
 }
 
+// Folds one KV block into a row's running state: m_new the larger of the running maximum and
+// the block's, sum the block's exponentials under it; what acc_row [d] accumulated under an older
+// maximum is rescaled.
+template <class Arch>
+void fold_block(float m_new, float sum, float& row_max, float& row_sum, float* acc_row, i64 d) {
+    const float m_old = row_max;
+    if (m_new != m_old && m_old != simd::kNegInf) {
+        const float correction = __builtin_exp2f(m_old - m_new);
+        row_sum *= correction;
+        simd::scale_n<Arch>(acc_row, d, correction);
+    }
+    row_max = m_new;
+    row_sum += sum;
+}
+
 // The online-softmax update of one row over one KV block: its first `vis` scores (in log2 units,
 // divided by |q||k| first for cosine, with k_norms the block's key norms) become 2^(s - m_new),
 // m_new the larger of the running maximum and the block's; the running sum grows by their sum and
@@ -130,25 +147,57 @@ template <class Arch> void online_update_row(float* row, i64 vis, i64 used, Simi
     }
     const float sum = simd::exp_shifted_sum<Arch, true>(row, row, vis, m_new);
     for (i64 j = vis; j < used; ++j) row[j] = 0.0f;
-    if (m_new != m_old && m_old != simd::kNegInf) {
-        const float correction = __builtin_exp2f(m_old - m_new);
-        row_sum *= correction;
-        simd::scale_n<Arch>(acc_row, d, correction);
-    }
-    row_max = m_new;
-    row_sum += sum;
+    fold_block<Arch>(m_new, sum, row_max, row_sum, acc_row, d);
 }
 
-// The online-softmax update of one KV block for every row of the query block (online_update_row);
-// keys a row does not see weigh 0.
+// Rows the online-softmax update takes at once where they see every key of the block: four
+// rows' maxima and exponentials run as independent chains, where one short row at a time left
+// its horizontal reductions exposed (96 rows of 128 keys: 2.5-2.7 us one at a time, 2.1-2.2 us
+// four at a time; no change at 512 keys).
+constexpr int kUpdateRows = 4;
+
+// online_update_row for rows [r, r + kUpdateRows) of the query block, each of which sees all n
+// keys of the block, with dot-product scores.
+template <class Arch> void online_update_rows(i64 r, i64 n, i64 d, FlashScratch<Arch>& w) {
+    using F = Flash<Arch>;
+    constexpr int R = kUpdateRows;
+    float* rows = w.scores + r * F::LDS;
+    float m_new[R], sums[R];
+    simd::max_rows<Arch, R>(rows, F::LDS, n, m_new);
+    for (int i = 0; i < R; ++i) m_new[i] = std::max(m_new[i], w.row_max[r + i]);
+    if (std::find(m_new, m_new + R, simd::kNegInf) != m_new + R) {
+        // A row with no finite score yet (or a NaN passed over): one row at a time, as there.
+        for (int i = 0; i < R; ++i)
+            online_update_row<Arch>(rows + i * F::LDS, n, n, Similarity::dot, 0.0f, nullptr,
+                                    w.row_max[r + i], w.row_sum[r + i], w.acc + (r + i) * w.ld_o,
+                                    d);
+        return;
+    }
+    simd::exp2_shifted_sums<Arch, R>(rows, F::LDS, n, m_new, sums);
+    for (int i = 0; i < R; ++i)
+        fold_block<Arch>(m_new[i], sums[i], w.row_max[r + i], w.row_sum[r + i],
+                         w.acc + (r + i) * w.ld_o, d);
+}
+
+// The online-softmax update of one KV block for every row of the query block (online_update_row,
+// kUpdateRows at a time where they see the whole block); keys a row does not see weigh 0.
 template <class Arch>
 void online_softmax_update(const KvBlock& b, const float* k_norms, FlashScratch<Arch>& w) {
     using F = Flash<Arch>;
-    for (i64 r = 0; r < b.rows; ++r)
+    for (i64 r = 0; r < b.rows;) {
+        // A row that sees the whole block is followed by rows that do too.
+        if (b.sh.similarity == Similarity::dot && r + kUpdateRows <= b.rows &&
+            b.visible(r) == b.bk) {
+            online_update_rows<Arch>(r, b.bk, b.sh.head_dim, w);
+            r += kUpdateRows;
+            continue;
+        }
         online_update_row<Arch>(w.scores + r * F::LDS, b.visible(r),
                                 b.group_keys(r / b.group * b.group), b.sh.similarity, w.q_norms[r],
                                 k_norms ? k_norms + b.j0 : nullptr, w.row_max[r], w.row_sum[r],
                                 w.acc + r * w.ld_o, b.sh.head_dim);
+        ++r;
+    }
 }
 
 // acc += P V of one KV block (acc = P V for the first, which every row of the block takes part

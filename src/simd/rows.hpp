@@ -79,6 +79,39 @@ template <class Arch> float max_n(const float* x, i64 n) {
     return m;
 }
 
+// The largest of each of R rows into m[r]: row r is x[r * ld, r * ld + n) (-inf for n = 0); NaNs
+// may be passed over (see any_nan). The rows' chains are independent, so short rows overlap
+// their reductions instead of each waiting out its own.
+template <class Arch, int R> void max_rows(const float* x, i64 ld, i64 n, float* m) {
+    using V = vfloat<Arch>;
+    constexpr i64 W = V::size;
+    V acc[R];
+    for (int r = 0; r < R; ++r) acc[r] = V(kNegInf);
+    i64 j = 0;
+    for (; j + W <= n; j += W)
+        for (int r = 0; r < R; ++r) acc[r] = xsimd::max(acc[r], loadu<Arch>(x + r * ld + j));
+    for (int r = 0; r < R; ++r) {
+        float mr = hmax<Arch>(acc[r]);
+        for (i64 t = j; t < n; ++t) mr = x[r * ld + t] > mr ? x[r * ld + t] : mr;
+        m[r] = mr;
+    }
+}
+
+// The tail of exp_shifted_sum: p[j, n) = e^(s - shift) (with Base2, 2^(s - shift)) for the last
+// n - j < W entries, each added to sum in turn; returns the sum.
+template <class Arch, bool Base2>
+float exp_shifted_tail(const float* s, float* p, i64 j, i64 n, float shift, float sum) {
+    using V = vfloat<Arch>;
+    constexpr i64 W = V::size;
+    if (j < n) {
+        alignas(64) float tmp[W];
+        for (i64 t = 0; t < W; ++t) tmp[t] = j + t < n ? s[j + t] - shift : kNegInf;
+        softmax_exp<Arch, Base2>(V::load_aligned(tmp)).store_aligned(tmp);
+        for (i64 t = 0; j + t < n; ++t) p[j + t] = tmp[t], sum += tmp[t];
+    }
+    return sum;
+}
+
 // p = e^(s - shift) over n entries (with Base2: 2^(s - shift), every s <= shift); returns their
 // sum. With `ahead`, also asks for ahead[0, n) to be brought into L1, one cache line per vector,
 // so that the next row's memory latency overlaps this row's arithmetic instead of following it.
@@ -95,14 +128,29 @@ float exp_shifted_sum(const float* s, float* p, i64 n, float shift, const float*
         storeu<Arch>(p + j, e);
         vsum += e;
     }
-    float sum = hsum<Arch>(vsum);
-    if (j < n) {
-        alignas(64) float tmp[W];
-        for (i64 t = 0; t < W; ++t) tmp[t] = j + t < n ? s[j + t] - shift : kNegInf;
-        softmax_exp<Arch, Base2>(V::load_aligned(tmp)).store_aligned(tmp);
-        for (i64 t = 0; j + t < n; ++t) p[j + t] = tmp[t], sum += tmp[t];
-    }
-    return sum;
+    return exp_shifted_tail<Arch, Base2>(s, p, j, n, shift, hsum<Arch>(vsum));
+}
+
+// exp_shifted_sum<Arch, true> in place on each of R rows, row r s[r * ld, r * ld + n) shifted by
+// shift[r] (every s <= its shift), its sum into sums[r]: each row is summed in exp_shifted_sum's
+// order, so the bits are the same, but the rows' chains run side by side.
+template <class Arch, int R>
+void exp2_shifted_sums(float* s, i64 ld, i64 n, const float* shift, float* sums) {
+    using V = vfloat<Arch>;
+    constexpr i64 W = V::size;
+    V vshift[R], vsum[R];
+    for (int r = 0; r < R; ++r) vshift[r] = V(shift[r]), vsum[r] = V(0.0f);
+    i64 j = 0;
+    for (; j + W <= n; j += W)
+        for (int r = 0; r < R; ++r) {
+            float* row = s + r * ld;
+            const V e = softmax_exp<Arch, true>(loadu<Arch>(row + j) - vshift[r]);
+            storeu<Arch>(row + j, e);
+            vsum[r] += e;
+        }
+    for (int r = 0; r < R; ++r)
+        sums[r] = exp_shifted_tail<Arch, true>(s + r * ld, s + r * ld, j, n, shift[r],
+                                               hsum<Arch>(vsum[r]));
 }
 
 // x[0, n) *= factor.

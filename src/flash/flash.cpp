@@ -50,7 +50,9 @@ void decode_body(const FlashOps& ops, int threads, const Shape& sh, const float*
     std::vector<float> states(std::size_t(heads * splits * state));
     parallel_region(threads, [&] {
         float* scratch = workspace(Slot::thread_block, ops.decode_scratch_floats(d));
-#pragma omp for schedule(dynamic)
+        // The parts are equal (but the last), so they are dealt out statically: a thread reads
+        // the same K/V heads and key ranges call after call, from its own caches where they fit.
+#pragma omp for schedule(static)
         for (i64 t = 0; t < heads * splits; ++t) {
             const i64 g = t / splits, j0 = (t % splits) * per_split;
             float* st = states.data() + t * state;
@@ -122,7 +124,9 @@ void head_body(const FlashOps& ops, const simd::GemmOps& gemm, Isa isa, int thre
         float* scratch = workspace(Slot::thread_block, ops.scratch_floats(sh.head_dim));
         float* kp = workspace(Slot::keys_packed, simd::key_head_floats(gemm, sh));
         float* vp = workspace(Slot::values_packed, simd::value_head_floats(gemm, sh));
-#pragma omp for schedule(dynamic) nowait
+        // Every task is the same work, dealt out statically: a thread takes the same heads call
+        // after call, whose inputs and outputs its caches still hold (dynamic: 1.5% slower).
+#pragma omp for schedule(static) nowait
         for (i64 g = 0; g < tasks; ++g) {
             simd::pack_key_head(gemm, sh, k, g, kp);
             simd::pack_value_head(gemm, sh, v, g, vp);

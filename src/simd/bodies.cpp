@@ -208,7 +208,9 @@ void projection_body(Isa isa, int threads, const Shape& sh, i64 cols, const floa
 #pragma omp for schedule(static)
             for (i64 i = 0; i < m; ++i) std::copy_n(x + i * k, k, padded + i * lda);
         }
-#pragma omp for schedule(dynamic) nowait
+        // Equal panels, dealt out statically: a thread owns the same panels (their columns of W
+        // and Y) call after call, so they stay in its caches instead of moving to the other core.
+#pragma omp for schedule(static) nowait
         for (i64 t = 0; t < blocks(n, panel); ++t) {
             const i64 j0 = t * panel, j1 = std::min(n, j0 + panel);
             for (i64 k0 = 0; k0 < k; k0 += gemm.kc) {

@@ -33,7 +33,8 @@ std::vector<T> positive_list(const std::string& option, const std::vector<std::s
 
 // The raw text of `run`'s options, before they are checked and converted.
 struct RunOptions {
-    std::vector<std::string> stages, variants, isas, seqs, heads, dims, batches, threads, shapes;
+    std::vector<std::string> stages, variants, isas, seqs, heads, dims, batches, threads, shapes,
+        dtypes;
     std::string sim = "dot", preset, iterations;
     bool causal = false, no_save = false, no_report = false;
     std::string max_call_time;  // empty: not given
@@ -53,11 +54,14 @@ void add_run_options(CLI::App& run, RunOptions& o, std::string& results_dir) {
     list("--shape", o.shapes,
          "whole problem descriptors, e.g. b:1/h:32/nq:16/nkv:4096/d:128/causal (fields n or nq and "
          "nkv, h, d, "
-         "and optionally b, t, scale, causal, cosine; comma-separated or repeated)");
+         "and optionally b, t, dt, scale, causal, cosine; comma-separated or repeated)");
     list("--seq", o.seqs, "sequence lengths n = n_q = n_kv (without a preset: 128,256,512)");
     list("--heads", o.heads, "head counts (without a preset: 8)");
     list("--dim", o.dims, "head sizes (without a preset: 64)");
     list("--batch", o.batches, "batch sizes (without a preset: 1)");
+    list("--dtype", o.dtypes,
+         "storage types to run every shape in: f32, bf16, f16 (default: each shape's own, a "
+         "preset line's dt= or f32)");
     list("--threads", o.threads, "thread counts for parallel kernels (default 1 and all cores)");
     run.add_flag("--causal", o.causal,
                  "apply the causal mask (with a preset: keep its causal shapes)");
@@ -87,6 +91,13 @@ RunConfig to_run_config(const RunOptions& o) {
     if (!o.dims.empty()) cfg.dims = positive_list<std::int64_t>("--dim", o.dims);
     if (!o.batches.empty()) cfg.batches = positive_list<std::int64_t>("--batch", o.batches);
     if (!o.threads.empty()) cfg.threads = positive_list<int>("--threads", o.threads);
+    for (const auto& name : o.dtypes) {
+        attn::DType t;
+        if (!attn::parse_dtype(name, t))
+            throw std::invalid_argument("--dtype: '" + name +
+                                        "' is not a storage type (valid: f32, bf16, f16)");
+        cfg.dtypes.push_back(t);
+    }
     if (!o.iterations.empty())
         cfg.iterations = positive_list<std::int64_t>("--iterations", {o.iterations}).front();
     cfg.causal = o.causal;
@@ -94,10 +105,10 @@ RunConfig to_run_config(const RunOptions& o) {
     const bool axes = !o.seqs.empty() || !o.heads.empty() || !o.dims.empty() || !o.batches.empty();
     if (!o.shapes.empty()) {
         // A descriptor is the whole problem: the axis options would contradict it.
-        if (!o.preset.empty() || axes || o.causal || cfg.cosine)
+        if (!o.preset.empty() || axes || o.causal || cfg.cosine || !o.dtypes.empty())
             throw std::invalid_argument(
                 "--shape gives the whole shape: drop --preset, --seq, --heads, --dim, --batch, "
-                "--causal and --sim");
+                "--dtype, --causal and --sim");
         for (const auto& text : o.shapes) {
             if (std::count(o.shapes.begin(), o.shapes.end(), text) > 1)
                 throw std::invalid_argument("--shape: '" + text + "' is given twice");

@@ -32,9 +32,12 @@
 namespace {
 
 int list_kernels() {
+    // One line per entry: `stage variant isa`, then the storage type when it is not fp32.
     for (const auto& k : attn::registry()) {
-        std::printf("%s %.*s %s%s\n", attn::to_string(k.stage), int(k.variant.size()),
-                    k.variant.data(), attn::to_string(k.isa),
+        const std::string dt =
+            k.dtype == attn::DType::f32 ? "" : std::string(" dt:") + attn::to_string(k.dtype);
+        std::printf("%s %.*s %s%s%s\n", attn::to_string(k.stage), int(k.variant.size()),
+                    k.variant.data(), attn::to_string(k.isa), dt.c_str(),
                     k.available() ? "" : "  (not on this CPU)");
     }
     // The external baselines, or why their variants are absent from the list above.

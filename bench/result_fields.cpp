@@ -66,6 +66,7 @@ nlohmann::json descriptor_fields(std::string name) {
     f["threads"] = s.threads;
     f["causal"] = s.causal;
     f["similarity"] = attn::to_string(s.similarity);
+    f["dtype"] = attn::to_string(s.dtype);
     f["scale"] = s.effective_scale();
     f["scale_given"] = s.scale != 0.0;
     return f;

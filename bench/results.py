@@ -14,8 +14,9 @@ _GBPS = "GB/s"  # a kernel's minimum bytes moved per call / time; the stream pro
 
 # The descriptor fields every row of a current result carries under "attnbench"; a peak probe's
 # row (peak/fma, peak/stream) has only the first four. A kernel row may also carry "kv_heads" (the
-# K/V heads of grouped-query attention) and "model"; descriptor() gives a row written before
-# kv_heads existed kv_heads = heads.
+# K/V heads of grouped-query attention), "dtype" (the storage type: f32, bf16 or f16) and "model";
+# descriptor() gives a row written before kv_heads existed kv_heads = heads; a row without dtype is
+# fp32.
 PEAK_FIELDS = ("stage", "variant", "isa", "threads")
 KERNEL_FIELDS = PEAK_FIELDS + ("shape", "batch", "heads", "n_q", "n_kv", "head_dim", "causal",
                                "similarity", "scale", "scale_given")
@@ -164,7 +165,8 @@ def descriptor(row, path="result"):
     """The descriptor fields of a result row: its "attnbench" object (KERNEL_FIELDS, or
     PEAK_FIELDS for a peak probe); None for a row without one (no kernel or peak probe). A kernel's
     fields always hold "kv_heads": a row without it, or with 0 (the shape's "as many as heads"),
-    gets a copy with kv_heads = heads."""
+    gets a copy with kv_heads = heads. A "dtype" it carries must name a storage type; a row
+    without one is fp32 (read it as fields.get("dtype", "f32"))."""
     if "attnbench" not in row:
         return None
     fields = row["attnbench"]
@@ -181,4 +183,7 @@ def descriptor(row, path="result"):
         shown = lambda v: v if isinstance(v, int) else f"of type {type(v).__name__}"
         raise ResultError(f"{path}: benchmark '{benchmark_name(row)}' has kv_heads {shown(kv)}, "
                           f"not a positive divisor of its heads {shown(heads)}")
+    if fields.get("dtype", "f32") not in ("f32", "bf16", "f16"):
+        raise ResultError(f"{path}: benchmark '{benchmark_name(row)}' has dtype {fields['dtype']!r}, "
+                          "not f32, bf16 or f16")
     return fields if kv else dict(fields, kv_heads=heads)

@@ -74,10 +74,24 @@ struct SweepShape {
     std::vector<int> threads;
 };
 
+// Each shape with the thread counts, and in each storage type of `dtypes` (when given) in place of
+// its own; a shape that the crossing gives twice is kept once.
 std::vector<SweepShape> with_threads(const std::vector<attn::Shape>& shapes,
-                                     const std::vector<int>& threads) {
+                                     const std::vector<int>& threads,
+                                     const std::vector<attn::DType>& dtypes) {
     std::vector<SweepShape> out;
-    for (const auto& s : shapes) out.push_back({s, threads});
+    std::set<std::string> seen;
+    for (const auto& s : shapes) {
+        if (dtypes.empty()) {
+            out.push_back({s, threads});
+            continue;
+        }
+        for (attn::DType t : dtypes) {
+            attn::Shape typed = s;
+            typed.dtype = t;
+            if (seen.insert(typed.text(false)).second) out.push_back({typed, threads});
+        }
+    }
     return out;
 }
 
@@ -99,7 +113,7 @@ std::vector<SweepShape> sweep_shapes(const RunConfig& cfg, const std::vector<int
         if (shapes.empty())
             throw std::invalid_argument("the filters keep none of the shapes of preset '" +
                                         cfg.preset->name + "'");
-        return with_threads(shapes, threads);
+        return with_threads(shapes, threads, cfg.dtypes);
     }
     const auto or_default = [](const std::vector<std::int64_t>& v, std::vector<std::int64_t> d) {
         return v.empty() ? d : v;
@@ -114,7 +128,7 @@ std::vector<SweepShape> sweep_shapes(const RunConfig& cfg, const std::vector<int
                     s.similarity = cfg.cosine ? attn::Similarity::cosine : attn::Similarity::dot;
                     shapes.push_back(s);
                 }
-    return with_threads(shapes, threads);
+    return with_threads(shapes, threads, cfg.dtypes);
 }
 
 // One workload is kept between benchmarks: consecutive cases of a stage share their shape, and
@@ -173,6 +187,10 @@ std::vector<Case> expand(const RunConfig& cfg) {
     std::vector<SweepShape> shapes = sweep_shapes(cfg, thread_counts(cfg));
     std::vector<Case> cases;
     std::set<std::string> names;
+    // Shapes of a 16-bit storage type that no selected kernel reads, to say so once.
+    std::set<std::string> unread;
+    for (const auto& [base, threads] : shapes)
+        if (base.dtype != attn::DType::f32) unread.insert(base.text(false));
     for (attn::Stage stage : attn::kAllStages) {
         if (!selected(cfg.stages, std::string(attn::to_string(stage)))) continue;
         // Smallest call first, so that max_call_time predicts each big shape from measured ones.
@@ -185,6 +203,9 @@ std::vector<Case> expand(const RunConfig& cfg) {
                 if (k.stage != stage || !selected(cfg.variants, std::string(k.variant)) ||
                     !selected(cfg.isas, std::string(attn::to_string(k.isa))))
                     continue;
+                // A shape's storage type picks among a variant's entries.
+                if (k.dtype != base.dtype) continue;
+                unread.erase(base.text(false));
                 // Multihead is self-attention: a decode shape (n_q != n_kv) of a preset is for
                 // the other stages. Asked for alone, it still gets the error below.
                 if (stage == attn::Stage::multihead && base.n_q != base.n_kv &&
@@ -206,6 +227,11 @@ std::vector<Case> expand(const RunConfig& cfg) {
                 }
             }
     }
+    for (const auto& text : unread)
+        std::fprintf(stderr,
+                     "attnbench: note: no selected kernel reads %s (attnbench list shows "
+                     "each kernel's storage types); skipped\n",
+                     text.c_str());
     const bool peak_named = !cfg.stages.empty() && peak_selected(cfg);
     if (cases.empty() && !peak_named)
         throw std::invalid_argument("the filters select no kernel (see `attnbench list`)");

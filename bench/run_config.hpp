@@ -17,6 +17,9 @@ struct RunConfig {
     // are crossed (empty: the defaults 128,256,512 / 8 / 64 / 1).
     std::optional<ShapeFile> preset;
     std::vector<std::int64_t> seqs, heads, dims, batches;
+    // Storage types every shape of the sweep runs in, preset or not (empty: each shape's own, a
+    // preset line's dt= or else f32).
+    std::vector<attn::DType> dtypes;
     // From --shape: whole problem descriptors (attn::parse_shape); one that names t: runs at that
     // thread count only, the others at every count of `threads`.
     struct GivenShape {

@@ -84,6 +84,7 @@ ShapeFile parse_shape_file(std::istream& in, const std::string& name, const std:
             throw std::invalid_argument(path + ":" + std::to_string(line_no) + ": " + what);
         };
         std::vector<std::int64_t> ns, nqs, nkvs, hs, kvs{0}, ds, bs{1};
+        std::vector<attn::DType> dts{attn::DType::f32};
         double scale = 0.0;
         bool causal = false, cosine = false, settings = false, shape = false;
         std::stringstream tokens(body);
@@ -108,6 +109,19 @@ ShapeFile parse_shape_file(std::istream& in, const std::string& name, const std:
                 settings = true;
                 continue;
             }
+            if (key == "dt") {
+                dts.clear();
+                std::stringstream names(value);
+                for (std::string name; std::getline(names, name, ',');) {
+                    attn::DType t;
+                    if (!attn::parse_dtype(name, t))
+                        fail("dt: '" + name + "' is not a storage type (valid: f32, bf16, f16)");
+                    dts.push_back(t);
+                }
+                if (dts.empty()) fail("dt: '" + value + "' names no storage type");
+                shape = true;
+                continue;
+            }
             if (key == "scale") {
                 if (!positive_number(value, scale))
                     fail("scale: '" + value + "' is not a positive number");
@@ -124,7 +138,7 @@ ShapeFile parse_shape_file(std::istream& in, const std::string& name, const std:
                                                              : nullptr;
             if (!into)
                 fail("unknown key '" + key +
-                     "' (valid: n, nq, nkv, h, kv, d, b, scale, causal, cosine, min_time, "
+                     "' (valid: n, nq, nkv, h, kv, d, b, dt, scale, causal, cosine, min_time, "
                      "max_call_time)");
             *into = positive_ints(value);
             if (into->empty())
@@ -144,20 +158,22 @@ ShapeFile parse_shape_file(std::istream& in, const std::string& name, const std:
                 for (auto kv : kvs)
                     for (auto d : ds)
                         for (auto nq : nqs)
-                            for (auto nkv : nkvs) {
-                                // n= pairs each length with itself, not with every other one.
-                                if (!ns.empty() && nq != nkv) continue;
-                                attn::Shape s;
-                                s.batch = b, s.heads = h, s.kv_heads = kv, s.n_q = nq, s.n_kv = nkv,
-                                s.head_dim = d;
-                                s.scale = scale;
-                                s.causal = causal;
-                                s.similarity =
-                                    cosine ? attn::Similarity::cosine : attn::Similarity::dot;
-                                if (auto p = s.problem(); !p.empty()) fail(p);
-                                file.shapes.push_back(s);
-                                file.models.push_back(comment);
-                            }
+                            for (auto nkv : nkvs)
+                                for (auto dt : dts) {
+                                    // n= pairs each length with itself, not with every other one.
+                                    if (!ns.empty() && nq != nkv) continue;
+                                    attn::Shape s;
+                                    s.dtype = dt;
+                                    s.batch = b, s.heads = h, s.kv_heads = kv, s.n_q = nq,
+                                    s.n_kv = nkv, s.head_dim = d;
+                                    s.scale = scale;
+                                    s.causal = causal;
+                                    s.similarity =
+                                        cosine ? attn::Similarity::cosine : attn::Similarity::dot;
+                                    if (auto p = s.problem(); !p.empty()) fail(p);
+                                    file.shapes.push_back(s);
+                                    file.models.push_back(comment);
+                                }
     }
     if (file.shapes.empty()) throw std::invalid_argument(path + ": no shape lines");
     return file;

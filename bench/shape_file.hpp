@@ -1,7 +1,8 @@
 // Sweep presets: plain-text shape files under bench/presets/ (or any path), one model shape per
 // line with a comment naming the model, plus optional settings lines. A shape line holds
-// key=value pairs: n= (n_q = n_kv) or nq= with nkv=, h=, kv= (K/V heads, default h), d=, b= (each
-// a comma-separated list, crossed), scale= (one number), and the words causal and cosine. The
+// key=value pairs: n= (n_q = n_kv) or nq= with nkv=, h=, kv= (K/V heads, default h), d=, b= and
+// dt= (storage types, default f32; each a comma-separated list, crossed), scale= (one number),
+// and the words causal and cosine. The
 // format is described at the top of every shipped preset and in README.
 #pragma once
 

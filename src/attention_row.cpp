@@ -11,9 +11,9 @@ namespace attn {
 
 namespace {
 
-float dot(const float* a, const float* b, std::int64_t n) {
+template <class T> float dot(const T* a, const T* b, std::int64_t n) {
     float s = 0;
-    for (std::int64_t c = 0; c < n; ++c) s += a[c] * b[c];
+    for (std::int64_t c = 0; c < n; ++c) s += to_float(a[c]) * to_float(b[c]);
     return s;
 }
 
@@ -31,15 +31,15 @@ bool finite_row(const float* x, std::int64_t n) {
 
 }  // namespace
 
-void attention_row_exact(const Shape& sh, const float* q_head, const float* k_head,
-                         const float* v_head, std::int64_t i, float* o_row) {
+template <class T> void attention_row_exact(const Shape& sh, const T* q_head, const T* k_head,
+                                            const T* v_head, std::int64_t i, float* o_row) {
     const std::int64_t d = sh.head_dim, vis = sh.visible_keys(i);
-    const float* q = q_head + i * d;
+    const T* q = q_head + i * d;
     std::vector<float> p(static_cast<std::size_t>(vis));
     const float q_norm = std::sqrt(dot(q, q, d));
     float m = -std::numeric_limits<float>::infinity();
     for (std::int64_t j = 0; j < vis; ++j) {
-        const float* k = k_head + j * d;
+        const T* k = k_head + j * d;
         float s = dot(q, k, d);
         if (sh.similarity == Similarity::cosine) {
             const float den = q_norm * std::sqrt(dot(k, k, d));
@@ -52,20 +52,35 @@ void attention_row_exact(const Shape& sh, const float* q_head, const float* k_he
     kernels::softmax_row_with_max(p.data(), p.data(), vis, m);
     for (std::int64_t c = 0; c < d; ++c) o_row[c] = 0.0f;
     for (std::int64_t j = 0; j < vis; ++j)
-        for (std::int64_t c = 0; c < d; ++c) o_row[c] += p[std::size_t(j)] * v_head[j * d + c];
+        for (std::int64_t c = 0; c < d; ++c)
+            o_row[c] += p[std::size_t(j)] * to_float(v_head[j * d + c]);
 }
 
-void repair_hidden_key_rows(const Shape& sh, const float* q_head, const float* k_head,
-                            const float* v_head, float* o_head, std::int64_t i0, std::int64_t i1) {
+template <class T> void repair_hidden_key_rows(const Shape& sh, const T* q_head, const T* k_head,
+                                               const T* v_head, float* o_head, std::int64_t i0,
+                                               std::int64_t i1) {
     if (sh.causal) repair_nonfinite_rows(sh, q_head, k_head, v_head, o_head, i0, i1);
 }
 
-void repair_nonfinite_rows(const Shape& sh, const float* q_head, const float* k_head,
-                           const float* v_head, float* o_head, std::int64_t i0, std::int64_t i1) {
+template <class T> void repair_nonfinite_rows(const Shape& sh, const T* q_head, const T* k_head,
+                                              const T* v_head, float* o_head, std::int64_t i0,
+                                              std::int64_t i1) {
     const std::int64_t d = sh.head_dim;
     for (std::int64_t i = i0; i < i1; ++i)
         if (!finite_row(o_head + i * d, d))
             attention_row_exact(sh, q_head, k_head, v_head, i, o_head + i * d);
 }
+
+#define ATTN_ROW_FUNCTIONS(T)                                                                   \
+    template void attention_row_exact(const Shape&, const T*, const T*, const T*, std::int64_t, \
+                                      float*);                                                  \
+    template void repair_hidden_key_rows(const Shape&, const T*, const T*, const T*, float*,    \
+                                         std::int64_t, std::int64_t);                           \
+    template void repair_nonfinite_rows(const Shape&, const T*, const T*, const T*, float*,     \
+                                        std::int64_t, std::int64_t);
+ATTN_ROW_FUNCTIONS(float)
+ATTN_ROW_FUNCTIONS(bf16)
+ATTN_ROW_FUNCTIONS(f16)
+#undef ATTN_ROW_FUNCTIONS
 
 }  // namespace attn

@@ -1,10 +1,12 @@
-// The head split and concatenation of multi-head attention, for the fp32 kernels and the
+// The head split and concatenation of multi-head attention, for the kernels and the
 // double-precision reference alike.
 #pragma once
 
 #include <algorithm>
 #include <cstdint>
+#include <type_traits>
 
+#include "attn/dtype.hpp"
 #include "attn/shape.hpp"
 #include "parallel.hpp"
 
@@ -25,11 +27,19 @@ inline std::int64_t head_major_index(const Shape& sh, std::int64_t heads, std::i
     return ((row / n * heads + col / d) * n + row % n) * d + col % d;
 }
 
+// One run of n elements from `in` to `out`, rounded to the storage type Out when In is fp32 and
+// Out one of the 16-bit types (the intermediate tensors of a 16-bit block).
+template <class In, class Out> void copy_run(const In* in, std::int64_t n, Out* out) {
+    if constexpr (std::is_same_v<In, Out>) std::copy_n(in, n, out);
+    else
+        for (std::int64_t c = 0; c < n; ++c) out[c] = from_float<Out>(in[c]);
+}
+
 // split: in [B][n][H][d] (the projection's row layout) -> out [B][H][n][d]; merge: the reverse;
 // n = n_q, d = head_dim, H = `heads` (sh.heads for Q and the output, sh.kv_head_count() for K, V).
 // Rows of tokens are shared among `threads` OpenMP threads.
-template <class T> void permute_heads(const Shape& sh, std::int64_t heads, const T* in, T* out,
-                                      HeadLayout to, int threads = 1) {
+template <class In, class Out> void permute_heads(const Shape& sh, std::int64_t heads, const In* in,
+                                                  Out* out, HeadLayout to, int threads = 1) {
     const std::int64_t n = sh.n_q, d = sh.head_dim, H = heads, tokens = sh.batch * n;
     parallel_region(threads, [&] {
 #pragma omp for schedule(static) nowait
@@ -37,8 +47,8 @@ template <class T> void permute_heads(const Shape& sh, std::int64_t heads, const
             for (std::int64_t h = 0; h < H; ++h) {
                 const std::int64_t token_major = (bt * H + h) * d,
                                    head_major = head_major_index(sh, H, bt, h * d);
-                if (to == HeadLayout::split) std::copy_n(in + token_major, d, out + head_major);
-                else std::copy_n(in + head_major, d, out + token_major);
+                if (to == HeadLayout::split) copy_run(in + token_major, d, out + head_major);
+                else copy_run(in + head_major, d, out + token_major);
             }
         }
     });

@@ -14,7 +14,8 @@ Tiles blocked_tiles(Isa isa);
 Tiles simd_tiles(Isa isa);
 Tiles flash_tiles(Isa isa);
 
-#define ATTN_KERNEL(stage, variant, isa, threading, fn, tiles) StageTraits<Stage::stage>::Fn fn;
+#define ATTN_KERNEL(stage, variant, isa, dtype, threading, fn, tiles) \
+    StageTraits<Stage::stage, storage_t<DType::dtype>>::Fn fn;
 #include "kernels.inc"
 #undef ATTN_KERNEL
 
@@ -22,6 +23,8 @@ Tiles flash_tiles(Isa isa);
 // block needs for Wk and Wv under grouping (the registered projection kernel is the case
 // cols = d_model); simd's per-tier ones are simd::project_columns<tier> (src/simd/bodies.hpp).
 ProjectColumnsFn project_columns_naive, project_columns_blocked, project_columns_omp;
+ProjectColumnsFnOf<bf16> project_columns_naive;
+ProjectColumnsFnOf<f16> project_columns_naive;
 // The omp projection writing the heads' layout (simd's: simd::project_heads<tier>).
 ProjectHeadsFn project_heads_omp;
 #ifdef ATTN_HAVE_ONEDNN

@@ -37,4 +37,31 @@ void multihead_chain(const Shape& sh, const float* x, const MhaWeights& w, float
     project(sh, sh.d_model(), q, w.wo, y);
 }
 
+template <class T> void multihead_chain(const Shape& sh, const T* x, const MhaWeightsOf<T>& w,
+                                        float* y, ProjectColumnsFnOf<T>* project,
+                                        AttentionFnOf<T>* attend, int threads) {
+    const std::int64_t elems = sh.q_elems(), kv_elems = sh.kv_elems(), kvh = sh.kv_head_count();
+    // 16-bit tensors in fp32 workspaces of half as many floats (rounded up).
+    auto half = [](std::int64_t n) { return (n + 1) / 2; };
+    T* q = reinterpret_cast<T*>(workspace(Slot::block_q, half(elems)));
+    T* k = reinterpret_cast<T*>(workspace(Slot::block_k, half(kv_elems)));
+    T* v = reinterpret_cast<T*>(workspace(Slot::block_v, half(kv_elems)));
+    float* o = workspace(Slot::block_heads, elems);
+    project(sh, sh.d_model(), x, w.wq, o);
+    permute_heads(sh, sh.heads, o, q, HeadLayout::split, threads);
+    project(sh, sh.kv_dim(), x, w.wk, o);
+    permute_heads(sh, kvh, o, k, HeadLayout::split, threads);
+    project(sh, sh.kv_dim(), x, w.wv, o);
+    permute_heads(sh, kvh, o, v, HeadLayout::split, threads);
+    attend(sh, q, k, v, o);
+    // Q is spent: its buffer takes the concatenated heads.
+    permute_heads(sh, sh.heads, o, q, HeadLayout::merge, threads);
+    project(sh, sh.d_model(), q, w.wo, y);
+}
+
+template void multihead_chain(const Shape&, const bf16*, const MhaWeightsOf<bf16>&, float*,
+                              ProjectColumnsFnOf<bf16>*, AttentionFnOf<bf16>*, int);
+template void multihead_chain(const Shape&, const f16*, const MhaWeightsOf<f16>&, float*,
+                              ProjectColumnsFnOf<f16>*, AttentionFnOf<f16>*, int);
+
 }  // namespace attn

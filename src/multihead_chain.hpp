@@ -11,8 +11,9 @@ namespace attn {
 
 // Y [rows][cols] = X [rows][d_model] W [d_model][cols], rows = batch * n_q: a projection
 // variant's product with any number of output columns (kv_dim for Wk and Wv under grouping).
-using ProjectColumnsFn = void(const Shape& sh, std::int64_t cols, const float* x, const float* w,
-                              float* y);
+template <class T> using ProjectColumnsFnOf = void(const Shape& sh, std::int64_t cols, const T* x,
+                                                   const T* w, float* y);
+using ProjectColumnsFn = ProjectColumnsFnOf<float>;
 
 // The same product with X or Y in the heads' layout [B][heads][n][head_dim] (`heads`), as
 // attention reads Q, K and V and writes its output: a projection that reads and writes it
@@ -26,5 +27,12 @@ using ProjectHeadsFn = void(const Shape& sh, std::int64_t cols, const float* x, 
 void multihead_chain(const Shape& sh, const float* x, const MhaWeights& w, float* y,
                      ProjectColumnsFn* project, AttentionFn* attend, int threads,
                      ProjectHeadsFn* project_heads = nullptr);
+
+// The block with 16-bit storage T (bf16 or f16): each projection's fp32 output is rounded to T as
+// the head split stores it, as frameworks keep Q, K, V and the concatenated heads, and `attend`
+// reads those; x stored as T, y fp32.
+template <class T> void multihead_chain(const Shape& sh, const T* x, const MhaWeightsOf<T>& w,
+                                        float* y, ProjectColumnsFnOf<T>* project,
+                                        AttentionFnOf<T>* attend, int threads);
 
 }  // namespace attn

@@ -18,21 +18,22 @@ constexpr bool named_after(std::string_view fn, std::string_view stage, std::str
            fn[stage.size()] == '_' && fn.substr(stage.size() + 1).starts_with(variant) &&
            fn[stage.size() + 1 + variant.size()] == '_' && fn.ends_with(isa);
 }
-#define ATTN_KERNEL(stage, variant, isa, threading, fn, tiles)  \
-    static_assert(named_after(#fn, #stage, #variant, #isa), #fn \
-                  " is not "                                    \
+#define ATTN_KERNEL(stage, variant, isa, dtype, threading, fn, tiles) \
+    static_assert(named_after(#fn, #stage, #variant, #isa), #fn       \
+                  " is not "                                          \
                   "<stage>_<variant>_<isa>");
 #include "kernels.inc"
 #undef ATTN_KERNEL
 
 const std::vector<Kernel>& all_kernels() {
     static const std::vector<Kernel> list = {
-#define ATTN_KERNEL(stage, variant, isa, threading, fn, tiles) \
-    Kernel{Stage::stage,                                       \
-           #variant,                                           \
-           Isa::isa,                                           \
-           Threading::threading,                               \
-           StageFn<Stage::stage>{&kernels::fn},                \
+#define ATTN_KERNEL(stage, variant, isa, dtype, threading, fn, tiles)    \
+    Kernel{Stage::stage,                                                 \
+           #variant,                                                     \
+           Isa::isa,                                                     \
+           DType::dtype,                                                 \
+           Threading::threading,                                         \
+           StageFn<Stage::stage, storage_t<DType::dtype>>{&kernels::fn}, \
            &kernels::tiles},
 #include "kernels.inc"
 #undef ATTN_KERNEL
@@ -57,21 +58,26 @@ Tiles no_tiles(Isa) { return {}; }
 
 std::span<const Kernel> registry() { return all_kernels(); }
 
-const Kernel* find_kernel(Stage stage, std::string_view variant, Isa isa) {
+const Kernel* find_kernel(Stage stage, std::string_view variant, Isa isa, DType dtype) {
     for (const auto& k : registry())
-        if (k.stage == stage && k.variant == variant && k.isa == isa) return &k;
+        if (k.stage == stage && k.variant == variant && k.isa == isa && k.dtype == dtype) return &k;
     return nullptr;
 }
 
 std::string repro_command(const Kernel& kernel, const Shape& shape) {
     Shape s = shape;
     if (!kernel.parallel()) s.threads = 1;
+    s.dtype = kernel.dtype;
     return "attnbench run --stage " + std::string(to_string(kernel.stage)) + " --variant " +
            std::string(kernel.variant) + " --isa " + to_string(kernel.isa) + " --shape " + s.text();
 }
 
 std::string Kernel::name() const {
     return std::string(to_string(stage)) + "/" + std::string(variant) + "/" + to_string(isa);
+}
+
+std::string Kernel::typed_name() const {
+    return dtype == DType::f32 ? name() : name() + "/dt:" + to_string(dtype);
 }
 
 std::string known_stages() {

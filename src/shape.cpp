@@ -86,6 +86,7 @@ std::string Shape::text(bool with_threads) const {
     }
     if (causal) out += "/causal";
     if (similarity == Similarity::cosine) out += "/cosine";
+    if (dtype != DType::f32) out += std::string("/dt:") + to_string(dtype);
     return out;
 }
 
@@ -97,7 +98,8 @@ Shape parse_shape(std::string_view text, bool* threads_given) {
     Shape s;
     bool seen_n = false, seen_nq = false, seen_nkv = false, seen_h = false, seen_kv = false,
          seen_d = false;
-    bool seen_b = false, seen_t = false, seen_scale = false, seen_mask = false, seen_sim = false;
+    bool seen_b = false, seen_t = false, seen_scale = false, seen_mask = false, seen_sim = false,
+         seen_dt = false;
     auto once = [&](bool& seen, std::string_view field) {
         if (seen) fail(quoted(field) + " is given twice");
         seen = true;
@@ -130,6 +132,12 @@ Shape parse_shape(std::string_view text, bool* threads_given) {
                 fail("scale: " + quoted(value) + " is not a positive number");
             continue;
         }
+        if (key == "dt") {
+            once(seen_dt, key);
+            if (!parse_dtype(value, s.dtype))
+                fail("dt: " + quoted(value) + " is not a storage type (valid: f32, bf16, f16)");
+            continue;
+        }
         std::int64_t* into = nullptr;
         bool* seen = nullptr;
         if (key == "n") into = &s.n_q, seen = &seen_n;
@@ -141,7 +149,7 @@ Shape parse_shape(std::string_view text, bool* threads_given) {
         else if (key == "b") into = &s.batch, seen = &seen_b;
         else if (key != "t")
             fail("unknown field " + quoted(key) +
-                 " (valid: n, nq, nkv, h, kv, d, b, t, scale, causal, cosine)");
+                 " (valid: n, nq, nkv, h, kv, d, b, t, dt, scale, causal, cosine)");
         std::int64_t v = 0;
         const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
         if (value.empty() || ec != std::errc() || end != value.data() + value.size() || v <= 0 ||
@@ -167,5 +175,22 @@ Shape parse_shape(std::string_view text, bool* threads_given) {
 }
 
 const char* to_string(Similarity s) { return s == Similarity::dot ? "dot" : "cosine"; }
+
+const char* to_string(DType t) {
+    switch (t) {
+        case DType::f32: return "f32";
+        case DType::bf16: return "bf16";
+        case DType::f16: return "f16";
+    }
+    return "?";
+}
+
+bool parse_dtype(std::string_view name, DType& out) {
+    for (DType t : kAllDTypes)
+        if (name == to_string(t)) return out = t, true;
+    return false;
+}
+
+std::size_t element_bytes(DType t) { return t == DType::f32 ? 4 : 2; }
 
 }  // namespace attn

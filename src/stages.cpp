@@ -56,13 +56,15 @@ double flops(Stage stage, const Shape& s) {
 double min_bytes(Stage stage, const Shape& s) {
     const double q = double(s.q_elems()), kv = double(s.kv_elems()), sc = double(s.score_elems());
     const double w = dm(s) * dm(s), w_kv = dm(s) * dkv(s), x = rows(s) * dm(s);
+    // Inputs in the storage type, outputs in fp32.
+    const double in = double(element_bytes(s.dtype)), out = 4.0;
     switch (stage) {
-        case Stage::scores: return 4.0 * (q + kv + sc);
+        case Stage::scores: return in * (q + kv) + out * sc;
         case Stage::softmax: return 4.0 * (2 * sc);
-        case Stage::weighted_sum: return 4.0 * (sc + kv + q);
-        case Stage::attention: return 4.0 * (2 * q + 2 * kv);
-        case Stage::projection: return 4.0 * (2 * x + w);
-        case Stage::multihead: return 4.0 * (2 * x + 2 * w + 2 * w_kv);
+        case Stage::weighted_sum: return in * (sc + kv) + out * q;
+        case Stage::attention: return in * (q + 2 * kv) + out * q;
+        case Stage::projection: return in * (x + w) + out * x;
+        case Stage::multihead: return in * (x + 2 * w + 2 * w_kv) + out * x;
     }
     return 0;
 }
@@ -101,6 +103,9 @@ double available_memory() {
 
 std::string stage_problem(Stage stage, const Shape& shape) {
     if (auto p = shape.problem(); !p.empty()) return p;
+    if (stage == Stage::softmax && shape.dtype != DType::f32)
+        return std::string("softmax reads the scores stage's fp32 output: dt:") +
+               to_string(shape.dtype) + " does not apply to it";
     if (stage == Stage::multihead && shape.n_q != shape.n_kv)
         return "multihead is self-attention: n_q (" + std::to_string(shape.n_q) +
                ") must equal n_kv (" + std::to_string(shape.n_kv) + ")";

@@ -43,10 +43,15 @@ Workload::Workload(Stage stage, const Shape& shape, const Fill& fill, std::size_
     std::mt19937_64 rng(fill.seed);
     std::uniform_real_distribution<float> dist(fill.lo, fill.hi);
     for (std::size_t i = 0; i < sz.in.size(); ++i) {
-        Buffer b(sz.in[i], misalign);
+        // Filled in the storage type: each drawn value rounded once, as a model's stored tensors
+        // are, so that the reference reads exactly what the kernel reads.
+        Buffer b(sz.in[i], misalign, shape.dtype);
         const float factor =
             is_weight(stage, i) ? float(1.0 / std::sqrt(double(shape.d_model()))) : 1.0f;
-        for (float& x : b.span()) x = dist(rng) * factor;
+        if (shape.dtype == DType::f32)
+            for (float& x : b.span()) x = dist(rng) * factor;
+        else
+            for (std::size_t j = 0; j < b.size(); ++j) b.set(j, dist(rng) * factor);
         inputs_.push_back(std::move(b));
     }
     // Softmax sees what the scores stage produces: -inf wherever the causal mask hides a key.
@@ -98,23 +103,24 @@ void Workload::run(const Kernel& kernel) {
     if (kernel.stage != stage_)
         throw std::invalid_argument("kernel " + kernel.name() + " does not belong to stage " +
                                     to_string(stage_));
-    auto in = [&](std::size_t i) { return static_cast<const float*>(inputs_[i].data()); };
+    if (kernel.dtype != shape_.dtype)
+        throw std::invalid_argument("kernel " + kernel.typed_name() +
+                                    " reads dt:" + to_string(kernel.dtype) +
+                                    ", the workload stores dt:" + to_string(shape_.dtype));
     float* out = output_.data();
     auto call_at = [&](const Shape& s) {
         std::visit(
             [&](auto fn) {
                 using F = decltype(fn);
-                if constexpr (std::is_same_v<F, StageFn<Stage::scores>>)
-                    fn.call(s, in(0), in(1), out);
-                else if constexpr (std::is_same_v<F, StageFn<Stage::softmax>>)
-                    fn.call(s, in(0), out);
-                else if constexpr (std::is_same_v<F, StageFn<Stage::weighted_sum>>)
-                    fn.call(s, in(0), in(1), out);
-                else if constexpr (std::is_same_v<F, StageFn<Stage::attention>>)
+                using T = typename F::Storage;
+                auto in = [&](std::size_t i) { return inputs_[i].template as<T>(); };
+                if constexpr (F::stage == Stage::scores) fn.call(s, in(0), in(1), out);
+                else if constexpr (F::stage == Stage::softmax) fn.call(s, in(0), out);
+                else if constexpr (F::stage == Stage::weighted_sum) fn.call(s, in(0), in(1), out);
+                else if constexpr (F::stage == Stage::attention)
                     fn.call(s, in(0), in(1), in(2), out);
-                else if constexpr (std::is_same_v<F, StageFn<Stage::projection>>)
-                    fn.call(s, in(0), in(1), out);
-                else fn.call(s, in(0), MhaWeights{in(1), in(2), in(3), in(4)}, out);
+                else if constexpr (F::stage == Stage::projection) fn.call(s, in(0), in(1), out);
+                else fn.call(s, in(0), MhaWeightsOf<T>{in(1), in(2), in(3), in(4)}, out);
             },
             kernel.fn);
     };

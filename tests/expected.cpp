@@ -16,6 +16,16 @@
 //                  grows with scale * sum |q||k| of the projected magnitudes), which feeds the
 //                  output projection. All magnitudes are taken from |X| |W| in double.
 // FLT_MIN is added everywhere so that outputs which underflow in fp32 are not failures.
+//
+// 16-bit storage (dt:bf16, dt:f16): the reference reads the stored values, exactly as the kernel
+// does, so the fp32 bounds above hold for every product a kernel accumulates in fp32. On top, a
+// kernel may round to the storage type what it computes in between, with unit roundoff
+// u_t = 2^-8 (bf16) or 2^-11 (f16) and, below the normal range, an absolute error of half the
+// smallest subnormal step: the scaled queries (a relative u_t in each score: 2 u_t * scale *
+// sum |q_c k_c| more), the probabilities before P V (2 u_t * sum_j p_j |v_jc| more), and in
+// multihead the projected Q, K, V and the concatenated heads (u_t added to each projection's
+// relative error).
+
 #include "expected.hpp"
 
 #include <cfloat>
@@ -30,7 +40,33 @@ namespace {
 using reference::Tensor;
 constexpr double u = FLT_EPSILON;
 
-Tensor to_double(const Buffer& b) { return Tensor(b.data(), b.data() + b.size()); }
+// The stored values, widened exactly.
+Tensor to_double(const Buffer& b) {
+    Tensor t(b.size());
+    for (std::size_t i = 0; i < t.size(); ++i) t[i] = b.get(i);
+    return t;
+}
+
+// The unit roundoff of storing an fp32 value as `t` (0 for fp32, whose intermediate roundings the
+// u terms already cover).
+double storage_roundoff(DType t) {
+    switch (t) {
+        case DType::f32: return 0.0;
+        case DType::bf16: return 0x1p-8;
+        case DType::f16: return 0x1p-11;
+    }
+    return 0.0;
+}
+
+// Half the subnormal step of the storage type: the absolute error of rounding a tiny value.
+double storage_floor(DType t) {
+    switch (t) {
+        case DType::f32: return 0.0;
+        case DType::bf16: return 0x1p-134;
+        case DType::f16: return 0x1p-25;
+    }
+    return 0.0;
+}
 
 Tensor absolute(Tensor t) {
     for (double& x : t) x = std::fabs(x);
@@ -57,7 +93,7 @@ Tensor score_error(const Shape& s, const Tensor& q, const Tensor& k) {
                     }
                     b = qq * kk > 0 ? 2.0 * b / std::sqrt(qq * kk) : 0.0;  // x2: norms' own error
                 }
-                b *= 2.0 * u * double(d + 2);
+                b *= 2.0 * u * double(d + 2) + 2.0 * storage_roundoff(s.dtype);
             }
     return bound;
 }
@@ -70,7 +106,8 @@ Tensor attention_error(const Shape& s, const Tensor& p, const Tensor& ds, const 
         double dmax = 0;
         for (std::int64_t j = 0; j < s.n_kv; ++j)
             if (p[r * s.n_kv + j] > 0) dmax = std::max(dmax, ds[r * s.n_kv + j]);
-        const double rel = 2.0 * (2.0 * dmax + u * double(3 * s.n_kv + d + 16));
+        const double rel =
+            2.0 * (2.0 * dmax + u * double(3 * s.n_kv + d + 16) + storage_roundoff(s.dtype));
         for (std::int64_t c = 0; c < d; ++c) e[r * d + c] *= rel;
     }
     return e;
@@ -128,7 +165,8 @@ Expected multihead(const Workload& w) {
     const Tensor x = to_double(w.inputs()[0]);
     const Tensor wq = to_double(w.inputs()[1]), wk = to_double(w.inputs()[2]);
     const Tensor wv = to_double(w.inputs()[3]), wo = to_double(w.inputs()[4]);
-    const double proj = 2.0 * u * double(s.d_model() + 1);  // relative error of one projection
+    // Relative error of one projection whose output is stored in the storage type.
+    const double proj = 2.0 * u * double(s.d_model() + 1) + storage_roundoff(s.dtype);
     const Tensor xa = absolute(x);
     const Tensor qa = reference::split_heads(s, reference::projection(s, xa, absolute(wq)));
     const Tensor ka = reference::split_heads(s, reference::projection(s, xa, absolute(wk)));
@@ -171,7 +209,8 @@ Expected multihead(const Workload& w) {
     // Output projection: the error carried in, plus the projection's own rounding.
     Tensor carried = reference::merge_heads(s, head_err);
     const Tensor merged_abs = reference::merge_heads(s, head_abs);
-    for (std::size_t i = 0; i < carried.size(); ++i) carried[i] += proj * merged_abs[i];
+    for (std::size_t i = 0; i < carried.size(); ++i)
+        carried[i] += proj * merged_abs[i] + storage_floor(s.dtype);
     Tensor tol = reference::projection(s, carried, absolute(wo));
     return {reference::multihead(s, x, wq, wk, wv, wo), tol};
 }

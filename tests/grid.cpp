@@ -249,10 +249,12 @@ std::vector<GridCase> tile_cases(const Kernel& k) {
 
 std::vector<GridCase> grid_for(const Kernel& kernel) {
     std::vector<GridCase> out;
-    for (auto& c : edge_cases())
-        if (stage_problem(kernel.stage, c.shape).empty()) out.push_back(c);
-    for (auto& c : tile_cases(kernel))
-        if (stage_problem(kernel.stage, c.shape).empty()) out.push_back(c);
+    auto add = [&](GridCase c) {
+        c.shape.dtype = kernel.dtype;  // the storage type the kernel reads
+        if (stage_problem(kernel.stage, c.shape).empty()) out.push_back(std::move(c));
+    };
+    for (auto& c : edge_cases()) add(c);
+    for (auto& c : tile_cases(kernel)) add(c);
     return out;
 }
 

@@ -29,6 +29,7 @@ std::vector<Shape> shapes() {
 
 std::vector<float> output_of(const Kernel& k, Shape s, int threads) {
     s.threads = threads;
+    s.dtype = k.dtype;
     if (k.stage == Stage::multihead || k.stage == Stage::projection) s.n_kv = s.n_q;
     Workload w(k.stage, s);
     w.run(k);
@@ -42,6 +43,7 @@ TEST(Determinism, TwoCallsGiveIdenticalBits) {
         for (const Shape& s : shapes()) {
             Shape t = s;
             t.threads = k.parallel() ? 2 : 1;
+            t.dtype = k.dtype;
             if (k.stage == Stage::multihead || k.stage == Stage::projection) t.n_kv = t.n_q;
             Workload w(k.stage, t);
             w.run(k);
@@ -49,7 +51,7 @@ TEST(Determinism, TwoCallsGiveIdenticalBits) {
                                            w.output().data() + w.output().size());
             w.run(k);
             EXPECT_EQ(std::memcmp(first.data(), w.output().data(), first.size() * sizeof(float)), 0)
-                << k.name() << " on " << t.text();
+                << k.typed_name() << " on " << t.text();
             ++compared;
         }
     }

@@ -21,28 +21,31 @@ TEST(FusedVsNaive, AttentionAndMultiheadAgreeWithNaiveChain) {
     shapes[2] = shapes[1], shapes[2].batch = 2, shapes[2].n_kv = 301, shapes[2].head_dim = 64,
     shapes[2].n_q = 301, shapes[2].similarity = Similarity::cosine;
     int compared = 0;
-    for (Stage stage : {Stage::attention, Stage::multihead}) {
-        const Kernel* naive = find_kernel(stage, "naive", Isa::scalar);
-        ASSERT_NE(naive, nullptr);
-        for (const Shape& s : shapes) {
-            Workload base(stage, s);
-            base.run(*naive);
-            const Expected bound = expected_output(base);
-            for (const auto& k : registry()) {
-                if (k.stage != stage || &k == naive || !runs_here(k)) continue;
-                Workload w(stage, s);
-                w.run(k);
-                int bad = 0;
-                for (std::size_t i = 0; i < w.output().size(); ++i)
-                    if (!(std::fabs(w.output().data()[i] - base.output().data()[i]) <=
-                          2 * bound.tolerance[i]))
-                        ++bad;
-                EXPECT_EQ(bad, 0) << k.name()
-                                  << " vs naive; benchmark it with: " << repro_command(k, s);
-                ++compared;
+    for (Stage stage : {Stage::attention, Stage::multihead})
+        for (DType dtype : kAllDTypes) {
+            const Kernel* naive = find_kernel(stage, "naive", Isa::scalar, dtype);
+            ASSERT_NE(naive, nullptr) << to_string(dtype);
+            for (Shape s : shapes) {
+                s.dtype = dtype;
+                Workload base(stage, s);
+                base.run(*naive);
+                const Expected bound = expected_output(base);
+                for (const auto& k : registry()) {
+                    if (k.stage != stage || k.dtype != dtype || &k == naive || !runs_here(k))
+                        continue;
+                    Workload w(stage, s);
+                    w.run(k);
+                    int bad = 0;
+                    for (std::size_t i = 0; i < w.output().size(); ++i)
+                        if (!(std::fabs(w.output().data()[i] - base.output().data()[i]) <=
+                              2 * bound.tolerance[i]))
+                            ++bad;
+                    EXPECT_EQ(bad, 0) << k.typed_name()
+                                      << " vs naive; benchmark it with: " << repro_command(k, s);
+                    ++compared;
+                }
             }
         }
-    }
     EXPECT_GT(compared, 0);
 }
 

@@ -23,7 +23,9 @@ struct Param {
 };
 
 // Keeps gtest from dumping the parameter's bytes in failure messages.
-void PrintTo(const Param& p, std::ostream* os) { *os << p.kernel->name() << " on " << p.c.label; }
+void PrintTo(const Param& p, std::ostream* os) {
+    *os << p.kernel->typed_name() << " on " << p.c.label;
+}
 
 std::vector<Param> params() {
     std::vector<Param> out;
@@ -33,7 +35,7 @@ std::vector<Param> params() {
 }
 
 std::string param_name(const ::testing::TestParamInfo<Param>& info) {
-    std::string n = info.param.kernel->name() + "__" + info.param.c.label;
+    std::string n = info.param.kernel->typed_name() + "__" + info.param.c.label;
     for (char& ch : n)
         if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
     return n;
@@ -66,7 +68,7 @@ TEST_P(KernelVsReference, WithinErrorBound) {
     // ATTN_PRINT_REPRO=1 prints the line on success too, so that tests/repro_runs.sh can run it.
     if (std::getenv("ATTN_PRINT_REPRO"))
         std::printf("repro: %s\n", repro_command(kernel, c.shape).c_str());
-    EXPECT_EQ(bad, 0) << kernel.name() << " wrong on " << c.label
+    EXPECT_EQ(bad, 0) << kernel.typed_name() << " wrong on " << c.label
                       << (c.misalign ? " (misaligned inputs)" : "")
                       << "; benchmark it with: " << repro_command(kernel, c.shape) << detail.str();
 }

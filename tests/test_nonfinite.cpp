@@ -1,5 +1,6 @@
 // The non-finite contract (README, attn/stages.hpp): with one NaN, +inf, -inf or FLT_MAX placed in
-// one input of a stage, every kernel's output has the NaN / +inf / -inf / finite pattern of the
+// one input of a stage (stored in each storage type the stage reads, where FLT_MAX becomes +inf
+// for bf16 and f16), every kernel's output has the NaN / +inf / -inf / finite pattern of the
 // double-precision reference, which follows IEEE arithmetic on what the math reads: a key the
 // causal mask hides contributes nothing whatever its K and V rows hold. Positions sit at tile
 // edges: the first, a middle and the last element of a tensor, and for attention the keys at the
@@ -94,40 +95,45 @@ TEST(NonFinite, EveryKernelFollowsTheReferencePattern) {
     int checks = 0, differ = 0;
     std::ostringstream report;
     for (Stage stage : kAllStages)
-        for (const Shape& s : shapes_of(stage)) {
-            Workload probe(stage, s);
-            for (std::size_t input = 0; input < probe.inputs().size(); ++input)
-                for (std::size_t at : positions(stage, input, probe.inputs()[input].size(), s))
-                    for (const Special& special : kSpecials) {
-                        // Multi-head attention projects FLT_MAX to q and k near 1e37, whose product
-                        // overflows fp32 where the double reference does not: the fp32 range
-                        // decides there, not a kernel.
-                        if (stage == Stage::multihead && special.value == FLT_MAX) continue;
-                        Workload base(stage, s);
-                        base.inputs()[input].data()[at] = special.value;
-                        const std::vector<double> want = reference_output(base);
-                        for (const auto& k : registry()) {
-                            if (k.stage != stage || !runs_here(k)) continue;
-                            Workload w(stage, s);
-                            w.inputs()[input].data()[at] = special.value;
-                            w.run(k);
-                            std::size_t bad = 0, first = 0;
-                            for (std::size_t i = 0; i < want.size(); ++i)
-                                if (kind_of(w.output().data()[i]) != kind_of(float(want[i])) &&
-                                    bad++ == 0)
-                                    first = i;
-                            ++checks;
-                            if (bad == 0) continue;
-                            ++differ;
-                            report << "\n  " << k.name() << ": " << special.name << " at input "
-                                   << input << "[" << at << "]: " << bad
-                                   << " outputs differ, first [" << first << "] "
-                                   << name_of(kind_of(w.output().data()[first])) << " want "
-                                   << name_of(kind_of(float(want[first]))) << " (shape " << s.text()
-                                   << ")";
+        for (Shape s : shapes_of(stage))
+            for (DType dtype : kAllDTypes) {
+                // The special value is stored in the storage type: FLT_MAX becomes +inf in bf16 and
+                // f16, and the reference reads what was stored.
+                s.dtype = dtype;
+                if (!stage_problem(stage, s).empty()) continue;
+                Workload probe(stage, s);
+                for (std::size_t input = 0; input < probe.inputs().size(); ++input)
+                    for (std::size_t at : positions(stage, input, probe.inputs()[input].size(), s))
+                        for (const Special& special : kSpecials) {
+                            // Multi-head attention projects FLT_MAX to q and k near 1e37, whose
+                            // product overflows fp32 where the double reference does not: the fp32
+                            // range decides there, not a kernel.
+                            if (stage == Stage::multihead && special.value == FLT_MAX) continue;
+                            Workload base(stage, s);
+                            base.inputs()[input].set(at, special.value);
+                            const std::vector<double> want = reference_output(base);
+                            for (const auto& k : registry()) {
+                                if (k.stage != stage || k.dtype != dtype || !runs_here(k)) continue;
+                                Workload w(stage, s);
+                                w.inputs()[input].set(at, special.value);
+                                w.run(k);
+                                std::size_t bad = 0, first = 0;
+                                for (std::size_t i = 0; i < want.size(); ++i)
+                                    if (kind_of(w.output().data()[i]) != kind_of(float(want[i])) &&
+                                        bad++ == 0)
+                                        first = i;
+                                ++checks;
+                                if (bad == 0) continue;
+                                ++differ;
+                                report << "\n  " << k.typed_name() << ": " << special.name
+                                       << " at input " << input << "[" << at << "]: " << bad
+                                       << " outputs differ, first [" << first << "] "
+                                       << name_of(kind_of(w.output().data()[first])) << " want "
+                                       << name_of(kind_of(float(want[first]))) << " (shape "
+                                       << s.text() << ")";
+                            }
                         }
-                    }
-        }
+            }
     std::printf("non-finite contract: %d of %d (case, kernel) checks differ from the reference\n",
                 differ, checks);
     EXPECT_EQ(differ, 0) << report.str();

@@ -175,7 +175,8 @@ TEST(Registry, ReproCommandNamesTheKernelAndItsShape) {
 
 TEST(Registry, NamesAreUnique) {
     std::set<std::string> seen;
-    for (const auto& k : registry()) EXPECT_TRUE(seen.insert(k.name()).second) << k.name();
+    for (const auto& k : registry())
+        EXPECT_TRUE(seen.insert(k.typed_name()).second) << k.typed_name();
 }
 
 TEST(Flops, FollowThePublishedConvention) {

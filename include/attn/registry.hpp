@@ -13,11 +13,26 @@
 
 namespace attn {
 
-// A function pointer tagged with its stage, so stages whose signatures coincide stay distinct.
-template <Stage S> struct StageFn { typename StageTraits<S>::Fn* call; };
+// A function pointer tagged with its stage and storage type, so stages whose signatures coincide
+// stay distinct.
+template <Stage S, class T = float> struct StageFn {
+    static constexpr Stage stage = S;
+    using Storage = T;
+    typename StageTraits<S, T>::Fn* call;
+};
+// Every stage reads fp32; all but softmax (whose input is fp32 scores) also bf16 and f16.
+template <class T> using TypedStageFns =
+    std::variant<StageFn<Stage::scores, T>, StageFn<Stage::weighted_sum, T>,
+                 StageFn<Stage::attention, T>, StageFn<Stage::projection, T>,
+                 StageFn<Stage::multihead, T>>;
 using AnyStageFn =
     std::variant<StageFn<Stage::scores>, StageFn<Stage::softmax>, StageFn<Stage::weighted_sum>,
-                 StageFn<Stage::attention>, StageFn<Stage::projection>, StageFn<Stage::multihead>>;
+                 StageFn<Stage::attention>, StageFn<Stage::projection>, StageFn<Stage::multihead>,
+                 StageFn<Stage::scores, bf16>, StageFn<Stage::weighted_sum, bf16>,
+                 StageFn<Stage::attention, bf16>, StageFn<Stage::projection, bf16>,
+                 StageFn<Stage::multihead, bf16>, StageFn<Stage::scores, f16>,
+                 StageFn<Stage::weighted_sum, f16>, StageFn<Stage::attention, f16>,
+                 StageFn<Stage::projection, f16>, StageFn<Stage::multihead, f16>>;
 
 // The block sizes a kernel's loops are built around, so that tests aim at their edges (at, below,
 // above and at multiples of each); 0 where a kernel has no such block.
@@ -40,16 +55,21 @@ struct Tiles {
 // library that splits its sums by the thread count, so that the bits may change with it.
 enum class Threading { single, parallel, parallel_unordered };
 
+// One registry entry: a stage's kernel of one variant at one ISA tier reading one storage type
+// (Shape::dtype selects among a variant's entries).
 struct Kernel {
     Stage stage;
     std::string_view variant;
     Isa isa;
+    DType dtype;
     Threading threading;
     AnyStageFn fn;
     // The tile sizes of the kernel's family at its tier.
     Tiles (*family_tiles)(Isa isa);
 
-    std::string name() const;  // "stage/variant/isa"
+    std::string name() const;  // "stage/variant/isa" (the storage type is the shape's)
+    // name(), then "/dt:bf16" or "/dt:f16" for 16-bit storage: unique in the registry.
+    std::string typed_name() const;
     // Whether the kernel uses Shape::threads.
     bool parallel() const { return threading != Threading::single; }
     bool available() const { return cpu_supports(isa); }
@@ -60,10 +80,10 @@ std::span<const Kernel> registry();
 
 // The attnbench command line that measures `kernel` on `shape`, as printed by failing tests and
 // errors: attnbench run --stage S --variant V --isa I --shape <Shape::text()>, the thread count
-// 1 for a kernel that is not parallel.
+// 1 for a kernel that is not parallel, the storage type the kernel's.
 std::string repro_command(const Kernel& kernel, const Shape& shape);
-// The entry with this stage, variant and isa, or nullptr.
-const Kernel* find_kernel(Stage stage, std::string_view variant, Isa isa);
+// The entry with this stage, variant, isa and storage type, or nullptr.
+const Kernel* find_kernel(Stage stage, std::string_view variant, Isa isa, DType dtype = DType::f32);
 
 // Names known to the registry, for validating user input and for error messages.
 std::string known_stages();

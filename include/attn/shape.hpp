@@ -6,6 +6,8 @@
 #include <string>
 #include <string_view>
 
+#include "attn/dtype.hpp"
+
 namespace attn {
 
 enum class Similarity { dot, cosine };
@@ -26,6 +28,8 @@ struct Shape {
     // 0 selects the scaled dot-product default 1/sqrt(head_dim); 1 gives the plain form.
     double scale = 0.0;
     Similarity similarity = Similarity::dot;
+    // The storage type of every tensor the stage reads (outputs are fp32).
+    DType dtype = DType::f32;
     // Threads a parallel kernel may use (at most kMaxThreads); single-threaded kernels ignore it.
     int threads = 1;
     // More threads than any CPU this runs on offers: a larger count is a typo, and asking OpenMP
@@ -39,7 +43,8 @@ struct Shape {
     // The descriptor's one text form, which benchmark names, --shape, the repro lines and the
     // result files all use: n:128/h:8/d:64/t:2/causal, with nq:16/nkv:4096 in place of n: when
     // n_q != n_kv, b: when batch != 1, scale: when a scale is given, cosine for that similarity;
-    // kv:4 after h: when kv_heads != heads; the thread count only `with_threads`. parse_shape()
+    // kv:4 after h: when kv_heads != heads; dt:bf16 or dt:f16 for 16-bit storage (dt:f32, the
+    // default, is left out); the thread count only `with_threads`. parse_shape()
     // reads it back exactly.
     std::string text(bool with_threads = true) const;
 
@@ -73,7 +78,7 @@ struct Shape {
 const char* to_string(Similarity s);
 
 // Reads the text form of Shape::text() (fields in any order; n:, or nq: with nkv:, plus h: and
-// d: are required; kv: as many as h:, b:1, t:1, the default scale and dot otherwise).
+// d: are required; kv: as many as h:, b:1, t:1, dt:f32, the default scale and dot otherwise).
 // `threads_given` tells whether it named t:. Throws std::invalid_argument with one line naming the
 // offending field.
 Shape parse_shape(std::string_view text, bool* threads_given = nullptr);

@@ -1,8 +1,11 @@
-// One function-pointer signature per attention stage. Every variant of a stage has exactly this
-// signature. Tensors are dense row-major fp32: activations [batch][heads][seq][head_dim],
-// scores and probabilities [batch][heads][n_q][n_kv]; no alignment is assumed.
+// One function-pointer signature per attention stage and storage type. Every variant of a stage
+// has exactly this signature for each storage type T it reads (float, bf16 or f16: Shape::dtype).
+// Tensors are dense row-major: activations [batch][heads][seq][head_dim], scores and
+// probabilities [batch][heads][n_q][n_kv]; inputs stored as T, outputs fp32; no alignment is
+// assumed.
 #pragma once
 
+#include "attn/dtype.hpp"
 #include "attn/shape.hpp"
 
 namespace attn {
@@ -13,13 +16,14 @@ inline constexpr Stage kAllStages[] = {Stage::scores,    Stage::softmax,    Stag
 
 // The four projection matrices of multi-head attention, each row-major [d_in][d_out] so that
 // Y = X * W: wq and wo are [d_model][d_model], wk and wv [d_model][kv_dim] with kv_dim =
-// kv_heads * head_dim (d_model without grouping).
-struct MhaWeights {
-    const float* wq;
-    const float* wk;
-    const float* wv;
-    const float* wo;
+// kv_heads * head_dim (d_model without grouping); stored as T.
+template <class T> struct MhaWeightsOf {
+    const T* wq;
+    const T* wk;
+    const T* wv;
+    const T* wo;
 };
+using MhaWeights = MhaWeightsOf<float>;
 
 // Non-finite inputs follow IEEE arithmetic on what each stage's math reads, as PyTorch's and
 // NumPy's float arithmetic does: a NaN in an input makes NaN every output that depends on it and no
@@ -34,29 +38,46 @@ struct MhaWeights {
 //
 // S = sim(Q, K) * scale; q [B][H][n_q][d], k [B][kv_heads][n_kv][d] -> s [B][H][n_q][n_kv];
 // masked entries are -inf.
-using ScoresFn = void(const Shape&, const float* q, const float* k, float* s);
+template <class T> using ScoresFnOf = void(const Shape&, const T* q, const T* k, float* s);
 // P = row-wise softmax(S); s, p [B][H][n_q][n_kv]; may run in place (p == s); rows that are
-// entirely -inf give zeros.
+// entirely -inf give zeros. fp32 only: its input is the scores stage's fp32 output.
 using SoftmaxFn = void(const Shape&, const float* s, float* p);
 // O = P * V; p [B][H][n_q][n_kv], v [B][kv_heads][n_kv][d] -> o [B][H][n_q][d].
-using WeightedSumFn = void(const Shape&, const float* p, const float* v, float* o);
+template <class T> using WeightedSumFnOf = void(const Shape&, const T* p, const T* v, float* o);
 // O = softmax(sim(Q, K) * scale + mask) * V for every head; q, o [B][H][n_q][d],
 // k, v [B][kv_heads][n_kv][d].
-using AttentionFn = void(const Shape&, const float* q, const float* k, const float* v, float* o);
+template <class T>
+using AttentionFnOf = void(const Shape&, const T* q, const T* k, const T* v, float* o);
 // Y = X * W; x [B * n_q][d_model], w [d_model][d_model] -> y [B * n_q][d_model],
 // d_model = heads * head_dim.
-using ProjectionFn = void(const Shape&, const float* x, const float* w, float* y);
+template <class T> using ProjectionFnOf = void(const Shape&, const T* x, const T* w, float* y);
 // Self-attention block: Q, K, V = X Wq, X Wk, X Wv; split into heads (kv_heads for K and V);
 // attention per head; concatenate; Y = concat * Wo. x, y [B][n][d_model] with n = n_q = n_kv.
-using MultiheadFn = void(const Shape&, const float* x, const MhaWeights& w, float* y);
+// With 16-bit storage the intermediate Q, K, V and concatenated heads are stored as T too, as
+// frameworks keep them.
+template <class T>
+using MultiheadFnOf = void(const Shape&, const T* x, const MhaWeightsOf<T>& w, float* y);
 
-template <Stage S> struct StageTraits;
-template <> struct StageTraits<Stage::scores> { using Fn = ScoresFn; };
-template <> struct StageTraits<Stage::softmax> { using Fn = SoftmaxFn; };
-template <> struct StageTraits<Stage::weighted_sum> { using Fn = WeightedSumFn; };
-template <> struct StageTraits<Stage::attention> { using Fn = AttentionFn; };
-template <> struct StageTraits<Stage::projection> { using Fn = ProjectionFn; };
-template <> struct StageTraits<Stage::multihead> { using Fn = MultiheadFn; };
+using ScoresFn = ScoresFnOf<float>;
+using WeightedSumFn = WeightedSumFnOf<float>;
+using AttentionFn = AttentionFnOf<float>;
+using ProjectionFn = ProjectionFnOf<float>;
+using MultiheadFn = MultiheadFnOf<float>;
+
+// The C++ element type of each storage type.
+template <DType D> struct StorageOf;
+template <> struct StorageOf<DType::f32> { using type = float; };
+template <> struct StorageOf<DType::bf16> { using type = bf16; };
+template <> struct StorageOf<DType::f16> { using type = f16; };
+template <DType D> using storage_t = typename StorageOf<D>::type;
+
+template <Stage S, class T> struct StageTraits;
+template <class T> struct StageTraits<Stage::scores, T> { using Fn = ScoresFnOf<T>; };
+template <> struct StageTraits<Stage::softmax, float> { using Fn = SoftmaxFn; };
+template <class T> struct StageTraits<Stage::weighted_sum, T> { using Fn = WeightedSumFnOf<T>; };
+template <class T> struct StageTraits<Stage::attention, T> { using Fn = AttentionFnOf<T>; };
+template <class T> struct StageTraits<Stage::projection, T> { using Fn = ProjectionFnOf<T>; };
+template <class T> struct StageTraits<Stage::multihead, T> { using Fn = MultiheadFnOf<T>; };
 
 const char* to_string(Stage s);
 

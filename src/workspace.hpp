@@ -19,6 +19,9 @@ enum class Slot {
     block_heads,
     projection_rows,    // a projection's rows before the head split, when it cannot write heads
     projection_padded,  // X copied to a padded row stride, shared by a projection's threads
+    widened_q,          // 16-bit Q, K, V widened to fp32, shared by a call's threads
+    widened_k,
+    widened_v,
     count
 };
 

@@ -53,6 +53,9 @@ struct MicroOpProbes {
     // (row stride lds) over the bk rows of v [bk x d]; acc row stride d (flash::pv_rows).
     void (*pv_rows)(int rows, const float* p, i64 lds, const float* v, i64 bk, i64 d, float* acc,
                     const char* v_end);
+    // out[0, n) = the n 16-bit values at src widened to fp32, as bf16 (`brain`) or f16
+    // (simd::widen_n: load_widened's vectors, then the scalar tail).
+    void (*widen)(bool brain, const std::uint16_t* src, i64 n, float* out);
 };
 
 // The probes of one tier, defined in tests/micro_ops_<tier>.cpp: constants, so that reading one

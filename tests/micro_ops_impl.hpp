@@ -49,6 +49,11 @@ template <class Arch> struct Probes {
         else flash::pv_rows<Arch, 1>(p, lds, v, bk, d, acc, v_end);
     }
 
+    static void widen(bool brain, const std::uint16_t* src, i64 n, float* out) {
+        if (brain) simd::widen_n<Arch>(reinterpret_cast<const bf16*>(src), n, out);
+        else simd::widen_n<Arch>(reinterpret_cast<const f16*>(src), n, out);
+    }
+
     // Only the AVX2 tier has (and compiles) the 8 x 8 shuffle transpose.
     static constexpr auto transpose_probe() {
         if constexpr (W == 8) return &transpose_8x8;
@@ -72,7 +77,8 @@ template <class Arch> struct Probes {
                 simd::Tile<Arch>::MR,
                 simd::pack_a<Arch>,
                 dot_rows,
-                pv_rows};
+                pv_rows,
+                widen};
     }
 };
 

@@ -6,10 +6,12 @@
 // kernels call it: the horizontal sums and maxima (also of the flash kernel's groups of rows),
 // the lane-order fold of the decode path's scores, the non-temporal store, the scaling by 2^n,
 // the 8 x 8 shuffle transpose, the query packing with its masked store, and the decode path's
-// score and P V tiles. The exponentials' accuracy and clamps have their own test (test_exp.cpp).
+// score and P V tiles, and the widening of bf16 and f16 storage. The exponentials' accuracy and
+// clamps have their own test (test_exp.cpp).
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <bit>
 #include <cfloat>
 #include <cmath>
 #include <limits>
@@ -19,6 +21,7 @@
 #include <vector>
 
 #include "attn/buffer.hpp"
+#include "attn/dtype.hpp"
 #include "attn/isa.hpp"
 #include "micro_ops.hpp"
 #include "simd/ops.hpp"
@@ -540,6 +543,33 @@ TEST_P(ShuffleTranspose, Transpose8x8) {
             EXPECT_EQ(dst[std::size_t(r * dst_ld + c)],
                       c < 8 ? src[std::size_t(c * ld + r)] : -1.0f)
                 << "dst row " << r << " column " << c;
+}
+
+// The widening of 16-bit storage against attn::to_float: every one of the 65,536 patterns of
+// bf16 and of f16 (zeros, subnormals, infinities and NaNs included), from an address that is not
+// vector-aligned, with a length that leaves a scalar tail; equal bits, or NaN for NaN.
+TEST_P(MicroOps, WidensEveryBf16AndF16PatternExactly) {
+    constexpr i64 kPatterns = 1 << 16;
+    std::vector<std::uint16_t> src(kPatterns + 1);
+    for (i64 i = 0; i < kPatterns; ++i) src[std::size_t(i + 1)] = std::uint16_t(i);
+    for (bool brain : {true, false}) {
+        std::vector<float> out(kPatterns, -1.0f);
+        probes().widen(brain, src.data() + 1, kPatterns - 3, out.data());
+        int bad = 0;
+        for (i64 i = 0; i < kPatterns - 3; ++i) {
+            const std::uint16_t h = std::uint16_t(i);
+            const float want = brain ? to_float(bf16{h}) : to_float(f16{h});
+            const float got = out[std::size_t(i)];
+            const bool ok = std::isnan(want) ? std::isnan(got)
+                                             : std::bit_cast<std::uint32_t>(got) ==
+                                                   std::bit_cast<std::uint32_t>(want);
+            if (!ok && bad++ < 5)
+                ADD_FAILURE() << (brain ? "bf16" : "f16") << " 0x" << std::hex << i << ": got "
+                              << got << " want " << want;
+        }
+        EXPECT_EQ(bad, 0) << (brain ? "bf16" : "f16");
+        EXPECT_EQ(out[std::size_t(kPatterns - 3)], -1.0f) << "wrote past n";
+    }
 }
 
 // A tier's name as the test name's suffix.

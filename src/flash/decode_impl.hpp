@@ -27,13 +27,13 @@ template <int Hint> inline void prefetch_lines(const char* from, i64 bytes, cons
 }
 
 // Asks L1 for the lines of [from, from + bytes) moved kPrefetchBytes ahead, those before `end`.
-inline void prefetch_ahead(const float* from, i64 bytes, const char* end) {
+template <class T> inline void prefetch_ahead(const T* from, i64 bytes, const char* end) {
     prefetch_lines<_MM_HINT_T0>(reinterpret_cast<const char*>(from) + kPrefetchBytes, bytes, end);
 }
 
 // Asks L2 for the lines of [from, from + bytes) before `end`: the wide form's next block, which
 // the matrix product of this one leaves time to arrive.
-inline void prefetch_block(const float* from, i64 bytes, const char* end) {
+template <class T> inline void prefetch_block(const T* from, i64 bytes, const char* end) {
     prefetch_lines<_MM_HINT_T1>(reinterpret_cast<const char*>(from), bytes, end);
 }
 
@@ -61,22 +61,40 @@ template <class Arch> struct Decode {
 
     // scores [kMaxRows x LDS], k_packed (d x BK in strips), v_packed (BK x d in strips), the
     // scaled queries [kMaxRows (+ MR of padding when packed) x d], q_norms [kMaxRows],
-    // k_norms [BK]; every part starts 64-byte aligned when d is a multiple of 16.
+    // k_norms [BK], and a block of 16-bit K or V widened [BK x d] (for the wide form's packing
+    // and cosine's key norms); every part starts 64-byte aligned when d is a multiple of 16.
     static i64 k_packed_floats(i64 d) { return simd::packed_size<Arch>(d, BK); }
     static i64 v_packed_floats(i64 d) { return simd::packed_size<Arch>(BK, d); }
     static i64 scratch_floats(i64 d) {
         return kMaxRows * LDS + k_packed_floats(d) + v_packed_floats(d) + (kMaxRows + MR) * d +
-               kMaxRows + BK;
+               kMaxRows + BK + BK * d;
     }
 };
 
-// s[r][j] = q_r . k_j for RQ rows of q [.. x d] (row stride d) and the bk keys of k [bk x d],
-// into s (row stride lds). A tile of RQ rows x W / RQ keys keeps W accumulators whose sums one
-// lane_sums folds into a vector; keys past the last whole tile and columns past the last whole
-// vector are added one by one. With k_end (the end of the K rows the caller reads), the K stream is
-// prefetched ahead of the reads (prefetch_ahead).
-template <class Arch, int RQ>
-void dot_rows(const float* q, const float* k, i64 bk, i64 d, float* s, i64 lds, const char* k_end) {
+// a . b over n entries, b stored as T (widened as it is loaded), in simd::dot's order.
+template <class Arch, class T> float dot_widened(const float* a, const T* b, i64 n) {
+    if constexpr (std::is_same_v<T, float>) {
+        return simd::dot<Arch>(a, b, n);
+    } else {
+        using V = simd::vfloat<Arch>;
+        constexpr i64 W = V::size;
+        V acc(0.0f);
+        i64 c = 0;
+        for (; c + W <= n; c += W)
+            acc = xsimd::fma(simd::loadu<Arch>(a + c), simd::load_widened<Arch>(b + c), acc);
+        float x = simd::hsum<Arch>(acc);
+        for (; c < n; ++c) x += a[c] * to_float(b[c]);
+        return x;
+    }
+}
+
+// s[r][j] = q_r . k_j for RQ rows of q [.. x d] (row stride d) and the bk keys of k [bk x d]
+// (stored as T, widened as they are loaded), into s (row stride lds). A tile of RQ rows x W / RQ
+// keys keeps W accumulators whose sums one lane_sums folds into a vector; keys past the last
+// whole tile and columns past the last whole vector are added one by one. With k_end (the end of
+// the K rows the caller reads), the K stream is prefetched ahead of the reads (prefetch_ahead).
+template <class Arch, int RQ, class T = float>
+void dot_rows(const float* q, const T* k, i64 bk, i64 d, float* s, i64 lds, const char* k_end) {
     using V = simd::vfloat<Arch>;
     constexpr i64 W = V::size, KJ = W / RQ;
     const i64 d_main = d / W * W;
@@ -84,10 +102,10 @@ void dot_rows(const float* q, const float* k, i64 bk, i64 d, float* s, i64 lds, 
     for (; j + KJ <= bk; j += KJ) {
         V acc[W];
         for (auto& a : acc) a = V(0.0f);
-        if (k_end) prefetch_ahead(k + j * d, KJ * d * i64(sizeof(float)), k_end);
+        if (k_end) prefetch_ahead(k + j * d, KJ * d * i64(sizeof(T)), k_end);
         for (i64 c = 0; c < d_main; c += W) {
             V kv[KJ];
-            for (i64 t = 0; t < KJ; ++t) kv[t] = simd::loadu<Arch>(k + (j + t) * d + c);
+            for (i64 t = 0; t < KJ; ++t) kv[t] = simd::load_widened<Arch>(k + (j + t) * d + c);
             for (int r = 0; r < RQ; ++r) {
                 const V qv = simd::loadu<Arch>(q + r * d + c);
                 for (i64 t = 0; t < KJ; ++t)
@@ -103,33 +121,35 @@ void dot_rows(const float* q, const float* k, i64 bk, i64 d, float* s, i64 lds, 
             for (int r = 0; r < RQ; ++r)
                 for (i64 t = 0; t < KJ; ++t) {
                     float x = sums[r * KJ + t];
-                    for (i64 c = d_main; c < d; ++c) x += q[r * d + c] * k[(j + t) * d + c];
+                    for (i64 c = d_main; c < d; ++c)
+                        x += q[r * d + c] * to_float(k[(j + t) * d + c]);
                     s[r * lds + j + t] = x;
                 }
         }
     }
     for (; j < bk; ++j)
-        for (int r = 0; r < RQ; ++r) s[r * lds + j] = simd::dot<Arch>(q + r * d, k + j * d, d);
+        for (int r = 0; r < RQ; ++r) s[r * lds + j] = dot_widened<Arch>(q + r * d, k + j * d, d);
 }
 
 // acc[r][c0, c0 + C W) += sum_j p[r][j] v_j[c0, c0 + C W) for R rows of p (row stride lds) over
-// the bk rows of v [bk x d]; acc row stride d. The tile of R rows x C vectors stays in registers
-// over the keys, so each FMA costs a broadcast or a load but no store. A plain function, not a
-// lambda capturing the caller's locals: through the closure GCC 12 reloaded the pointers from
-// memory on every key and spilled the tile at its end, which took twice the time of this form
-// (decode, 4 rows, d 128, V in L2: 5.3 against 2.7 us per 512 keys on AVX-512).
-template <class Arch, int R, int C> inline void pv_tile(const float* p, i64 lds, const float* v,
-                                                        i64 bk, i64 d, float* acc, i64 c0,
-                                                        const char* v_end) {
+// the bk rows of v [bk x d] (stored as T, widened as they are loaded); acc row stride d. The tile
+// of R rows x C vectors stays in registers over the keys, so each FMA costs a broadcast or a load
+// but no store. A plain function, not a lambda capturing the caller's locals: through the closure
+// GCC 12 reloaded the pointers from memory on every key and spilled the tile at its end, which took
+// twice the time of this form (decode, 4 rows, d 128, V in L2: 5.3 against 2.7 us per 512 keys on
+// AVX-512).
+template <class Arch, int R, int C, class T>
+inline void pv_tile(const float* p, i64 lds, const T* v, i64 bk, i64 d, float* acc, i64 c0,
+                    const char* v_end) {
     using V = simd::vfloat<Arch>;
     constexpr i64 W = V::size;
     V a[R][C];
     for (int r = 0; r < R; ++r)
         for (int c = 0; c < C; ++c) a[r][c] = simd::loadu<Arch>(acc + r * d + c0 + c * W);
     for (i64 j = 0; j < bk; ++j) {
-        if (v_end) prefetch_ahead(v + j * d, d * i64(sizeof(float)), v_end);
+        if (v_end) prefetch_ahead(v + j * d, d * i64(sizeof(T)), v_end);
         V vv[C];
-        for (int c = 0; c < C; ++c) vv[c] = simd::loadu<Arch>(v + j * d + c0 + c * W);
+        for (int c = 0; c < C; ++c) vv[c] = simd::load_widened<Arch>(v + j * d + c0 + c * W);
         for (int r = 0; r < R; ++r) {
             const V pr(p[r * lds + j]);
             for (int c = 0; c < C; ++c) a[r][c] = xsimd::fma(pr, vv[c], a[r][c]);
@@ -139,10 +159,11 @@ template <class Arch, int R, int C> inline void pv_tile(const float* p, i64 lds,
         for (int c = 0; c < C; ++c) simd::storeu<Arch>(acc + r * d + c0 + c * W, a[r][c]);
 }
 
-// acc[r][:] += sum_j p[r][j] v_j for R rows of p (row stride lds) over the bk rows of v [bk x d];
-// acc row stride d: pv_tile over the columns, the first tile prefetching the V stream (v_end).
-template <class Arch, int R> void pv_chunk(const float* p, i64 lds, const float* v, i64 bk, i64 d,
-                                           float* acc, const char* v_end) {
+// acc[r][:] += sum_j p[r][j] v_j for R rows of p (row stride lds) over the bk rows of v [bk x d]
+// (stored as T); acc row stride d: pv_tile over the columns, the first tile prefetching the V
+// stream (v_end).
+template <class Arch, int R, class T>
+void pv_chunk(const float* p, i64 lds, const T* v, i64 bk, i64 d, float* acc, const char* v_end) {
     constexpr i64 W = simd::vfloat<Arch>::size, CV = W == 16 ? 4 : 2;
     i64 c0 = 0;
     for (; c0 + CV * W <= d; c0 += CV * W)
@@ -152,20 +173,20 @@ template <class Arch, int R> void pv_chunk(const float* p, i64 lds, const float*
     for (; c0 < d; ++c0)
         for (int r = 0; r < R; ++r) {
             float x = acc[r * d + c0];
-            for (i64 j = 0; j < bk; ++j) x += p[r * lds + j] * v[j * d + c0];
+            for (i64 j = 0; j < bk; ++j) x += p[r * lds + j] * to_float(v[j * d + c0]);
             acc[r * d + c0] = x;
         }
 }
 
 // acc[r][:] += sum_j p[r][j] v_j for R rows of p (row stride lds) over the bk rows of v [bk x d]
-// (acc row stride d), by pv_chunk over chunks of keys.
-template <class Arch, int R> void pv_rows(const float* p, i64 lds, const float* v, i64 bk, i64 d,
-                                          float* acc, const char* v_end) {
+// (stored as T; acc row stride d), by pv_chunk over chunks of keys.
+template <class Arch, int R, class T = float>
+void pv_rows(const float* p, i64 lds, const T* v, i64 bk, i64 d, float* acc, const char* v_end) {
     // Keys in chunks of 16, whose V rows (8 KiB at d = 128) stay in L1 while every column tile
     // passes over them.
     constexpr i64 KC = 16;
     for (i64 j0 = 0; j0 < bk; j0 += KC)
-        pv_chunk<Arch, R>(p + j0, lds, v + j0 * d, std::min(KC, bk - j0), d, acc, v_end);
+        pv_chunk<Arch, R, T>(p + j0, lds, v + j0 * d, std::min(KC, bk - j0), d, acc, v_end);
 }
 
 // Calls step.operator()<R>(r) over rows [0, rows) in tiles of R = MaxR rows, then of fewer.
@@ -178,11 +199,13 @@ template <int MaxR, class Step> void by_row_tiles(i64 rows, Step step) {
     for (; r < rows; ++r) step.template operator()<1>(r);
 }
 
-// The online-softmax state of `rows` query rows over keys [j_begin, j_end) of one K/V head; see
-// FlashOps::decode_rows for the layouts. `scratch` holds Decode::scratch_floats(d) floats.
-template <class Arch> void decode_rows(const Shape& sh, const float* q, i64 rows, const float* k,
-                                       const float* v, i64 j_begin, i64 j_end, float* row_max,
-                                       float* row_sum, float* acc, float* scratch) {
+// The online-softmax state of `rows` query rows over keys [j_begin, j_end) of one K/V head, K and
+// V stored as T (the narrow form widens them as it loads them, the wide form each block before
+// packing it); see FlashOps::decode_rows for the layouts. `scratch` holds
+// Decode::scratch_floats(d) floats.
+template <class Arch, class T = float>
+void decode_rows(const Shape& sh, const float* q, i64 rows, const T* k, const T* v, i64 j_begin,
+                 i64 j_end, float* row_max, float* row_sum, float* acc, float* scratch) {
     using D = Decode<Arch>;
     const i64 d = sh.head_dim;
     const bool cosine = sh.similarity == Similarity::cosine;
@@ -193,6 +216,16 @@ template <class Arch> void decode_rows(const Shape& sh, const float* q, i64 rows
     float* q_scaled = v_packed + D::v_packed_floats(d);
     float* q_norms = q_scaled + (D::kMaxRows + D::MR) * d;
     float* k_norms = q_norms + D::kMaxRows;
+    float* block_wide = k_norms + D::BK;
+    // The bk rows of a 16-bit K or V block as fp32, in block_wide (a float block as it is).
+    auto widened = [&](const T* block, i64 bk) -> const float* {
+        if constexpr (std::is_same_v<T, float>) {
+            return block;
+        } else {
+            simd::widen_n<Arch>(block, bk * d, block_wide);
+            return block_wide;
+        }
+    };
     // In log2 units, as the prefill path: e^(s - m) becomes 2^(s' - m').
     const float scale = sh.effective_scale() * simd::kLog2e;
     if (wide) simd::pack_a<Arch>(rows, d, q, d, scale, q_scaled);
@@ -207,20 +240,22 @@ template <class Arch> void decode_rows(const Shape& sh, const float* q, i64 rows
     const char* v_end = reinterpret_cast<const char*>(v + j_end * d);
     for (i64 j0 = j_begin; j0 < j_end; j0 += D::BK) {
         const i64 bk = std::min(D::BK, j_end - j0);
-        const float* kb = k + j0 * d;
-        const float* vb = v + j0 * d;
-        if (cosine) simd::row_norms<Arch>(kb, bk, d, k_norms);
+        const T* kb = k + j0 * d;
+        const T* vb = v + j0 * d;
+        // A 16-bit block the wide form packs, or whose norms cosine takes, is widened once.
+        const float* kw = wide || cosine ? widened(kb, bk) : nullptr;
+        if (cosine) simd::row_norms<Arch>(kw, bk, d, k_norms);
         if (wide) {
-            simd::pack_b<Arch>(d, bk, kb, d, true, k_packed);
-            prefetch_block(kb + bk * d, bk * d * i64(sizeof(float)), k_end);
+            simd::pack_b<Arch>(d, bk, kw, d, true, k_packed);
+            prefetch_block(kb + bk * d, bk * d * i64(sizeof(T)), k_end);
             simd::gemm_packed_ab<Arch>(rows, bk, d, q_scaled, k_packed, d * D::NR, scores, D::LDS);
         } else {
             // Tiles of 4 rows x W / 4 keys, so a group of 4 query rows (the common GQA group)
             // reads each K row of the block once while its query rows stay in L1. The first row
             // tile prefetches the K stream, never past this part's keys.
             by_row_tiles<4>(rows, [&]<int R>(i64 r) {
-                dot_rows<Arch, R>(q_scaled + r * d, kb, bk, d, scores + r * D::LDS, D::LDS,
-                                  r == 0 ? k_end : nullptr);
+                dot_rows<Arch, R, T>(q_scaled + r * d, kb, bk, d, scores + r * D::LDS, D::LDS,
+                                     r == 0 ? k_end : nullptr);
             });
         }
         for (i64 r = 0; r < rows; ++r) {
@@ -229,15 +264,15 @@ template <class Arch> void decode_rows(const Shape& sh, const float* q, i64 rows
                                     k_norms, row_max[r], row_sum[r], acc + r * d, d);
         }
         if (wide) {
-            simd::pack_b<Arch>(bk, d, vb, d, false, v_packed);
-            prefetch_block(vb + bk * d, bk * d * i64(sizeof(float)), v_end);
+            simd::pack_b<Arch>(bk, d, widened(vb, bk), d, false, v_packed);
+            prefetch_block(vb + bk * d, bk * d * i64(sizeof(T)), v_end);
             simd::gemm_packed<Arch>(rows, d, bk, 1.0f, scores, D::LDS, v_packed, bk * D::NR, acc, d,
                                     true);
         } else {
             // The first P V tile prefetches the V stream.
             by_row_tiles<4>(rows, [&]<int R>(i64 r) {
-                pv_rows<Arch, R>(scores + r * D::LDS, D::LDS, vb, bk, d, acc + r * d,
-                                 r == 0 ? v_end : nullptr);
+                pv_rows<Arch, R, T>(scores + r * D::LDS, D::LDS, vb, bk, d, acc + r * d,
+                                    r == 0 ? v_end : nullptr);
             });
         }
     }

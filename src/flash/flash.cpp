@@ -40,8 +40,8 @@ constexpr i64 kStaticDecodeMacs = i64(1) << 25;
 // The decode path of flash_body: per K/V head, its group's query rows (contiguous in q and o)
 // against its keys, read in place, the key range split across threads when the heads are too few;
 // the parts' (max, sum, output) states are merged in a final pass.
-void decode_body(const FlashOps& ops, int threads, const Shape& sh, const float* q, const float* k,
-                 const float* v, float* o) {
+template <class T> void decode_body(const FlashOps& ops, int threads, const Shape& sh,
+                                    const float* q, const T* k, const T* v, float* o) {
     const i64 d = sh.head_dim, rows = sh.group_size() * sh.n_q,
               heads = sh.batch * sh.kv_head_count();
     // Under a causal mask no row sees past the last query's diagonal.
@@ -55,9 +55,10 @@ void decode_body(const FlashOps& ops, int threads, const Shape& sh, const float*
     auto part = [&](i64 t, float* scratch) {
         const i64 g = t / splits, j0 = (t % splits) * per_split;
         float* st = states.data() + t * state;
-        ops.decode_rows(sh, q + g * rows * d, rows, k + g * sh.n_kv * d, v + g * sh.n_kv * d,
-                        std::min(j0, keys), std::min(j0 + per_split, keys), st, st + rows,
-                        st + 2 * rows, scratch);
+        ops.decode_rows_of<T>()(sh, q + g * rows * d, rows, k + g * sh.n_kv * d,
+                                v + g * sh.n_kv * d, std::min(j0, keys),
+                                std::min(j0 + per_split, keys), st, st + rows, st + 2 * rows,
+                                scratch);
     };
     // The parts are equal (but the last). In a long call they are dealt out statically, so that a
     // thread reads the same K/V heads and key ranges call after call, from its own caches where
@@ -151,15 +152,26 @@ void head_body(const FlashOps& ops, const simd::GemmOps& gemm, Isa isa, int thre
     });
 }
 
-}  // namespace
-
-void flash_body(Isa isa, int threads, const Shape& sh, const float* q, const float* k,
-                const float* v, float* o) {
-    const FlashOps& ops = flash_ops(isa);
-    if (sh.n_q <= kDecodeQueries && sh.group_size() * sh.n_q <= ops.decode_max_rows) {
-        decode_body(ops, threads, sh, q, k, v, o);
-        return;
+// x [n] stored as T as fp32: x itself for float, else widened into the calling thread's
+// workspace `slot` on `threads` threads.
+template <class T>
+const float* as_fp32(const FlashOps& ops, int threads, const T* x, i64 n, Slot slot) {
+    if constexpr (std::is_same_v<T, float>) {
+        return x;
+    } else {
+        float* out = workspace(slot, n);
+        constexpr i64 kChunk = 1 << 16;
+        parallel_region(threads, [&] {
+#pragma omp for schedule(static) nowait
+            for (i64 i = 0; i < n; i += kChunk) ops.widen(x + i, std::min(kChunk, n - i), out + i);
+        });
+        return out;
     }
+}
+
+// The prefill (query-block) path of flash_body on fp32 Q, K and V.
+void prefill_body(const FlashOps& ops, Isa isa, int threads, const Shape& sh, const float* q,
+                  const float* k, const float* v, float* o) {
     const simd::GemmOps& gemm = simd::gemm_ops(isa);
     if (head_tasks(gemm, threads, sh)) {
         head_body(ops, gemm, isa, threads, sh, q, k, v, o);
@@ -190,6 +202,29 @@ void flash_body(Isa isa, int threads, const Shape& sh, const float* q, const flo
         }
     });
 }
+
+}  // namespace
+
+template <class T> void flash_body(Isa isa, int threads, const Shape& sh, const T* q, const T* k,
+                                   const T* v, float* o) {
+    const FlashOps& ops = flash_ops(isa);
+    if (sh.n_q <= kDecodeQueries && sh.group_size() * sh.n_q <= ops.decode_max_rows) {
+        // The few query rows are widened up front; K and V as the decode path reads them.
+        decode_body(ops, threads, sh, as_fp32(ops, 1, q, i64(sh.q_elems()), Slot::widened_q), k, v,
+                    o);
+        return;
+    }
+    // The products run in fp32 on Q, K and V widened once: a pass over their n d elements against
+    // the products' n^2 d multiply-adds.
+    prefill_body(ops, isa, threads, sh,
+                 as_fp32(ops, threads, q, i64(sh.q_elems()), Slot::widened_q),
+                 as_fp32(ops, threads, k, i64(sh.kv_elems()), Slot::widened_k),
+                 as_fp32(ops, threads, v, i64(sh.kv_elems()), Slot::widened_v), o);
+}
+
+template void flash_body(Isa, int, const Shape&, const float*, const float*, const float*, float*);
+template void flash_body(Isa, int, const Shape&, const bf16*, const bf16*, const bf16*, float*);
+template void flash_body(Isa, int, const Shape&, const f16*, const f16*, const f16*, float*);
 
 }  // namespace attn::flash
 

@@ -3,6 +3,9 @@
 // loop over batch x heads x query blocks that every flash kernel runs.
 #pragma once
 
+#include <type_traits>
+
+#include "attn/dtype.hpp"
 #include "attn/isa.hpp"
 #include "attn/shape.hpp"
 #include "simd/ops.hpp"
@@ -38,6 +41,25 @@ struct FlashOps {
     void (*decode_rows)(const Shape& sh, const float* q, i64 rows, const float* k, const float* v,
                         i64 j_begin, i64 j_end, float* row_max, float* row_sum, float* acc,
                         float* scratch);
+    // decode_rows with K and V stored in 16 bits, widened as they are read.
+    void (*decode_rows_bf16)(const Shape& sh, const float* q, i64 rows, const bf16* k,
+                             const bf16* v, i64 j_begin, i64 j_end, float* row_max, float* row_sum,
+                             float* acc, float* scratch);
+    void (*decode_rows_f16)(const Shape& sh, const float* q, i64 rows, const f16* k, const f16* v,
+                            i64 j_begin, i64 j_end, float* row_max, float* row_sum, float* acc,
+                            float* scratch);
+    // dst[0, n) = src[0, n) widened to fp32 (simd::widen_n), for the prefill path's Q, K and V.
+    void (*widen_bf16)(const bf16* src, i64 n, float* dst);
+    void (*widen_f16)(const f16* src, i64 n, float* dst);
+
+    // The decode_rows and widening of storage type T.
+    template <class T> auto decode_rows_of() const {
+        if constexpr (std::is_same_v<T, bf16>) return decode_rows_bf16;
+        else if constexpr (std::is_same_v<T, f16>) return decode_rows_f16;
+        else return decode_rows;
+    }
+    void widen(const bf16* src, i64 n, float* dst) const { widen_bf16(src, n, dst); }
+    void widen(const f16* src, i64 n, float* dst) const { widen_f16(src, n, dst); }
 };
 
 // The table of one tier, defined in flash_<tier>.cpp.
@@ -57,7 +79,9 @@ inline constexpr i64 kDecodeQueries = 16;
 // k, v [B][kv_heads][n_kv][d]. Decode shapes (n_q <= kDecodeQueries) whose query rows per K/V
 // head (group x n_q) fit FlashOps::decode_max_rows take the decode path, the others the
 // query-block (prefill) path.
-void flash_body(Isa isa, int threads, const Shape& sh, const float* q, const float* k,
-                const float* v, float* o);
+// q, k and v stored as T (float, bf16 or f16): the prefill path widens them to fp32 first, the
+// decode path widens K and V as it reads them.
+template <class T> void flash_body(Isa isa, int threads, const Shape& sh, const T* q, const T* k,
+                                   const T* v, float* o);
 
 }  // namespace attn::flash

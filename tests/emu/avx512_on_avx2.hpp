@@ -133,6 +133,39 @@ inline __m512 i32gather_ps(__m512i index, const void* base, int scale) {
 // vmovntps: the store, without its cache hint.
 inline void stream_ps(void* p, __m512 a) { std::memcpy(p, &a, 64); }
 
+// vcvtph2ps: the 16 IEEE half-precision lanes of a, each widened exactly to fp32 (a NaN stays
+// a NaN, quieted).
+inline __m512 cvtph_ps(__m256i a) {
+    std::uint16_t x[16];
+    float r[16];
+    std::memcpy(x, &a, 32);
+    for (int i = 0; i < 16; ++i) {
+        const std::uint32_t sign = std::uint32_t(x[i] & 0x8000u) << 16;
+        const std::uint32_t exponent = (x[i] >> 10) & 0x1Fu, mantissa = x[i] & 0x3FFu;
+        std::uint32_t bits;
+        if (exponent == 0x1F) {
+            bits = sign | 0x7F800000u | (mantissa << 13) | (mantissa ? 0x400000u : 0u);
+        } else if (exponent == 0) {
+            const float magnitude = float(mantissa) * 0x1p-24f;
+            std::memcpy(&bits, &magnitude, 4);
+            bits |= sign;
+        } else {
+            bits = sign | ((exponent + 112) << 23) | (mantissa << 13);
+        }
+        std::memcpy(&r[i], &bits, 4);
+    }
+    return from_lanes<__m512>(r);
+}
+
+// vpmovzxwd: the 16 unsigned 16-bit lanes of a, each zero-extended to 32 bits.
+inline __m512i cvtepu16_epi32(__m256i a) {
+    std::uint16_t x[16];
+    std::int32_t r[16];
+    std::memcpy(x, &a, 32);
+    for (int i = 0; i < 16; ++i) r[i] = std::int32_t(x[i]);
+    return from_lanes<__m512i>(r);
+}
+
 }  // namespace attn_emu
 
 #ifndef _mm512_shuffle_f32x4
@@ -161,6 +194,12 @@ inline void stream_ps(void* p, __m512 a) { std::memcpy(p, &a, 64); }
 #endif
 #ifndef _mm512_stream_ps
 #define _mm512_stream_ps(p, a) attn_emu::stream_ps((p), (a))
+#endif
+#ifndef _mm512_cvtph_ps
+#define _mm512_cvtph_ps(a) attn_emu::cvtph_ps(a)
+#endif
+#ifndef _mm512_cvtepu16_epi32
+#define _mm512_cvtepu16_epi32(a) attn_emu::cvtepu16_epi32(a)
 #endif
 
 // SIMDe's aliases are function-like macros, which split an argument with a template's commas into

@@ -145,6 +145,17 @@ template <class Arch> inline xsimd::batch<std::int32_t, Arch> load_u16(const std
                                     _mm_setzero_si128()));
 }
 
+// The f16 values whose bits are in the 32-bit lanes of h, widened exactly (load_widened's
+// integer form).
+template <class Arch> inline vfloat<Arch> f16_from_bits(xsimd::batch<std::int32_t, Arch> h) {
+    using I = xsimd::batch<std::int32_t, Arch>;
+    const I sign = (h & I(0x8000)) << 16, shifted = (h & I(0x7FFF)) << 13;
+    const vfloat<Arch> finite = bits_as<float>(shifted) * vfloat<Arch>(0x1p112f);
+    const I bits = xsimd::select(shifted > I(0x7BFF << 13), shifted | I(0x7F800000),
+                                 bits_as<std::int32_t>(finite));
+    return bits_as<float>(bits | sign);
+}
+
 // W elements of storage type T at p widened to fp32, exactly as attn::to_float does each (a NaN
 // stays a NaN). bf16 is the upper half of an fp32: its bits move up. f16 on AVX-512 by its
 // conversion instruction; without F16C (which the avx2 tier's flags leave out): sign apart, the
@@ -163,16 +174,15 @@ template <class Arch, class T> inline vfloat<Arch> load_widened(const T* p) {
         } else {
             static_assert(std::is_same_v<T, f16>);
 #if XSIMD_WITH_AVX512F
-            // AVX-512F has the conversion itself (vcvtph2ps), one instruction for the seven below:
-            // the decode path on an f16 cache took 1.3x the time of bf16's without it.
+            // AVX-512F has the conversion itself (vcvtph2ps), one instruction for the seven of
+            // f16_from_bits: the decode path on an f16 cache took 1.3x the time of bf16's without
+            // it. (The integer form stays uninstantiated there: the emulated build lacks its
+            // 512-bit integer compare.)
             if constexpr (vfloat<Arch>::size == 16)
                 return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+            else
 #endif
-            const I sign = (h & I(0x8000)) << 16, shifted = (h & I(0x7FFF)) << 13;
-            const vfloat<Arch> finite = bits_as<float>(shifted) * vfloat<Arch>(0x1p112f);
-            const I bits = xsimd::select(shifted > I(0x7BFF << 13), shifted | I(0x7F800000),
-                                         bits_as<std::int32_t>(finite));
-            return bits_as<float>(bits | sign);
+                return f16_from_bits<Arch>(h);
         }
     }
 }

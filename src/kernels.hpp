@@ -25,6 +25,8 @@ Tiles flash_tiles(Isa isa);
 ProjectColumnsFn project_columns_naive, project_columns_blocked, project_columns_omp;
 ProjectColumnsFnOf<bf16> project_columns_naive;
 ProjectColumnsFnOf<f16> project_columns_naive;
+ProjectColumnsFnOf<bf16> project_columns_omp;
+ProjectColumnsFnOf<f16> project_columns_omp;
 // The omp projection writing the heads' layout (simd's: simd::project_heads<tier>).
 ProjectHeadsFn project_heads_omp;
 #ifdef ATTN_HAVE_ONEDNN

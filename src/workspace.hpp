@@ -19,9 +19,9 @@ enum class Slot {
     block_heads,
     projection_rows,    // a projection's rows before the head split, when it cannot write heads
     projection_padded,  // X copied to a padded row stride, shared by a projection's threads
-    widened_q,          // 16-bit Q, K, V widened to fp32, shared by a call's threads
-    widened_k,
-    widened_v,
+    widened_a,          // a stage's first, second and third 16-bit inputs widened to fp32
+    widened_b,          // (Q, K, V; P, V; X, W), shared by a call's threads
+    widened_c,
     count
 };
 

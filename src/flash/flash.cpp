@@ -152,23 +152,6 @@ void head_body(const FlashOps& ops, const simd::GemmOps& gemm, Isa isa, int thre
     });
 }
 
-// x [n] stored as T as fp32: x itself for float, else widened into the calling thread's
-// workspace `slot` on `threads` threads.
-template <class T>
-const float* as_fp32(const FlashOps& ops, int threads, const T* x, i64 n, Slot slot) {
-    if constexpr (std::is_same_v<T, float>) {
-        return x;
-    } else {
-        float* out = workspace(slot, n);
-        constexpr i64 kChunk = 1 << 16;
-        parallel_region(threads, [&] {
-#pragma omp for schedule(static) nowait
-            for (i64 i = 0; i < n; i += kChunk) ops.widen(x + i, std::min(kChunk, n - i), out + i);
-        });
-        return out;
-    }
-}
-
 // The prefill (query-block) path of flash_body on fp32 Q, K and V.
 void prefill_body(const FlashOps& ops, Isa isa, int threads, const Shape& sh, const float* q,
                   const float* k, const float* v, float* o) {
@@ -210,16 +193,16 @@ template <class T> void flash_body(Isa isa, int threads, const Shape& sh, const 
     const FlashOps& ops = flash_ops(isa);
     if (sh.n_q <= kDecodeQueries && sh.group_size() * sh.n_q <= ops.decode_max_rows) {
         // The few query rows are widened up front; K and V as the decode path reads them.
-        decode_body(ops, threads, sh, as_fp32(ops, 1, q, i64(sh.q_elems()), Slot::widened_q), k, v,
-                    o);
+        decode_body(ops, threads, sh, simd::widened(isa, 1, q, i64(sh.q_elems()), Slot::widened_a),
+                    k, v, o);
         return;
     }
     // The products run in fp32 on Q, K and V widened once: a pass over their n d elements against
     // the products' n^2 d multiply-adds.
     prefill_body(ops, isa, threads, sh,
-                 as_fp32(ops, threads, q, i64(sh.q_elems()), Slot::widened_q),
-                 as_fp32(ops, threads, k, i64(sh.kv_elems()), Slot::widened_k),
-                 as_fp32(ops, threads, v, i64(sh.kv_elems()), Slot::widened_v), o);
+                 simd::widened(isa, threads, q, i64(sh.q_elems()), Slot::widened_a),
+                 simd::widened(isa, threads, k, i64(sh.kv_elems()), Slot::widened_b),
+                 simd::widened(isa, threads, v, i64(sh.kv_elems()), Slot::widened_c), o);
 }
 
 template void flash_body(Isa, int, const Shape&, const float*, const float*, const float*, float*);

@@ -48,18 +48,13 @@ struct FlashOps {
     void (*decode_rows_f16)(const Shape& sh, const float* q, i64 rows, const f16* k, const f16* v,
                             i64 j_begin, i64 j_end, float* row_max, float* row_sum, float* acc,
                             float* scratch);
-    // dst[0, n) = src[0, n) widened to fp32 (simd::widen_n), for the prefill path's Q, K and V.
-    void (*widen_bf16)(const bf16* src, i64 n, float* dst);
-    void (*widen_f16)(const f16* src, i64 n, float* dst);
 
-    // The decode_rows and widening of storage type T.
+    // The decode_rows of storage type T.
     template <class T> auto decode_rows_of() const {
         if constexpr (std::is_same_v<T, bf16>) return decode_rows_bf16;
         else if constexpr (std::is_same_v<T, f16>) return decode_rows_f16;
         else return decode_rows;
     }
-    void widen(const bf16* src, i64 n, float* dst) const { widen_bf16(src, n, dst); }
-    void widen(const f16* src, i64 n, float* dst) const { widen_f16(src, n, dst); }
 };
 
 // The table of one tier, defined in flash_<tier>.cpp.

@@ -268,9 +268,7 @@ template <class Arch> constexpr FlashOps make_flash_ops() {
             D::scratch_floats,
             decode_rows<Arch>,
             decode_rows<Arch, bf16>,
-            decode_rows<Arch, f16>,
-            simd::widen_n<Arch, bf16>,
-            simd::widen_n<Arch, f16>};
+            decode_rows<Arch, f16>};
 }
 
 }  // namespace

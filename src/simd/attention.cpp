@@ -5,12 +5,14 @@
 
 namespace attn::kernels {
 
-// Unfused attention by query blocks at each tier; layouts as AttentionFn (attn/stages.hpp).
-#define ATTN_ISA(tier, flags, feature, feature2)                                                \
-    void attention_simd_##tier(const Shape& sh, const float* q, const float* k, const float* v, \
-                               float* o) {                                                      \
+// Unfused attention by query blocks at each tier, one overload per storage type; layouts as
+// AttentionFn (attn/stages.hpp).
+#define ATTN_ATTENTION(tier, T)                                                                 \
+    void attention_simd_##tier(const Shape& sh, const T* q, const T* k, const T* v, float* o) { \
         simd::attention_body(Isa::tier, 1, sh, q, k, v, o);                                     \
     }
+#define ATTN_ISA(tier, flags, feature, feature2) \
+    ATTN_ATTENTION(tier, float) ATTN_ATTENTION(tier, bf16) ATTN_ATTENTION(tier, f16)
 #include "attn/isa_tiers.inc"
 ATTN_ISA(best, "", "", "")
 #undef ATTN_ISA

@@ -9,6 +9,20 @@
 
 namespace attn::simd {
 
+template <class T> const float* widened(Isa isa, int threads, const T* x, i64 n, Slot slot) {
+    float* out = workspace(slot, n);
+    const WidenOps& widen = widen_ops(isa);
+    // Chunks of 256 KiB of output, dealt out statically.
+    constexpr i64 kChunk = 1 << 16;
+    parallel_region(threads, [&] {
+#pragma omp for schedule(static) nowait
+        for (i64 i = 0; i < n; i += kChunk) widen(x + i, std::min(kChunk, n - i), out + i);
+    });
+    return out;
+}
+template const float* widened(Isa, int, const bf16*, i64, Slot);
+template const float* widened(Isa, int, const f16*, i64, Slot);
+
 namespace {
 
 i64 blocks(i64 n, i64 b) { return (n + b - 1) / b; }

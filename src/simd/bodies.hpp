@@ -34,16 +34,47 @@ void attention_body(Isa isa, int threads, const Shape& sh, const float* q, const
 // heads' layout [B][heads][n_q][head_dim] (`heads`, src/heads.hpp).
 void projection_body(Isa isa, int threads, const Shape& sh, i64 cols, const float* x,
                      const float* w, float* y, HeadsAt heads = HeadsAt::none);
-// projection_body at tier I on one thread, as the simd kernels of that tier project (a
-// ProjectColumnsFn for the multihead block).
-template <Isa I>
-void project_columns(const Shape& sh, i64 cols, const float* x, const float* w, float* y) {
-    projection_body(I, 1, sh, cols, x, w, y);
-}
 // The same product with one operand in the heads' layout (a ProjectHeadsFn).
 template <Isa I> void project_heads(const Shape& sh, i64 cols, const float* x, const float* w,
                                     float* y, HeadsAt heads) {
     projection_body(I, 1, sh, cols, x, w, y, heads);
+}
+
+// x [n] stored as T as fp32: x itself when T is float, else x widened exactly at tier `isa` on
+// `threads` threads into the calling thread's workspace `slot` (valid until its next use).
+template <class T> const float* widened(Isa isa, int threads, const T* x, i64 n, Slot slot);
+template <> inline const float* widened(Isa, int, const float* x, i64, Slot) { return x; }
+
+// The bodies on 16-bit storage T: the inputs widened once at the tier (their n d elements against
+// the products' n^2 d multiply-adds), then the fp32 body; layouts as the fp32 ones.
+template <class T>
+void scores_body(Isa isa, int threads, const Shape& sh, const T* q, const T* k, float* s) {
+    scores_body(isa, threads, sh, widened(isa, threads, q, i64(sh.q_elems()), Slot::widened_a),
+                widened(isa, threads, k, i64(sh.kv_elems()), Slot::widened_b), s);
+}
+template <class T>
+void weighted_sum_body(Isa isa, int threads, const Shape& sh, const T* p, const T* v, float* o) {
+    weighted_sum_body(isa, threads, sh,
+                      widened(isa, threads, p, i64(sh.score_elems()), Slot::widened_a),
+                      widened(isa, threads, v, i64(sh.kv_elems()), Slot::widened_b), o);
+}
+template <class T> void attention_body(Isa isa, int threads, const Shape& sh, const T* q,
+                                       const T* k, const T* v, float* o) {
+    attention_body(isa, threads, sh, widened(isa, threads, q, i64(sh.q_elems()), Slot::widened_a),
+                   widened(isa, threads, k, i64(sh.kv_elems()), Slot::widened_b),
+                   widened(isa, threads, v, i64(sh.kv_elems()), Slot::widened_c), o);
+}
+template <class T> void projection_body(Isa isa, int threads, const Shape& sh, i64 cols, const T* x,
+                                        const T* w, float* y) {
+    projection_body(isa, threads, sh, cols,
+                    widened(isa, threads, x, sh.batch * sh.n_q * sh.d_model(), Slot::widened_a),
+                    widened(isa, threads, w, sh.d_model() * cols, Slot::widened_b), y);
+}
+// projection_body at tier I on one thread, as the simd kernels of that tier project (a
+// ProjectColumnsFnOf<T> for the multihead block).
+template <Isa I, class T>
+void project_columns(const Shape& sh, i64 cols, const T* x, const T* w, float* y) {
+    projection_body(I, 1, sh, cols, x, w, y);
 }
 
 // K^T of K/V head g (k = d rows, n = n_kv columns, by GemmOps::pack_b) from k

@@ -14,6 +14,9 @@ const SoftmaxOps& softmax_ops(Isa isa) {
 const ScoresOps& scores_ops(Isa isa) {
     return for_tier(isa, []<Isa I>() -> const ScoresOps& { return scores_ops_for<I>(); });
 }
+const WidenOps& widen_ops(Isa isa) {
+    return for_tier(isa, []<Isa I>() -> const WidenOps& { return widen_ops_for<I>(); });
+}
 
 }  // namespace attn::simd
 

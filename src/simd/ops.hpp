@@ -6,6 +6,7 @@
 
 #include <cstdint>
 
+#include "attn/dtype.hpp"
 #include "attn/isa.hpp"
 #include "attn/shape.hpp"
 
@@ -59,10 +60,20 @@ struct ScoresOps {
     void (*row_norms)(const float* x, i64 rows, i64 d, float* norms);
 };
 
+// Widening of 16-bit storage to fp32 (xsimd_compat.hpp's widen_n).
+struct WidenOps {
+    // dst[0, n) = src[0, n) widened exactly, as attn::to_float does each element.
+    void (*bf16)(const attn::bf16* src, i64 n, float* dst);
+    void (*f16)(const attn::f16* src, i64 n, float* dst);
+    void operator()(const attn::bf16* src, i64 n, float* dst) const { bf16(src, n, dst); }
+    void operator()(const attn::f16* src, i64 n, float* dst) const { f16(src, n, dst); }
+};
+
 // The tables of one tier, defined in ops_<tier>.cpp.
 template <Isa I> const GemmOps& gemm_ops_for();
 template <Isa I> const SoftmaxOps& softmax_ops_for();
 template <Isa I> const ScoresOps& scores_ops_for();
+template <Isa I> const WidenOps& widen_ops_for();
 
 // Calls get.template operator()<tier>() for the tier that serves `isa`: itself, or for `best`
 // and `scalar` best_isa(), by attn/isa_tiers.inc; SSE2 on a CPU with no tier at all.
@@ -81,5 +92,6 @@ template <class Get> decltype(auto) for_tier(Isa isa, Get get) {
 const GemmOps& gemm_ops(Isa isa);
 const SoftmaxOps& softmax_ops(Isa isa);
 const ScoresOps& scores_ops(Isa isa);
+const WidenOps& widen_ops(Isa isa);
 
 }  // namespace attn::simd

@@ -28,6 +28,10 @@ template <class Arch> constexpr ScoresOps make_scores_ops() {
     return {scores_rows<Arch>, row_norms<Arch>};
 }
 
+template <class Arch> constexpr WidenOps make_widen_ops() {
+    return {widen_n<Arch, attn::bf16>, widen_n<Arch, attn::f16>};
+}
+
 }  // namespace
 }  // namespace attn::simd
 
@@ -44,4 +48,5 @@ template <class Arch> constexpr ScoresOps make_scores_ops() {
 #define ATTN_SIMD_TABLES(tier, Arch)                                                 \
     ATTN_CONSTANT_TABLE(GemmOps, gemm_ops_for, tier, make_gemm_ops<Arch>())          \
     ATTN_CONSTANT_TABLE(SoftmaxOps, softmax_ops_for, tier, make_softmax_ops<Arch>()) \
-    ATTN_CONSTANT_TABLE(ScoresOps, scores_ops_for, tier, make_scores_ops<Arch>())
+    ATTN_CONSTANT_TABLE(ScoresOps, scores_ops_for, tier, make_scores_ops<Arch>())    \
+    ATTN_CONSTANT_TABLE(WidenOps, widen_ops_for, tier, make_widen_ops<Arch>())

@@ -5,11 +5,13 @@
 
 namespace attn::kernels {
 
-// Scores at each tier; layouts as ScoresFn (attn/stages.hpp).
-#define ATTN_ISA(tier, flags, feature, feature2)                                         \
-    void scores_simd_##tier(const Shape& sh, const float* q, const float* k, float* s) { \
-        simd::scores_body(Isa::tier, 1, sh, q, k, s);                                    \
+// Scores at each tier, one overload per storage type; layouts as ScoresFn (attn/stages.hpp).
+#define ATTN_SCORES(tier, T)                                                     \
+    void scores_simd_##tier(const Shape& sh, const T* q, const T* k, float* s) { \
+        simd::scores_body(Isa::tier, 1, sh, q, k, s);                            \
     }
+#define ATTN_ISA(tier, flags, feature, feature2) \
+    ATTN_SCORES(tier, float) ATTN_SCORES(tier, bf16) ATTN_SCORES(tier, f16)
 #include "attn/isa_tiers.inc"
 ATTN_ISA(best, "", "", "")
 #undef ATTN_ISA

@@ -157,12 +157,12 @@ template <class Arch> inline vfloat<Arch> f16_from_bits(xsimd::batch<std::int32_
 }
 
 // W elements of storage type T at p widened to fp32, exactly as attn::to_float does each (a NaN
-// stays a NaN). bf16 is the upper half of an fp32: its bits move up. f16 on AVX-512 by its
-// conversion instruction; without F16C (which the avx2 tier's flags leave out): sign apart, the
-// exponent and mantissa shifted into fp32's places read as a float times 2^112 rebias the exponent
-// exactly, subnormals included (they become fp32 subnormals first, which the multiplication
-// normalises; a caller running with DAZ would read them as zero); an all-ones exponent (inf, NaN)
-// gets fp32's instead.
+// stays a NaN). bf16 is the upper half of an fp32: its bits move up. f16 on AVX-512 and AVX2 by
+// the conversion instruction (vcvtph2ps, F16C on AVX2); on the sse2 tier, which has no F16C: sign
+// apart, the exponent and mantissa shifted into fp32's places read as a float times 2^112 rebias
+// the exponent exactly, subnormals included (they become fp32 subnormals first, which the
+// multiplication normalises; a caller running with DAZ would read them as zero); an all-ones
+// exponent (inf, NaN) gets fp32's instead.
 template <class Arch, class T> inline vfloat<Arch> load_widened(const T* p) {
     if constexpr (std::is_same_v<T, float>) {
         return loadu<Arch>(p);
@@ -173,16 +173,23 @@ template <class Arch, class T> inline vfloat<Arch> load_widened(const T* p) {
             return bits_as<float>(h << 16);
         } else {
             static_assert(std::is_same_v<T, f16>);
+            // The conversion instruction (vcvtph2ps: AVX-512F, F16C) is one instruction for the
+            // seven of f16_from_bits: the decode path on an f16 cache took 1.3x the time of bf16's
+            // without it. (The integer form stays uninstantiated on AVX-512: the emulated build
+            // lacks its 512-bit integer compare.)
+            // clang-format off
 #if XSIMD_WITH_AVX512F
-            // AVX-512F has the conversion itself (vcvtph2ps), one instruction for the seven of
-            // f16_from_bits: the decode path on an f16 cache took 1.3x the time of bf16's without
-            // it. (The integer form stays uninstantiated there: the emulated build lacks its
-            // 512-bit integer compare.)
             if constexpr (vfloat<Arch>::size == 16)
                 return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
             else
 #endif
+#if XSIMD_WITH_AVX2 && defined(__F16C__)
+            if constexpr (vfloat<Arch>::size == 8)
+                return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+            else
+#endif
                 return f16_from_bits<Arch>(h);
+            // clang-format on
         }
     }
 }

@@ -31,6 +31,7 @@ ProjectColumnsFnOf<f16> project_columns_omp;
 ProjectHeadsFn project_heads_omp;
 #ifdef ATTN_HAVE_ONEDNN
 ProjectColumnsFn project_columns_onednn;
+ProjectColumnsFnOf<bf16> project_columns_onednn;
 #endif
 
 }  // namespace attn::kernels

@@ -9,5 +9,9 @@ namespace attn::kernels {
 void multihead_onednn_best(const Shape& sh, const float* x, const MhaWeights& w, float* y) {
     multihead_chain(sh, x, w, y, project_columns_onednn, attention_onednn_best, sh.threads);
 }
+// The same on bf16 storage: the projections' outputs stored as bf16 as the heads are split.
+void multihead_onednn_best(const Shape& sh, const bf16* x, const MhaWeightsOf<bf16>& w, float* y) {
+    multihead_chain<bf16>(sh, x, w, y, project_columns_onednn, attention_onednn_best, sh.threads);
+}
 
 }  // namespace attn::kernels

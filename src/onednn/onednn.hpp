@@ -11,8 +11,11 @@
 #include <mutex>
 #include <oneapi/dnnl/dnnl.hpp>
 #include <string>
+#include <type_traits>
 #include <unordered_map>
 #include <utility>
+
+#include "attn/dtype.hpp"
 
 namespace attn::onednn {
 
@@ -21,15 +24,26 @@ namespace attn::onednn {
 dnnl::engine& engine();
 dnnl::stream& stream();
 
-// A dense or strided fp32 memory descriptor.
+// oneDNN's data type for elements stored as T (float or bf16; oneDNN 2.6 has no CPU f16 matmul
+// outside AVX512-FP16, so no f16 kernel is registered).
+template <class T> constexpr dnnl::memory::data_type data_type_of() {
+    if constexpr (std::is_same_v<T, bf16>) return dnnl::memory::data_type::bf16;
+    else return dnnl::memory::data_type::f32;
+}
+
+// A dense or strided memory descriptor of elements stored as T.
+template <class T = float> inline dnnl::memory::desc desc_of(const dnnl::memory::dims& dims,
+                                                             const dnnl::memory::dims& strides) {
+    return {dims, data_type_of<T>(), strides};
+}
 inline dnnl::memory::desc f32_desc(const dnnl::memory::dims& dims,
                                    const dnnl::memory::dims& strides) {
-    return {dims, dnnl::memory::data_type::f32, strides};
+    return desc_of<float>(dims, strides);
 }
 
 // A memory object over a buffer the caller owns (oneDNN neither copies nor frees it).
-inline dnnl::memory wrap(const dnnl::memory::desc& md, const float* data) {
-    return {md, engine(), const_cast<float*>(data)};
+inline dnnl::memory wrap(const dnnl::memory::desc& md, const void* data) {
+    return {md, engine(), const_cast<void*>(data)};
 }
 
 // What differs between oneDNN 2.x (Debian 12's 2.6) and 3.x (Debian 13's 3.7), in one place: 3.0
@@ -53,14 +67,17 @@ inline dnnl::matmul make_matmul(const dnnl::memory::desc& a, const dnnl::memory:
 #endif
 }
 
-// The accurate softmax of md along `axis`, for inference (in place when src and dst coincide).
-inline softmax_forward make_softmax(const dnnl::memory::desc& md, int axis) {
+// The accurate softmax of src along `axis` into dst (of src's dims, possibly another data
+// type), for inference (in place when src and dst coincide).
+inline softmax_forward make_softmax(const dnnl::memory::desc& src, const dnnl::memory::desc& dst,
+                                    int axis) {
     constexpr auto kind = dnnl::prop_kind::forward_inference;
     constexpr auto accurate = dnnl::algorithm::softmax_accurate;
 #if DNNL_VERSION_MAJOR >= 3
-    return softmax_forward(softmax_forward::primitive_desc(engine(), kind, accurate, md, md, axis));
+    return softmax_forward(
+        softmax_forward::primitive_desc(engine(), kind, accurate, src, dst, axis));
 #else
-    return softmax_forward({{kind, accurate, md, md, axis}, engine()});
+    return softmax_forward({{kind, accurate, src, dst, axis}, engine()});
 #endif
 }
 

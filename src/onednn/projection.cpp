@@ -11,12 +11,11 @@ struct ProjectionPlan {
     dnnl::matmul product;
 };
 
-}  // namespace
-
 // Y [B * n_q][cols] = X [B * n_q][d_model] W [d_model][cols] as one oneDNN matmul on
-// Shape::threads OpenMP threads (the primitive made on the first call with these sizes).
-void project_columns_onednn(const Shape& sh, std::int64_t cols, const float* x, const float* w,
-                            float* y) {
+// Shape::threads OpenMP threads (the primitive made on the first call with these sizes), x and w
+// stored as T, y fp32.
+template <class T>
+void project_columns(const Shape& sh, std::int64_t cols, const T* x, const T* w, float* y) {
     const onednn::ThreadScope threads(sh.threads);
     static onednn::PlanCache<ProjectionPlan> cache;
     const std::int64_t rows = sh.batch * sh.n_q, dm = sh.d_model();
@@ -24,8 +23,8 @@ void project_columns_onednn(const Shape& sh, std::int64_t cols, const float* x, 
                             std::to_string(cols) + "/t:" + std::to_string(sh.threads);
     ProjectionPlan& p = cache.get(key, [&] {
         ProjectionPlan plan;
-        plan.x_md = onednn::f32_desc({rows, dm}, {dm, 1});
-        plan.w_md = onednn::f32_desc({dm, cols}, {cols, 1});
+        plan.x_md = onednn::desc_of<T>({rows, dm}, {dm, 1});
+        plan.w_md = onednn::desc_of<T>({dm, cols}, {cols, 1});
         plan.y_md = onednn::f32_desc({rows, cols}, {cols, 1});
         plan.product = onednn::make_matmul(plan.x_md, plan.w_md, plan.y_md);
         return plan;
@@ -37,8 +36,23 @@ void project_columns_onednn(const Shape& sh, std::int64_t cols, const float* x, 
     strm.wait();
 }
 
+}  // namespace
+
+// project_columns on fp32 and on bf16 storage.
+void project_columns_onednn(const Shape& sh, std::int64_t cols, const float* x, const float* w,
+                            float* y) {
+    project_columns(sh, cols, x, w, y);
+}
+void project_columns_onednn(const Shape& sh, std::int64_t cols, const bf16* x, const bf16* w,
+                            float* y) {
+    project_columns(sh, cols, x, w, y);
+}
+
 // Y = X W, x, y [B * n_q][d_model], w [d_model][d_model], by project_columns_onednn.
 void projection_onednn_best(const Shape& sh, const float* x, const float* w, float* y) {
+    project_columns_onednn(sh, sh.d_model(), x, w, y);
+}
+void projection_onednn_best(const Shape& sh, const bf16* x, const bf16* w, float* y) {
     project_columns_onednn(sh, sh.d_model(), x, w, y);
 }
 

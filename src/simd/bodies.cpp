@@ -5,6 +5,8 @@
 #include "parallel.hpp"
 #include "workspace.hpp"
 
+#include <omp.h>
+
 #include <algorithm>
 
 namespace attn::simd {
@@ -12,11 +14,15 @@ namespace attn::simd {
 template <class T> const float* widened(Isa isa, int threads, const T* x, i64 n, Slot slot) {
     float* out = workspace(slot, n);
     const WidenOps& widen = widen_ops(isa);
-    // Chunks of 256 KiB of output, dealt out statically.
-    constexpr i64 kChunk = 1 << 16;
+    // One contiguous part per thread, in thread order (cache-line multiples): the kernels' static
+    // schedules that follow hand thread t the heads in part t, which it then reads from its own
+    // cache. Chunks of 64K elements dealt out in turn left flash at n 128, 8 heads, bf16 taking
+    // 1.8x the fp32 time on two threads (1.15x on one).
     parallel_region(threads, [&] {
-#pragma omp for schedule(static) nowait
-        for (i64 i = 0; i < n; i += kChunk) widen(x + i, std::min(kChunk, n - i), out + i);
+        const i64 parts = omp_get_num_threads(), part = omp_get_thread_num();
+        const i64 per = ((n + parts - 1) / parts + 15) / 16 * 16;
+        const i64 begin = std::min(n, part * per), end = std::min(n, begin + per);
+        if (end > begin) widen(x + begin, end - begin, out + begin);
     });
     return out;
 }

@@ -352,7 +352,8 @@ def machine_section(r):
     lines = [
         f"- CPU: {m.get('cpu_model', '?')} — {m.get('logical_cpus', '?')} logical CPUs, "
         f"{m.get('physical_cores', '?')} cores{', virtualised' if m.get('virtualized') else ''}; caches {caches}",
-        f"- ISA tier dispatched: {m.get('isa_dispatched', '?')} (available: {', '.join(m.get('isa_available', []))})",
+        f"- ISA tier dispatched: {m.get('isa_dispatched', '?')} (available: {', '.join(m.get('isa_available', []))}); "
+        f"bf16 products: {m.get('bf16_products', 'fp32 FMAs on widened inputs')}",
         *probes,
         f"- Build: {m.get('compiler', '?')}, {m.get('build_type', '?')} `{m.get('cxx_flags', '')}`; xsimd "
         f"{m.get('xsimd', '?')}, Google Benchmark {m.get('google_benchmark', '?')}, OpenMP {m.get('openmp', '?')}, "

@@ -77,4 +77,13 @@ Isa best_isa() {
     return chosen;
 }
 
+bool cpu_has_bf16_dot() {
+#ifdef ATTN_EMULATE_AVX512
+    // The emulated AVX-512 has no AVX512_BF16: that build tests the tier's widening path.
+    return false;
+#endif
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bf16");
+}
+
 }  // namespace attn

@@ -58,6 +58,12 @@ void print_tier_account(std::FILE* out) {
     }
     if (missing.empty()) std::fprintf(out, "every ISA tier ran on this CPU: %s\n", ran.c_str());
     if (emulated()) std::fprintf(out, "(avx512 emulated on AVX2 by SIMDe: correctness only)\n");
+    // The avx512 tier's bf16 products (vdpbf16ps) run only where the CPU has AVX512_BF16; the
+    // tier's bf16 kernels take the widening path elsewhere.
+    std::fprintf(out, cpu_has_bf16_dot()
+                          ? "bf16 dot products (AVX512_BF16) ran on this CPU\n"
+                          : "not tested on this CPU: bf16 dot products (AVX512_BF16); the avx512 "
+                            "tier's bf16 kernels ran their widening path\n");
 }
 
 void write_tier_counts(const char* path) {

@@ -30,5 +30,9 @@ bool cpu_supports(Isa isa);
 // The widest tier available, optionally capped by the ATTNBENCH_MAX_ISA environment variable
 // (e.g. ATTNBENCH_MAX_ISA=avx2) to compare tiers through the dispatcher.
 Isa best_isa();
+// True when the CPU can run the avx512 tier's bf16 dot-product paths: AVX-512 with AVX512_BF16
+// (vdpbf16ps; Intel since Cooper Lake, AMD since Zen 4), with AVX512BW and VL, which every such
+// CPU has. Always false in the avx512-emulated build, which tests the tier's widening path.
+bool cpu_has_bf16_dot();
 
 }  // namespace attn

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "attention_row.hpp"
+#include "bf16_dot.hpp"
 #include "kernels.hpp"
 #include "parallel.hpp"
 #include "simd/bodies.hpp"
@@ -197,6 +198,11 @@ template <class T> void flash_body(Isa isa, int threads, const Shape& sh, const 
                     k, v, o);
         return;
     }
+    if constexpr (std::is_same_v<T, bf16>)
+        if (bf16_dot_serves(isa, sh)) {
+            prefill_bf16_dot(threads, sh, q, k, v, o);
+            return;
+        }
     // The products run in fp32 on Q, K and V widened once: a pass over their n d elements against
     // the products' n^2 d multiply-adds.
     prefill_body(ops, isa, threads, sh,

@@ -1,0 +1,53 @@
+// Flash attention's prefill on bf16 storage with bf16 products: on a CPU with AVX512_BF16 the
+// avx512 tier multiplies Q K^T and P V by vdpbf16ps, two bf16 products summed into each fp32
+// lane, on Q (scaled) and P rounded to bf16 as PyTorch's bf16 attention rounds them, instead of
+// widening Q, K and V to fp32 first (src/flash/flash_avx512bf16.cpp).
+#pragma once
+
+#include <cstdint>
+
+#include "attn/dtype.hpp"
+#include "attn/isa.hpp"
+#include "attn/shape.hpp"
+
+namespace attn::flash {
+
+// Whether flash at tier `isa` runs the prefill of `sh` in bf16 products: the tier resolves to
+// avx512, the CPU has them (cpu_has_bf16_dot), the similarity is the dot product (cosine takes the
+// widening path) and they are enabled (the ATTNBENCH_BF16_DOT environment variable set to 0
+// disables them, to measure the widening path on the same CPU).
+bool bf16_dot_serves(Isa isa, const Shape& sh);
+// Switches the bf16 products on or off for this process (the tests run both paths).
+void enable_bf16_dot(bool on);
+
+// The prefill path of flash attention with bf16 products on `threads` threads: q, o
+// [B][H][n_q][d], k, v [B][kv_heads][n_kv][d], q, k, v bf16, o fp32. Only where
+// bf16_dot_serves says so.
+void prefill_bf16_dot(int threads, const Shape& sh, const bf16* q, const bf16* k, const bf16* v,
+                      float* o);
+
+// The building blocks, for the micro-op tests (only where cpu_has_bf16_dot()).
+// C [m x n] = (or +=) A B with A [m x 2 pairs] and B [2 pairs x n] in bf16 pairs: a [m][pairs]
+// 32-bit words, each the bf16 pair (A[r][2p], A[r][2p + 1]) (row stride lda words); b packed by
+// pack_pairs_transposed or pack_pairs_interleaved into strips of bf16_dot_strip() columns,
+// strip_stride words apart; c [m x n] fp32, row stride ldc.
+void bf16_dot_product(std::int64_t m, std::int64_t n, std::int64_t pairs, const std::uint32_t* a,
+                      std::int64_t lda, const std::uint32_t* b, std::int64_t strip_stride, float* c,
+                      std::int64_t ldc, bool accumulate);
+// Columns per strip of a packed B.
+std::int64_t bf16_dot_strip();
+// B = X^T for X [n x k] bf16 (row stride ldx): strips of the columns of B (rows of X), each
+// [ceil(k / 2)][strip] words, the pairs (X[j][2p], X[j][2p + 1]), zeros past n and k; strip_stride
+// = ceil(k / 2) * strip. out holds ceil(n / strip) strips.
+void pack_pairs_transposed(std::int64_t n, std::int64_t k, const bf16* x, std::int64_t ldx,
+                           std::uint32_t* out);
+// B = X for X [k x n] bf16 (row stride ldx): strips of its columns, each [ceil(k / 2)][strip]
+// words, the pairs (X[2p][j], X[2p + 1][j]), zeros past k and n; strip_stride = ceil(k / 2) *
+// strip.
+void pack_pairs_interleaved(std::int64_t k, std::int64_t n, const bf16* x, std::int64_t ldx,
+                            std::uint32_t* out);
+// out [ceil(n / 2)] words = x [n] fp32 rounded to bf16 pairs by the conversion instruction
+// (round to nearest even, fp32 subnormals read as zero), a zero after an odd n.
+void round_to_bf16_pairs(const float* x, std::int64_t n, std::uint32_t* out);
+
+}  // namespace attn::flash

@@ -1,0 +1,288 @@
+// Flash attention's prefill with bf16 products (vdpbf16ps), for the avx512 tier on CPUs with
+// AVX512_BF16 (this file alone gets -mavx512bf16; see bf16_dot.hpp). The query block, the
+// online softmax and the normalisation are flash_impl.hpp's at avx512; the two products take
+// their operands as bf16 pairs: Q (scaled by scale * log2 e) and P rounded to bf16, K and V packed
+// from their storage as they are, so one instruction does 32 multiply-adds where an fp32 FMA does
+// 16.
+#include <immintrin.h>
+#include <omp.h>
+
+#include <array>
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
+#include <utility>
+
+#include "attention_row.hpp"
+#include "bf16_dot.hpp"
+#include "flash_impl.hpp"
+#include "parallel.hpp"
+#include "workspace.hpp"
+
+namespace attn::flash {
+
+namespace {
+
+using Arch = xsimd::avx512f;
+using F = Flash<Arch>;
+using word = std::uint32_t;
+
+// Columns per packed strip (two vectors of 16 lanes) and rows per register tile: 24 accumulators,
+// two strip vectors and a broadcast of the 32 registers.
+constexpr i64 kStrip = 32, kTileRows = 12;
+static_assert(F::BQ % kTileRows == 0 && F::BK % kStrip == 0 && F::BK % 2 == 0);
+
+// The bf16 pair (lo, hi) in one word, lo in the low half as vdpbf16ps reads it.
+inline word pair(std::uint16_t lo, std::uint16_t hi) { return word(lo) | word(hi) << 16; }
+
+// C [R x n] = (or +=) A B for n <= kStrip: a [R][pairs] words (row stride lda), b one strip
+// [pairs][kStrip] words, c row stride ldc; columns n.. are left alone.
+template <int R> void dot_tile(const word* a, i64 lda, const word* b, i64 pairs, float* c, i64 ldc,
+                               i64 n, bool accumulate) {
+    __m512 acc[R][2];
+    for (int r = 0; r < R; ++r) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
+    for (i64 p = 0; p < pairs; ++p) {
+        const __m512bh b0 = (__m512bh)_mm512_loadu_si512(b + p * kStrip);
+        const __m512bh b1 = (__m512bh)_mm512_loadu_si512(b + p * kStrip + 16);
+#pragma GCC unroll 12
+        for (int r = 0; r < R; ++r) {
+            const __m512bh ar = (__m512bh)_mm512_set1_epi32(int(a[r * lda + p]));
+            acc[r][0] = _mm512_dpbf16_ps(acc[r][0], ar, b0);
+            acc[r][1] = _mm512_dpbf16_ps(acc[r][1], ar, b1);
+        }
+    }
+    const __mmask16 m0 = n >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << n) - 1);
+    const __mmask16 m1 = n >= 32  ? __mmask16(0xFFFF)
+                         : n > 16 ? __mmask16((1u << (n - 16)) - 1)
+                                  : __mmask16(0);
+    for (int r = 0; r < R; ++r) {
+        float* row = c + r * ldc;
+        if (accumulate) {
+            acc[r][0] = _mm512_add_ps(acc[r][0], _mm512_maskz_loadu_ps(m0, row));
+            acc[r][1] = _mm512_add_ps(acc[r][1], _mm512_maskz_loadu_ps(m1, row + 16));
+        }
+        _mm512_mask_storeu_ps(row, m0, acc[r][0]);
+        _mm512_mask_storeu_ps(row + 16, m1, acc[r][1]);
+    }
+}
+
+using DotTile = void(const word*, i64, const word*, i64, float*, i64, i64, bool);
+template <std::size_t... R> constexpr auto make_dot_tiles(std::index_sequence<R...>) {
+    return std::array<DotTile*, sizeof...(R)>{dot_tile<int(R) + 1>...};
+}
+// dot_tile<rows> at index rows - 1.
+constexpr auto kDotTiles = make_dot_tiles(std::make_index_sequence<kTileRows>());
+
+// A block's queries q [rows x d] (bf16, rows i0.. of one head) times scale * log2 e, rounded to
+// bf16 pairs: qs [rows][ceil(d / 2)] words. The running maxima and sums are cleared.
+void start_block(const Shape& sh, const bf16* q, i64 i0, i64 rows, word* qs,
+                 FlashScratch<Arch>& w) {
+    const i64 d = sh.head_dim, pairs = (d + 1) / 2;
+    const float c = sh.effective_scale() * simd::kLog2e;
+    alignas(64) float row[2 * 16];
+    for (i64 r = 0; r < rows; ++r) {
+        const bf16* src = q + (i0 + r) * d;
+        for (i64 j0 = 0; j0 < d; j0 += 32) {
+            const i64 n = std::min<i64>(32, d - j0);
+            for (i64 j = 0; j < n; ++j) row[j] = to_float(src[j0 + j]) * c;
+            round_to_bf16_pairs(row, n, qs + r * pairs + j0 / 2);
+        }
+        w.row_max[r] = simd::kNegInf, w.row_sum[r] = 0.0f;
+    }
+}
+
+// The block's probabilities, rows [g0, g0 + rows) of the score block (keys [0, keys)), rounded to
+// bf16 pairs into p [rows][ldp words], a zero after an odd key count.
+void round_probabilities(const FlashScratch<Arch>& w, i64 g0, i64 rows, i64 keys, word* p,
+                         i64 ldp) {
+    for (i64 r = g0; r < g0 + rows; ++r)
+        round_to_bf16_pairs(w.scores + r * F::LDS, keys, p + r * ldp);
+}
+
+// Where a query block's bf16 operands live besides FlashScratch: the scaled queries in its
+// q_packed area (BQ x ceil(d / 2) words fit in its BQ x d floats), the probabilities after it.
+i64 scratch_floats(i64 d) { return FlashScratch<Arch>::floats(d) + F::BQ * (F::LDS / 2); }
+
+// Fused attention of query rows [i0, i1) of one head with bf16 products: q [n_q x d] bf16,
+// o [n_q x d]; kp = K^T packed by pack_pairs_transposed, vp = V by pack_pairs_interleaved (strips
+// v_stride words apart); scratch holds scratch_floats(d) floats, 64-byte aligned.
+void flash_rows_bf16_dot(const Shape& sh, const bf16* q, const word* kp, const word* vp,
+                         i64 v_stride, float* o, i64 i0, i64 i1, float* scratch) {
+    FlashScratch<Arch> w(scratch, sh.head_dim);
+    const i64 d = sh.head_dim, pairs = (d + 1) / 2, rows = i1 - i0, ldp = F::LDS / 2;
+    word* qs = reinterpret_cast<word*>(w.q_packed);
+    word* p = reinterpret_cast<word*>(scratch + FlashScratch<Arch>::floats(d));
+    start_block(sh, q, i0, rows, qs, w);
+    const i64 kv_end = sh.visible_keys(i1 - 1);
+    if (kv_end == 0)
+        for (i64 r = 0; r < rows; ++r)
+            for (i64 c = 0; c < d; ++c) w.acc[r * w.ld_o + c] = 0.0f;
+    for (i64 j0 = 0; j0 < kv_end; j0 += F::BK) {
+        const KvBlock b(sh, i0, rows, j0, kv_end, F::BK, kTileRows);
+        for (i64 g0 = 0; g0 < rows; g0 += b.group)
+            bf16_dot_product(b.group_rows(g0), b.group_keys(g0), pairs, qs + g0 * pairs, pairs,
+                             kp + (j0 / kStrip) * pairs * kStrip, pairs * kStrip,
+                             w.scores + g0 * F::LDS, F::LDS, false);
+        online_softmax_update(b, nullptr, w);
+        for (i64 g0 = 0; g0 < rows; g0 += b.group) {
+            const i64 keys = b.group_keys(g0);
+            round_probabilities(w, g0, b.group_rows(g0), keys, p, ldp);
+            bf16_dot_product(b.group_rows(g0), d, (keys + 1) / 2, p + g0 * ldp, ldp,
+                             vp + (j0 / 2) * kStrip, v_stride, w.acc + g0 * w.ld_o, w.ld_o,
+                             j0 != 0);
+        }
+    }
+    normalise_rows(sh, i0, rows, w, o);
+}
+
+// Words of one K/V head's packed K^T and V.
+struct PackedSizes {
+    i64 keys, values, v_stride;
+    explicit PackedSizes(const Shape& sh) {
+        const i64 d = sh.head_dim, nkv = sh.n_kv;
+        keys = (nkv + kStrip - 1) / kStrip * ((d + 1) / 2) * kStrip;
+        v_stride = (nkv + 1) / 2 * kStrip;
+        values = (d + kStrip - 1) / kStrip * v_stride;
+    }
+};
+
+// Query block `block` of query head h over K/V head g's packed K and V, then the exact rows of
+// a hidden key's non-finite V (as query_block in flash.cpp).
+void query_block_bf16_dot(const Shape& sh, const bf16* q, const bf16* k, const bf16* v,
+                          const word* kp, const word* vp, const PackedSizes& sizes, float* o, i64 h,
+                          i64 block, float* scratch) {
+    const i64 d = sh.head_dim, g = sh.kv_head_of(h), i0 = block * F::BQ,
+              i1 = std::min(sh.n_q, i0 + F::BQ);
+    const bf16* q_head = q + h * sh.n_q * d;
+    flash_rows_bf16_dot(sh, q_head, kp, vp, sizes.v_stride, o + h * sh.n_q * d, i0, i1, scratch);
+    repair_hidden_key_rows(sh, q_head, k + g * sh.n_kv * d, v + g * sh.n_kv * d, o + h * sh.n_q * d,
+                           i0, i1);
+}
+
+std::atomic<bool>& bf16_dot_switch() {
+    static std::atomic<bool> on = [] {
+        const char* env = std::getenv("ATTNBENCH_BF16_DOT");
+        return !(env && std::strcmp(env, "0") == 0);
+    }();
+    return on;
+}
+
+}  // namespace
+
+i64 bf16_dot_strip() { return kStrip; }
+
+void bf16_dot_product(i64 m, i64 n, i64 pairs, const word* a, i64 lda, const word* b,
+                      i64 strip_stride, float* c, i64 ldc, bool accumulate) {
+    // Strips outside, rows inside: a strip (pairs x 128 bytes: 8 KiB for d = 128, 32 KiB for a
+    // block of 512 keys) stays in L1 while the row tiles pass over it.
+    for (i64 s = 0; s * kStrip < n; ++s)
+        for (i64 r = 0; r < m; r += kTileRows)
+            kDotTiles[std::size_t(std::min(kTileRows, m - r) - 1)](
+                a + r * lda, lda, b + s * strip_stride, pairs, c + r * ldc + s * kStrip, ldc,
+                std::min(kStrip, n - s * kStrip), accumulate);
+}
+
+void pack_pairs_transposed(i64 n, i64 k, const bf16* x, i64 ldx, word* out) {
+    const i64 pairs = (k + 1) / 2;
+    for (i64 s = 0; s * kStrip < n; ++s) {
+        word* strip = out + s * pairs * kStrip;
+        for (i64 j = 0; j < kStrip; ++j) {
+            const i64 row = s * kStrip + j;
+            if (row >= n) {
+                for (i64 p = 0; p < pairs; ++p) strip[p * kStrip + j] = 0;
+                continue;
+            }
+            const bf16* src = x + row * ldx;
+            for (i64 p = 0; p < k / 2; ++p)
+                strip[p * kStrip + j] = pair(src[2 * p].bits, src[2 * p + 1].bits);
+            if (k % 2) strip[(pairs - 1) * kStrip + j] = pair(src[k - 1].bits, 0);
+        }
+    }
+}
+
+void pack_pairs_interleaved(i64 k, i64 n, const bf16* x, i64 ldx, word* out) {
+    const i64 pairs = (k + 1) / 2;
+    for (i64 s = 0; s * kStrip < n; ++s) {
+        word* strip = out + s * pairs * kStrip;
+        const i64 cols = std::min(kStrip, n - s * kStrip);
+        for (i64 p = 0; p < pairs; ++p) {
+            const bf16* lo = x + 2 * p * ldx + s * kStrip;
+            const bf16* hi = 2 * p + 1 < k ? lo + ldx : nullptr;
+            word* dst = strip + p * kStrip;
+            for (i64 j = 0; j < cols; ++j) dst[j] = pair(lo[j].bits, hi ? hi[j].bits : 0);
+            for (i64 j = cols; j < kStrip; ++j) dst[j] = 0;
+        }
+    }
+}
+
+void round_to_bf16_pairs(const float* x, i64 n, word* out) {
+    i64 i = 0;
+    for (; i + 32 <= n; i += 32)
+        _mm512_storeu_si512(out + i / 2, (__m512i)_mm512_cvtne2ps_pbh(_mm512_loadu_ps(x + i + 16),
+                                                                      _mm512_loadu_ps(x + i)));
+    if (i < n) {
+        const i64 rest = n - i;
+        const __mmask16 lo = rest >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << rest) - 1);
+        const __mmask16 hi = rest > 16 ? __mmask16((1u << (rest - 16)) - 1) : __mmask16(0);
+        const __m512i words = (__m512i)_mm512_cvtne2ps_pbh(_mm512_maskz_loadu_ps(hi, x + i + 16),
+                                                           _mm512_maskz_loadu_ps(lo, x + i));
+        const i64 w = (rest + 1) / 2;
+        _mm512_mask_storeu_epi32(out + i / 2, __mmask16((1u << w) - 1), words);
+    }
+}
+
+bool bf16_dot_serves(Isa isa, const Shape& sh) {
+    static const bool has = cpu_has_bf16_dot();
+    const Isa tier = isa == Isa::best ? best_isa() : isa;
+    return has && tier == Isa::avx512 && sh.similarity == Similarity::dot &&
+           bf16_dot_switch().load(std::memory_order_relaxed);
+}
+
+void enable_bf16_dot(bool on) { bf16_dot_switch().store(on); }
+
+void prefill_bf16_dot(int threads, const Shape& sh, const bf16* q, const bf16* k, const bf16* v,
+                      float* o) {
+    const PackedSizes sizes(sh);
+    const i64 d = sh.head_dim, nb = (sh.n_q + F::BQ - 1) / F::BQ, group = sh.group_size(),
+              kv_heads = sh.batch * sh.kv_head_count();
+    auto pack = [&](i64 g, word* kp, word* vp) {
+        pack_pairs_transposed(sh.n_kv, d, k + g * sh.n_kv * d, d, kp);
+        pack_pairs_interleaved(sh.n_kv, d, v + g * sh.n_kv * d, d, vp);
+    };
+    auto slot = [](Slot s, i64 words) { return reinterpret_cast<word*>(workspace(s, words)); };
+    // As flash.cpp's head_tasks: one task per K/V head, packed by the thread that reads it, when
+    // the heads give every thread two or more and a head's packed K and V stay in L2.
+    if (kv_heads >= 2 * threads && (sizes.keys + sizes.values) * 4 <= (512 << 10)) {
+        parallel_region(threads, [&] {
+            float* scratch = workspace(Slot::thread_block, scratch_floats(d));
+            word* kp = slot(Slot::keys_packed, sizes.keys);
+            word* vp = slot(Slot::values_packed, sizes.values);
+#pragma omp for schedule(static) nowait
+            for (i64 g = 0; g < kv_heads; ++g) {
+                pack(g, kp, vp);
+                for (i64 h = g * group; h < (g + 1) * group; ++h)
+                    for (i64 block = 0; block < nb; ++block)
+                        query_block_bf16_dot(sh, q, k, v, kp, vp, sizes, o, h, block, scratch);
+            }
+        });
+        return;
+    }
+    word* kp = slot(Slot::keys_packed, kv_heads * sizes.keys);
+    word* vp = slot(Slot::values_packed, kv_heads * sizes.values);
+    const i64 tasks = sh.batch * sh.heads * nb;
+    parallel_region(threads, [&] {
+#pragma omp for schedule(static)
+        for (i64 g = 0; g < kv_heads; ++g) pack(g, kp + g * sizes.keys, vp + g * sizes.values);
+        float* scratch = workspace(Slot::thread_block, scratch_floats(d));
+        // As flash.cpp's prefill_body: head by head, a causal head's largest blocks first.
+#pragma omp for schedule(dynamic) nowait
+        for (i64 t = 0; t < tasks; ++t) {
+            const i64 block = sh.causal ? nb - 1 - t % nb : t % nb, h = t / nb,
+                      g = sh.kv_head_of(h);
+            query_block_bf16_dot(sh, q, k, v, kp + g * sizes.keys, vp + g * sizes.values, sizes, o,
+                                 h, block, scratch);
+        }
+    });
+}
+
+}  // namespace attn::flash

@@ -1,0 +1,175 @@
+// The avx512 tier's bf16 dot-product blocks (src/flash/bf16_dot.hpp) against scalar definitions:
+// the rounding of fp32 to bf16 pairs, the two packings and the product over every row count of
+// the register tile and every column count of a strip, and flash's bf16 prefill against its
+// widening path on the same shapes. They run only where the CPU has AVX512_BF16; elsewhere each
+// test says it was skipped (and the run's account says so).
+#include <gtest/gtest.h>
+
+#include <bit>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <random>
+#include <vector>
+
+#include "attn/dtype.hpp"
+#include "attn/isa.hpp"
+#include "attn/registry.hpp"
+#include "attn/workload.hpp"
+#include "expected.hpp"
+#include "flash/bf16_dot.hpp"
+
+namespace attn::testing {
+namespace {
+
+using i64 = std::int64_t;
+
+#define ATTN_SKIP_WITHOUT_BF16_DOT() \
+    if (!cpu_has_bf16_dot()) GTEST_SKIP() << "this CPU lacks AVX512_BF16"
+
+// The conversion instruction's definition: round to nearest even (attn::from_float), an fp32
+// subnormal read as a zero of its sign, a NaN kept a NaN.
+std::uint16_t bf16_by_definition(float x) {
+    if (std::isnan(x)) return 0x7FC0;
+    if (x != 0.0f && std::fabs(x) < std::numeric_limits<float>::min())
+        return std::signbit(x) ? 0x8000 : 0x0000;
+    return from_float<bf16>(x).bits;
+}
+
+TEST(Bf16Dot, RoundsPairsAsTheDefinition) {
+    ATTN_SKIP_WITHOUT_BF16_DOT();
+    std::mt19937 rng(7);
+    std::vector<float> x;
+    // Ties and their neighbours, subnormals, the largest finite values, infinities and NaNs.
+    for (std::uint32_t hi : {0x3F80u, 0x3F81u, 0x7F7Fu, 0x0001u, 0x8080u, 0x0080u})
+        for (std::uint32_t lo : {0x0000u, 0x7FFFu, 0x8000u, 0x8001u, 0xFFFFu})
+            x.push_back(std::bit_cast<float>(hi << 16 | lo));
+    for (float v : {std::numeric_limits<float>::infinity(), -std::numeric_limits<float>::infinity(),
+                    std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::max(),
+                    -0.0f, 1e-40f, -1e-40f})
+        x.push_back(v);
+    std::uniform_real_distribution<float> any(-1e3f, 1e3f);
+    while (x.size() < 101) x.push_back(any(rng));  // an odd count: the last pair's top is zero
+    for (i64 n = 1; n <= i64(x.size()); n += (n < 40 ? 1 : 19)) {
+        std::vector<std::uint32_t> out(std::size_t(n / 2 + 2), 0xDEADBEEF);
+        flash::round_to_bf16_pairs(x.data(), n, out.data());
+        for (i64 i = 0; i < (n + 1) / 2 * 2; ++i) {
+            const std::uint16_t got = std::uint16_t(out[std::size_t(i / 2)] >> (16 * (i % 2)));
+            const std::uint16_t want = i < n ? bf16_by_definition(x[std::size_t(i)]) : 0;
+            const bool nan = (want & 0x7FFF) > 0x7F80;
+            EXPECT_TRUE(nan ? (got & 0x7FFF) > 0x7F80 : got == want)
+                << "n " << n << " element " << i << ": got 0x" << std::hex << got << " want 0x"
+                << want;
+        }
+        EXPECT_EQ(out[std::size_t((n + 1) / 2)], 0xDEADBEEF) << "wrote past the pairs, n " << n;
+    }
+}
+
+// A [m x k] times B [k x n] from bf16 values: both packings of B against the sum in double.
+TEST(Bf16Dot, ProductMatchesTheDefinitionAtEveryTileEdge) {
+    ATTN_SKIP_WITHOUT_BF16_DOT();
+    const i64 strip = flash::bf16_dot_strip();
+    std::mt19937 rng(11);
+    std::uniform_real_distribution<float> any(-2.0f, 2.0f);
+    auto draw = [&](i64 count) {
+        std::vector<bf16> v(static_cast<std::size_t>(count));
+        for (auto& e : v) e = from_float<bf16>(any(rng));
+        return v;
+    };
+    int checked = 0;
+    for (i64 m : {i64(1), i64(5), i64(11), i64(12), i64(13), i64(25)})
+        for (i64 n :
+             {i64(1), i64(15), i64(16), i64(17), strip - 1, strip, strip + 1, 2 * strip + 3})
+            for (i64 k : {i64(1), i64(2), i64(7), i64(64), i64(129)}) {
+                const i64 pairs = (k + 1) / 2, strips = (n + strip - 1) / strip;
+                const std::vector<bf16> a = draw(m * k), b = draw(k * n), bt = [&] {
+                    std::vector<bf16> t(std::size_t(n * k));
+                    for (i64 i = 0; i < k; ++i)
+                        for (i64 j = 0; j < n; ++j)
+                            t[std::size_t(j * k + i)] = b[std::size_t(i * n + j)];
+                    return t;
+                }();
+                std::vector<std::uint32_t> ap(std::size_t(m * pairs));
+                for (i64 r = 0; r < m; ++r)
+                    for (i64 p = 0; p < pairs; ++p) {
+                        const std::uint32_t lo = a[std::size_t(r * k + 2 * p)].bits;
+                        const std::uint32_t hi =
+                            2 * p + 1 < k ? a[std::size_t(r * k + 2 * p + 1)].bits : 0;
+                        ap[std::size_t(r * pairs + p)] = lo | hi << 16;
+                    }
+                std::vector<std::uint32_t> by_rows(std::size_t(strips * pairs * strip)),
+                    by_cols(by_rows.size());
+                flash::pack_pairs_interleaved(k, n, b.data(), n, by_rows.data());
+                flash::pack_pairs_transposed(n, k, bt.data(), k, by_cols.data());
+                for (const auto* packed : {&by_rows, &by_cols})
+                    for (bool accumulate : {false, true}) {
+                        const i64 ldc = n + 3;
+                        std::vector<float> c(std::size_t(m * ldc), 0.5f);
+                        flash::bf16_dot_product(m, n, pairs, ap.data(), pairs, packed->data(),
+                                                pairs * strip, c.data(), ldc, accumulate);
+                        for (i64 r = 0; r < m; ++r)
+                            for (i64 j = 0; j < ldc; ++j) {
+                                double want = 0.5, size = 0.5;
+                                if (j < n) {
+                                    want = accumulate ? 0.5 : 0.0;
+                                    for (i64 i = 0; i < k; ++i) {
+                                        const double t =
+                                            double(to_float(a[std::size_t(r * k + i)])) *
+                                            double(to_float(b[std::size_t(i * n + j)]));
+                                        want += t, size += std::fabs(t);
+                                    }
+                                }
+                                const double got = c[std::size_t(r * ldc + j)];
+                                // fp32 sums of k products: at most k + 2 roundings of the
+                                // running sum, each within 2^-24 of its size.
+                                const double bound = j < n ? double(k + 2) * 0x1p-24 * size : 0.0;
+                                ASSERT_LE(std::fabs(got - want), bound)
+                                    << "m " << m << " n " << n << " k " << k << " row " << r
+                                    << " column " << j << (accumulate ? " accumulating" : "")
+                                    << (packed == &by_rows ? " (interleaved)" : " (transposed)");
+                                ++checked;
+                            }
+                    }
+            }
+    EXPECT_GT(checked, 0);
+}
+
+// Flash's bf16 prefill with the bf16 products and with the widening path, each within the
+// reference's bound on the shapes whose edges the products' tiles meet.
+TEST(Bf16Dot, FlashPrefillBothPathsWithinBound) {
+    ATTN_SKIP_WITHOUT_BF16_DOT();
+    const Kernel* flash = find_kernel(Stage::attention, "flash", Isa::avx512, DType::bf16);
+    ASSERT_NE(flash, nullptr);
+    const i64 strip = flash::bf16_dot_strip();
+    const Tiles tiles = flash->tiles();
+    std::vector<Shape> shapes;
+    for (i64 n : {i64(2), tiles.row_block + 1, tiles.kv_block + strip + 3})
+        for (i64 d : {i64(1), i64(7), strip + 1})
+            for (bool causal : {false, true}) {
+                Shape sh;
+                sh.n_q = sh.n_kv = n, sh.heads = 4, sh.kv_heads = 2, sh.head_dim = d;
+                sh.causal = causal, sh.dtype = DType::bf16, sh.threads = 2;
+                shapes.push_back(sh);
+            }
+    for (bool dot : {true, false}) {
+        flash::enable_bf16_dot(dot);
+        for (const Shape& sh : shapes) {
+            ASSERT_EQ(flash::bf16_dot_serves(Isa::avx512, sh), dot);
+            Workload work(Stage::attention, sh);
+            work.run(*flash);
+            const Expected want = expected_output(work);
+            const float* got = work.output().data();
+            int bad = 0;
+            for (std::size_t i = 0; i < want.value.size(); ++i)
+                if (!(std::fabs(double(got[i]) - want.value[i]) <= want.tolerance[i]) && bad++ < 3)
+                    ADD_FAILURE() << (dot ? "bf16 products" : "widening") << " on " << sh.text()
+                                  << " [" << i << "] got " << got[i] << " want " << want.value[i]
+                                  << " bound " << want.tolerance[i];
+            EXPECT_EQ(bad, 0);
+        }
+    }
+    flash::enable_bf16_dot(true);
+}
+
+}  // namespace
+}  // namespace attn::testing

@@ -34,7 +34,10 @@ TABLE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "targets.toml")
 TIERS = tuple(isa_order()[1:-1])  # the ISA tiers, narrowest first
 METRICS = ("gflops", "gbps", "seconds")
 FUNCTIONS = {"max": max, "min": min}
-FIELDS = {"name", "measures", "why", "metric", "benchmarks", "value", "each", "at_least", "at_most"}
+FIELDS = {"name", "measures", "why", "metric", "benchmarks", "value", "each", "at_least", "at_most", "cpu"}
+# A target's optional `cpu`: it applies only to runs on a CPU whose bf16 products are vdpbf16ps
+# ("bf16_dot") or only to runs on one whose are not ("no_bf16_dot"); elsewhere it is N/A.
+CPU_KINDS = ("bf16_dot", "no_bf16_dot")
 
 
 class TargetError(Exception):
@@ -150,6 +153,8 @@ def load_table(path=TABLE):
         each = t.get("each", {})
         if not isinstance(each, dict) or not all(isinstance(v, list) and v for v in each.values()):
             raise TargetError(f"{where}: each must map keys to lists of values")
+        if t.get("cpu", CPU_KINDS[0]) not in CPU_KINDS:
+            raise TargetError(f"{where}: cpu must be one of {', '.join(CPU_KINDS)}")
         at_least, limits = _threshold(t, where)
         # A case is labelled by its values, less those that another key's values spell out.
         shown = [k for k in each if not any(f"{{{k}}}" in str(v) for o in each if o != k for v in each[o])]
@@ -178,15 +183,18 @@ def _substitute(text, subst, where):
 
 
 def load_runs(paths):
-    """[(path, {benchmark: results.medians() entry}, dispatched tier or None)] of each file, with
-    the benchmarks it measured (those that only erred or were skipped are left out)."""
+    """[(path, {benchmark: results.medians() entry}, dispatched tier or None, whether its bf16
+    products were vdpbf16ps)] of each file, with the benchmarks it measured (those that only erred
+    or were skipped are left out)."""
     runs = []
     for path in paths:
         data = load_result(path)
         rows = {n: m for n, m in medians(data, path).items() if m["seconds"] is not None}
         context = data.get("context") if isinstance(data.get("context"), dict) else {}
         tier = context.get("attnbench_isa")
-        runs.append((path, rows, tier if tier in TIERS else None))
+        machine = context.get("attnbench", {}).get("machine", {}) if isinstance(context.get("attnbench"), dict) else {}
+        bf16_dot = str(machine.get("bf16_products", "")).startswith("vdpbf16ps")
+        runs.append((path, rows, tier if tier in TIERS else None, bf16_dot))
     return runs
 
 
@@ -197,7 +205,7 @@ def resolve(name, runs):
         return name
     for tier in reversed(TIERS):
         candidate = name.replace("{tier}", tier)
-        if any(candidate in rows for _, rows, _ in runs):
+        if any(candidate in rows for _, rows, *_ in runs):
             return candidate
     return name.replace("{tier}", TIERS[-1])
 
@@ -209,11 +217,14 @@ class Check:
         self.target, self.label, self.names, self.tier = target, label, names, tier
         self.value, self.missing, self.across = None, [], False
         self.threshold = target["limits"].get(tier)
+        self.applies = True  # false for a target of another kind of CPU (its `cpu`)
 
     def title(self):
         return self.target["name"] + (f"[{self.label}]" if self.label else "")
 
     def status(self):
+        if not self.applies:
+            return "N/A"
         if self.missing or self.threshold is None:
             return "MISSING"
         ok = self.value >= self.threshold if self.target["at_least"] else self.value <= self.threshold
@@ -224,6 +235,9 @@ class Check:
         return f"{op} {self.threshold:g}" if self.threshold is not None else f"no threshold for {self.tier}"
 
     def line(self):
+        if not self.applies:
+            kind = "with" if self.target["cpu"] == "bf16_dot" else "without"
+            return f"{self.status():7} {self.title()}: for CPUs {kind} bf16 dot products (vdpbf16ps)"
         if self.missing:
             shown = "- (no " + ", ".join(self.missing) + ")"
         elif self.threshold is None:
@@ -236,13 +250,18 @@ class Check:
 def check(targets, runs, tier):
     """The Check of every case of every target on load_runs()'s runs, at the thresholds of tier."""
     checks = []
+    bf16_dot = any(run[3] for run in runs)
     for target in targets:
         for label, benchmarks in target["cases"]:
             names = {k: resolve(v, runs) for k, v in benchmarks.items()}
             c = Check(target, label, names, tier)
+            if "cpu" in target and (target["cpu"] == "bf16_dot") != bf16_dot:
+                c.applies = False
+                checks.append(c)
+                continue
             metric = target["metric"]
             found = None
-            for _, rows, _ in reversed(runs):  # the last run that measured them all
+            for _, rows, *_ in reversed(runs):  # the last run that measured them all
                 values = {k: rows.get(n, {}).get(metric) for k, n in names.items()}
                 if all(v is not None for v in values.values()):
                     found = values
@@ -250,7 +269,7 @@ def check(targets, runs, tier):
             if found is None:  # else each from the last run that measured it, marked across
                 found = {}
                 for k, n in names.items():
-                    v = next((rows[n][metric] for _, rows, _ in reversed(runs)
+                    v = next((rows[n][metric] for _, rows, *_ in reversed(runs)
                               if n in rows and rows[n][metric] is not None), None)
                     if v is None:
                         c.missing.append(n)
@@ -269,7 +288,7 @@ def run_tier(runs, override=None):
         if override not in TIERS:
             raise TargetError(f"--tier {override}: not a tier ({', '.join(TIERS)})")
         return override
-    tiers = {t for _, _, t in runs if t}
+    tiers = {t for _, _, t, _ in runs if t}
     if len(tiers) != 1:
         raise TargetError("the results dispatched to " + (", ".join(sorted(tiers)) if tiers else "no known tier")
                           + ": give --tier")
@@ -294,7 +313,7 @@ def benchmarks_table(checks, runs):
     out = ["| " + ("file | " if several else "") + "kernel | shape | GFLOP/s | % of peak | GB/s | % of bandwidth |",
            "| " + ("--- | " if several else "") + "--- | --- | ---: | ---: | ---: | ---: |"]
     number = lambda v: "-" if v is None else f"{v:.1f}"
-    for path, rows, _ in runs:
+    for path, rows, *_ in runs:
         found = [n for n in used if n in rows and rows[n]["fields"]]
         # The widest tier's probe of each kind and thread count (narrower ones first, overwritten).
         peak_rows = [rows[n] for n in rows if (f := rows[n]["fields"]) and f["stage"] == "peak"]
@@ -318,9 +337,13 @@ def benchmarks_table(checks, runs):
 def unlisted(targets, listed):
     """The benchmark names the targets read that are not in listed (a set of names; {tier}
     resolved against it), in table order."""
-    runs = [("listed", {n: {} for n in listed}, None)]
+    runs = [("listed", {n: {} for n in listed}, None, False)]
     names = (resolve(n, runs) for t in targets for _, b in t["cases"] for n in b.values())
-    return [n for n in dict.fromkeys(names) if n not in listed]
+    # The bf16 dot-product probe exists only on CPUs with AVX512_BF16: a listing made elsewhere
+    # lacks it, and the targets reading it are N/A there.
+    bf16dot_listed = any(n.startswith("peak/bf16dot/") for n in listed)
+    return [n for n in dict.fromkeys(names)
+            if n not in listed and (bf16dot_listed or not n.startswith("peak/bf16dot/"))]
 
 
 def main():
@@ -360,7 +383,8 @@ def main():
     print()
     print(benchmarks_table(checks, runs))
     statuses = [c.status() for c in checks]
-    print(f"\n{statuses.count('PASS')} passed, {statuses.count('FAIL')} failed, {statuses.count('MISSING')} missing")
+    print(f"\n{statuses.count('PASS')} passed, {statuses.count('FAIL')} failed, {statuses.count('MISSING')} missing"
+          + (f", {statuses.count('N/A')} for another kind of CPU" if "N/A" in statuses else ""))
     return 1 if "FAIL" in statuses or (args.strict and "MISSING" in statuses) else 0
 
 

@@ -99,6 +99,13 @@ std::vector<std::string> register_peak(const std::vector<int>& threads) {
                 const float a = g_a, c = g_b;
                 return [&loop, a, c](int, int) { return loop.run(kIters, a, c); };
             }));
+    if (attn::cpu_has_bf16_dot() && attn::best_isa() == attn::Isa::avx512)
+        for (int t : threads)
+            names.push_back(register_probe(
+                "bf16dot", attn::Isa::avx512, t, "GFLOP/s", t * double(kIters) * 16 * 64 / 1e9, [] {
+                    const float a = g_a, c = g_b;
+                    return [a, c](int, int) { return bf16dot_peak_loop(kIters, a, c); };
+                }));
     for (int t : threads)
         names.push_back(register_probe(
             "stream", loop.isa, t, "GB/s", double(kStreamFloats) * sizeof(float) / 1e9, [&loop, t] {

@@ -34,6 +34,10 @@ float read_sum_avx512(const float* x, std::int64_t n);
 float read_sum_avx2(const float* x, std::int64_t n);
 float read_sum_sse2(const float* x, std::int64_t n);
 
+// `iters` rounds of 16 independent vdpbf16ps accumulators (16 fp32 lanes, each gaining two bf16
+// products: 64 flops per instruction); only where attn::cpu_has_bf16_dot(). Returns their sum.
+float bf16dot_peak_loop(std::int64_t iters, float a, float b);
+
 // The loop of the widest tier this CPU offers (attn::best_isa(): avx512, avx2 or sse2).
 const PeakLoop& widest_peak_loop();
 
@@ -41,7 +45,9 @@ const PeakLoop& widest_peak_loop();
 // kernel benchmarks (each of the t OpenMP threads runs the whole loop), and
 // `peak/stream/<isa>/t:<t>` with the GB/s counter: t threads read disjoint slices of one buffer far
 // larger than any last-level cache (kStreamBytes), each slice first touched by the thread that
-// reads it. Returns the names Google Benchmark gives them (with /real_time).
+// reads it; and where the CPU has AVX512_BF16, `peak/bf16dot/avx512/t:<t>`, the GFLOP/s of
+// vdpbf16ps, the ceiling of the bf16 products. Returns the names Google Benchmark gives them (with
+// /real_time).
 std::vector<std::string> register_peak(const std::vector<int>& threads);
 
 }  // namespace attnbench

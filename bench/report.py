@@ -6,7 +6,8 @@
 
 DIR defaults to the folder of the first result (results/<fingerprint>/ for a saved run). The
 summary table is also printed. Every figure is the median over repetitions when the run had
-repetitions. % of peak divides by the FMA peak the same run measured at the same thread count,
+repetitions. % of peak divides by the FMA peak the same run measured at the same thread count
+(a bf16 kernel's by the bf16 dot-product peak, peak/bf16dot, where the run measured it),
 % of bw a kernel's GB/s (the least bytes a call must move / its time) by the memory bandwidth
 probe (peak/stream) of the same run at the same thread count; "x naive" divides by the naive
 kernel of the stage at the same shape. A roofline plot per thread count puts the fastest kernel of
@@ -112,7 +113,8 @@ class Result:
         self.model_of = {}   # (family, n) -> the comment of the preset line of the shape
         self.peak = {}       # threads -> GFLOP/s of the FMA peak probe (peak/fma)
         self.bandwidth = {}  # threads -> GB/s of the memory bandwidth probe (peak/stream)
-        self.variants = {}   # label -> (variant, isa, t) for ordering
+        self.bf16dot = {}    # threads -> GFLOP/s of the bf16 dot-product probe (peak/bf16dot)
+        self.variants = {}   # label -> (variant, isa, t, dtype) for ordering
         self._load(medians(data, path))
         if not self.rows:
             raise BadInput(f"{path} holds no attnbench kernel rows")
@@ -132,10 +134,13 @@ class Result:
                     self.peak[f["threads"]] = m["gflops"]
                 elif f["variant"] == "stream" and m["gbps"]:
                     self.bandwidth[f["threads"]] = m["gbps"]
+                elif f["variant"] == "bf16dot" and m["gflops"]:
+                    self.bf16dot[f["threads"]] = m["gflops"]
                 continue
-            fam, t = Family.of(f), f["threads"]
-            label = f"{f['variant']}/{f['isa']} t:{t}"
-            self.variants[label] = (f["variant"], f["isa"], t)
+            fam, t, dtype = Family.of(f), f["threads"], f.get("dtype", "f32")
+            # A 16-bit kernel is its own row beside the fp32 kernels of the same shape.
+            label = f"{f['variant']}/{f['isa']}{'' if dtype == 'f32' else '/' + dtype} t:{t}"
+            self.variants[label] = (f["variant"], f["isa"], t, dtype)
             key = (f["stage"], fam, f["n_kv"], label)
             self.rows[key] = {"gflops": m["gflops"], "gbps": m["gbps"], "seconds": m["seconds"],
                               "skipped": m["error"] if m["gflops"] is None else None}
@@ -166,8 +171,11 @@ class Result:
         g, base = self.gflops(stage, fam, n, label), self.gflops(stage, fam, n, self.naive_label())
         return g / base if g and base else None
 
-    def share(self, gflops, t):
-        peak = self.peak.get(t)
+    def share(self, gflops, t, label=None):
+        """GFLOP/s over the peak at t threads: a bf16 kernel's (label) over the bf16 dot-product
+        probe where the run measured it, every other over the FMA peak."""
+        own = self.bf16dot.get(t) if label and self.variants[label][3] == "bf16" else None
+        peak = own or self.peak.get(t)
         return gflops / peak if gflops and peak else None
 
     def bw_share(self, gbps, t):
@@ -199,8 +207,10 @@ class Result:
         found = {k[3] for k in self.rows if k[0] == stage and (fam is None or k[1] == fam)}
         order = {"naive": 0, "blocked": 1, "simd": 2, "omp": 3, "flash": 4, "openblas": 5, "onednn": 6}
         isa = {name: i for i, name in enumerate(isa_order())}
+        dtypes = {"f32": 0, "bf16": 1, "f16": 2}
         return sorted(found, key=lambda l: (order.get(self.variants[l][0], 9), self.variants[l][0],
-                                            isa.get(self.variants[l][1], 9), self.variants[l][2]))
+                                            isa.get(self.variants[l][1], 9),
+                                            dtypes.get(self.variants[l][3], 9), self.variants[l][2]))
 
     def model(self, fam, n, short=False):
         """The comment of the preset line the shape came from; short: the part before its colon."""
@@ -250,7 +260,7 @@ def summary_rows(r):
                 t = r.variants[label][2]
                 model = r.model(fam, n, short=True)
                 row = [stage, fam.at(n) + (f" ({model})" if model else ""), label, fmt(g),
-                       pct(r.share(g, t)), times(r.speedup(stage, fam, n, label))]
+                       pct(r.share(g, t, label)), times(r.speedup(stage, fam, n, label))]
                 b = r.gbps(stage, fam, n, label)
                 row += [fmt(b)] if gbps else []
                 row += [pct(r.bw_share(b, t))] if bw else []
@@ -345,6 +355,9 @@ def machine_section(r):
     probes = [f"- FMA peak measured in this run: {rates_text(r.peak, 'GFLOP/s')}",
               f"- Memory bandwidth probe (peak/stream: GB read per second) measured in this run: "
               f"{rates_text(r.bandwidth, 'GB/s')}"]
+    if r.bf16dot:
+        probes.append(f"- bf16 dot-product peak (peak/bf16dot: vdpbf16ps, the ceiling a bf16 kernel's % of "
+                      f"peak is read against) measured in this run: {rates_text(r.bf16dot, 'GFLOP/s')}")
     if not m:
         return ("_The result carries no attnbench machine context (it was not saved by `attnbench run`)._\n\n"
                 + "\n".join(probes) + "\n")
@@ -387,7 +400,7 @@ def stage_tables(r):
                         cells.append("skipped" if (row["skipped"] or "").startswith("skipped") else "error")
                     else:
                         g = row["gflops"]
-                        cells.append(f"{fmt(g)} ({pct(r.share(g, t))}, "
+                        cells.append(f"{fmt(g)} ({pct(r.share(g, t, label))}, "
                                      f"{times(r.speedup(stage, fam, n, label))})")
                 rows.append(cells)
                 # The kernel's memory traffic on a row of its own under it, so that each cell
@@ -518,7 +531,7 @@ def plot_stage(plt, r, stage, path):
         panels = [("GFLOP/s", lambda n, l: r.gflops(stage, fam, n, l), True),
                   ("speed-up over naive (×)", lambda n, l: r.speedup(stage, fam, n, l), True),
                   ("% of FMA peak (same threads)",
-                   lambda n, l: (lambda s: s and 100 * s)(r.share(r.gflops(stage, fam, n, l), r.variants[l][2])),
+                   lambda n, l: (lambda s: s and 100 * s)(r.share(r.gflops(stage, fam, n, l), r.variants[l][2], l)),
                    False)]
         for ax, (ylabel, value, log) in zip(axes, panels):
             drawn = 0
@@ -774,7 +787,7 @@ def compare_rows(a, b):
         stage, fam, n, label = key
         t = a.variants[label][2]
         rows.append((stage, fam.at(n), label, ga, gb, gb / ga if ga and gb else None,
-                     a.share(ga, t), b.share(gb, t)))
+                     a.share(ga, t, label), b.share(gb, t, label)))
     return rows
 
 

@@ -29,6 +29,8 @@ run() {
 # Flash and oneDNN attention at every shape of bench/baseline_shapes.txt.
 run baselines --preset bench/baseline_shapes.txt --stage attention --variant flash,onednn --isa best --threads 1,2
 # omp, oneDNN and OpenBLAS projection at d_model 1024 and 4096.
+run baselines_bf16 --preset bench/baseline_shapes.txt --dtype bf16 --stage attention --variant flash,onednn \
+  --isa best --threads 1,2
 run baselines_projection --stage projection --variant omp,onednn,openblas --isa best --threads 1,2 \
   --shape n:2048/h:8/d:128,n:2048/h:32/d:128
 # The omp projection and the multi-head blocks against oneDNN's at every shape of the default preset

@@ -224,6 +224,41 @@ class MadeUpResults(TempFiles):
             self.assertIn(message, r.stderr)
 
 
+class CpuKinds(TempFiles):
+    """A target's `cpu`: it is checked on runs of that kind of CPU and N/A on the other."""
+
+    TABLE = ('[[target]]\nname = "with-dot"\nmeasures = "a b c d e f"\nwhy = "a b c d e f"\ncpu = "bf16_dot"\n'
+             'metric = "gflops"\nbenchmarks = { k = "attention/flash/best/n:64/h:1/d:8/t:1", '
+             'p = "peak/bf16dot/avx512/t:1" }\nvalue = "k / p"\nat_least = 0.5\n'
+             '[[target]]\nname = "without-dot"\nmeasures = "a b c d e f"\nwhy = "a b c d e f"\n'
+             'cpu = "no_bf16_dot"\nmetric = "gflops"\nbenchmarks = { k = "attention/flash/best/n:64/h:1/d:8/t:1", '
+             'p = "peak/fma/{tier}/t:1" }\nvalue = "k / p"\nat_least = 0.5\n')
+
+    def statuses(self, bf16_products, values):
+        data = result(values, tier="avx512")
+        if bf16_products:
+            data["context"]["attnbench"] = {"machine": {"bf16_products": bf16_products}}
+        runs = check_targets.load_runs([self.write(data)])
+        targets = check_targets.load_table(self.write(self.TABLE, "t.toml"))
+        return {c.title(): c.status() for c in check_targets.check(targets, runs, "avx512")}
+
+    def test_each_kind_checks_its_own_targets(self):
+        kernel = {"attention/flash/best/n:64/h:1/d:8/t:1": (60.0, None, 1.0)}
+        dot = self.statuses("vdpbf16ps (AVX512_BF16)", {**kernel, "peak/bf16dot/avx512/t:1": (100.0, None, 1.0)})
+        self.assertEqual(dot, {"with-dot": "PASS", "without-dot": "N/A"})
+        dot = self.statuses("vdpbf16ps (AVX512_BF16)", {**kernel, "peak/bf16dot/avx512/t:1": (200.0, None, 1.0)})
+        self.assertEqual(dot["with-dot"], "FAIL")
+        plain = self.statuses("fp32 FMAs on widened inputs", {**kernel, "peak/fma/avx512/t:1": (100.0, None, 1.0)})
+        self.assertEqual(plain, {"with-dot": "N/A", "without-dot": "PASS"})
+        # A result from before the field read as a CPU without bf16 products.
+        self.assertEqual(self.statuses(None, {**kernel, "peak/fma/avx512/t:1": (100.0, None, 1.0)}), plain)
+
+    def test_unknown_kind_is_one_line(self):
+        with self.assertRaises(check_targets.TargetError) as e:
+            check_targets.load_table(self.write(self.TABLE.replace('"no_bf16_dot"', '"amx"'), "t.toml"))
+        self.assertIn("cpu must be one of bf16_dot, no_bf16_dot", str(e.exception))
+
+
 class TargetsSh(TempFiles):
     """bench/targets.sh runs what the table reads."""
 

@@ -65,6 +65,10 @@ TEST(Bf16Dot, RoundsPairsAsTheDefinition) {
     }
 }
 
+std::uint32_t* aligned64(std::uint32_t* p) {
+    return reinterpret_cast<std::uint32_t*>((reinterpret_cast<std::uintptr_t>(p) + 63) / 64 * 64);
+}
+
 // A [m x k] times B [k x n] from bf16 values: both packings of B against the sum in double.
 TEST(Bf16Dot, ProductMatchesTheDefinitionAtEveryTileEdge) {
     ATTN_SKIP_WITHOUT_BF16_DOT();
@@ -97,15 +101,18 @@ TEST(Bf16Dot, ProductMatchesTheDefinitionAtEveryTileEdge) {
                             2 * p + 1 < k ? a[std::size_t(r * k + 2 * p + 1)].bits : 0;
                         ap[std::size_t(r * pairs + p)] = lo | hi << 16;
                     }
-                std::vector<std::uint32_t> by_rows(std::size_t(strips * pairs * strip)),
-                    by_cols(by_rows.size());
-                flash::pack_pairs_interleaved(k, n, b.data(), n, by_rows.data());
-                flash::pack_pairs_transposed(n, k, bt.data(), k, by_cols.data());
-                for (const auto* packed : {&by_rows, &by_cols})
+                // The packings write 64-byte-aligned strips (as the workspace gives them).
+                const std::size_t words = std::size_t(strips * pairs * strip);
+                std::vector<std::uint32_t> rows_raw(words + 16), cols_raw(words + 16);
+                std::uint32_t* by_rows = aligned64(rows_raw.data());
+                std::uint32_t* by_cols = aligned64(cols_raw.data());
+                flash::pack_pairs_interleaved(k, n, b.data(), n, by_rows);
+                flash::pack_pairs_transposed(n, k, bt.data(), k, by_cols);
+                for (const std::uint32_t* packed : {by_rows, by_cols})
                     for (bool accumulate : {false, true}) {
                         const i64 ldc = n + 3;
                         std::vector<float> c(std::size_t(m * ldc), 0.5f);
-                        flash::bf16_dot_product(m, n, pairs, ap.data(), pairs, packed->data(),
+                        flash::bf16_dot_product(m, n, pairs, ap.data(), pairs, packed,
                                                 pairs * strip, c.data(), ldc, accumulate);
                         for (i64 r = 0; r < m; ++r)
                             for (i64 j = 0; j < ldc; ++j) {
@@ -126,7 +133,7 @@ TEST(Bf16Dot, ProductMatchesTheDefinitionAtEveryTileEdge) {
                                 ASSERT_LE(std::fabs(got - want), bound)
                                     << "m " << m << " n " << n << " k " << k << " row " << r
                                     << " column " << j << (accumulate ? " accumulating" : "")
-                                    << (packed == &by_rows ? " (interleaved)" : " (transposed)");
+                                    << (packed == by_rows ? " (interleaved)" : " (transposed)");
                                 ++checked;
                             }
                     }

@@ -38,7 +38,7 @@ void bf16_dot_product(std::int64_t m, std::int64_t n, std::int64_t pairs, const 
 std::int64_t bf16_dot_strip();
 // B = X^T for X [n x k] bf16 (row stride ldx): strips of the columns of B (rows of X), each
 // [ceil(k / 2)][strip] words, the pairs (X[j][2p], X[j][2p + 1]), zeros past n and k; strip_stride
-// = ceil(k / 2) * strip. out holds ceil(n / strip) strips.
+// = ceil(k / 2) * strip. out holds ceil(n / strip) strips and is 64-byte aligned.
 void pack_pairs_transposed(std::int64_t n, std::int64_t k, const bf16* x, std::int64_t ldx,
                            std::uint32_t* out);
 // B = X for X [k x n] bf16 (row stride ldx): strips of its columns, each [ceil(k / 2)][strip]

@@ -141,6 +141,41 @@ TEST(Bf16Dot, ProductMatchesTheDefinitionAtEveryTileEdge) {
     EXPECT_GT(checked, 0);
 }
 
+// K^T packing from a view that starts at any element (a head's or a row's offset into a larger
+// tensor): every packed word is the pair of the source's bits, and pad keys are zero.
+TEST(Bf16Dot, TransposedPackingFromAnyStart) {
+    ATTN_SKIP_WITHOUT_BF16_DOT();
+    const i64 strip = flash::bf16_dot_strip();
+    for (i64 start : {i64(0), i64(1), i64(2), i64(3)})
+        for (i64 n : {i64(1), strip, strip + 5})
+            for (i64 k : {i64(2), i64(16), i64(33), i64(128)})
+                for (i64 ldx : {k, k + 1, k + 2}) {
+                    std::vector<bf16> raw(std::size_t(start + n * ldx));
+                    for (std::size_t i = 0; i < raw.size(); ++i)
+                        raw[i].bits = std::uint16_t(0x3F00 + (i * 7919) % 0x7F);
+                    const bf16* x = raw.data() + start;
+                    const i64 pairs = (k + 1) / 2, strips = (n + strip - 1) / strip;
+                    std::vector<std::uint32_t> buf(std::size_t(strips * pairs * strip + 16));
+                    std::uint32_t* out = aligned64(buf.data());
+                    flash::pack_pairs_transposed(n, k, x, ldx, out);
+                    for (i64 s = 0; s < strips; ++s)
+                        for (i64 p = 0; p < pairs; ++p)
+                            for (i64 j = 0; j < strip; ++j) {
+                                const i64 row = s * strip + j;
+                                std::uint32_t want = 0;
+                                if (row < n) {
+                                    const bf16* src = x + row * ldx;
+                                    want = src[2 * p].bits;
+                                    if (2 * p + 1 < k)
+                                        want |= std::uint32_t(src[2 * p + 1].bits) << 16;
+                                }
+                                ASSERT_EQ(out[std::size_t((s * pairs + p) * strip + j)], want)
+                                    << "start " << start << " n " << n << " k " << k << " ldx "
+                                    << ldx << " key " << row << " pair " << p;
+                            }
+                }
+}
+
 // Flash's bf16 prefill with the bf16 products and with the widening path, each within the
 // reference's bound on the shapes whose edges the products' tiles meet.
 TEST(Bf16Dot, FlashPrefillBothPathsWithinBound) {

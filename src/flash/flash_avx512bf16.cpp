@@ -9,6 +9,7 @@
 
 #include <array>
 #include <atomic>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <utility>
@@ -195,7 +196,8 @@ void bf16_dot_product(i64 m, i64 n, i64 pairs, const word* a, i64 lda, const wor
 void pack_pairs_transposed(i64 n, i64 k, const bf16* x, i64 ldx, word* out) {
     const i64 pairs = (k + 1) / 2;
     static_assert(Tile<Arch>::NR == kStrip);
-    if (k % 2 == 0 && ldx % 2 == 0) {
+    // A view may start at any element, so the word reading also needs a 4-byte-aligned start.
+    if (k % 2 == 0 && ldx % 2 == 0 && reinterpret_cast<std::uintptr_t>(x) % 4 == 0) {
         // Whole pairs are 32-bit words, and packing them is the fp32 K^T packing's transposition
         // (16 x 16 transposes): moves only, which keep any bits. With it, the vectorised V
         // packing and query rounding, a bf16 call at n 128, 8 heads of 128, one thread took

@@ -156,6 +156,24 @@ std::map<std::pair<const attn::Kernel*, int>, Measured>& measured() {
     return m;
 }
 
+// The measured call that predicts a kernel's call of `flops` at `threads`: its own largest smaller
+// one, else (a storage type whose first shape is a big one) the largest smaller one of the same
+// stage, variant and tier in another type, whose cost per FLOP is of the same order; null if none.
+const Measured* prediction_basis(const attn::Kernel& kernel, int threads, double flops) {
+    if (auto it = measured().find({&kernel, threads});
+        it != measured().end() && it->second.flops < flops)
+        return &it->second;
+    const Measured* basis = nullptr;
+    for (const auto& [key, m] : measured()) {
+        const attn::Kernel& other = *key.first;
+        if (key.second == threads && other.stage == kernel.stage &&
+            other.variant == kernel.variant && other.isa == kernel.isa && m.flops < flops &&
+            (!basis || m.flops > basis->flops))
+            basis = &m;
+    }
+    return basis;
+}
+
 struct ProgressState {
     int total = 0;
     std::set<std::string> seen;
@@ -268,9 +286,9 @@ std::vector<std::string> register_cases(const std::vector<Case>& cases, double m
             }
             const double flops = attn::flops(c.kernel->stage, c.shape);
             const auto key = std::make_pair(c.kernel, c.shape.threads);
-            if (auto it = measured().find(key);
-                max_call_time > 0 && it != measured().end() && it->second.flops < flops) {
-                const double predicted = it->second.seconds * flops / it->second.flops;
+            if (const Measured* basis = prediction_basis(*c.kernel, c.shape.threads, flops);
+                max_call_time > 0 && basis) {
+                const double predicted = basis->seconds * flops / basis->flops;
                 if (predicted > max_call_time) {
                     char why[160];
                     std::snprintf(why, sizeof why,

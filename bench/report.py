@@ -110,7 +110,7 @@ class Result:
         self.machine = self.attn.get("machine", {})
         self.models = self.attn.get("sweep", {}).get("models", {})
         self.rows = {}       # (stage, family, n, label) -> {"gflops", "gbps", "seconds", "skipped"}
-        self.model_of = {}   # (family, n) -> the comment of the preset line of the shape
+        self.model_of = {}   # (family, n, dtype) -> the comment of the preset line of the shape
         self.peak = {}       # threads -> GFLOP/s of the FMA peak probe (peak/fma)
         self.bandwidth = {}  # threads -> GB/s of the memory bandwidth probe (peak/stream)
         self.bf16dot = {}    # threads -> GFLOP/s of the bf16 dot-product probe (peak/bf16dot)
@@ -145,7 +145,7 @@ class Result:
             self.rows[key] = {"gflops": m["gflops"], "gbps": m["gbps"], "seconds": m["seconds"],
                               "skipped": m["error"] if m["gflops"] is None else None}
             if f.get("model"):
-                self.model_of[(fam, f["n_kv"])] = f["model"]
+                self.model_of[(fam, f["n_kv"], dtype)] = f["model"]
 
     def gflops(self, stage, fam, n, label):
         row = self.rows.get((stage, fam, n, label))
@@ -183,15 +183,21 @@ class Result:
         bw = self.bandwidth.get(t)
         return gbps / bw if gbps and bw else None
 
-    def fastest(self, stage, fam, n, threads=None):
-        """(label, GFLOP/s) of the fastest kernel of a stage at a shape (among those at the thread
-        count, when given), None when none was measured."""
+    def fastest(self, stage, fam, n, threads=None, dtype="f32"):
+        """(label, GFLOP/s) of the fastest kernel of a stage at a shape reading storage type dtype
+        (among those at the thread count, when given), None when none was measured."""
         best = None
         for label in self.labels(stage, fam):
             g = self.gflops(stage, fam, n, label)
-            if g and (threads is None or self.variants[label][2] == threads) and (best is None or g > best[1]):
+            if g and (threads is None or self.variants[label][2] == threads) \
+                    and self.variants[label][3] == dtype and (best is None or g > best[1]):
                 best = (label, g)
         return best
+
+    def dtypes(self, stage, fam, n=None):
+        """The storage types measured for a stage's family (at length n, when given), fp32 first."""
+        found = {self.variants[k[3]][3] for k in self.rows if k[0] == stage and k[1] == fam and (n is None or k[2] == n)}
+        return [d for d in DTYPES if d in found]
 
     def stages(self):
         return [s for s in STAGES if any(k[0] == s for k in self.rows)]
@@ -212,9 +218,12 @@ class Result:
                                             isa.get(self.variants[l][1], 9),
                                             dtypes.get(self.variants[l][3], 9), self.variants[l][2]))
 
-    def model(self, fam, n, short=False):
-        """The comment of the preset line the shape came from; short: the part before its colon."""
-        text = self.model_of.get((fam, n), "")
+    def model(self, fam, n, short=False, dtype=None):
+        """The comment of the preset line the shape came from in a storage type (None: the fp32
+        line's, else any type's, as a preset may list a shape in one type only); short: the part
+        before its colon."""
+        found = [self.model_of.get((fam, n, t), "") for t in ([dtype] if dtype else DTYPES)]
+        text = next((m for m in found if m), "")
         return text.split(":")[0].strip() if short else text
 
     def title(self):
@@ -239,6 +248,14 @@ def times(x):
     return f"{x:.0f}×" if x >= 10 else f"{x:.1f}×"
 
 
+DTYPES = ("f32", "bf16", "f16")
+
+
+def dtype_text(dtype):
+    """What a shape's text gains for its storage type: nothing for fp32, " dt=bf16" otherwise."""
+    return "" if dtype == "f32" else f" dt={dtype}"
+
+
 def summary_header(r):
     """SUMMARY_HEADER, then GB/s when the kernel rows carry it and % of the bandwidth probe when
     the run measured that."""
@@ -253,32 +270,33 @@ def summary_rows(r):
     for stage in r.stages():
         for fam in r.families(stage):
             for n in r.ns(stage, fam):
-                best = r.fastest(stage, fam, n)
-                if not best:
-                    continue
-                label, g = best
-                t = r.variants[label][2]
-                model = r.model(fam, n, short=True)
-                row = [stage, fam.at(n) + (f" ({model})" if model else ""), label, fmt(g),
-                       pct(r.share(g, t, label)), times(r.speedup(stage, fam, n, label))]
-                b = r.gbps(stage, fam, n, label)
-                row += [fmt(b)] if gbps else []
-                row += [pct(r.bw_share(b, t))] if bw else []
-                rows.append(row)
+                for dtype in r.dtypes(stage, fam, n):
+                    best = r.fastest(stage, fam, n, dtype=dtype)
+                    if not best:
+                        continue
+                    label, g = best
+                    t = r.variants[label][2]
+                    model = r.model(fam, n, short=True, dtype=dtype)
+                    row = [stage, fam.at(n) + dtype_text(dtype) + (f" ({model})" if model else ""), label,
+                           fmt(g), pct(r.share(g, t, label)), times(r.speedup(stage, fam, n, label))]
+                    b = r.gbps(stage, fam, n, label)
+                    row += [fmt(b)] if gbps else []
+                    row += [pct(r.bw_share(b, t))] if bw else []
+                    rows.append(row)
     return rows
 
 
 BLOCK_HEADER = ["shape", "block", "parts (fastest alone)", "block ms", "parts ms", "block / parts"]
 
 
-def fastest_time(r, stage, fam, n, t):
-    """(label, seconds) of the quickest kernel of a stage at a shape and thread count, None when
-    none was measured there."""
+def fastest_time(r, stage, fam, n, t, dtype="f32"):
+    """(label, seconds) of the quickest kernel of a stage at a shape, thread count and storage
+    type, None when none was measured there."""
     best = None
     for label in r.labels(stage, fam):
         row = r.rows.get((stage, fam, n, label))
         if row and row["gflops"] and row["seconds"] and r.variants[label][2] == t \
-                and (best is None or row["seconds"] < best[1]):
+                and r.variants[label][3] == dtype and (best is None or row["seconds"] < best[1]):
             best = (label, row["seconds"])
     return best
 
@@ -292,15 +310,16 @@ def block_rows(r):
     rows = []
     for fam in r.families("multihead"):
         for n in r.ns("multihead", fam):
-            for t in sorted({r.variants[label][2] for label in r.labels("multihead", fam)}):
-                block, projection, attention = (fastest_time(r, stage, fam, n, t)
+            for t, dtype in sorted({r.variants[label][2:4] for label in r.labels("multihead", fam)},
+                                   key=lambda td: (td[0], DTYPES.index(td[1]))):
+                block, projection, attention = (fastest_time(r, stage, fam, n, t, dtype)
                                                 for stage in ("multihead", "projection", "attention"))
                 if not block or not projection or not attention:
                     continue
                 projections = 2 + 2 * fam.kv / fam.h
                 parts = projections * projection[1] + attention[1]
-                model = r.model(fam, n, short=True)
-                rows.append([fam.at(n) + (f" ({model})" if model else ""), block[0],
+                model = r.model(fam, n, short=True, dtype=dtype)
+                rows.append([fam.at(n) + dtype_text(dtype) + (f" ({model})" if model else ""), block[0],
                              f"{projections:g} × projection {projection[0].split(' ')[0]} + attention "
                              f"{attention[0].split(' ')[0]}", fmt(block[1] * 1e3), fmt(parts * 1e3),
                              f"{block[1] / parts:.2f}×"])
@@ -385,7 +404,7 @@ def stage_tables(r):
         parts.append(f"![{stage}](plots/{stage}.png)\n")
         for fam in r.families(stage):
             ns = r.ns(stage, fam)
-            models = sorted({r.model(fam, n) for n in ns} - {""})
+            models = sorted({r.model(fam, n, dtype=t) for n in ns for t in DTYPES} - {""})
             parts.append(f"**{fam.label()}**" + (f" — {'; '.join(models)}" if models else "") + "\n")
             header = ["kernel"] + [f"{fam.axis()}={n}" for n in ns]
             rows = []
@@ -563,7 +582,7 @@ def plot_stage(plt, r, stage, path):
                           else f"key sequence length n_kv (tokens), n_q = {fam.n_q}")
             ax.set_ylabel(ylabel)
             ax.grid(True, which="major", alpha=0.3)
-        models = sorted({r.model(fam, n, short=True) for n in ns} - {""})
+        models = sorted({r.model(fam, n, short=True, dtype=t) for n in ns for t in DTYPES} - {""})
         axes[0].set_title(f"{stage} — {fam.label()}" + (f" ({'; '.join(models)})" if models else ""),
                           fontsize=11, loc="left")
     handles = {}
@@ -640,18 +659,20 @@ def plot_threads(plt, r, path):
 
 
 def roofline_points(r, stage, t):
-    """{family: [(n, label, FLOP/byte, GFLOP/s)]} of the fastest kernel at t threads of every shape
-    of a stage that has both counters, each family's points in order of length."""
+    """{(family, storage type): [(n, label, FLOP/byte, GFLOP/s)]} of the fastest kernel at t
+    threads of every shape and type of a stage that has both counters (a 16-bit kernel's bytes
+    are its real ones), each family's points in order of length."""
     out = {}
     for fam in r.families(stage):
-        pts = []
-        for n in r.ns(stage, fam):
-            best = r.fastest(stage, fam, n, threads=t)
-            ai = best and r.intensity(stage, fam, n, best[0])
-            if ai:
-                pts.append((n, best[0], ai, best[1]))
-        if pts:
-            out[fam] = pts
+        for dtype in r.dtypes(stage, fam):
+            pts = []
+            for n in r.ns(stage, fam):
+                best = r.fastest(stage, fam, n, threads=t, dtype=dtype)
+                ai = best and r.intensity(stage, fam, n, best[0])
+                if ai:
+                    pts.append((n, best[0], ai, best[1]))
+            if pts:
+                out[(fam, dtype)] = pts
     return out
 
 
@@ -743,15 +764,16 @@ def roofline_panels(r, t, stages, axes, fig, colours, ticker, Line2D):
         ax.set_xlim(x0, x1)
         ax.set_ylim(y0, y1)
         place = label_placer(fig, ax, [(p[2], p[3]) for pts in points.values() for p in pts])
-        for i, (fam, pts) in enumerate(points.items()):
+        for i, ((fam, dtype), pts) in enumerate(points.items()):
             colour = colours[i % 10]
             ax.plot([p[2] for p in pts], [p[3] for p in pts], color=colour, linewidth=0.8, alpha=0.6)
             for n, label, ai, g in pts:
                 ax.plot(ai, g, marker=marker[label.split(" ")[0]], color=colour, linestyle="none", markersize=6)
                 ax.annotate(str(n), (ai, g), textcoords="offset points", xytext=place(ai, g, str(n)), fontsize=7,
                             color=colour, ha="left", va="bottom")
-            model = sorted({r.model(fam, n, short=True) for n, *_ in pts} - {""})
-            ax.plot([], [], color=colour, label=fam.label() + (f" ({'; '.join(model)})" if model else ""))
+            model = sorted({r.model(fam, n, short=True, dtype=dtype) for n, *_ in pts} - {""})
+            ax.plot([], [], color=colour,
+                    label=fam.label() + dtype_text(dtype) + (f" ({'; '.join(model)})" if model else ""))
         for k in sorted({p[1].split(" ")[0] for pts in points.values() for p in pts}):
             ax.add_line(Line2D([], [], color="gray", marker=marker[k], linestyle="none", label=k))
         for axis in (ax.xaxis, ax.yaxis):

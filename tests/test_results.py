@@ -432,10 +432,10 @@ class Bandwidth(TempFiles):
     def test_roofline_points_are_the_fastest_at_each_thread_count(self):
         r = report.Result(self.write(synthetic()))
         decode = r.families("attention")[2]
-        pts = report.roofline_points(r, "attention", 1)[decode]
+        pts = report.roofline_points(r, "attention", 1)[(decode, "f32")]
         self.assertEqual([(n, label) for n, label, *_ in pts], [(8192, "flash/best t:1"), (32768, "flash/best t:1")])
         self.assertAlmostEqual(pts[0][2], 1.0)  # 6.4 GFLOP/s over 6.4 GB/s
-        self.assertEqual(report.roofline_points(r, "attention", 2)[decode][0][3], 12.8)
+        self.assertEqual(report.roofline_points(r, "attention", 2)[(decode, "f32")][0][3], 12.8)
 
     def test_compare_keeps_working(self):
         a = self.write(synthetic(), "a.json")
@@ -461,6 +461,56 @@ class Bandwidth(TempFiles):
                            capture_output=True, text=True, timeout=120)
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertRegex(r.stdout, r"stage +shape +fastest kernel +GFLOP/s +% of peak +× naive +GB/s +% of bw")
+
+
+class StorageTypes(TempFiles):
+    """16-bit kernels beside the fp32 ones: their own labels, summary rows, share of their peak."""
+
+    def result(self):
+        data = synthetic()
+        data["benchmarks"].append(row("peak/bf16dot/avx512/t:2/real_time", 7.8, gflops=400.0,
+                                      fields={"stage": "peak", "variant": "bf16dot", "isa": "avx512", "threads": 2}))
+        for dtype, speed in (("bf16", 2.0), ("f16", 1.5)):
+            r = kernel_row("attention", "flash", "best", 2, 1, 32768, 32, 128, 8.0 * 1.6 * speed, 8.0 * 1.6 * speed,
+                           kv=8, model=f"Llama-3-8B in {dtype}: decode")
+            r["name"] = r["run_name"] = r["name"].replace("/real_time", f"/dt:{dtype}/real_time")
+            r["attnbench"] = dict(r["attnbench"], dtype=dtype, shape=r["attnbench"]["shape"] + f"/dt:{dtype}")
+            data["benchmarks"].append(r)
+        return report.Result(self.write(data))
+
+    def test_types_sit_side_by_side_and_keep_their_own_fastest(self):
+        r = self.result()
+        decode = r.families("attention")[2]
+        labels = r.labels("attention", decode)
+        self.assertIn("flash/best t:2", labels)
+        self.assertEqual(labels.index("flash/best/bf16 t:2"), labels.index("flash/best t:2") + 1)
+        self.assertEqual(r.dtypes("attention", decode, 32768), ["f32", "bf16", "f16"])
+        self.assertEqual(r.dtypes("attention", decode, 8192), ["f32"])
+        # The faster bf16 kernel is not the fp32 shape's fastest.
+        self.assertEqual(r.fastest("attention", decode, 32768)[0], "flash/best t:2")
+        self.assertEqual(r.fastest("attention", decode, 32768, dtype="bf16")[0], "flash/best/bf16 t:2")
+        shapes = [x[1] for x in report.summary_rows(r) if x[0] == "attention" and "nkv=32768" in x[1]]
+        self.assertEqual([s.split(" (")[0] for s in shapes],
+                         ["nq=1 nkv=32768 h=32 kv=8 d=128 causal", "nq=1 nkv=32768 h=32 kv=8 d=128 causal dt=bf16",
+                          "nq=1 nkv=32768 h=32 kv=8 d=128 causal dt=f16"])
+        self.assertEqual(set(report.roofline_points(r, "attention", 2)), {(f, d) for f in r.families("attention")
+                                                                       for d in r.dtypes("attention", f)})
+
+    def test_each_type_keeps_its_own_preset_comment(self):
+        # The same shape listed in fp32 and in bf16 carries each line's comment, whichever came last.
+        r = self.result()
+        decode = r.families("attention")[2]
+        self.assertEqual(r.model(decode, 32768, dtype="bf16"), "Llama-3-8B in bf16: decode")
+        rows = {x[1].split(" (")[0]: x[1] for x in report.summary_rows(r) if x[0] == "attention" and "nkv=32768" in x[1]}
+        self.assertTrue(rows["nq=1 nkv=32768 h=32 kv=8 d=128 causal"].endswith("(Llama-3-8B)"))
+        self.assertTrue(rows["nq=1 nkv=32768 h=32 kv=8 d=128 causal dt=f16"].endswith("(Llama-3-8B in f16)"))
+
+    def test_bf16_share_is_of_the_bf16_probe(self):
+        r = self.result()
+        self.assertEqual(r.bf16dot, {2: 400.0})
+        self.assertAlmostEqual(r.share(100.0, 2, "flash/best/bf16 t:2"), 0.25)
+        self.assertAlmostEqual(r.share(100.0, 2, "flash/best/f16 t:2"), 0.5)  # f16: the FMA peak
+        self.assertAlmostEqual(r.share(100.0, 2, "flash/best t:2"), 0.5)
 
 
 class BlockAgainstParts(TempFiles):

@@ -164,24 +164,37 @@ TEST_P(MicroOps, PackingProductPacksAndMultiplies) {
                 }
 }
 
-// Y = X W with W read in place (the projections' few-rows path): rows up to the path's limit,
-// column counts around the vector width and the 256-column pass, depths around its 4-row blocks;
-// W's and Y's padding columns untouched, every output within the fp32 bound of a k-term sum.
-TEST_P(MicroOps, FewRowsProductWithinErrorBound) {
-    const simd::GemmOps& g = simd::gemm_ops(GetParam());
-    const i64 w = simd::softmax_ops(GetParam()).width;
+// Y = X W with W read in place (the projections' few-rows path), W stored as T: rows up to the
+// path's limit, column counts around the vector width and the 256-column pass, depths around its
+// 4-row blocks; W's and Y's padding columns untouched, every output within the fp32 bound of a
+// k-term sum of the stored (widened) values.
+template <class T> void check_few_rows_product(Isa isa) {
+    const simd::GemmOps& g = simd::gemm_ops(isa);
+    const i64 w = simd::softmax_ops(isa).width;
     for (i64 m : {i64(1), i64(2), g.direct_rows - 1, g.direct_rows})
         for (i64 n : {w - 1, w + 1, 2 * w, i64(255), i64(256), i64(257), i64(513)})
             for (i64 k : {i64(1), i64(3), i64(4), i64(5), i64(8), i64(67)}) {
                 const i64 ldx = k + 1, ldw = n + 5, ldy = n + 2;
                 const std::vector<float> x = random_floats(std::size_t(m * ldx), 11),
-                                         b = random_floats(std::size_t(k * ldw), 12),
                                          y0 = random_floats(std::size_t(m * ldy), 13);
+                std::vector<float> b = random_floats(std::size_t(k * ldw), 12);
+                std::vector<T> stored(b.size());
+                for (std::size_t i = 0; i < b.size(); ++i) {
+                    stored[i] = from_float<T>(b[i]);
+                    b[i] = to_float(stored[i]);
+                }
                 std::vector<float> y = y0;
-                g.few_rows_product(m, n, k, x.data(), ldx, b.data(), ldw, y.data(), ldy);
+                g.few_rows(m, n, k, x.data(), ldx, stored.data(), ldw, y.data(), ldy);
                 const int bad = product_errors(m, n, k, x, ldx, b, ldw, y, y0, ldy, 1.0f, false);
-                EXPECT_EQ(bad, 0) << "m " << m << " n " << n << " k " << k;
+                EXPECT_EQ(bad, 0) << to_string(dtype_of<T>()) << " m " << m << " n " << n << " k "
+                                  << k;
             }
+}
+
+TEST_P(MicroOps, FewRowsProductWithinErrorBound) {
+    check_few_rows_product<float>(GetParam());
+    check_few_rows_product<bf16>(GetParam());
+    check_few_rows_product<f16>(GetParam());
 }
 
 // softmax_rows on rows around the vector width and around the streaming path's row buffer, with a

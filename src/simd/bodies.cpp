@@ -159,6 +159,23 @@ void attention_body(Isa isa, int threads, const Shape& sh, const float* q, const
     });
 }
 
+template <class TW> void few_rows_projection(Isa isa, int threads, i64 m, i64 n, i64 k,
+                                             const float* x, const TW* w, float* y) {
+    // Decoding's few rows: the product is as long as one read of W, and packing W would read it
+    // once and write it once more first. One span of whole cache lines of W per thread.
+    const GemmOps& gemm = gemm_ops(isa);
+    const i64 line = 64 / i64(sizeof(TW));
+    const i64 span = std::max(line, blocks(blocks(n, threads), line) * line);
+    parallel_region(threads, [&] {
+#pragma omp for schedule(static) nowait
+        for (i64 j0 = 0; j0 < n; j0 += span)
+            gemm.few_rows(m, std::min(span, n - j0), k, x, k, w + j0, n, y + j0, n);
+    });
+}
+template void few_rows_projection(Isa, int, i64, i64, i64, const float*, const float*, float*);
+template void few_rows_projection(Isa, int, i64, i64, i64, const float*, const bf16*, float*);
+template void few_rows_projection(Isa, int, i64, i64, i64, const float*, const f16*, float*);
+
 void projection_body(Isa isa, int threads, const Shape& sh, i64 cols, const float* x,
                      const float* w, float* y, HeadsAt heads) {
     const GemmOps& gemm = gemm_ops(isa);
@@ -181,14 +198,7 @@ void projection_body(Isa isa, int threads, const Shape& sh, i64 cols, const floa
         return;
     }
     if (few_rows) {
-        // Decoding's few rows: the product is as long as one read of W, and packing W would read
-        // it once and write it once more first. One span of whole cache lines per thread.
-        const i64 span = std::max<i64>(16, blocks(blocks(n, threads), 16) * 16);
-        parallel_region(threads, [&] {
-#pragma omp for schedule(static) nowait
-            for (i64 j0 = 0; j0 < n; j0 += span)
-                gemm.few_rows_product(m, std::min(span, n - j0), k, x, k, w + j0, n, y + j0, n);
-        });
+        few_rows_projection(isa, threads, m, n, k, x, w, y);
         return;
     }
     // Each task owns a column panel of W: it packs one K slice of the panel at a time into its

@@ -64,11 +64,23 @@ template <class T> void attention_body(Isa isa, int threads, const Shape& sh, co
                    widened(isa, threads, k, i64(sh.kv_elems()), Slot::widened_b),
                    widened(isa, threads, v, i64(sh.kv_elems()), Slot::widened_c), o);
 }
+// Y [m x n] = X [m x k] W [k x n], W row-major stored as TW, for m up to GemmOps::direct_rows
+// (decoding's few tokens): W read once in place, widened as it loads, in one span of columns per
+// thread.
+template <class TW> void few_rows_projection(Isa isa, int threads, i64 m, i64 n, i64 k,
+                                             const float* x, const TW* w, float* y);
+// On 16-bit storage, X is widened once; W too, except for few rows of X, where the product reads
+// W once and widening it first would triple the bytes.
 template <class T> void projection_body(Isa isa, int threads, const Shape& sh, i64 cols, const T* x,
                                         const T* w, float* y) {
-    projection_body(isa, threads, sh, cols,
-                    widened(isa, threads, x, sh.batch * sh.n_q * sh.d_model(), Slot::widened_a),
-                    widened(isa, threads, w, sh.d_model() * cols, Slot::widened_b), y);
+    const i64 m = sh.batch * sh.n_q, k = sh.d_model();
+    const float* xw = widened(isa, threads, x, m * k, Slot::widened_a);
+    if (m <= gemm_ops(isa).direct_rows) {
+        few_rows_projection(isa, threads, m, cols, k, xw, w, y);
+        return;
+    }
+    projection_body(isa, threads, sh, cols, xw, widened(isa, threads, w, k * cols, Slot::widened_b),
+                    y);
 }
 // projection_body at tier I on one thread, as the simd kernels of that tier project (a
 // ProjectColumnsFnOf<T> for the multihead block).

@@ -416,10 +416,11 @@ template <class Arch> void gemm_packing(std::int64_t M, std::int64_t N, std::int
 }
 
 // Rows [0, R) of Y[:, 0 : jn) (+)= X[:, k0 : k0 + KB) W[k0 : k0 + KB, 0 : jn) for one block of KB
-// consecutive rows of W (w0 its first, rows ldw apart): each vector of the block is loaded once for
-// R rows of X, whose KB coefficients sit in registers. `first` overwrites Y.
-template <class Arch, int R, int KB>
-inline void few_rows_block(std::int64_t jn, const float* x, std::int64_t ldx, const float* w0,
+// consecutive rows of W (w0 its first, rows ldw elements apart, stored as TW and widened as each
+// vector loads): each vector of the block is loaded once for R rows of X, whose KB coefficients
+// sit in registers. `first` overwrites Y.
+template <class Arch, int R, int KB, class TW>
+inline void few_rows_block(std::int64_t jn, const float* x, std::int64_t ldx, const TW* w0,
                            std::int64_t ldw, float* y, std::int64_t ldy, bool first) {
     using V = vfloat<Arch>;
     constexpr int W = Tile<Arch>::W;
@@ -432,7 +433,7 @@ inline void few_rows_block(std::int64_t jn, const float* x, std::int64_t ldx, co
     for (std::int64_t j = 0; j < jv; j += W) {
         V b[KB];
 #pragma GCC unroll 8
-        for (int i = 0; i < KB; ++i) b[i] = loadu<Arch>(w0 + i * ldw + j);
+        for (int i = 0; i < KB; ++i) b[i] = load_widened<Arch>(w0 + i * ldw + j);
 #pragma GCC unroll 4
         for (int r = 0; r < R; ++r) {
             V acc = first ? V(0.0f) : loadu<Arch>(y + r * ldy + j);
@@ -444,25 +445,25 @@ inline void few_rows_block(std::int64_t jn, const float* x, std::int64_t ldx, co
     for (std::int64_t j = jv; j < jn; ++j)
         for (int r = 0; r < R; ++r) {
             float acc = first ? 0.0f : y[r * ldy + j];
-            for (int i = 0; i < KB; ++i) acc = std::fma(x[r * ldx + i], w0[i * ldw + j], acc);
+            for (int i = 0; i < KB; ++i)
+                acc = std::fma(x[r * ldx + i], to_float(w0[i * ldw + j]), acc);
             y[r * ldy + j] = acc;
         }
 }
 
 // One KB-row block of W (w0 its first row) for every row of X: four rows at a time, then the rest.
-template <class Arch, int KB> inline void few_rows_all(std::int64_t m, std::int64_t jn,
-                                                       const float* x, std::int64_t ldx,
-                                                       const float* w0, std::int64_t ldw, float* y,
-                                                       std::int64_t ldy, bool first) {
+template <class Arch, int KB, class TW>
+inline void few_rows_all(std::int64_t m, std::int64_t jn, const float* x, std::int64_t ldx,
+                         const TW* w0, std::int64_t ldw, float* y, std::int64_t ldy, bool first) {
     std::int64_t r = 0;
     for (; r + 4 <= m; r += 4)
-        few_rows_block<Arch, 4, KB>(jn, x + r * ldx, ldx, w0, ldw, y + r * ldy, ldy, first);
+        few_rows_block<Arch, 4, KB, TW>(jn, x + r * ldx, ldx, w0, ldw, y + r * ldy, ldy, first);
     const float* xr = x + r * ldx;
     float* yr = y + r * ldy;
     switch (m - r) {
-        case 3: few_rows_block<Arch, 3, KB>(jn, xr, ldx, w0, ldw, yr, ldy, first); break;
-        case 2: few_rows_block<Arch, 2, KB>(jn, xr, ldx, w0, ldw, yr, ldy, first); break;
-        case 1: few_rows_block<Arch, 1, KB>(jn, xr, ldx, w0, ldw, yr, ldy, first); break;
+        case 3: few_rows_block<Arch, 3, KB, TW>(jn, xr, ldx, w0, ldw, yr, ldy, first); break;
+        case 2: few_rows_block<Arch, 2, KB, TW>(jn, xr, ldx, w0, ldw, yr, ldy, first); break;
+        case 1: few_rows_block<Arch, 1, KB, TW>(jn, xr, ldx, w0, ldw, yr, ldy, first); break;
         default: break;
     }
 }
@@ -472,9 +473,11 @@ template <class Arch, int KB> inline void few_rows_all(std::int64_t m, std::int6
 // at a time, and the rows of X take their share of each block, four rows at a time, while it is
 // in L1, so a memory-bound product reads W once instead of packing it first (x rows ldx, y rows
 // ldy apart). Each output is one chain of fused multiply-adds in k order, whatever the columns.
-template <class Arch> void few_rows_product(std::int64_t m, std::int64_t n, std::int64_t k,
-                                            const float* x, std::int64_t ldx, const float* w,
-                                            std::int64_t ldw, float* y, std::int64_t ldy) {
+// W stored in 16 bits (TW) is widened as it loads: decoding's projection then reads half the
+// bytes, where widening all of W first read it, wrote it in fp32 and read that again.
+template <class Arch, class TW = float>
+void few_rows_product(std::int64_t m, std::int64_t n, std::int64_t k, const float* x,
+                      std::int64_t ldx, const TW* w, std::int64_t ldw, float* y, std::int64_t ldy) {
     // Columns per pass: an 8 KiB block of outputs (m rows) stays in L1 while W streams past in
     // runs as long as that allows, 8 KiB at m = 1 (the hardware prefetcher follows a run within
     // its page: a W row read in 1 KiB pieces took 1.4x as long at m = 1; with 16 rows, a block of
@@ -490,14 +493,14 @@ template <class Arch> void few_rows_product(std::int64_t m, std::int64_t n, std:
         const std::int64_t jn = n - j0 < kChunk ? n - j0 : kChunk;
         std::int64_t k0 = 0;
         for (; k0 + KB <= k; k0 += KB)
-            few_rows_all<Arch, KB>(m, jn, x + k0, ldx, w + k0 * ldw + j0, ldw, y + j0, ldy,
-                                   k0 == 0);
+            few_rows_all<Arch, KB, TW>(m, jn, x + k0, ldx, w + k0 * ldw + j0, ldw, y + j0, ldy,
+                                       k0 == 0);
         const float* xk = x + k0;
-        const float* wk = w + k0 * ldw + j0;
+        const TW* wk = w + k0 * ldw + j0;
         switch (k - k0) {
-            case 3: few_rows_all<Arch, 3>(m, jn, xk, ldx, wk, ldw, y + j0, ldy, k0 == 0); break;
-            case 2: few_rows_all<Arch, 2>(m, jn, xk, ldx, wk, ldw, y + j0, ldy, k0 == 0); break;
-            case 1: few_rows_all<Arch, 1>(m, jn, xk, ldx, wk, ldw, y + j0, ldy, k0 == 0); break;
+            case 3: few_rows_all<Arch, 3, TW>(m, jn, xk, ldx, wk, ldw, y + j0, ldy, k0 == 0); break;
+            case 2: few_rows_all<Arch, 2, TW>(m, jn, xk, ldx, wk, ldw, y + j0, ldy, k0 == 0); break;
+            case 1: few_rows_all<Arch, 1, TW>(m, jn, xk, ldx, wk, ldw, y + j0, ldy, k0 == 0); break;
             default: break;
         }
     }

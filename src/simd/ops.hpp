@@ -32,9 +32,26 @@ struct GemmOps {
     // packs it into bp (as pack_b, 64-byte aligned) while multiplying the first mr rows by it.
     void (*gemm_packing)(i64 m, i64 n, i64 k, const float* a, i64 lda, const float* b, i64 ldb,
                          float* bp, float* c, i64 ldc, bool accumulate);
-    // Y[m x n] = X[m x k] W[k x n] with W row-major (ldw) read in place: for few rows m.
+    // Y[m x n] = X[m x k] W[k x n] with W row-major (ldw) read in place: for few rows m; W in
+    // fp32, or stored in bf16 or f16 and widened as it is read.
     void (*few_rows_product)(i64 m, i64 n, i64 k, const float* x, i64 ldx, const float* w, i64 ldw,
                              float* y, i64 ldy);
+    void (*few_rows_product_bf16)(i64 m, i64 n, i64 k, const float* x, i64 ldx, const attn::bf16* w,
+                                  i64 ldw, float* y, i64 ldy);
+    void (*few_rows_product_f16)(i64 m, i64 n, i64 k, const float* x, i64 ldx, const attn::f16* w,
+                                 i64 ldw, float* y, i64 ldy);
+    void few_rows(i64 m, i64 n, i64 k, const float* x, i64 ldx, const float* w, i64 ldw, float* y,
+                  i64 ldy) const {
+        few_rows_product(m, n, k, x, ldx, w, ldw, y, ldy);
+    }
+    void few_rows(i64 m, i64 n, i64 k, const float* x, i64 ldx, const attn::bf16* w, i64 ldw,
+                  float* y, i64 ldy) const {
+        few_rows_product_bf16(m, n, k, x, ldx, w, ldw, y, ldy);
+    }
+    void few_rows(i64 m, i64 n, i64 k, const float* x, i64 ldx, const attn::f16* w, i64 ldw,
+                  float* y, i64 ldy) const {
+        few_rows_product_f16(m, n, k, x, ldx, w, ldw, y, ldy);
+    }
 };
 
 // Row-wise softmax and the exponential it uses (rows.hpp).

@@ -17,7 +17,9 @@ template <class Arch> constexpr GemmOps make_gemm_ops() {
             pack_b<Arch>,
             gemm_packed<Arch>,
             gemm_packing<Arch>,
-            few_rows_product<Arch>};
+            few_rows_product<Arch>,
+            few_rows_product<Arch, bf16>,
+            few_rows_product<Arch, f16>};
 }
 
 template <class Arch> constexpr SoftmaxOps make_softmax_ops() {

@@ -19,6 +19,7 @@ enum class Slot {
     block_heads,
     projection_rows,    // a projection's rows before the head split, when it cannot write heads
     projection_padded,  // X copied to a padded row stride, shared by a projection's threads
+    projection_parts,   // a few-rows projection's sums over parts of W's rows but the first
     widened_a,          // a stage's first, second and third 16-bit inputs widened to fp32
     widened_b,          // (Q, K, V; P, V; X, W), shared by a call's threads
     widened_c,

@@ -14,6 +14,7 @@
 #include <bit>
 #include <cfloat>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <random>
 #include <stdexcept>
@@ -24,6 +25,7 @@
 #include "attn/dtype.hpp"
 #include "attn/isa.hpp"
 #include "micro_ops.hpp"
+#include "simd/bodies.hpp"
 #include "simd/ops.hpp"
 #include "tiers.hpp"
 
@@ -195,6 +197,45 @@ TEST_P(MicroOps, FewRowsProductWithinErrorBound) {
     check_few_rows_product<float>(GetParam());
     check_few_rows_product<bf16>(GetParam());
     check_few_rows_product<f16>(GetParam());
+}
+
+// Y = X W by the few-rows projection, which reads W in parts of its rows and may split the
+// columns among threads: depths with one part and with several, column counts that leave a
+// thread spans of their own (3 threads over 4 parts), every output within the fp32 bound and the
+// same bits at 1, 2 and 3 threads; no rows of W (k = 0) give zeros.
+template <class T> void check_few_rows_projection(Isa isa) {
+    const simd::GemmOps& g = simd::gemm_ops(isa);
+    for (i64 m : {i64(1), i64(3), g.direct_rows})
+        for (i64 n : {i64(17), i64(513), i64(1100)})
+            for (i64 k : {i64(0), i64(1), i64(67), i64(300), i64(1030)}) {
+                const std::vector<float> x = random_floats(std::size_t(m * k + 1), 31),
+                                         y0(std::size_t(m * n), -1.0f);
+                std::vector<float> b = random_floats(std::size_t(k * n + 1), 32);
+                std::vector<T> stored(b.size());
+                for (std::size_t i = 0; i < b.size(); ++i) {
+                    stored[i] = from_float<T>(b[i]);
+                    b[i] = to_float(stored[i]);
+                }
+                std::vector<float> one = y0;
+                simd::few_rows_projection(isa, 1, m, n, k, x.data(), stored.data(), one.data());
+                const int bad = product_errors(m, n, k, x, k, b, n, one, y0, n, 1.0f, false);
+                EXPECT_EQ(bad, 0) << to_string(dtype_of<T>()) << " m " << m << " n " << n << " k "
+                                  << k;
+                for (int threads : {2, 3}) {
+                    std::vector<float> y = y0;
+                    simd::few_rows_projection(isa, threads, m, n, k, x.data(), stored.data(),
+                                              y.data());
+                    EXPECT_EQ(0, std::memcmp(y.data(), one.data(), y.size() * sizeof(float)))
+                        << to_string(dtype_of<T>()) << " threads " << threads << " m " << m << " n "
+                        << n << " k " << k;
+                }
+            }
+}
+
+TEST_P(MicroOps, FewRowsProjectionSameBitsAtAnyThreadCount) {
+    check_few_rows_projection<float>(GetParam());
+    check_few_rows_projection<bf16>(GetParam());
+    check_few_rows_projection<f16>(GetParam());
 }
 
 // softmax_rows on rows around the vector width and around the streaming path's row buffer, with a

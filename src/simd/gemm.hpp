@@ -478,12 +478,12 @@ inline void few_rows_all(std::int64_t m, std::int64_t jn, const float* x, std::i
 template <class Arch, class TW = float>
 void few_rows_product(std::int64_t m, std::int64_t n, std::int64_t k, const float* x,
                       std::int64_t ldx, const TW* w, std::int64_t ldw, float* y, std::int64_t ldy) {
-    // Columns per pass: an 8 KiB block of outputs (m rows) stays in L1 while W streams past in
-    // runs as long as that allows, 8 KiB at m = 1 (the hardware prefetcher follows a run within
-    // its page: a W row read in 1 KiB pieces took 1.4x as long at m = 1; with 16 rows, a block of
-    // 16 KiB took 2x as long on two threads as one of 8 KiB).
+    // Columns per pass: a 24 KiB block of outputs (m rows) stays in L1 while W streams past in
+    // runs as long as that allows, whole rows of up to 6144 columns at m = 1 (the hardware
+    // prefetcher follows a run within its page: a W row read in 1 KiB pieces took 1.4x as long
+    // at m = 1, and whole rows of consecutive W rows are one stretch of memory).
     constexpr int KB = 4;
-    const std::int64_t kChunk = std::max<std::int64_t>(128, 2048 / m / 16 * 16);
+    const std::int64_t kChunk = std::max<std::int64_t>(128, 6144 / m / 16 * 16);
     if (k == 0) {
         for (std::int64_t i = 0; i < m; ++i)
             for (std::int64_t j = 0; j < n; ++j) y[i * ldy + j] = 0.0f;

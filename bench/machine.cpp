@@ -154,11 +154,14 @@ nlohmann::json machine_info() {
     // Which products the avx512 tier's bf16 kernels ran: flash prefill's path differs by CPU.
     const char* bf16_dot = std::getenv("ATTNBENCH_BF16_DOT");
     const bool switched_off = bf16_dot && std::string(bf16_dot) == "0";
-    m["bf16_products"] =
-        attn::cpu_has_bf16_dot() && attn::best_isa() == attn::Isa::avx512 && !switched_off
-            ? "vdpbf16ps (AVX512_BF16)"
-        : switched_off ? "fp32 FMAs on widened inputs (ATTNBENCH_BF16_DOT=0)"
-                       : "fp32 FMAs on widened inputs";
+#if defined(__x86_64__)
+    const bool dot = attn::cpu_has_bf16_dot() && attn::best_isa() == attn::Isa::avx512;
+#else
+    const bool dot = false;  // the bf16 products are AVX512_BF16's
+#endif
+    m["bf16_products"] = dot && !switched_off ? "vdpbf16ps (AVX512_BF16)"
+                         : switched_off       ? "fp32 FMAs on widened inputs (ATTNBENCH_BF16_DOT=0)"
+                                              : "fp32 FMAs on widened inputs";
 #ifdef ATTN_EMULATE_AVX512
     // A test build whose avx512 tier is AVX2 code: its timings say nothing of AVX-512.
     m["isa_emulated"] = "avx512 (SIMDe on AVX2)";

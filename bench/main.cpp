@@ -56,7 +56,7 @@ int list_kernels() {
     return 0;
 }
 
-#ifdef ATTN_HAVE_OPENBLAS
+#if defined(ATTN_HAVE_OPENBLAS) && defined(__x86_64__)
 // OpenBLAS 0.3.21 chooses its kernels once, in its load-time constructor, and falls back to old
 // SSE3 ones ("Prescott") on CPUs it does not know (recent Xeons) and to AVX2 ones on Zen 4 even
 // though they have AVX-512. So that the comparison uses its best kernels, an AVX-512 CPU without an
@@ -277,7 +277,7 @@ int run_command(const attnbench::Command& cmd, const std::vector<char*>& bench_a
 }  // namespace
 
 int main(int argc, char** argv) {
-#ifdef ATTN_HAVE_OPENBLAS
+#if defined(ATTN_HAVE_OPENBLAS) && defined(__x86_64__)
     openblas_prefer_avx512(argv);
 #endif
     std::vector<std::string> ours;

@@ -27,12 +27,17 @@ struct PeakLoop {
     double flops(std::int64_t iters) const { return double(iters) * chains * width * 2.0; }
 };
 
+#if defined(__aarch64__)
+float peak_loop_neon(std::int64_t iters, float a, float b);  // 16 x float32x4_t
+float read_sum_neon(const float* x, std::int64_t n);
+#else
 float peak_loop_avx512(std::int64_t iters, float a, float b);  // 16 x __m512
 float peak_loop_avx2(std::int64_t iters, float a, float b);    // 12 x __m256
 float peak_loop_sse2(std::int64_t iters, float a, float b);    // 12 x __m128, mul + add
 float read_sum_avx512(const float* x, std::int64_t n);
 float read_sum_avx2(const float* x, std::int64_t n);
 float read_sum_sse2(const float* x, std::int64_t n);
+#endif
 
 // `iters` rounds of 16 independent vdpbf16ps accumulators (16 fp32 lanes, each gaining two bf16
 // products: 64 flops per instruction); only where attn::cpu_has_bf16_dot(). Returns their sum.

@@ -27,10 +27,14 @@ class ResultError(Exception):
 
 def isa_order():
     """The ISA names in the order the suite ranks them: scalar, the tiers of
-    include/attn/isa_tiers.inc narrowest first (the one list of tiers), then best."""
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "include", "attn", "isa_tiers.inc")
-    with open(path, encoding="utf-8") as f:
-        tiers = re.findall(r"^ATTN_ISA\((\w+),", f.read(), re.MULTILINE)
+    include/attn/isa_tiers_<arch>.inc narrowest first (x86-64's, then aarch64's: a result of
+    either may be read), then best."""
+    tiers = []
+    for arch in ("x86_64", "aarch64"):
+        path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "include", "attn",
+                            f"isa_tiers_{arch}.inc")
+        with open(path, encoding="utf-8") as f:
+            tiers += re.findall(r"^ATTN_ISA\((\w+),", f.read(), re.MULTILINE)
     return ["scalar", *tiers, "best"]
 
 

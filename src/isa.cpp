@@ -2,6 +2,11 @@
 
 #include <cstdlib>
 
+#if defined(__aarch64__)
+#include <asm/hwcap.h>
+#include <sys/auxv.h>
+#endif
+
 namespace attn {
 
 const char* to_string(Isa isa) {
@@ -44,8 +49,22 @@ const char* isa_flags(Isa isa) {
     }
 }
 
+#if defined(__aarch64__)
+namespace {
+// Whether the CPU has the feature named as in isa_tiers_aarch64.inc, from the kernel's hardware
+// capability bits (what the CPU has and the kernel enabled).
+bool hwcap_has(std::string_view feature) {
+    if (feature == "asimd") return (getauxval(AT_HWCAP) & HWCAP_ASIMD) != 0;
+    return false;
+}
+}  // namespace
+#define ATTN_CPU_HAS(feature) hwcap_has(feature)
+#else
 // __builtin_cpu_supports also checks that the OS saves the wide registers (XCR0), which a raw
 // CPUID read does not; valgrind's emulated CPUID reports no AVX-512, so it lands on avx2.
+#define ATTN_CPU_HAS(feature) __builtin_cpu_supports(feature)
+#endif
+
 bool cpu_supports(Isa isa) {
 #ifdef ATTN_EMULATE_AVX512
     // The avx512-emulated test build: the tier's files are AVX2 code (SIMDe; tests/emu/).
@@ -56,7 +75,7 @@ bool cpu_supports(Isa isa) {
         case Isa::best: return true;
 #define ATTN_ISA(name, flags, feature, feature2) \
     case Isa::name:                              \
-        return __builtin_cpu_supports(feature) && __builtin_cpu_supports(feature2);
+        return ATTN_CPU_HAS(feature) && ATTN_CPU_HAS(feature2);
 #include "attn/isa_tiers.inc"
 #undef ATTN_ISA
     }
@@ -82,8 +101,12 @@ bool cpu_has_bf16_dot() {
     // The emulated AVX-512 has no AVX512_BF16: that build tests the tier's widening path.
     return false;
 #endif
+#if defined(__x86_64__)
     return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
            __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bf16");
+#else
+    return false;  // the bf16 products are AVX512_BF16's (vdpbf16ps)
+#endif
 }
 
 }  // namespace attn

@@ -21,7 +21,7 @@ template <class Arch> struct Probes {
     static float hmax(const float* v) { return simd::hmax<Arch>(simd::loadu<Arch>(v)); }
     static void stream_aligned(float* out, const float* v) {
         simd::stream_aligned<Arch>(out, simd::loadu<Arch>(v));
-        _mm_sfence();
+        simd::store_fence();
     }
     static void times_pow2(const float* p, const float* n, float* out) {
         const V vn = simd::loadu<Arch>(n);
@@ -34,7 +34,11 @@ template <class Arch> struct Probes {
                      : simd::exp_shifted_sum<Arch, false>(s, p, n, shift);
     }
     static void transpose_8x8(const float* src, i64 ld, float* dst, i64 dst_ld) {
+#if defined(__x86_64__)
         simd::transpose_8x8<Arch>(src, ld, dst, dst_ld);
+#else
+        (void)src, (void)ld, (void)dst, (void)dst_ld;  // never called: the probe is null (W = 4)
+#endif
     }
     static void dot_rows(int rq, const float* q, const float* k, i64 bk, i64 d, float* s, i64 lds,
                          const char* k_end) {

@@ -2,7 +2,7 @@
 // the rounding of fp32 to bf16 pairs, the two packings and the product over every row count of
 // the register tile and every column count of a strip, and flash's bf16 prefill against its
 // widening path on the same shapes. They run only where the CPU has AVX512_BF16; elsewhere each
-// test says it was skipped (and the run's account says so).
+// test says it was skipped (and the run's account says so). x86-64 only: aarch64 has no such tier.
 #include <gtest/gtest.h>
 
 #include <bit>
@@ -18,6 +18,8 @@
 #include "attn/workload.hpp"
 #include "expected.hpp"
 #include "flash/bf16_dot.hpp"
+
+#if defined(__x86_64__)
 
 namespace attn::testing {
 namespace {
@@ -215,3 +217,5 @@ TEST(Bf16Dot, FlashPrefillBothPathsWithinBound) {
 
 }  // namespace
 }  // namespace attn::testing
+
+#endif  // __x86_64__

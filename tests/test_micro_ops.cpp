@@ -206,8 +206,8 @@ TEST_P(MicroOps, FewRowsProductWithinErrorBound) {
 template <class T> void check_few_rows_projection(Isa isa) {
     const simd::GemmOps& g = simd::gemm_ops(isa);
     for (i64 m : {i64(1), i64(3), g.direct_rows})
-        for (i64 n : {i64(17), i64(513), i64(1100)})
-            for (i64 k : {i64(0), i64(1), i64(67), i64(300), i64(1030)}) {
+        for (i64 n : {i64(17), i64(513)})
+            for (i64 k : {i64(0), i64(1), i64(67), i64(300)}) {
                 const std::vector<float> x = random_floats(std::size_t(m * k + 1), 31),
                                          y0(std::size_t(m * n), -1.0f);
                 std::vector<float> b = random_floats(std::size_t(k * n + 1), 32);

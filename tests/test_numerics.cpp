@@ -4,9 +4,12 @@
 // (computed as IEEE says, with the floating-point control register left as found), and cosine
 // similarity with zero vectors. n_kv = 1 and head_dim = 1 are in the grid of every kernel.
 #include <gtest/gtest.h>
+#if defined(__x86_64__)
 #include <xmmintrin.h>
+#endif
 
 #include <cmath>
+#include <cstdint>
 #include <functional>
 #include <sstream>
 
@@ -18,8 +21,21 @@
 namespace attn::testing {
 namespace {
 
+// The floating-point control bits a kernel must leave alone: MXCSR's (FTZ, DAZ, rounding, exception
+// masks; not the sticky status flags of bits 0-5, which any arithmetic may raise) on x86-64,
+// FPCR's (flush-to-zero, rounding, trap enables; the status is FPSR's) on aarch64.
+unsigned fp_controls() {
+#if defined(__x86_64__)
+    return _mm_getcsr() & ~0x3Fu;
+#else
+    std::uint64_t fpcr;
+    asm volatile("mrs %0, fpcr" : "=r"(fpcr));
+    return unsigned(fpcr);
+#endif
+}
+
 // Runs every available kernel of `stage` on the workload `setup` prepares and compares it with the
-// reference; also checks that no kernel changes MXCSR (FTZ, DAZ, rounding, exception masks).
+// reference; also checks that no kernel changes the floating-point controls (fp_controls).
 int check_all(Stage stage, const Shape& s, const Fill& fill,
               const std::function<void(Workload&)>& setup, const char* what) {
     int checked = 0;
@@ -29,13 +45,10 @@ int check_all(Stage stage, const Shape& s, const Fill& fill,
         if (k.stage != stage || !runs_here(k) || !stage_problem(stage, sk).empty()) continue;
         Workload w(stage, sk, fill);
         setup(w);
-        // The control bits (FTZ, DAZ, rounding, exception masks), not the sticky status flags
-        // (bits 0-5) that any arithmetic may raise.
-        constexpr unsigned kControl = ~0x3Fu;
-        const unsigned csr = _mm_getcsr() & kControl;
+        const unsigned controls = fp_controls();
         w.run(k);
-        EXPECT_EQ(_mm_getcsr() & kControl, csr)
-            << k.name() << " changed MXCSR's controls on " << what;
+        EXPECT_EQ(fp_controls(), controls)
+            << k.name() << " changed the floating-point controls on " << what;
         const Expected want = expected_output(w);
         std::size_t bad = 0;
         std::ostringstream first;

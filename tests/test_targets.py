@@ -101,7 +101,7 @@ class Table(unittest.TestCase):
             "metric": (good.replace('"gflops"', '"flops"'), "metric must be"),
             "unknown field": (good + 'colour = "red"\n', "unknown field colour"),
             "two thresholds": (good + "at_most = 2.0\n", "one of at_least and at_most"),
-            "unknown tier": (good.replace("at_least = 1.0", "at_least = { neon = 1.0 }"), "names neon"),
+            "unknown tier": (good.replace("at_least = 1.0", "at_least = { avx10 = 1.0 }"), "names avx10"),
             "unknown name": (good.replace('value = "a"', 'value = "a / b"'), "value reads b"),
             "not arithmetic": (good.replace('value = "a"', 'value = "__import__(a)"'), "other than max"),
             "attribute": (good.replace('value = "a"', 'value = "a.real"'), "uses Attribute"),
@@ -215,7 +215,7 @@ class MadeUpResults(TempFiles):
         r = subprocess.run([sys.executable, os.path.join(BENCH, "check_targets.py"), path, "--tier", "avx2",
                             "--strict"], capture_output=True, text=True, timeout=60)
         self.assertEqual(r.returncode, 1)
-        for args, message in (([self.write("{")], "is not JSON"), ([path, "--tier", "neon"], "not a tier"),
+        for args, message in (([self.write("{")], "is not JSON"), ([path, "--tier", "avx10"], "not a tier"),
                               ([path, self.write(self.decode_and_peak("avx2"))], "dispatched to avx2, avx512")):
             r = subprocess.run([sys.executable, os.path.join(BENCH, "check_targets.py"), *args], capture_output=True,
                                text=True, timeout=60)

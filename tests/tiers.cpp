@@ -58,12 +58,14 @@ void print_tier_account(std::FILE* out) {
     }
     if (missing.empty()) std::fprintf(out, "every ISA tier ran on this CPU: %s\n", ran.c_str());
     if (emulated()) std::fprintf(out, "(avx512 emulated on AVX2 by SIMDe: correctness only)\n");
-    // The avx512 tier's bf16 products (vdpbf16ps) run only where the CPU has AVX512_BF16; the
-    // tier's bf16 kernels take the widening path elsewhere.
+        // The avx512 tier's bf16 products (vdpbf16ps) run only where the CPU has AVX512_BF16; the
+        // tier's bf16 kernels take the widening path elsewhere.
+#if defined(__x86_64__)
     std::fprintf(out, cpu_has_bf16_dot()
                           ? "bf16 dot products (AVX512_BF16) ran on this CPU\n"
                           : "not tested on this CPU: bf16 dot products (AVX512_BF16); the avx512 "
                             "tier's bf16 kernels ran their widening path\n");
+#endif
 }
 
 void write_tier_counts(const char* path) {
@@ -74,9 +76,9 @@ void write_tier_counts(const char* path) {
     }
     for (Isa tier : isa_tiers())
         std::fprintf(f, "%s %s %lld\n", to_string(tier),
-                     !cpu_supports(tier)                 ? "no"
-                     : emulated() && tier == Isa::avx512 ? "emulated"
-                                                         : "native",
+                     !cpu_supports(tier)                        ? "no"
+                     : emulated() && tier == isa_tiers().back() ? "emulated"
+                                                                : "native",
                      static_cast<long long>(skipped_cases(tier)));
     std::fclose(f);
 }

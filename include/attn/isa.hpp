@@ -7,9 +7,9 @@
 
 namespace attn {
 
-// `scalar` is portable C++ (compiled for baseline x86-64), the tiers of attn/isa_tiers.inc
-// follow, narrowest first, and `best` marks an entry that picks the widest tier the CPU has at
-// run time.
+// `scalar` is portable C++ (compiled for the architecture's baseline), the tiers of
+// attn/isa_tiers.inc follow, narrowest first, and `best` marks an entry that picks the widest tier
+// the CPU has at run time.
 enum class Isa {
     scalar,
 #define ATTN_ISA(name, flags, feature, feature2) name,
@@ -17,6 +17,9 @@ enum class Isa {
 #undef ATTN_ISA
     best
 };
+
+// The narrowest tier of this architecture (sse2, neon).
+inline constexpr Isa kNarrowestTier = Isa(int(Isa::scalar) + 1);
 
 const char* to_string(Isa isa);
 // The Isa called `name` (scalar, a tier or best); false when there is none.

@@ -20,21 +20,22 @@ namespace {
 // prefetching whole blocks into L2.
 constexpr i64 kPrefetchBytes = 4096;
 
-// Asks for the lines of [from, from + bytes) before `end` with hint `Hint` (an _MM_HINT_*).
-template <int Hint> inline void prefetch_lines(const char* from, i64 bytes, const char* end) {
+// Asks for the lines of [from, from + bytes) before `end` into the cache level of
+// __builtin_prefetch's `Locality` (3: L1, prefetcht0 on x86-64; 2: L2, prefetcht1).
+template <int Locality> inline void prefetch_lines(const char* from, i64 bytes, const char* end) {
     for (const char* stop = std::min(from + bytes, end); from < stop; from += 64)
-        _mm_prefetch(from, static_cast<decltype(_MM_HINT_T0)>(Hint));
+        __builtin_prefetch(from, 0, Locality);
 }
 
 // Asks L1 for the lines of [from, from + bytes) moved kPrefetchBytes ahead, those before `end`.
 template <class T> inline void prefetch_ahead(const T* from, i64 bytes, const char* end) {
-    prefetch_lines<_MM_HINT_T0>(reinterpret_cast<const char*>(from) + kPrefetchBytes, bytes, end);
+    prefetch_lines<3>(reinterpret_cast<const char*>(from) + kPrefetchBytes, bytes, end);
 }
 
 // Asks L2 for the lines of [from, from + bytes) before `end`: the wide form's next block, which
 // the matrix product of this one leaves time to arrive.
 template <class T> inline void prefetch_block(const T* from, i64 bytes, const char* end) {
-    prefetch_lines<_MM_HINT_T1>(reinterpret_cast<const char*>(from), bytes, end);
+    prefetch_lines<2>(reinterpret_cast<const char*>(from), bytes, end);
 }
 
 template <class Arch> struct Decode {

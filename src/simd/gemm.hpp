@@ -4,7 +4,9 @@
 // lives in registers for a whole KC-long slice. Included only by per-ISA translation units.
 #pragma once
 
+#if defined(__x86_64__)
 #include <immintrin.h>
+#endif
 
 #include <algorithm>
 #include <cmath>
@@ -35,6 +37,7 @@ template <class Arch> inline std::int64_t packed_size(std::int64_t K, std::int64
     return (N + NR - 1) / NR * NR * K;
 }
 
+#if defined(__x86_64__)  // the transposes of the AVX2 and AVX-512 tiers (W = 8 and 16)
 // out[c] = column c of the 8 x 8 block held in r[0..7] (one row per register): three rounds of
 // shuffles, where AVX2's gather of 8 floats costs about as much as all of them. A template, so
 // that only the AVX2 tier (W = 8) instantiates it; constant selectors, as every -O level needs.
@@ -112,6 +115,7 @@ inline void transpose_16x16(const float* src, std::int64_t ld, float* dst, std::
     transpose_16x16_regs<Arch>(r, c);
     for (int i = 0; i < 16; ++i) _mm512_storeu_ps(dst + i * dst_ld, c[i]);
 }
+#endif
 
 // Packs op(B) [K x N] into strips; op(B) = B [K x N] row-major (ldb), or, with `transposed`,
 // B is [N x K] row-major and op(B) its transpose (how K enters Q K^T). Columns past N are zero.
@@ -127,6 +131,7 @@ template <class Arch> void pack_b(std::int64_t K, std::int64_t N, const float* B
             // AVX2, 8 columns at a time by 8 x 8 transposes (with gathers, pack_b took 6.7% of a
             // flash attention call at n:128 d:64).
             std::int64_t k = 0;
+#if defined(__x86_64__)
             if constexpr (W == 8)
                 for (; k + 8 <= K; k += 8)
                     for (int v = 0; v < NR / W; ++v)
@@ -137,6 +142,7 @@ template <class Arch> void pack_b(std::int64_t K, std::int64_t N, const float* B
                     for (int v = 0; v < NR / W; ++v)
                         transpose_16x16<Arch>(B + (j0 + v * W) * ldb + k, ldb,
                                               strip + k * NR + v * W, NR);
+#endif
             using I = xsimd::batch<std::int32_t, Arch>;
             alignas(64) std::int32_t offsets[W];
             for (int lane = 0; lane < W; ++lane) offsets[lane] = std::int32_t(lane * ldb);
@@ -247,6 +253,7 @@ inline void micro_rows(int rows, std::int64_t kc, const float* A, std::int64_t l
     }
 }
 
+#if defined(__x86_64__)
 // The 8 k-steps [k, k + 8) of one 6-row tile of pack_a on AVX2: a [rows x 8] block of A (rows
 // lda floats apart, rows <= 6; missing rows read as zero) times scale, stored k-major as 8 runs
 // of 6 floats at dst. Each run is written by one 8-float store whose last 2 floats the next run
@@ -285,6 +292,7 @@ template <class Arch> inline void pack_a_12x16(const float* A, std::int64_t lda,
         _mm512_storeu_ps(dst + 180, col[15]);
     }
 }
+#endif
 
 // Packs rows [0, M) of scale * A [M x K] (row-major, lda) into tiles of MR rows, each stored
 // k-major [K][MR]; rows past M are zero. `out` holds ceil(M / MR) * MR * K floats. Scaling here,
@@ -294,6 +302,7 @@ template <class Arch> void pack_a(std::int64_t M, std::int64_t K, const float* A
     constexpr int MR = Tile<Arch>::MR;
     for (std::int64_t i0 = 0; i0 < M; i0 += MR) {
         float* tile = out + i0 * K;
+#if defined(__x86_64__)
         if constexpr (Tile<Arch>::W == 16) {
             // 16 k at a time by a 12 x 16 -> 16 x 12 transpose, as on AVX2 below.
             const int rows = M - i0 < MR ? int(M - i0) : MR;
@@ -317,6 +326,7 @@ template <class Arch> void pack_a(std::int64_t M, std::int64_t K, const float* A
                     tile[k * MR + r] = r < rows ? scale * A[(i0 + r) * lda + k] : 0.0f;
             continue;
         }
+#endif
         for (int r = 0; r < MR; ++r) {
             if (i0 + r < M)
                 for (std::int64_t k = 0; k < K; ++k)

@@ -101,7 +101,7 @@ template <class Get> decltype(auto) for_tier(Isa isa, Get get) {
         return get.template operator()<Isa::name>();
 #include "attn/isa_tiers.inc"
 #undef ATTN_ISA
-        default: return get.template operator()<Isa::sse2>();
+        default: return get.template operator()<kNarrowestTier>();
     }
 }
 

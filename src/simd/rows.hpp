@@ -123,7 +123,7 @@ float exp_shifted_sum(const float* s, float* p, i64 n, float shift, const float*
     V vsum(0.0f);
     i64 j = 0;
     for (; j + W <= n; j += W) {
-        if (ahead) _mm_prefetch(reinterpret_cast<const char*>(ahead + j), _MM_HINT_T0);
+        if (ahead) __builtin_prefetch(ahead + j, 0, 3);  // to L1 (prefetcht0 on x86-64)
         const V e = softmax_exp<Arch, Base2>(loadu<Arch>(s + j) - vshift);
         storeu<Arch>(p + j, e);
         vsum += e;
@@ -196,7 +196,7 @@ template <class Arch> void softmax_rows(i64 n, const float* s, float* p, i64 row
         for (; j + W <= n; j += W) stream_aligned<Arch>(out + j, loadu<Arch>(buf + j) * V(inv));
         for (; j < n; ++j) out[j] = buf[j] * inv;
     }
-    if (streaming) _mm_sfence();
+    if (streaming) store_fence();
 }
 
 // Divides each visible score of row `row` by |q||k| (cosine), leaving 0 where a norm is 0 (a NaN

@@ -91,8 +91,18 @@ template <class Arch> inline void stream_aligned(float* p, vfloat<Arch> v) {
 #if XSIMD_WITH_AVX
     if constexpr (W == 8) return _mm256_stream_ps(p, v);
 #endif
+#if defined(__SSE2__)
     if constexpr (W == 4) return _mm_stream_ps(p, v);
+#endif
     v.store_aligned(p);
+}
+
+// Orders stream_aligned's stores before the stores that follow (sfence); on aarch64, which takes
+// plain stores there, nothing.
+inline void store_fence() {
+#if defined(__SSE2__)
+    _mm_sfence();
+#endif
 }
 
 // The largest of v's lanes, by halving the vector until one lane is left (a NaN lane may be passed
@@ -140,9 +150,13 @@ template <class Arch> inline xsimd::batch<std::int32_t, Arch> load_u16(const std
     if constexpr (W == 8)
         return I(_mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))));
 #endif
+#if defined(__SSE2__)
     if constexpr (W == 4)
         return I(_mm_unpacklo_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)),
                                     _mm_setzero_si128()));
+#elif XSIMD_WITH_NEON64
+    if constexpr (W == 4) return I(vreinterpretq_s32_u32(vmovl_u16(vld1_u16(p))));
+#endif
 }
 
 // The f16 values whose bits are in the 32-bit lanes of h, widened exactly (load_widened's
@@ -186,6 +200,12 @@ template <class Arch, class T> inline vfloat<Arch> load_widened(const T* p) {
 #if XSIMD_WITH_AVX2 && defined(__F16C__)
             if constexpr (vfloat<Arch>::size == 8)
                 return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+            else
+#endif
+#if XSIMD_WITH_NEON64
+            // ARMv8's Advanced SIMD converts f16 (fcvtl), subnormals, inf and NaN included.
+            if constexpr (std::is_same_v<Arch, xsimd::neon64>)
+                return vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(reinterpret_cast<const std::uint16_t*>(p))));
             else
 #endif
                 return f16_from_bits<Arch>(h);

@@ -1,0 +1,17 @@
+// The bf16 products of flash's prefill are AVX512_BF16's (flash_avx512bf16.cpp): on aarch64 no
+// tier has them, and every bf16 kernel takes its widening path.
+#include <stdexcept>
+
+#include "bf16_dot.hpp"
+
+namespace attn::flash {
+
+bool bf16_dot_serves(Isa, const Shape&) { return false; }
+
+void enable_bf16_dot(bool) {}
+
+void prefill_bf16_dot(int, const Shape&, const bf16*, const bf16*, const bf16*, float*) {
+    throw std::logic_error("attnbench: no bf16 dot products on this architecture");
+}
+
+}  // namespace attn::flash

@@ -136,11 +136,60 @@ std::string os_name() {
     return "unknown";
 }
 
+// The CPU's name on aarch64, whose /proc/cpuinfo names no model: its core from the MIDR's
+// implementer and part numbers, and the cloud part it is where the firmware says so (the same
+// Neoverse core is AWS's Graviton or another vendor's chip).
+std::string arm_cpu_model() {
+    const std::string implementer = cpuinfo_field("CPU implementer"),
+                      part = cpuinfo_field("CPU part");
+    static const std::pair<const char*, const char*> arm_cores[] = {
+        {"0xd03", "Cortex-A53"},  {"0xd07", "Cortex-A57"},  {"0xd08", "Cortex-A72"},
+        {"0xd0b", "Cortex-A76"},  {"0xd0c", "Neoverse-N1"}, {"0xd40", "Neoverse-V1"},
+        {"0xd49", "Neoverse-N2"}, {"0xd4f", "Neoverse-V2"}, {"0xd84", "Neoverse-V3"},
+        {"0xd8e", "Neoverse-N3"}, {"0xd41", "Cortex-A78"},  {"0xd44", "Cortex-X1"}};
+    std::string core;
+    if (implementer == "0x41")
+        for (const auto& [number, name] : arm_cores)
+            if (part == number) core = std::string("Arm ") + name;
+    if (implementer == "0x61") core = "Apple";
+    if (implementer == "0xc0") core = "Ampere";
+    if (implementer == "0x48") core = "HiSilicon";
+    if (core.empty() && !implementer.empty())
+        core = "Arm implementer " + implementer + " part " + part;
+    if (read_first_line("/sys/devices/virtual/dmi/id/sys_vendor") == "Amazon EC2") {
+        if (part == "0xd0c") return "AWS Graviton2";
+        if (part == "0xd40") return "AWS Graviton3";
+        if (part == "0xd4f") return "AWS Graviton4";
+    }
+    return core;
+}
+
+// How this process's instructions run when not natively: an aarch64 build that reads an x86-64
+// /proc/cpuinfo (a vendor_id and x86 flags) runs under a user-mode emulator such as
+// qemu-aarch64-static, whose times measure the emulator, not the code.
+std::string emulation() {
+#if defined(__aarch64__)
+    if (!cpuinfo_field("vendor_id").empty())
+        return "aarch64 emulated on x86-64 (" + cpuinfo_field("model name") + ")";
+#endif
+    return "";
+}
+
 }  // namespace
 
 nlohmann::json machine_info() {
     nlohmann::json m;
+    utsname u{};
+    const bool named = uname(&u) == 0;
+    m["architecture"] = named ? u.machine : "unknown";
+    const std::string emulated = emulation();
+#if defined(__aarch64__)
+    // Emulated, the CPU named is the emulator's host; natively, the Arm core.
+    m["cpu_model"] = emulated.empty() ? arm_cpu_model() : "qemu aarch64";
+#else
     m["cpu_model"] = cpuinfo_field("model name");
+#endif
+    if (!emulated.empty()) m["emulated"] = emulated;
     m["cpu_vendor"] = cpuinfo_field("vendor_id");
     m["cpu_family_model_stepping"] = cpuinfo_field("cpu family") + "/" + cpuinfo_field("model") +
                                      "/" + cpuinfo_field("stepping");
@@ -171,8 +220,7 @@ nlohmann::json machine_info() {
     m["caches"] = caches();
     m["memory_gib"] = std::round(memory_gib() * 10) / 10;
     m["transparent_hugepages"] = read_first_line("/sys/kernel/mm/transparent_hugepage/enabled");
-    utsname u{};
-    m["kernel"] = uname(&u) == 0 ? std::string(u.sysname) + " " + u.release : "unknown";
+    m["kernel"] = named ? std::string(u.sysname) + " " + u.release : "unknown";
     m["os"] = os_name();
     m["compiler"] = compiler();
     m["build_type"] = ATTN_BUILD_TYPE;

@@ -230,8 +230,9 @@ class Result:
         m = self.machine
         if not m:
             return os.path.basename(self.path)
+        emulated = ", EMULATED: times measure the emulator" if m.get("emulated") else ""
         return (f"{m.get('cpu_model', '?')} ({self.attn.get('fingerprint', '?')}), "
-                f"{m.get('date', '?')}, commit {m.get('commit', '?')}")
+                f"{m.get('date', '?')}, commit {m.get('commit', '?')}{emulated}")
 
 
 def fmt(x, digits=1):
@@ -381,8 +382,14 @@ def machine_section(r):
         return ("_The result carries no attnbench machine context (it was not saved by `attnbench run`)._\n\n"
                 + "\n".join(probes) + "\n")
     caches = ", ".join(f"L{c.get('level')} {c.get('type', '').lower()} {c.get('size')}" for c in m.get("caches", []))
-    lines = [
-        f"- CPU: {m.get('cpu_model', '?')} — {m.get('logical_cpus', '?')} logical CPUs, "
+    lines = []
+    if m.get("emulated") or m.get("isa_emulated"):
+        # An emulator's times measure the emulator: say so before any figure.
+        what = m.get("emulated") or f"the {m.get('isa_emulated')} tier"
+        lines.append(f"- **Emulated: {what}. The times below measure the emulator, not the code; "
+                     f"they check that the run works, nothing about speed.**")
+    lines += [
+        f"- CPU: {m.get('cpu_model', '?')} ({m.get('architecture', 'x86_64')}) — {m.get('logical_cpus', '?')} logical CPUs, "
         f"{m.get('physical_cores', '?')} cores{', virtualised' if m.get('virtualized') else ''}; caches {caches}",
         f"- ISA tier dispatched: {m.get('isa_dispatched', '?')} (available: {', '.join(m.get('isa_available', []))}); "
         f"bf16 products: {m.get('bf16_products', 'fp32 FMAs on widened inputs')}",

@@ -14,8 +14,8 @@ set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE BOTH)
 set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE ONLY)
 set(CMAKE_FIND_ROOT_PATH / /usr/aarch64-linux-gnu)
 set(ENV{PKG_CONFIG_LIBDIR} /usr/lib/aarch64-linux-gnu/pkgconfig:/usr/share/pkgconfig)
-# Tests run through the emulator (ctest, gtest_discover_tests). OpenBLAS's thread server never
-# finishes starting under qemu-user here (Debian 12's 7.2 and 13's 10.0 alike), so it gets one
-# thread; OpenMP teams of two or more threads hang the same way, which leaves the emulated run to
-# one-thread tests.
-set(CMAKE_CROSSCOMPILING_EMULATOR env;OPENBLAS_NUM_THREADS=1;qemu-aarch64-static;-L;/usr/aarch64-linux-gnu)
+# Tests run through the emulator (ctest, gtest_discover_tests) with the arm64 C library of the
+# multiarch system (-L /): the cross toolchain's own (/usr/aarch64-linux-gnu) is another build of
+# glibc, and its dynamic loader with the multiarch libc.so.6 that the arm64 packages bring hangs in
+# the first pthread_create.
+set(CMAKE_CROSSCOMPILING_EMULATOR qemu-aarch64-static;-L;/)

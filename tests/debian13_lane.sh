@@ -15,10 +15,11 @@ mirror=${ATTN_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 [[ $(id -u) -eq 0 ]] || { echo "debian13 lane: needs root (debootstrap, mount, chroot)"; exit 1; }
 command -v debootstrap >/dev/null || { echo "debian13 lane: debootstrap is not installed (bash tools/deps.sh)"; exit 1; }
 
-# The packages of Debian 13 that the suite builds and tests with, less the host-only tools.
+# The packages of Debian 13 that the suite builds and tests with, less the host-only tools and
+# the aarch64 lane's.
 packages=()
 for p in $(bash "$src/tools/deps.sh" --print debian13); do
-  case $p in debootstrap | clang | libclang-rt-dev | clang-format) ;; *) packages+=("$p") ;; esac
+  case $p in debootstrap | clang | libclang-rt-dev | clang-format | *:arm64 | g++-aarch64-linux-gnu | qemu-user-static) ;; *) packages+=("$p") ;; esac
 done
 
 if [[ ! -x $root/usr/bin/apt-get ]]; then

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # The README's test command: installs what is missing, builds the release and the
 # AddressSanitizer + UndefinedBehaviorSanitizer configurations and runs the whole suite in both,
-# runs the GoogleTest suite once more with the avx512 tier emulated on AVX2, builds and tests the
-# release configuration again in a Debian 13 root (tests/debian13_lane.sh) unless this machine
-# runs Debian 13 itself, then runs the libFuzzer targets of fuzz/ for 30 s each. Its summary names
-# the ISA tiers each configuration could not test on this CPU.
+# runs the GoogleTest suite once more with the avx512 tier emulated on AVX2, cross-builds for
+# aarch64 and runs that suite and the driver under qemu (tests/aarch64_lane.sh) on an x86-64
+# machine, builds and tests the release configuration again in a Debian 13 root
+# (tests/debian13_lane.sh) unless this machine runs Debian 13 itself, then runs the libFuzzer
+# targets of fuzz/ for 30 s each. Its summary names the ISA tiers each configuration could not
+# test on this CPU.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/deps.sh
@@ -49,6 +51,19 @@ for preset in release asan avx512-emu; do
   summary+=("$(grep -E '[0-9]+% tests passed' "build/$preset/ctest.log")")
   tiers+=("$(tier_account "$preset")")
 done
+# The aarch64 build's scalar and neon tiers, under qemu-user: correctness, not speed. Left out on
+# an Arm machine (the configurations above tested it natively), on Ubuntu (no arm64 packages on
+# its x86-64 mirrors) and with ATTN_AARCH64_LANE=skip.
+if [[ $(uname -m) != x86_64 ]]; then
+  echo "== aarch64: this machine runs $(uname -m): the configurations above tested its tiers natively"
+elif [[ ${ATTN_AARCH64_LANE:-run} == skip || $(. /etc/os-release && echo "$ID") != debian ]]; then
+  echo "== aarch64: skipped (ATTN_AARCH64_LANE=skip, or not a Debian machine)"
+else
+  echo "== aarch64: cross-build, test under qemu-aarch64-static"
+  bash tests/aarch64_lane.sh
+  summary+=("$(grep -E '[0-9]+% tests passed' build/aarch64/ctest.log)")
+  tiers+=("$(tier_account aarch64 | sed 's/on this CPU/under qemu/')")
+fi
 # Debian 13's compiler and libraries (g++ 14, xsimd 13, oneDNN 3, Google Benchmark 1.9) on the same
 # sources, in a debootstrapped root kept under build/debian13 between runs.
 if [[ $(. /etc/os-release && echo "$ID$VERSION_ID") == debian13 ]]; then
@@ -67,7 +82,7 @@ echo "== fuzz: build with clang, run each target"
 fuzz_ok=0
 bash tests/fuzz_run.sh 30 | tee build/fuzz.log || fuzz_ok=1
 # ctest ends with its total time; repeat each configuration's summary so that they close the log.
-echo "== summary: fuzz, the ISA tiers each configuration tested, then release, asan, avx512-emu, debian13"
+echo "== summary: fuzz, the ISA tiers each configuration tested, then release, asan, avx512-emu, aarch64, debian13"
 cat build/fuzz.log
 printf '%s\n' "${tiers[@]}"
 printf '%s\n' "${summary[@]}"

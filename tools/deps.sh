@@ -15,11 +15,22 @@ common=(g++ cmake make pkgconf libgtest-dev libgmock-dev libbenchmark-dev libxsi
         nlohmann-json3-dev libopenblas-dev libdnnl-dev python3-matplotlib python3-scipy valgrind
         libsimde-dev debootstrap python3-yaml)
 
+# The aarch64 test lane of an x86-64 Debian machine: the cross compiler, qemu to run what it
+# builds, and the arm64 builds of the libraries through multiarch (Debian's mirrors carry arm64;
+# Ubuntu's x86-64 mirrors do not, so there the lane is left out; so is it with
+# ATTN_AARCH64_LANE=skip). Not oneDNN: its arm64 headers cannot be installed beside the x86-64
+# ones (their dnnl_config.h differs).
+aarch64_lane=(g++-aarch64-linux-gnu qemu-user-static libgtest-dev:arm64 libbenchmark-dev:arm64
+              libxsimd-dev:arm64 libopenblas-dev:arm64)
+
 # clang with libFuzzer for the fuzzers, and clang-format 14, whose layout .clang-format describes.
 packages_of() {
+  local lane=""
+  [[ $(uname -m) == x86_64 && $1 == debian* && ${ATTN_AARCH64_LANE:-run} != skip ]] &&
+    lane=" ${aarch64_lane[*]}"
   case $1 in
-    debian12) echo "${common[*]} clang-14 libclang-rt-14-dev clang-format-14" ;;
-    debian13) echo "${common[*]} clang libclang-rt-dev clang-format" ;;
+    debian12) echo "${common[*]} clang-14 libclang-rt-14-dev clang-format-14$lane" ;;
+    debian13) echo "${common[*]} clang libclang-rt-dev clang-format$lane" ;;
     ubuntu24.04) echo "${common[*]} clang-18 libclang-rt-18-dev clang-format-14" ;;
     *) return 1 ;;
   esac
@@ -49,10 +60,15 @@ done
 ((${#missing[@]} == 0)) && exit 0
 if [[ $(id -u) -ne 0 ]]; then
   echo "attnbench: missing packages; install them with:" >&2
-  echo "  sudo apt-get update && sudo apt-get install -y ${missing[*]}" >&2
+  add_arch=""
+  [[ " ${missing[*]}" == *:arm64* ]] && add_arch="sudo dpkg --add-architecture arm64 && "
+  echo "  ${add_arch}sudo apt-get update && sudo apt-get install -y ${missing[*]}" >&2
   exit 1
 fi
 echo "attnbench: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
+if [[ " ${missing[*]}" == *:arm64* ]] && ! dpkg --print-foreign-architectures | grep -qx arm64; then
+  dpkg --add-architecture arm64
+fi
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

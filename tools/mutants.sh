@@ -2,12 +2,14 @@
 # Gives each tier-specific or cross-lane operation of the kernels a deliberate bug (a lane swap, a
 # wrong clamp, a dropped lane, a store past its end), one at a time, and checks that the micro-op
 # and exponential tests fail on the tier the bug breaks: a test that cannot fail proves nothing.
-#   bash tools/mutants.sh [--emulate-avx512] [NAME...]      (default: every mutant below)
+#   bash tools/mutants.sh [--emulate-avx512 | --aarch64] [NAME...]  (default: every mutant below)
 # Works on a copy of HEAD in build/mutants (Release; one incremental rebuild of attn_tests per
 # mutant, 1-3 minutes each on 2 cores); the checkout is never touched. A mutant of a tier this CPU
 # lacks is reported as not checked, unless --emulate-avx512 builds the avx512 tier on AVX2
 # (CMake ATTN_EMULATE_AVX512, as tests/run.sh's avx512-emu lane), which also shows whether that
-# lane catches the bug. Exit status 1 if any mutant survived.
+# lane catches the bug; --aarch64 cross-builds for aarch64 (cmake/aarch64-linux-gnu.cmake) and runs
+# the tests of the neon tier's mutants under qemu-aarch64-static. Exit status 1 if any mutant
+# survived.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 work=$root/build/mutants
@@ -46,19 +48,34 @@ decode_fold_by_xsimd_haddp|src/simd/xsimd_compat.hpp|s/if constexpr \(std::is_sa
 exp_clamp_minus87_softmax|src/simd/xsimd_compat.hpp|s/const V lo\(kExpLowest\)/const V lo(std::is_same_v<Arch, xsimd::avx512f> ? -87.0f : kExpLowest)/|avx512|Numerics.LogitsFarBeyond88
 projection_padded_stride|src/simd/bodies.cpp|s/padded \+ i \* lda\)/padded + i * k)/|sse2|Registry/KernelVsReference.WithinErrorBound/projection_omp_best__b2_h4_n37_d128_t2
 heads_output_crosses_sequences|src/simd/bodies.cpp|s/row_run = y_heads \? sh\.n_q : m/row_run = m/|sse2|Registry/KernelVsReference.WithinErrorBound/multihead_flash_best__n257_d32_causal_b2_t2
+lane_sums_neon_swap|src/simd/xsimd_compat.hpp|s/vpaddq_f32\(vpaddq_f32\(v\[0\], v\[1\]\)/vpaddq_f32(vpaddq_f32(v[1], v[0])/|neon|Tiers/MicroOps.LaneSumsPutRowIInLaneI/neon
+hmax_neon_skips_last_lane|src/simd/xsimd_compat.hpp|s/return vmaxvq_f32\(v\);/return vmaxvq_f32(vsetq_lane_f32(vgetq_lane_f32(v, 0), v, 3));/|neon|Tiers/MicroOps.HorizontalSumAndMaximumReadEveryLane/neon
+load_u16_neon_reversed|src/simd/xsimd_compat.hpp|s/vmovl_u16\(vld1_u16\(p\)\)/vmovl_u16(vrev64_u16(vld1_u16(p)))/|neon|Tiers/MicroOps.WidensEveryBf16AndF16PatternExactly/neon
+f16_neon_reads_one_late|src/simd/xsimd_compat.hpp|s/vcvt_f32_f16\(vreinterpret_f16_u16\(vld1_u16\(reinterpret_cast<const std::uint16_t\*>\(p\)\)\)\)/vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(reinterpret_cast<const std::uint16_t*>(p) + 1)))/|neon|Tiers/MicroOps.WidensEveryBf16AndF16PatternExactly/neon
+exponent_bias_off_by_one_neon|src/simd/xsimd_compat.hpp|s/I\(127 - kRoundMagicBits\)/I(126 - kRoundMagicBits)/|neon|Tiers/MicroOps.TimesPow2ScalesByExactPowersOfTwo/neon
+exp_upper_clamp_89_neon|src/simd/xsimd_compat.hpp|s/xsimd::min\(V\(88.0f\)/xsimd::min(V(89.0f)/|neon|Tiers/VectorExp.EdgeValues/neon
+exp_clamp_too_low_neon|src/simd/xsimd_compat.hpp|s/kExpLowest = -87.33654f/kExpLowest = -87.34f/|neon|Tiers/VectorExp.NormalDownToFltMinThenZero/neon
+decode_pv_swaps_column_vectors_neon|src/flash/decode_impl.hpp|s/simd::storeu<Arch>\(acc \+ r \* d \+ c0 \+ c \* W, a\[r\]\[c\]\)/simd::storeu<Arch>(acc + r * d + c0 + (C - 1 - c) * W, a[r][c])/|neon|Tiers/MicroOps.DecodePvTileWithinErrorBound/neon
 parallel_region_binds_to_callers_team|src/parallel.hpp|s/threads <= 1 && !omp_in_parallel\(\)/threads <= 1/|sse2|Determinism.OneThreadCallsFromTheCallersOwnThreadsGiveIdenticalBits
 LIST
 )
-emulate=OFF
-if [[ ${1:-} == --emulate-avx512 ]]; then emulate=ON; work=$root/build/mutants-emu; shift; fi
+emulate=OFF configure=() run=()
+case ${1:-} in
+  --emulate-avx512) emulate=ON; work=$root/build/mutants-emu; shift ;;
+  --aarch64)
+    work=$root/build/mutants-aarch64; shift
+    configure=(-DCMAKE_TOOLCHAIN_FILE=cmake/aarch64-linux-gnu.cmake)
+    run=(qemu-aarch64-static -L /) ;;
+esac
 want=("$@")
 rm -rf "$work/src"
 mkdir -p "$work/src" "$work/build"
 git -C "$root" archive HEAD | tar -x -C "$work/src"
-cmake -S "$work/src" -B "$work/build" -DCMAKE_BUILD_TYPE=Release -DATTN_EMULATE_AVX512=$emulate >/dev/null
-# The tiers this CPU runs (avx512 on any AVX2 CPU when emulated).
+(cd "$work/src" && cmake -S . -B "$work/build" -DCMAKE_BUILD_TYPE=Release -DATTN_EMULATE_AVX512=$emulate "${configure[@]}" >/dev/null)
+# The tiers this CPU runs (avx512 on any AVX2 CPU when emulated; neon in the aarch64 build).
 have=$(grep -o -w -E 'sse2|avx2|avx512f' /proc/cpuinfo | sort -u | sed 's/avx512f/avx512/')
 if [[ $emulate == ON && $have == *avx2* ]]; then have+=$'\navx512'; fi
+if ((${#run[@]})) || [[ $(uname -m) == aarch64 ]]; then have=neon; fi
 cmake --build "$work/build" --target attn_tests -j"$(nproc)" >/dev/null 2>&1
 survived=0 checked=0
 while IFS='|' read -r name file subst tier filter; do
@@ -75,7 +92,7 @@ while IFS='|' read -r name file subst tier filter; do
     echo "mutants.sh: $name does not compile (see $work/build.log)" >&2; cp "$work/pristine" "$work/src/$file"; exit 2
   fi
   checked=$((checked + 1))
-  if "$work/build/attn_tests" --gtest_filter="$filter" --gtest_brief=1 >"$work/$name.log" 2>&1; then
+  if "${run[@]}" "$work/build/attn_tests" --gtest_filter="$filter" --gtest_brief=1 >"$work/$name.log" 2>&1; then
     echo "SURVIVED: $name ($tier): $filter passed"; survived=$((survived + 1))
   else
     echo "killed:   $name ($tier) by $filter"

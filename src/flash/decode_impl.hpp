@@ -165,7 +165,8 @@ inline void pv_tile(const float* p, i64 lds, const T* v, i64 bk, i64 d, float* a
 // stream (v_end).
 template <class Arch, int R, class T>
 void pv_chunk(const float* p, i64 lds, const T* v, i64 bk, i64 d, float* acc, const char* v_end) {
-    constexpr i64 W = simd::vfloat<Arch>::size, CV = W == 16 ? 4 : 2;
+    // R x CV accumulators, CV loads and a broadcast: CV = 4 fits 32 registers, 2 fits 16.
+    constexpr i64 W = simd::vfloat<Arch>::size, CV = simd::Tile<Arch>::Registers == 32 ? 4 : 2;
     i64 c0 = 0;
     for (; c0 + CV * W <= d; c0 += CV * W)
         pv_tile<Arch, R, CV>(p, lds, v, bk, d, acc, c0, c0 == 0 ? v_end : nullptr);

@@ -18,9 +18,10 @@ using simd::Tile;
 
 template <class Arch> struct Flash {
     static constexpr i64 MR = Tile<Arch>::MR, NR = Tile<Arch>::NR;
-    // Query rows per block: 96, eight AVX-512 micro-tiles of 12 rows (sixteen AVX2 or SSE2 ones of
-    // 6), so that the score block and the output accumulator stay in L2 while K and V stream past.
-    static constexpr i64 BQ = 8 * MR * (Tile<Arch>::W == 16 ? 1 : 2);
+    // Query rows per block: 96, eight micro-tiles of 12 rows (AVX-512, NEON) or sixteen of 6
+    // (AVX2, SSE2), so that the score block and the output accumulator stay in L2 while K and V
+    // stream past.
+    static constexpr i64 BQ = 96;
     // Keys per block: a few hundred, as in llama.cpp and PyTorch; a multiple of NR.
     static constexpr i64 BK = 512;
     // Row stride of the score block: padded past a power of two so that the micro-kernel's

@@ -18,9 +18,16 @@ namespace {
 
 template <class Arch> struct Tile {
     static constexpr int W = int(vfloat<Arch>::size);
+    // Vector registers: aarch64's Advanced SIMD has 32 (v0-v31) at every width, AVX-512 32 zmm,
+    // AVX2 and SSE2 16.
+#if defined(__aarch64__)
+    static constexpr int Registers = 32;
+#else
+    static constexpr int Registers = W == 16 ? 32 : 16;
+#endif
     // Accumulators MR x NV plus NV loads of B and a broadcast must fit the register file:
-    // 32 zmm registers for AVX-512 (12 x 2 = 24 accumulators), 16 for AVX2 and SSE2 (6 x 2).
-    static constexpr int MR = W == 16 ? 12 : 6;
+    // 12 x 2 = 24 accumulators in 32 registers, 6 x 2 in 16.
+    static constexpr int MR = Registers == 32 ? 12 : 6;
     static constexpr int NV = 2;
     static constexpr int NR = NV * W;
     // A KC-long slice of a B strip (KC x NR floats: 32 KiB for AVX-512) stays in L1 while a

@@ -78,13 +78,18 @@ template <class Arch> inline vfloat<Arch> lane_sums(const vfloat<Arch>* v) {
         return fold_pairs_avx512<1>(c[0], c[1]);
     }
 #endif
+#if XSIMD_WITH_NEON64
+    // Two levels of pairwise adds (faddp) on whole registers, where 8.1's haddp splits halves.
+    if constexpr (std::is_same_v<Arch, xsimd::neon64>)
+        return vpaddq_f32(vpaddq_f32(v[0], v[1]), vpaddq_f32(v[2], v[3]));
+#endif
     return xsimd::haddp(v);
 }
 
 // Stores v to a vector-aligned p bypassing the caches (no read-for-ownership of the line), for
 // outputs too large to be read back from cache anyway. Needs an sfence before others read p.
 template <class Arch> inline void stream_aligned(float* p, vfloat<Arch> v) {
-    constexpr std::size_t W = vfloat<Arch>::size;
+    [[maybe_unused]] constexpr std::size_t W = vfloat<Arch>::size;  // no streaming store on neon
 #if XSIMD_WITH_AVX512F
     if constexpr (W == 16) return _mm512_stream_ps(p, v);
 #endif
@@ -130,6 +135,10 @@ template <class Arch> inline float hmax(vfloat<Arch> v) {
         m = _mm_max_ss(m, _mm_shuffle_ps(m, m, 1));
         return _mm_cvtss_f32(m);
     }
+#endif
+#if XSIMD_WITH_NEON64
+    // One across-lanes maximum (fmaxv), which returns a NaN if any lane holds one.
+    if constexpr (std::is_same_v<Arch, xsimd::neon64>) return vmaxvq_f32(v);
 #endif
     alignas(64) float lanes[W];
     v.store_aligned(lanes);

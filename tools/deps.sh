@@ -21,7 +21,7 @@ common=(g++ cmake make pkgconf libgtest-dev libgmock-dev libbenchmark-dev libxsi
 # ATTN_AARCH64_LANE=skip). Not oneDNN: its arm64 headers cannot be installed beside the x86-64
 # ones (their dnnl_config.h differs).
 aarch64_lane=(g++-aarch64-linux-gnu qemu-user-static libgtest-dev:arm64 libbenchmark-dev:arm64
-              libxsimd-dev:arm64 libopenblas-dev:arm64)
+              libxsimd-dev:arm64 libopenblas-dev:arm64 libgomp1:arm64 libstdc++6:arm64)
 
 # clang with libFuzzer for the fuzzers, and clang-format 14, whose layout .clang-format describes.
 packages_of() {

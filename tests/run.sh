@@ -13,6 +13,9 @@ bash tools/deps.sh
 jobs=$(nproc)
 summary=()
 tiers=()
+# Minutes each configuration took (build and tests), for the summary.
+took=("deps: $((SECONDS / 60)) min")
+lane_took() { took+=("$1: $(((SECONDS - $2) / 60)) min"); }
 # One line on the ISA tiers a configuration's test shards could not run on this CPU and how many
 # cases each skipped, added up from the counts every shard writes (tests/tiers.hpp).
 tier_account() {  # tier_account LABEL [TIER_COUNTS_DIR (default build/LABEL/tier-counts)]
@@ -42,6 +45,7 @@ tier_account() {  # tier_account LABEL [TIER_COUNTS_DIR (default build/LABEL/tie
 # release and asan: everything; avx512-emu: the GoogleTest suite with the avx512 tier emulated on
 # AVX2 (tests/emu/), so that a CPU without AVX-512 still tests that tier's code, correctness only.
 for preset in release asan avx512-emu; do
+  start=$SECONDS
   echo "== $preset: configure, build, test"
   cmake --preset "$preset" >/dev/null
   cmake --build --preset "$preset" -j"$jobs" 2>&1 | grep -E "error|warning: unused|\*\*\*" || true
@@ -50,6 +54,7 @@ for preset in release asan avx512-emu; do
   ctest --preset "$preset" -j"$jobs" --progress | tee "build/$preset/ctest.log"
   summary+=("$(grep -E '[0-9]+% tests passed' "build/$preset/ctest.log")")
   tiers+=("$(tier_account "$preset")")
+  lane_took "$preset" "$start"
 done
 # The aarch64 build's scalar and neon tiers, under qemu-user: correctness, not speed. Left out on
 # an Arm machine (the configurations above tested it natively), on Ubuntu (no arm64 packages on
@@ -60,9 +65,11 @@ elif [[ ${ATTN_AARCH64_LANE:-run} == skip || $(. /etc/os-release && echo "$ID") 
   echo "== aarch64: skipped (ATTN_AARCH64_LANE=skip, or not a Debian machine)"
 else
   echo "== aarch64: cross-build, test under qemu-aarch64-static"
+  start=$SECONDS
   bash tests/aarch64_lane.sh
   summary+=("$(grep -E '[0-9]+% tests passed' build/aarch64/ctest.log)")
   tiers+=("$(tier_account aarch64 | sed 's/on this CPU/under qemu/')")
+  lane_took aarch64 "$start"
 fi
 # Debian 13's compiler and libraries (g++ 14, xsimd 13, oneDNN 3, Google Benchmark 1.9) on the same
 # sources, in a debootstrapped root kept under build/debian13 between runs.
@@ -72,17 +79,22 @@ elif [[ ${ATTN_DEBIAN13_LANE:-run} == skip ]]; then
   echo "== debian13: skipped (ATTN_DEBIAN13_LANE=skip: a container, whose Debian 13 job tests it natively)"
 else
   echo "== debian13: build and test in a Debian 13 root"
+  start=$SECONDS
   mkdir -p build/debian13
   bash tests/debian13_lane.sh | tee build/debian13/lane.log
   summary+=("$(grep -E '[0-9]+% tests passed' build/debian13/ctest.log)")
   tiers+=("$(tier_account debian13 build/debian13/root/build/release/tier-counts)")
+  lane_took debian13 "$start"
 fi
 # The parsers under libFuzzer, from their seed corpora, 30 s each (run side by side).
 echo "== fuzz: build with clang, run each target"
 fuzz_ok=0
+start=$SECONDS
 bash tests/fuzz_run.sh 30 | tee build/fuzz.log || fuzz_ok=1
+lane_took fuzz "$start"
 # ctest ends with its total time; repeat each configuration's summary so that they close the log.
-echo "== summary: fuzz, the ISA tiers each configuration tested, then release, asan, avx512-emu, aarch64, debian13"
+echo "== summary: minutes per configuration, fuzz, the ISA tiers each configuration tested, then release, asan, avx512-emu, aarch64, debian13"
+echo "took: ${took[*]/%/;} $((SECONDS / 60)) min in all"
 cat build/fuzz.log
 printf '%s\n' "${tiers[@]}"
 printf '%s\n' "${summary[@]}"

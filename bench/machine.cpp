@@ -136,6 +136,7 @@ std::string os_name() {
     return "unknown";
 }
 
+#if defined(__aarch64__)
 // The CPU's name on aarch64, whose /proc/cpuinfo names no model: its core from the MIDR's
 // implementer and part numbers, and the cloud part it is where the firmware says so (the same
 // Neoverse core is AWS's Graviton or another vendor's chip).
@@ -163,6 +164,7 @@ std::string arm_cpu_model() {
     }
     return core;
 }
+#endif
 
 // How this process's instructions run when not natively: an aarch64 build that reads an x86-64
 // /proc/cpuinfo (a vendor_id and x86 flags) runs under a user-mode emulator such as
@@ -203,11 +205,7 @@ nlohmann::json machine_info() {
     // Which products the avx512 tier's bf16 kernels ran: flash prefill's path differs by CPU.
     const char* bf16_dot = std::getenv("ATTNBENCH_BF16_DOT");
     const bool switched_off = bf16_dot && std::string(bf16_dot) == "0";
-#if defined(__x86_64__)
-    const bool dot = attn::cpu_has_bf16_dot() && attn::best_isa() == attn::Isa::avx512;
-#else
-    const bool dot = false;  // the bf16 products are AVX512_BF16's
-#endif
+    const bool dot = attn::best_has_bf16_dot();
     m["bf16_products"] = dot && !switched_off ? "vdpbf16ps (AVX512_BF16)"
                          : switched_off       ? "fp32 FMAs on widened inputs (ATTNBENCH_BF16_DOT=0)"
                                               : "fp32 FMAs on widened inputs";

@@ -108,7 +108,7 @@ std::vector<std::string> register_peak(const std::vector<int>& threads) {
                 return [&loop, a, c](int, int) { return loop.run(kIters, a, c); };
             }));
 #if defined(__x86_64__)
-    if (attn::cpu_has_bf16_dot() && attn::best_isa() == attn::Isa::avx512)
+    if (attn::best_has_bf16_dot())
         for (int t : threads)
             names.push_back(register_probe(
                 "bf16dot", attn::Isa::avx512, t, "GFLOP/s", t * double(kIters) * 16 * 64 / 1e9, [] {

@@ -109,4 +109,12 @@ bool cpu_has_bf16_dot() {
 #endif
 }
 
+bool best_has_bf16_dot() {
+#if defined(__x86_64__)
+    return cpu_has_bf16_dot() && best_isa() == Isa::avx512;
+#else
+    return false;
+#endif
+}
+
 }  // namespace attn

@@ -37,5 +37,8 @@ Isa best_isa();
 // (vdpbf16ps; Intel since Cooper Lake, AMD since Zen 4), with AVX512BW and VL, which every such
 // CPU has. Always false in the avx512-emulated build, which tests the tier's widening path.
 bool cpu_has_bf16_dot();
+// True when `best` multiplies bf16 pairs by vdpbf16ps: the CPU has them and its widest tier is
+// avx512 (ATTNBENCH_MAX_ISA may cap it below). The machine context and the bf16 peak probe ask.
+bool best_has_bf16_dot();
 
 }  // namespace attn

@@ -165,6 +165,10 @@ std::variant<Command, int> parse_command_line(const std::vector<std::string>& ar
                            "regression, 1 regression, 2 bad input, 3 inconclusive (gate --help)");
     auto* compare = app.add_subcommand(
         "compare", "the gate's verdict table for two saved results (compare --help)");
+    auto* explain = app.add_subcommand(
+        "explain",
+        "print the notes' worked example (\"A man has kept money in the bank\"), or one head of "
+        "a small --shape, step by step as chosen kernels compute it beside the reference");
     for (auto* sub : {gate, compare}) {
         sub->allow_extras();
         sub->set_help_flag();
@@ -172,6 +176,19 @@ std::variant<Command, int> parse_command_line(const std::vector<std::string>& ar
     Command cmd;
     RunOptions run_options;
     add_run_options(*run, run_options, cmd.results_dir);
+    explain->add_option("--variant", cmd.explain.variant, "the variant whose kernels compute it")
+        ->capture_default_str();
+    explain->add_option("--isa", cmd.explain.isa,
+                        "its ISA tier (default: best, or the variant's only tier)");
+    explain->add_option("--dtype", cmd.explain.dtype, "storage type of Q, K, V: f32, bf16, f16")
+        ->capture_default_str();
+    explain->add_option("--shape", cmd.explain.shape,
+                        "instead of the worked example, one head of this descriptor (n_q, n_kv "
+                        "and d of at most 16), e.g. n:4/h:2/d:3/causal");
+    explain->add_option("--head", cmd.explain.head, "the head of --shape to print (batch 0)")
+        ->capture_default_str();
+    explain->add_option("--seed", cmd.explain.seed, "seed of --shape's random inputs")
+        ->capture_default_str();
     std::vector<std::string> report_files;
     std::string report_out;
     report
@@ -211,6 +228,10 @@ std::variant<Command, int> parse_command_line(const std::vector<std::string>& ar
         cmd.script_args = {gate->parsed() ? "gate" : "compare"};
         for (const auto& a : (gate->parsed() ? gate : compare)->remaining())
             cmd.script_args.push_back(a);
+        return cmd;
+    }
+    if (explain->parsed()) {
+        cmd.kind = Command::Kind::explain;
         return cmd;
     }
     if (report->parsed()) {

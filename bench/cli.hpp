@@ -7,18 +7,21 @@
 #include <variant>
 #include <vector>
 
+#include "explain.hpp"
 #include "run_config.hpp"
 
 namespace attnbench {
 
 struct Command {
-    enum class Kind { list, run, report, gate, compare };
+    enum class Kind { list, run, report, gate, compare, explain };
     Kind kind = Kind::list;
     // run: what to measure, where the result goes, whether it is saved and reported.
     RunConfig run;
     std::string results_dir = "results";
     bool save = true;
     bool report = true;
+    // explain: what to print.
+    ExplainOptions explain;
     // report, gate, compare: the arguments of the Python script.
     std::vector<std::string> script_args;
 };

@@ -294,6 +294,14 @@ int main(int argc, char** argv) {
         case attnbench::Command::Kind::report:
             return attnbench::run_python_script("report.py", cmd.script_args);
         case attnbench::Command::Kind::run: return run_command(cmd, bench_argv, argc, argv);
+        case attnbench::Command::Kind::explain:
+            try {
+                std::fputs(attnbench::explain(cmd.explain).c_str(), stdout);
+                return 0;
+            } catch (const std::exception& e) {
+                std::fprintf(stderr, "attnbench: %s\n", e.what());
+                return 2;
+            }
     }
     return 2;
 }

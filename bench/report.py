@@ -26,7 +26,7 @@ from collections import defaultdict
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from results import ResultError, isa_order, load_result, medians  # noqa: E402
 
-STAGES = ["scores", "softmax", "weighted_sum", "attention", "projection", "multihead"]
+STAGES = ["scores", "softmax", "weighted_sum", "attention", "projection", "multihead", "layer"]
 
 
 class BadInput(Exception):
@@ -38,12 +38,14 @@ class Family:
     is n for square shapes; a rectangular family (n_q != n_kv) holds n_q and varies n_kv. The K/V
     heads are part of the family, so grouped-query and multi-head shapes never share one."""
 
-    def __init__(self, h, d, b, causal, cosine, n_q=None, scale=None, kv=None):
+    def __init__(self, h, d, b, causal, cosine, n_q=None, scale=None, kv=None, layer=""):
         """n_q: None for square shapes; scale: None for the default 1/sqrt(d); kv: the K/V heads,
-        None for as many as the heads h."""
+        None for as many as the heads h; layer: the layer stage's own fields as labelled
+        ("ff=11008 swiglu rope rms"), empty for the defaults and the other stages."""
         self.h, self.d, self.b, self.causal, self.cosine = h, d, b, causal, cosine
         self.n_q, self.scale = n_q, scale
         self.kv = h if kv is None else kv
+        self.layer = layer if isinstance(layer, str) else ""
 
     @classmethod
     def of(cls, fields):
@@ -51,20 +53,22 @@ class Family:
         square = fields["n_q"] == fields["n_kv"]
         return cls(fields["heads"], fields["head_dim"], fields["batch"], fields["causal"],
                    fields["similarity"] == "cosine", None if square else fields["n_q"],
-                   fields["scale"] if fields["scale_given"] else None, fields.get("kv_heads"))
+                   fields["scale"] if fields["scale_given"] else None, fields.get("kv_heads"),
+                   fields.get("layer", ""))
 
     def key(self):
         # Square shapes (no n_q), the default scale and as many K/V heads as heads sort as 0:
         # families with none of them keep the order of their sizes, and come first.
         return (self.d, self.h, 0 if self.kv == self.h else self.kv, self.b, self.causal, self.cosine,
-                self.n_q or 0, self.scale or 0.0)
+                self.n_q or 0, self.scale or 0.0, self.layer)
 
     def _rest(self):
         """The label's part after the sequence lengths."""
         s = f"h={self.h}" + (f" kv={self.kv}" if self.kv != self.h else "")
         s += f" d={self.d}" + (f" b={self.b}" if self.b != 1 else "")
         s += f" scale={self.scale:g}" if self.scale is not None else ""
-        return s + (" causal" if self.causal else "") + (" cosine" if self.cosine else "")
+        return s + (" causal" if self.causal else "") + (" cosine" if self.cosine else "") + \
+            (" " + self.layer if self.layer else "")
 
     def label(self):
         return (f"nq={self.n_q} " if self.n_q is not None else "") + self._rest()

@@ -69,6 +69,14 @@ nlohmann::json descriptor_fields(std::string name) {
     f["dtype"] = attn::to_string(s.dtype);
     f["scale"] = s.effective_scale();
     f["scale_given"] = s.scale != 0.0;
+    if (s.has_layer_fields()) {
+        // The layer stage's own fields, as the report labels them ("ff=11008 swiglu rope rms").
+        std::string layer = s.d_ff != 0 ? "ff=" + std::to_string(s.d_ff) : "";
+        for (const auto& [on, name] :
+             {std::pair{s.swiglu, "swiglu"}, std::pair{s.rope, "rope"}, std::pair{s.rms, "rms"}})
+            if (on) layer += (layer.empty() ? "" : " ") + std::string(name);
+        f["layer"] = layer;
+    }
     return f;
 }
 

@@ -211,6 +211,11 @@ std::vector<Case> expand(const RunConfig& cfg) {
         if (base.dtype != attn::DType::f32) unread.insert(base.text(false));
     for (attn::Stage stage : attn::kAllStages) {
         if (!selected(cfg.stages, std::string(attn::to_string(stage)))) continue;
+        // The layer stage runs when named: its calls are the longest of the suite, and the
+        // presets' shapes are attention's.
+        if (stage == attn::Stage::layer &&
+            std::find(cfg.stages.begin(), cfg.stages.end(), "layer") == cfg.stages.end())
+            continue;
         // Smallest call first, so that max_call_time predicts each big shape from measured ones.
         std::stable_sort(shapes.begin(), shapes.end(),
                          [stage](const SweepShape& a, const SweepShape& b) {
@@ -229,6 +234,11 @@ std::vector<Case> expand(const RunConfig& cfg) {
                 if (stage == attn::Stage::multihead && base.n_q != base.n_kv &&
                     !(cfg.stages.size() == 1 && cfg.stages[0] == "multihead"))
                     continue;
+                // Likewise for the layer, and a shape with the layer's fields is for it alone.
+                const bool alone =
+                    cfg.stages.size() == 1 && cfg.stages[0] == attn::to_string(stage);
+                if (stage == attn::Stage::layer && base.n_q != base.n_kv && !alone) continue;
+                if (stage != attn::Stage::layer && base.has_layer_fields() && !alone) continue;
                 for (int t : threads) {
                     // A single-threaded kernel would only repeat itself at t > 1.
                     if (!k.parallel() && t != 1) continue;

@@ -1,6 +1,9 @@
 #include "multihead_chain.hpp"
 
+#include <type_traits>
+
 #include "heads.hpp"
+#include "layer_math.hpp"
 #include "workspace.hpp"
 
 namespace attn {
@@ -27,6 +30,11 @@ template <class T> void chain_through_rows(const Shape& sh, const T* x, const Mh
     permute_heads(sh, kvh, o, k, HeadLayout::split, threads);
     project(sh, sh.kv_dim(), x, w.wv, o);
     permute_heads(sh, kvh, o, v, HeadLayout::split, threads);
+    if constexpr (std::is_same_v<T, float>)
+        if (sh.rope) {  // the layer stage's rotary embeddings (fp32 only)
+            layer::rotate_heads(sh, sh.heads, q, threads);
+            layer::rotate_heads(sh, kvh, k, threads);
+        }
     attend(sh, q, k, v, o);
     // Q is spent: its buffer takes the concatenated heads.
     permute_heads(sh, sh.heads, o, q, HeadLayout::merge, threads);
@@ -59,6 +67,10 @@ void multihead_chain(const Shape& sh, const float* x, const MhaWeights& w, float
         project_heads(sh, sh.d_model(), x, w.wq, s.q, HeadsAt::output);
         project_heads(sh, sh.kv_dim(), x, w.wk, s.k, HeadsAt::output);
         project_heads(sh, sh.kv_dim(), x, w.wv, s.v, HeadsAt::output);
+        if (sh.rope) {
+            layer::rotate_heads(sh, sh.heads, s.q, threads);
+            layer::rotate_heads(sh, sh.kv_head_count(), s.k, threads);
+        }
         attend(sh, s.q, s.k, s.v, s.o);
         project_heads(sh, sh.d_model(), s.o, w.wo, y, HeadsAt::input);
         return;

@@ -22,7 +22,8 @@ using ProjectHeadsFn = void(const Shape& sh, std::int64_t cols, const float* x, 
                             float* y, HeadsAt heads);
 
 // x, y [B][n][d_model]; the four projections use `project`, each head uses `attend`, and the head
-// split and concatenation run on `threads` threads (1 for the single-threaded variants). With
+// split and concatenation run on `threads` threads (1 for the single-threaded variants). Under
+// Shape::rope (the layer stage's) Q and K are rotated by their positions before attention. With
 // `project_heads` the four projections write and read the heads' layout: no split, no merge.
 void multihead_chain(const Shape& sh, const float* x, const MhaWeights& w, float* y,
                      ProjectColumnsFn* project, AttentionFn* attend, int threads,

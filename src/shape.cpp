@@ -44,6 +44,7 @@ std::string Shape::problem() const {
     if (heads % kv_head_count() != 0)
         return "heads (" + std::to_string(heads) + ") must be a multiple of kv_heads (" +
                std::to_string(kv_heads) + ")";
+    if (d_ff < 0) return "d_ff must be a positive integer, got " + std::to_string(d_ff);
     if (threads <= 0) return "threads must be a positive integer, got " + std::to_string(threads);
     if (threads > kMaxThreads)
         return "threads must be at most " + std::to_string(kMaxThreads) + ", got " +
@@ -59,6 +60,9 @@ std::string Shape::problem() const {
     if (kv < 0) return "batch * heads * n_kv * head_dim overflows the address space";
     if (sc < 0) return "batch * heads * n_q * n_kv (the score matrix) overflows the address space";
     if (w < 0) return "d_model = heads * head_dim is too large for a d_model x d_model weight";
+    if (checked_mul(heads * head_dim, ff_width()) < 0 ||
+        checked_mul(checked_mul(batch, n_q), ff_width()) < 0)
+        return "the feed-forward width d_ff is too large for its weights and activations";
     return {};
 }
 
@@ -87,6 +91,10 @@ std::string Shape::text(bool with_threads) const {
     if (causal) out += "/causal";
     if (similarity == Similarity::cosine) out += "/cosine";
     if (dtype != DType::f32) out += std::string("/dt:") + to_string(dtype);
+    if (d_ff != 0) out += "/ff:" + std::to_string(d_ff);
+    if (swiglu) out += "/swiglu";
+    if (rope) out += "/rope";
+    if (rms) out += "/rms";
     return out;
 }
 
@@ -99,7 +107,7 @@ Shape parse_shape(std::string_view text, bool* threads_given) {
     bool seen_n = false, seen_nq = false, seen_nkv = false, seen_h = false, seen_kv = false,
          seen_d = false;
     bool seen_b = false, seen_t = false, seen_scale = false, seen_mask = false, seen_sim = false,
-         seen_dt = false;
+         seen_dt = false, seen_ff = false, seen_swiglu = false, seen_rope = false, seen_rms = false;
     auto once = [&](bool& seen, std::string_view field) {
         if (seen) fail(quoted(field) + " is given twice");
         seen = true;
@@ -114,6 +122,12 @@ Shape parse_shape(std::string_view text, bool* threads_given) {
             s.causal = true;
             continue;
         }
+        if (field == "swiglu" || field == "rope" || field == "rms") {
+            bool& seen = field == "swiglu" ? seen_swiglu : field == "rope" ? seen_rope : seen_rms;
+            once(seen, field);
+            (field == "swiglu" ? s.swiglu : field == "rope" ? s.rope : s.rms) = true;
+            continue;
+        }
         if (field == "cosine" || field == "dot") {
             once(seen_sim, field);
             s.similarity = field == "cosine" ? Similarity::cosine : Similarity::dot;
@@ -121,7 +135,7 @@ Shape parse_shape(std::string_view text, bool* threads_given) {
         }
         const std::size_t colon = field.find(':');
         if (field.empty() || colon == std::string_view::npos)
-            fail(quoted(field) + " is not key:value, causal or cosine");
+            fail(quoted(field) + " is not key:value, causal, cosine, swiglu, rope or rms");
         const std::string_view key = field.substr(0, colon), value = field.substr(colon + 1);
         if (key == "scale") {
             once(seen_scale, key);
@@ -147,9 +161,12 @@ Shape parse_shape(std::string_view text, bool* threads_given) {
         else if (key == "kv") into = &s.kv_heads, seen = &seen_kv;
         else if (key == "d") into = &s.head_dim, seen = &seen_d;
         else if (key == "b") into = &s.batch, seen = &seen_b;
+        else if (key == "ff") into = &s.d_ff, seen = &seen_ff;
         else if (key != "t")
-            fail("unknown field " + quoted(key) +
-                 " (valid: n, nq, nkv, h, kv, d, b, t, dt, scale, causal, cosine)");
+            fail(
+                "unknown field " + quoted(key) +
+                " (valid: n, nq, nkv, h, kv, d, b, t, dt, scale, causal, cosine, ff, swiglu, rope, "
+                "rms)");
         std::int64_t v = 0;
         const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
         if (value.empty() || ec != std::errc() || end != value.data() + value.size() || v <= 0 ||

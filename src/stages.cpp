@@ -14,6 +14,7 @@ const char* to_string(Stage s) {
         case Stage::attention: return "attention";
         case Stage::projection: return "projection";
         case Stage::multihead: return "multihead";
+        case Stage::layer: return "layer";
     }
     return "?";
 }
@@ -34,6 +35,7 @@ double bh(const Shape& s) { return double(s.batch) * double(s.heads); }
 double rows(const Shape& s) { return double(s.batch) * double(s.n_q); }
 double dm(const Shape& s) { return double(s.d_model()); }
 double dkv(const Shape& s) { return double(s.kv_dim()); }
+double ff(const Shape& s) { return double(s.ff_width()); }
 
 }  // namespace
 
@@ -49,6 +51,11 @@ double flops(Stage stage, const Shape& s) {
         // Wq and Wo are d_model x d_model; Wk and Wv d_model x kv_dim, smaller under grouping.
         case Stage::multihead:
             return 4.0 * rows(s) * dm(s) * (dm(s) + dkv(s)) + 4.0 * bh(s) * pairs(s) * d;
+        // The block, then the feed-forward's two (SwiGLU: three) products of d_model x d_ff;
+        // positions, norms and activations, O(n d_model), are not counted.
+        case Stage::layer:
+            return flops(Stage::multihead, s) +
+                   (s.swiglu ? 3.0 : 2.0) * 2.0 * rows(s) * dm(s) * double(s.ff_width());
     }
     return 0;
 }
@@ -65,6 +72,10 @@ double min_bytes(Stage stage, const Shape& s) {
         case Stage::attention: return in * (q + 2 * kv) + out * q;
         case Stage::projection: return in * (x + w) + out * x;
         case Stage::multihead: return in * (x + 2 * w + 2 * w_kv) + out * x;
+        case Stage::layer:
+            return 4.0 *
+                       (x + 2 * w + 2 * w_kv + (s.swiglu ? 3.0 : 2.0) * dm(s) * ff(s) + 4 * dm(s)) +
+                   out * x;
     }
     return 0;
 }
@@ -82,6 +93,12 @@ double footprint_bytes(Stage stage, const Shape& s) {
         case Stage::multihead:
             return min_bytes(stage, s) +
                    (2.0 * double(s.q_elems()) + 4.0 * double(s.kv_elems())) * 4.0 + sc;
+        // The block's, plus the layer's activations: X0, the block's output and H (n x d_model),
+        // the feed-forward's one or two n x d_ff.
+        case Stage::layer:
+            return footprint_bytes(Stage::multihead, s) - min_bytes(Stage::multihead, s) +
+                   min_bytes(stage, s) +
+                   4.0 * rows(s) * (3.0 * dm(s) + (s.swiglu ? 2.0 : 1.0) * ff(s));
     }
     return 0;
 }
@@ -106,9 +123,20 @@ std::string stage_problem(Stage stage, const Shape& shape) {
     if (stage == Stage::softmax && shape.dtype != DType::f32)
         return std::string("softmax reads the scores stage's fp32 output: dt:") +
                to_string(shape.dtype) + " does not apply to it";
-    if (stage == Stage::multihead && shape.n_q != shape.n_kv)
-        return "multihead is self-attention: n_q (" + std::to_string(shape.n_q) +
-               ") must equal n_kv (" + std::to_string(shape.n_kv) + ")";
+    if ((stage == Stage::multihead || stage == Stage::layer) && shape.n_q != shape.n_kv)
+        return std::string(to_string(stage)) + " is self-attention: n_q (" +
+               std::to_string(shape.n_q) + ") must equal n_kv (" + std::to_string(shape.n_kv) + ")";
+    if (stage != Stage::layer && shape.has_layer_fields())
+        return "ff:, swiglu, rope and rms describe the layer stage, not " +
+               std::string(to_string(stage));
+    if (stage == Stage::layer && shape.dtype != DType::f32)
+        return std::string("the layer stage runs in f32: dt:") + to_string(shape.dtype) +
+               " does not apply to it";
+    if (stage == Stage::layer && shape.similarity == Similarity::cosine)
+        return "the layer stage uses scaled dot-product attention: cosine does not apply to it";
+    if (stage == Stage::layer && shape.rope && shape.head_dim % 2 != 0)
+        return "rope rotates pairs of a head's dimensions: head_dim (" +
+               std::to_string(shape.head_dim) + ") must be even";
     const double need = footprint_bytes(stage, shape);
     const double have = available_memory();
     if (have > 0 && need > 0.9 * have) {

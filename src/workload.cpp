@@ -24,14 +24,26 @@ Sizes sizes_of(Stage stage, const Shape& s) {
         case Stage::attention: return {{s.q_elems(), s.kv_elems(), s.kv_elems()}, s.q_elems()};
         case Stage::projection: return {{s.q_elems(), w}, s.q_elems()};
         case Stage::multihead: return {{s.q_elems(), w, w_kv, w_kv, w}, s.q_elems()};
+        case Stage::layer: {
+            const std::size_t ff = std::size_t(s.d_model() * s.ff_width());
+            return {{s.q_elems(), w, w_kv, w_kv, w, ff, ff, s.swiglu ? ff : 0,
+                     std::size_t(4 * s.d_model())},
+                    s.q_elems()};
+        }
     }
     return {};
 }
 
-// Weight matrices are scaled by 1/sqrt(d_model), the usual initialisation, so that projected
-// activations stay in the range of the inputs.
-bool is_weight(Stage stage, std::size_t input) {
-    return (stage == Stage::projection || stage == Stage::multihead) && input > 0;
+// What each drawn value of input `input` is multiplied by: weight matrices by 1/sqrt(fan-in),
+// the usual initialisation, so that projected activations stay in the range of the inputs (the
+// layer's w2 has d_ff rows); 1 for activations and for the layer's norm parameters.
+float scale_of(Stage stage, std::size_t input, const Shape& s) {
+    const bool weight = (stage == Stage::projection || stage == Stage::multihead ||
+                         (stage == Stage::layer && input < 8)) &&
+                        input > 0;
+    if (!weight) return 1.0f;
+    const bool w2 = stage == Stage::layer && input == 6;
+    return float(1.0 / std::sqrt(double(w2 ? s.ff_width() : s.d_model())));
 }
 
 }  // namespace
@@ -46,13 +58,20 @@ Workload::Workload(Stage stage, const Shape& shape, const Fill& fill, std::size_
         // Filled in the storage type: each drawn value rounded once, as a model's stored tensors
         // are, so that the reference reads exactly what the kernel reads.
         Buffer b(sz.in[i], misalign, shape.dtype);
-        const float factor =
-            is_weight(stage, i) ? float(1.0 / std::sqrt(double(shape.d_model()))) : 1.0f;
+        const float factor = scale_of(stage, i, shape);
         if (shape.dtype == DType::f32)
             for (float& x : b.span()) x = dist(rng) * factor;
         else
             for (std::size_t j = 0; j < b.size(); ++j) b.set(j, dist(rng) * factor);
         inputs_.push_back(std::move(b));
+    }
+    // The layer's norm parameters: gains within 1 +- hi/2 (a trained norm's gains sit near 1),
+    // biases within +-hi/2.
+    if (stage == Stage::layer) {
+        float* norms = inputs_[8].data();
+        const std::int64_t dm = shape.d_model();
+        for (std::int64_t i = 0; i < 4 * dm; ++i)
+            norms[i] = (i / dm) % 2 == 0 ? 1.0f + 0.5f * norms[i] : 0.5f * norms[i];
     }
     // Softmax sees what the scores stage produces: -inf wherever the causal mask hides a key.
     if (stage == Stage::softmax && shape.causal) {
@@ -74,7 +93,7 @@ namespace {
 // only the front of the real buffers and costs a fixed share of every call, whatever the
 // iteration count (the deterministic instruction-count lane runs a handful of iterations).
 Shape injected_shape(Stage stage, const Shape& s) {
-    const bool rows_of_x = stage == Stage::projection || stage == Stage::multihead;
+    const bool rows_of_x = reads_rows_of_x(stage);
     Shape sub = s;
     sub.batch = 1;
     sub.causal = false;
@@ -120,7 +139,12 @@ void Workload::run(const Kernel& kernel) {
                 else if constexpr (F::stage == Stage::attention)
                     fn.call(s, in(0), in(1), in(2), out);
                 else if constexpr (F::stage == Stage::projection) fn.call(s, in(0), in(1), out);
-                else fn.call(s, in(0), MhaWeightsOf<T>{in(1), in(2), in(3), in(4)}, out);
+                else if constexpr (F::stage == Stage::multihead)
+                    fn.call(s, in(0), MhaWeightsOf<T>{in(1), in(2), in(3), in(4)}, out);
+                else
+                    fn.call(s, in(0),
+                            LayerWeights{{in(1), in(2), in(3), in(4)}, in(5), in(6), in(7), in(8)},
+                            out);
             },
             kernel.fn);
     };

@@ -15,6 +15,11 @@
 //  - multihead:    the projection bounds of Q, K, V feed the attention bound (the score error
 //                  grows with scale * sum |q||k| of the projected magnitudes), which feeds the
 //                  output projection. All magnitudes are taken from |X| |W| in double.
+//  - layer:        the position encoding's rounding enters the block's bound as a relative error
+//                  of X0; rotary embeddings bound a rotated entry by its pair's |a| + |b|; each
+//                  normalisation turns its input's error e (largest E) into |g| / s (e + E + 2E
+//                  |z^|) plus its own sums' d_model u (norm_error); the feed-forward carries it
+//                  through |W| like the projections, GELU and SiLU by their slopes (1.13, 1.1).
 // FLT_MIN is added everywhere so that outputs which underflow in fp32 are not failures.
 //
 // 16-bit storage (dt:bf16, dt:f16): the reference reads the stored values, exactly as the kernel
@@ -32,6 +37,7 @@
 #include <cmath>
 
 #include "attn/reference.hpp"
+#include "layer_math.hpp"
 
 namespace attn::testing {
 
@@ -160,19 +166,33 @@ Expected projection(const Workload& w) {
     return {reference::projection(s, x, m), tol};
 }
 
-Expected multihead(const Workload& w) {
-    const Shape& s = w.shape();
-    const Tensor x = to_double(w.inputs()[0]);
-    const Tensor wq = to_double(w.inputs()[1]), wk = to_double(w.inputs()[2]);
-    const Tensor wv = to_double(w.inputs()[3]), wo = to_double(w.inputs()[4]);
+// (|a| + |b|, |a| + |b|) for every pair of a head's dimensions: what a rotation of the pair can
+// make of either entry, so that magnitudes bound the rotated Q and K of rotary embeddings.
+Tensor pair_sums(const Tensor& t) {
+    Tensor out(t.size());
+    for (std::size_t i = 0; i + 1 < t.size(); i += 2) out[i] = out[i + 1] = t[i] + t[i + 1];
+    return out;
+}
+
+// The multihead bound for an input x whose entries carry a relative error in_rel of their
+// magnitudes xa (0 and |x| for the stage's own exact input; the layer's X0 carries its position
+// encoding's rounding). Under rope, Q and K are rotated pairwise after their projections.
+Tensor multihead_tolerance(const Shape& s, const Tensor& x, const Tensor& xa, double in_rel,
+                           const Tensor& wq, const Tensor& wk, const Tensor& wv, const Tensor& wo) {
     // Relative error of one projection whose output is stored in the storage type.
-    const double proj = 2.0 * u * double(s.d_model() + 1) + storage_roundoff(s.dtype);
-    const Tensor xa = absolute(x);
-    const Tensor qa = reference::split_heads(s, reference::projection(s, xa, absolute(wq)));
-    const Tensor ka = reference::split_heads(s, reference::projection(s, xa, absolute(wk)));
+    const double proj = 2.0 * u * double(s.d_model() + 1) + storage_roundoff(s.dtype) + in_rel;
+    // The rotation's table (u) and its two products and sum (3u) on top, for Q and K.
+    const double proj_qk = proj + (s.rope ? 4.0 * u : 0.0);
+    Tensor qa = reference::split_heads(s, reference::projection(s, xa, absolute(wq)));
+    Tensor ka = reference::split_heads(s, reference::projection(s, xa, absolute(wk)));
+    if (s.rope) qa = pair_sums(qa), ka = pair_sums(ka);
     const Tensor va = reference::split_heads(s, reference::projection(s, xa, absolute(wv)));
-    const Tensor q = reference::split_heads(s, reference::projection(s, x, wq));
-    const Tensor k = reference::split_heads(s, reference::projection(s, x, wk));
+    Tensor q = reference::split_heads(s, reference::projection(s, x, wq));
+    Tensor k = reference::split_heads(s, reference::projection(s, x, wk));
+    if (s.rope) {
+        layer::rotate_heads_reference(s, s.heads, q.data());
+        layer::rotate_heads_reference(s, s.kv_head_count(), k.data());
+    }
     const Tensor v = reference::split_heads(s, reference::projection(s, x, wv));
     const Tensor p = reference::softmax(s, reference::scores(s, q, k));
 
@@ -186,7 +206,7 @@ Expected multihead(const Workload& w) {
         Shape plain = s;
         plain.causal = false;
         const Tensor qk_abs = reference::scores(plain, qa, ka);
-        for (std::size_t i = 0; i < ds.size(); ++i) ds[i] += 2.0 * proj * qk_abs[i];
+        for (std::size_t i = 0; i < ds.size(); ++i) ds[i] += 2.0 * proj_qk * qk_abs[i];
     } else {
         ds = score_error(s, q, k);
         const auto d = s.head_dim;
@@ -194,7 +214,7 @@ Expected multihead(const Workload& w) {
             double n = 0, na = 0;
             for (std::int64_t c = 0; c < d; ++c)
                 n += t[row * d + c] * t[row * d + c], na += ta[row * d + c] * ta[row * d + c];
-            return n > 0 ? proj * std::sqrt(na / n) : 0.0;
+            return n > 0 ? proj_qk * std::sqrt(na / n) : 0.0;
         };
         for (std::int64_t bh = 0; bh < s.batch * s.heads; ++bh)
             for (std::int64_t i = 0; i < s.n_q; ++i)
@@ -211,8 +231,133 @@ Expected multihead(const Workload& w) {
     const Tensor merged_abs = reference::merge_heads(s, head_abs);
     for (std::size_t i = 0; i < carried.size(); ++i)
         carried[i] += proj * merged_abs[i] + storage_floor(s.dtype);
-    Tensor tol = reference::projection(s, carried, absolute(wo));
-    return {reference::multihead(s, x, wq, wk, wv, wo), tol};
+    return reference::projection(s, carried, absolute(wo));
+}
+
+Expected multihead(const Workload& w) {
+    const Shape& s = w.shape();
+    const Tensor x = to_double(w.inputs()[0]);
+    const Tensor wq = to_double(w.inputs()[1]), wk = to_double(w.inputs()[2]);
+    const Tensor wv = to_double(w.inputs()[3]), wo = to_double(w.inputs()[4]);
+    return {reference::multihead(s, x, wq, wk, wv, wo),
+            multihead_tolerance(s, x, absolute(x), 0.0, wq, wk, wv, wo)};
+}
+
+// y [m][n] = x [m][k] w [k][n] in double, for the layer's products and their magnitudes.
+Tensor product(std::int64_t m, std::int64_t k, std::int64_t n, const Tensor& x, const Tensor& w) {
+    Tensor y(std::size_t(m * n));
+    for (std::int64_t i = 0; i < m; ++i)
+        for (std::int64_t c = 0; c < k; ++c) {
+            const double a = x[i * k + c];
+            for (std::int64_t j = 0; j < n; ++j) y[i * n + j] += a * w[c * n + j];
+        }
+    return y;
+}
+
+// The bound of out = Norm(z) with z = a + b carrying the error ez (z in double, exact): a row's
+// largest input error E moves its mean by at most E and its deviation by at most 2E, so entry i
+// moves by |g_i| / s (e_i + E + 2E |z^_i|), s = sqrt(variance + eps) and z^_i = (z_i - mean) / s;
+// the kernel's own fp32 sums of d_model terms add |g_i| d_model u (mean|z| / s + |z^_i|), its few
+// further operations 4u (|z^_i| + 1) |g_i| + 2u |b_i|; the sum z itself u |z|. Doubled for the
+// second-order terms.
+Tensor norm_error(const Shape& s, const Tensor& z, Tensor ez, const Tensor& norms,
+                  std::int64_t offset) {
+    const std::int64_t dm = s.d_model();
+    Tensor out(z.size());
+    for (std::int64_t r = 0; r < s.batch * s.n_q; ++r) {
+        const double* zr = z.data() + r * dm;
+        double* er = ez.data() + r * dm;
+        double mean = 0, mean_abs = 0, big = 0;
+        for (std::int64_t c = 0; c < dm; ++c) {
+            er[c] += u * std::fabs(zr[c]);
+            mean += zr[c] / double(dm), mean_abs += std::fabs(zr[c]) / double(dm);
+            big = std::max(big, er[c]);
+        }
+        if (s.rms) mean = 0;
+        double var = 0;
+        for (std::int64_t c = 0; c < dm; ++c) var += (zr[c] - mean) * (zr[c] - mean) / double(dm);
+        const double sd = std::sqrt(var + layer::kNormEpsilon);
+        for (std::int64_t c = 0; c < dm; ++c) {
+            const double g = std::fabs(norms[offset + c]), b = std::fabs(norms[offset + dm + c]);
+            const double zh = std::fabs(zr[c] - mean) / sd;
+            out[r * dm + c] = 2.0 * (g / sd * (er[c] + big + 2.0 * big * zh) +
+                                     g * double(dm) * u * (mean_abs / sd + zh) +
+                                     4.0 * u * (zh + 1.0) * g + 2.0 * u * b);
+        }
+    }
+    return out;
+}
+
+Expected layer_stage(const Workload& w) {
+    const Shape& s = w.shape();
+    const std::int64_t rows = s.batch * s.n_q, dm = s.d_model(), ff = s.ff_width();
+    Tensor in[9];
+    for (int i = 0; i < 9; ++i) in[i] = to_double(w.inputs()[std::size_t(i)]);
+    const Tensor& x = in[0];
+    const Tensor& norms = in[8];
+    // X0 = X + positions: the encoding rounded to float, then the sum.
+    Tensor x0 = x, x0_abs = absolute(x);
+    if (!s.rope)
+        for (std::int64_t r = 0; r < rows; ++r)
+            for (std::int64_t c = 0; c < dm; ++c) {
+                const double pe = layer::sinusoid(r % s.n_q, c, dm);
+                x0[r * dm + c] += pe, x0_abs[r * dm + c] += std::fabs(pe);
+            }
+    const double x0_rel = s.rope ? 0.0 : 2.0 * u;
+    Tensor e_block = multihead_tolerance(s, x0, x0_abs, x0_rel, in[1], in[2], in[3], in[4]);
+    const Tensor block = reference::multihead(s, x0, in[1], in[2], in[3], in[4]);
+    Tensor z1(block.size()), e_z1(block.size());
+    for (std::size_t i = 0; i < z1.size(); ++i)
+        z1[i] = x0[i] + block[i], e_z1[i] = x0_rel * x0_abs[i] + e_block[i];
+    const Tensor e_h = norm_error(s, z1, e_z1, norms, 0);
+    // H itself, as the reference computes it.
+    Tensor hv = z1;
+    {
+        std::vector<float> g(norms.begin(), norms.begin() + dm),
+            b(norms.begin() + dm, norms.begin() + 2 * dm);
+        for (std::int64_t r = 0; r < rows; ++r)
+            layer::norm_row<double>(hv.data() + r * dm, dm, g.data(), b.data(), s.rms,
+                                    hv.data() + r * dm);
+    }
+    const Tensor h_abs = absolute(hv);
+    // The feed-forward: each product carries its input's error through |W| and adds its own
+    // 2u(k + 1) of the magnitudes; GELU and SiLU change an input error by at most 1.13 and 1.1
+    // times and add 8u of their value's magnitude (their input's at most).
+    auto through = [&](const Tensor& e_in, const Tensor& in_abs, const Tensor& wt, std::int64_t k,
+                       std::int64_t n, Tensor& value_abs) {
+        Tensor e = product(rows, k, n, e_in, absolute(wt));
+        value_abs = product(rows, k, n, in_abs, absolute(wt));
+        for (std::size_t i = 0; i < e.size(); ++i) e[i] += 2.0 * u * double(k + 1) * value_abs[i];
+        return e;
+    };
+    Tensor a1_abs, a3_abs;
+    const Tensor hidden = product(rows, dm, ff, hv, in[5]);
+    Tensor e1 = through(e_h, h_abs, in[5], dm, ff, a1_abs);
+    Tensor act(hidden.size()), act_abs(hidden.size()), e_act(hidden.size());
+    if (s.swiglu) {
+        const Tensor gate = product(rows, dm, ff, hv, in[7]);
+        const Tensor e3 = through(e_h, h_abs, in[7], dm, ff, a3_abs);
+        for (std::size_t i = 0; i < act.size(); ++i) {
+            const double sl = layer::silu(hidden[i]);
+            const double e_sl = 1.1 * e1[i] + 8.0 * u * a1_abs[i];
+            act[i] = sl * gate[i];
+            act_abs[i] = (std::fabs(sl) + e_sl) * a3_abs[i];
+            e_act[i] = e_sl * a3_abs[i] + std::fabs(sl) * e3[i] + u * std::fabs(act[i]);
+        }
+    } else {
+        for (std::size_t i = 0; i < act.size(); ++i) {
+            act[i] = layer::gelu(hidden[i]);
+            act_abs[i] = a1_abs[i];
+            e_act[i] = 1.13 * e1[i] + 8.0 * u * a1_abs[i];
+        }
+    }
+    Tensor f_abs;
+    const Tensor f = product(rows, ff, dm, act, in[6]);
+    const Tensor e_f = through(e_act, act_abs, in[6], ff, dm, f_abs);
+    Tensor z2(f.size()), e_z2(f.size());
+    for (std::size_t i = 0; i < z2.size(); ++i) z2[i] = hv[i] + f[i], e_z2[i] = e_h[i] + e_f[i];
+    return {reference::layer(s, x, in[1], in[2], in[3], in[4], in[5], in[6], in[7], norms),
+            norm_error(s, z2, e_z2, norms, 2 * dm)};
 }
 
 }  // namespace
@@ -226,6 +371,7 @@ Expected expected_output(const Workload& w) {
         case Stage::attention: e = attention(w); break;
         case Stage::projection: e = projection(w); break;
         case Stage::multihead: e = multihead(w); break;
+        case Stage::layer: e = layer_stage(w); break;
     }
     for (double& t : e.tolerance) t += FLT_MIN;
     return e;

@@ -74,10 +74,43 @@ std::vector<GridCase> edge_cases() {
                  with_threads(make(33, 33, 16, true, Similarity::dot, 4, 2, 2), 2)});
     g.push_back(
         {"h6_kv3_q5_kv41_d7_causal", make(5, 41, 7, true, Similarity::dot, 6, 1, 3), {}, 1});
+    // The layer stage's forms (the other stages refuse its fields): rotary embeddings with
+    // RMSNorm and SwiGLU over grouped heads and the causal mask; an odd d_model (the sinusoidal
+    // encoding's last column has no pair) and an odd feed-forward width; two sequences.
+    auto layer = [](Shape s, std::int64_t ff, bool swiglu, bool rope, bool rms) {
+        s.d_ff = ff, s.swiglu = swiglu, s.rope = rope, s.rms = rms;
+        return s;
+    };
+    g.push_back(
+        {"layer_rope_rms_swiglu_h4_kv2_n19_d8_causal_t2",
+         with_threads(layer(make(19, 19, 8, true, Similarity::dot, 4, 1, 2), 50, true, true, true),
+                      2)});
+    g.push_back({"layer_ff37_h3_n9_d5",
+                 layer(make(9, 9, 5, false, Similarity::dot, 3), 37, false, false, false)});
+    g.push_back(
+        {"layer_rope_b2_h2_n33_d16_t2",
+         with_threads(layer(make(33, 33, 16, false, Similarity::dot, 2, 2), 0, false, true, false),
+                      2)});
+    // Small enough (d_model 4) that the whole-layer bound stays tight: a rotation left out
+    // moves the output by more than it allows.
+    g.push_back(
+        {"layer_rope_h2_n6_d2_t2",
+         with_threads(layer(make(6, 6, 2, false, Similarity::dot, 2), 0, false, true, false), 2)});
+    g.push_back({"layer_rope_rms_h2_kv1_n7_d2_causal",
+                 layer(make(7, 7, 2, true, Similarity::dot, 2, 1, 1), 0, false, true, true)});
+    g.push_back({"layer_swiglu_rms_h2_n17_d12_causal",
+                 layer(make(17, 17, 12, true), 0, true, false, true)});
     const Fill large{90.0f, 100.0f, 7};
     g.push_back({"large_n17_d8", make(17, 17, 8), large});
     g.push_back({"large_n64_d16_causal", make(64, 64, 16, true), large, 1});
     g.push_back({"large_q33_kv70_d5_cosine", make(33, 70, 5, false, Similarity::cosine), large});
+    g.push_back({"large_layer_rope_rms_swiglu_n12_d8",
+                 [&] {
+                     Shape s = make(12, 12, 8);
+                     s.rope = s.rms = s.swiglu = true;
+                     return s;
+                 }(),
+                 large});
     return g;
 }
 
@@ -123,6 +156,7 @@ std::vector<Axis> axes_of(Stage stage, const char* tile) {
             return {};
         case Stage::projection:  // Y [b n x d_model] = X W: columns and depth d_model
         case Stage::multihead:
+        case Stage::layer:
             if (t == "vector" || t == "cols" || t == "depth") return {Axis::d_model};
             if (t == "rows" || t == "row_block" || t == "projection_block" ||
                 t == "projection_direct")
@@ -145,7 +179,7 @@ std::vector<Shape> shapes_with(Stage stage, Axis axis, std::int64_t size, std::i
         case Axis::head_dim: s.head_dim = size; break;
         case Axis::d_model: s.head_dim = size; break;
     }
-    if (stage == Stage::projection || stage == Stage::multihead) s.n_kv = s.n_q;  // self-attention
+    if (reads_rows_of_x(stage)) s.n_kv = s.n_q;  // self-attention
     std::vector<Shape> out{s};
     if (stage == Stage::attention) {
         Shape c = s;

@@ -30,7 +30,7 @@ std::vector<Shape> shapes() {
 std::vector<float> output_of(const Kernel& k, Shape s, int threads) {
     s.threads = threads;
     s.dtype = k.dtype;
-    if (k.stage == Stage::multihead || k.stage == Stage::projection) s.n_kv = s.n_q;
+    if (reads_rows_of_x(k.stage)) s.n_kv = s.n_q;
     Workload w(k.stage, s);
     w.run(k);
     return {w.output().data(), w.output().data() + w.output().size()};
@@ -44,7 +44,7 @@ TEST(Determinism, TwoCallsGiveIdenticalBits) {
             Shape t = s;
             t.threads = k.parallel() ? 2 : 1;
             t.dtype = k.dtype;
-            if (k.stage == Stage::multihead || k.stage == Stage::projection) t.n_kv = t.n_q;
+            if (reads_rows_of_x(k.stage)) t.n_kv = t.n_q;
             Workload w(k.stage, t);
             w.run(k);
             const std::vector<float> first(w.output().data(),

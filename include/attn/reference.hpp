@@ -21,6 +21,11 @@ Tensor projection(const Shape& s, const Tensor& x, const Tensor& w);
 // Self-attention block; x, y [B][n][d_model].
 Tensor multihead(const Shape& s, const Tensor& x, const Tensor& wq, const Tensor& wk,
                  const Tensor& wv, const Tensor& wo);
+// One post-norm transformer layer (LayerFn, attn/stages.hpp); x, y [B][n][d_model]; w1, w3
+// [d_model][d_ff], w2 [d_ff][d_model] (w3 unused without swiglu), norms [4][d_model].
+Tensor layer(const Shape& s, const Tensor& x, const Tensor& wq, const Tensor& wk, const Tensor& wv,
+             const Tensor& wo, const Tensor& w1, const Tensor& w2, const Tensor& w3,
+             const Tensor& norms);
 // [B][n][H * head_dim] <-> [B][H][n][head_dim], the head split and concatenation of multi-head;
 // H = x.size() / (B * n * head_dim): heads for Q and the output, kv_heads for K and V.
 Tensor split_heads(const Shape& s, const Tensor& x);

@@ -28,11 +28,12 @@ template <class T> using TypedStageFns =
 using AnyStageFn =
     std::variant<StageFn<Stage::scores>, StageFn<Stage::softmax>, StageFn<Stage::weighted_sum>,
                  StageFn<Stage::attention>, StageFn<Stage::projection>, StageFn<Stage::multihead>,
-                 StageFn<Stage::scores, bf16>, StageFn<Stage::weighted_sum, bf16>,
-                 StageFn<Stage::attention, bf16>, StageFn<Stage::projection, bf16>,
-                 StageFn<Stage::multihead, bf16>, StageFn<Stage::scores, f16>,
-                 StageFn<Stage::weighted_sum, f16>, StageFn<Stage::attention, f16>,
-                 StageFn<Stage::projection, f16>, StageFn<Stage::multihead, f16>>;
+                 StageFn<Stage::layer>, StageFn<Stage::scores, bf16>,
+                 StageFn<Stage::weighted_sum, bf16>, StageFn<Stage::attention, bf16>,
+                 StageFn<Stage::projection, bf16>, StageFn<Stage::multihead, bf16>,
+                 StageFn<Stage::scores, f16>, StageFn<Stage::weighted_sum, f16>,
+                 StageFn<Stage::attention, f16>, StageFn<Stage::projection, f16>,
+                 StageFn<Stage::multihead, f16>>;
 
 // The block sizes a kernel's loops are built around, so that tests aim at their edges (at, below,
 // above and at multiples of each); 0 where a kernel has no such block.

@@ -30,6 +30,14 @@ struct Shape {
     Similarity similarity = Similarity::dot;
     // The storage type of every tensor the stage reads (outputs are fp32).
     DType dtype = DType::f32;
+    // The layer stage's own fields (the other stages refuse them): the feed-forward width d_ff
+    // (0, the default, means 4 * d_model), SwiGLU's three feed-forward projections instead of two
+    // around GELU, rotary embeddings of Q and K instead of the sinusoidal encoding added to X,
+    // RMSNorm instead of LayerNorm.
+    std::int64_t d_ff = 0;
+    bool swiglu = false;
+    bool rope = false;
+    bool rms = false;
     // Threads a parallel kernel may use (at most kMaxThreads); single-threaded kernels ignore it.
     int threads = 1;
     // More threads than any CPU this runs on offers: a larger count is a typo, and asking OpenMP
@@ -44,12 +52,17 @@ struct Shape {
     // result files all use: n:128/h:8/d:64/t:2/causal, with nq:16/nkv:4096 in place of n: when
     // n_q != n_kv, b: when batch != 1, scale: when a scale is given, cosine for that similarity;
     // kv:4 after h: when kv_heads != heads; dt:bf16 or dt:f16 for 16-bit storage (dt:f32, the
-    // default, is left out); the thread count only `with_threads`. parse_shape()
+    // default, is left out); then the layer's ff:N, swiglu, rope and rms where set; the thread
+    // count only `with_threads`. parse_shape()
     // reads it back exactly.
     std::string text(bool with_threads = true) const;
 
     float effective_scale() const;
     std::int64_t d_model() const { return heads * head_dim; }
+    // The feed-forward width, resolving the default 0 to 4 * d_model.
+    std::int64_t ff_width() const { return d_ff == 0 ? 4 * d_model() : d_ff; }
+    // Whether any of the layer stage's own fields is set.
+    bool has_layer_fields() const { return d_ff != 0 || swiglu || rope || rms; }
     // K/V heads, resolving the default 0 to heads.
     std::int64_t kv_head_count() const { return kv_heads == 0 ? heads : kv_heads; }
     // Query heads per K/V head.

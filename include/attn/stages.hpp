@@ -10,9 +10,10 @@
 
 namespace attn {
 
-enum class Stage { scores, softmax, weighted_sum, attention, projection, multihead };
+enum class Stage { scores, softmax, weighted_sum, attention, projection, multihead, layer };
 inline constexpr Stage kAllStages[] = {Stage::scores,    Stage::softmax,    Stage::weighted_sum,
-                                       Stage::attention, Stage::projection, Stage::multihead};
+                                       Stage::attention, Stage::projection, Stage::multihead,
+                                       Stage::layer};
 
 // The four projection matrices of multi-head attention, each row-major [d_in][d_out] so that
 // Y = X * W: wq and wo are [d_model][d_model], wk and wv [d_model][kv_dim] with kv_dim =
@@ -58,6 +59,24 @@ template <class T> using ProjectionFnOf = void(const Shape&, const T* x, const T
 template <class T>
 using MultiheadFnOf = void(const Shape&, const T* x, const MhaWeightsOf<T>& w, float* y);
 
+// The weights of one transformer layer: the attention block's four; the feed-forward's w1
+// [d_model][d_ff] and w2 [d_ff][d_model], and with SwiGLU w3 [d_model][d_ff], the linear half
+// that the SiLU of X w1 gates (else unused); `norms` [4][d_model]: the gain and bias of the
+// normalisation after attention, then of the one after the feed-forward (RMSNorm reads only the
+// gains). fp32.
+struct LayerWeights {
+    MhaWeights attention;
+    const float* w1;
+    const float* w2;
+    const float* w3;
+    const float* norms;
+};
+// One post-norm transformer layer (attn/README "Stages"): X0 = X + sinusoidal positions (unless
+// rope); H = Norm(X0 + MultiHead(X0)) with rotary embeddings on Q and K under rope; Y = Norm(H +
+// FFN(H)), FFN(H) = GELU(H w1) w2 or (SiLU(H w1) * (H w3)) w2 under swiglu; Norm LayerNorm or,
+// under rms, RMSNorm. x, y [B][n][d_model], n = n_q = n_kv; fp32 only.
+using LayerFn = void(const Shape&, const float* x, const LayerWeights& w, float* y);
+
 using ScoresFn = ScoresFnOf<float>;
 using WeightedSumFn = WeightedSumFnOf<float>;
 using AttentionFn = AttentionFnOf<float>;
@@ -78,8 +97,15 @@ template <class T> struct StageTraits<Stage::weighted_sum, T> { using Fn = Weigh
 template <class T> struct StageTraits<Stage::attention, T> { using Fn = AttentionFnOf<T>; };
 template <class T> struct StageTraits<Stage::projection, T> { using Fn = ProjectionFnOf<T>; };
 template <class T> struct StageTraits<Stage::multihead, T> { using Fn = MultiheadFnOf<T>; };
+template <> struct StageTraits<Stage::layer, float> { using Fn = LayerFn; };
 
 const char* to_string(Stage s);
+
+// Whether the stage works on rows of X [B * n][d_model] (projection, multihead, layer), whose
+// shapes are self-attention's: n_q = n_kv.
+constexpr bool reads_rows_of_x(Stage s) {
+    return s == Stage::projection || s == Stage::multihead || s == Stage::layer;
+}
 
 // Floating-point operations of one call, by the published convention: 4 n_q n_kv d per head for
 // the attention core (halved by a square causal mask), 2 m k n for a matrix product.

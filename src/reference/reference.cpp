@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "heads.hpp"
+#include "layer_math.hpp"
 
 namespace attn::reference {
 
@@ -117,10 +118,65 @@ Tensor merge_heads(const Shape& s, const Tensor& x) {
 
 Tensor multihead(const Shape& s, const Tensor& x, const Tensor& wq, const Tensor& wk,
                  const Tensor& wv, const Tensor& wo) {
-    const Tensor q = split_heads(s, projection(s, x, wq));
-    const Tensor k = split_heads(s, projection(s, x, wk));
+    Tensor q = split_heads(s, projection(s, x, wq));
+    Tensor k = split_heads(s, projection(s, x, wk));
     const Tensor v = split_heads(s, projection(s, x, wv));
+    if (s.rope) {  // the layer stage's rotary embeddings
+        layer::rotate_heads_reference(s, s.heads, q.data());
+        layer::rotate_heads_reference(s, s.kv_head_count(), k.data());
+    }
     return projection(s, merge_heads(s, attention(s, q, k, v)), wo);
+}
+
+namespace {
+
+// y [m][n] = x [m][k] w [k][n].
+Tensor product(std::int64_t m, std::int64_t k, std::int64_t n, const Tensor& x, const Tensor& w) {
+    Tensor y(std::size_t(m * n));
+    for (std::int64_t i = 0; i < m; ++i)
+        for (std::int64_t j = 0; j < n; ++j) {
+            double acc = 0;
+            for (std::int64_t c = 0; c < k; ++c) acc += x[i * k + c] * w[c * n + j];
+            y[i * n + j] = acc;
+        }
+    return y;
+}
+
+// Norm(a + b) row by row, rows of d_model, gain and bias at norms + offset.
+Tensor residual_norm(const Shape& s, const Tensor& a, const Tensor& b, const Tensor& norms,
+                     std::int64_t offset) {
+    const std::int64_t dm = s.d_model();
+    Tensor out(a.size());
+    for (std::size_t i = 0; i < a.size(); ++i) out[i] = a[i] + b[i];
+    std::vector<float> gain(norms.begin() + offset, norms.begin() + offset + dm),
+        bias(norms.begin() + offset + dm, norms.begin() + offset + 2 * dm);
+    for (std::int64_t r = 0; r < s.batch * s.n_q; ++r)
+        layer::norm_row<double>(out.data() + r * dm, dm, gain.data(), bias.data(), s.rms,
+                                out.data() + r * dm);
+    return out;
+}
+
+}  // namespace
+
+Tensor layer(const Shape& s, const Tensor& x, const Tensor& wq, const Tensor& wk, const Tensor& wv,
+             const Tensor& wo, const Tensor& w1, const Tensor& w2, const Tensor& w3,
+             const Tensor& norms) {
+    const std::int64_t rows = s.batch * s.n_q, dm = s.d_model(), ff = s.ff_width();
+    Tensor x0 = x;
+    if (!s.rope)
+        for (std::int64_t r = 0; r < rows; ++r)
+            for (std::int64_t c = 0; c < dm; ++c)
+                x0[r * dm + c] += layer::sinusoid(r % s.n_q, c, dm);
+    const Tensor h = residual_norm(s, x0, multihead(s, x0, wq, wk, wv, wo), norms, 0);
+    Tensor hidden = product(rows, dm, ff, h, w1);
+    if (s.swiglu) {
+        const Tensor gate = product(rows, dm, ff, h, w3);
+        for (std::size_t i = 0; i < hidden.size(); ++i)
+            hidden[i] = layer::silu(hidden[i]) * gate[i];
+    } else {
+        for (double& v : hidden) v = layer::gelu(v);
+    }
+    return residual_norm(s, h, product(rows, ff, dm, hidden, w2), norms, 2 * dm);
 }
 
 }  // namespace attn::reference

@@ -1,0 +1,24 @@
+// The transformer layer assembled from a variant's multi-head chain, its projection and the
+// layer's elementwise steps, so each layer variant is the same recipe with its own blocks.
+#pragma once
+
+#include "attn/stages.hpp"
+#include "multihead_chain.hpp"
+
+namespace attn {
+
+// A variant's building blocks: its product with any number of columns (the feed-forward's too),
+// its attention, optionally its projection into the heads' layout (as multihead_chain takes it),
+// and the threads the elementwise steps run on.
+struct LayerParts {
+    ProjectColumnsFn* project;
+    AttentionFn* attend;
+    ProjectHeadsFn* project_heads;
+    int threads;
+};
+
+// The layer of LayerFn (attn/stages.hpp) from `parts`; x, y [B][n][d_model].
+void layer_chain(const Shape& sh, const float* x, const LayerWeights& w, float* y,
+                 const LayerParts& parts);
+
+}  // namespace attn

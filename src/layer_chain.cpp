@@ -4,6 +4,7 @@
 
 #include "layer_math.hpp"
 #include "parallel.hpp"
+#include "simd/ops.hpp"
 #include "workspace.hpp"
 
 namespace attn {
@@ -23,12 +24,17 @@ Shape with_inner(const Shape& sh, i64 inner) {
 // out = Norm(a + b) row by row (out may be a or b), rows [B * n] of d_model, with the gain and
 // bias at `norm` ([2][d_model]).
 void residual_norm(const Shape& sh, const float* a, const float* b, const float* norm, float* out,
-                   int threads) {
+                   const LayerParts& parts) {
     const i64 dm = sh.d_model();
-    parallel_region(threads, [&] {
+    const simd::LayerOps* ops = parts.isa == Isa::scalar ? nullptr : &simd::layer_ops(parts.isa);
+    parallel_region(parts.threads, [&] {
 #pragma omp for schedule(static)
         for (i64 r = 0; r < sh.batch * sh.n_q; ++r) {
             float* row = out + r * dm;
+            if (ops) {
+                ops->residual_norm(a + r * dm, b + r * dm, dm, norm, norm + dm, sh.rms, row);
+                continue;
+            }
             for (i64 c = 0; c < dm; ++c) row[c] = a[r * dm + c] + b[r * dm + c];
             layer::norm_row<float>(row, dm, norm, norm + dm, sh.rms, row);
         }
@@ -36,13 +42,16 @@ void residual_norm(const Shape& sh, const float* a, const float* b, const float*
 }
 
 // hidden = GELU(hidden), or SiLU(hidden) * gate under swiglu; [rows][ff].
-void activate(const Shape& sh, float* hidden, const float* gate, int threads) {
+void activate(const Shape& sh, float* hidden, const float* gate, const LayerParts& parts) {
     const i64 ff = sh.ff_width();
-    parallel_region(threads, [&] {
+    const simd::LayerOps* ops = parts.isa == Isa::scalar ? nullptr : &simd::layer_ops(parts.isa);
+    parallel_region(parts.threads, [&] {
 #pragma omp for schedule(static)
         for (i64 r = 0; r < sh.batch * sh.n_q; ++r) {
             float* h = hidden + r * ff;
-            if (gate)
+            if (ops && gate) ops->silu_gate(h, gate + r * ff, ff);
+            else if (ops) ops->gelu(h, ff);
+            else if (gate)
                 for (i64 c = 0; c < ff; ++c) h[c] = layer::silu(h[c]) * gate[r * ff + c];
             else
                 for (i64 c = 0; c < ff; ++c) h[c] = layer::gelu(h[c]);
@@ -63,12 +72,12 @@ void layer_chain(const Shape& sh, const float* x, const LayerWeights& w, float* 
     if (!sh.rope) layer::add_positions(sh, x0, parts.threads);
     multihead_chain(sh, x0, w.attention, h, parts.project, parts.attend, parts.threads,
                     parts.project_heads);
-    residual_norm(sh, x0, h, w.norms, h, parts.threads);
+    residual_norm(sh, x0, h, w.norms, h, parts);
     parts.project(sh, ff, h, w.w1, hidden);
     if (gate) parts.project(sh, ff, h, w.w3, gate);
-    activate(sh, hidden, gate, parts.threads);
+    activate(sh, hidden, gate, parts);
     parts.project(with_inner(sh, ff), dm, hidden, w.w2, y);
-    residual_norm(sh, h, y, w.norms + 2 * dm, y, parts.threads);
+    residual_norm(sh, h, y, w.norms + 2 * dm, y, parts);
 }
 
 }  // namespace attn

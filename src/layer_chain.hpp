@@ -2,6 +2,7 @@
 // layer's elementwise steps, so each layer variant is the same recipe with its own blocks.
 #pragma once
 
+#include "attn/isa.hpp"
 #include "attn/stages.hpp"
 #include "multihead_chain.hpp"
 
@@ -9,12 +10,14 @@ namespace attn {
 
 // A variant's building blocks: its product with any number of columns (the feed-forward's too),
 // its attention, optionally its projection into the heads' layout (as multihead_chain takes it),
-// and the threads the elementwise steps run on.
+// the threads the elementwise steps run on and the tier they run at (scalar: the float formulas
+// of layer_math.hpp as written; a vector tier: its LayerOps).
 struct LayerParts {
     ProjectColumnsFn* project;
     AttentionFn* attend;
     ProjectHeadsFn* project_heads;
     int threads;
+    Isa isa;
 };
 
 // The layer of LayerFn (attn/stages.hpp) from `parts`; x, y [B][n][d_model].

@@ -7,10 +7,15 @@
 
 #include <cfloat>
 #include <cmath>
+#include <iterator>
 #include <random>
+#include <tuple>
 #include <vector>
 
+#include "attn/isa.hpp"
 #include "layer_math.hpp"
+#include "simd/ops.hpp"
+#include "tiers.hpp"
 
 namespace attn {
 namespace {
@@ -83,6 +88,83 @@ TEST(LayerSteps, ActivationsInFloatFollowTheirDefinition) {
     EXPECT_NEAR(layer::gelu(1.0), 0.8411919906082768, 1e-15);  // the tanh form at 1
     EXPECT_NEAR(layer::silu(1.0), 1.0 / (1.0 + std::exp(-1.0)), 1e-15);
 }
+
+// The vectorised rows of each tier (simd::LayerOps) against the same double definitions, on
+// lengths around the vector width (the remainder loops) and on the special values, which must come
+// out as the scalar formulas make them.
+class LayerRows : public ::testing::TestWithParam<Isa> {};
+
+TEST_P(LayerRows, GeluAndGatedSiluFollowTheirDefinition) {
+    ATTN_SKIP_UNLESS_RUNS_HERE(GetParam());
+    const simd::LayerOps& ops = simd::layer_ops(GetParam());
+    for (const std::int64_t n : {1, 7, 8, 15, 16, 17, 33, 4099}) {
+        std::vector<float> x = random_values(std::size_t(n), -12.0f, 12.0f, unsigned(n));
+        const std::vector<float> gate = random_values(std::size_t(n), -2.0f, 2.0f, 3);
+        std::vector<float> g = x, h = x;
+        ops.gelu(g.data(), n);
+        ops.silu_gate(h.data(), gate.data(), n);
+        for (std::int64_t i = 0; i < n; ++i) {
+            const double xi = x[std::size_t(i)], gi = gate[std::size_t(i)];
+            ASSERT_NEAR(g[std::size_t(i)], layer::gelu(xi), 8.0 * u * std::fabs(xi) + 1e-30)
+                << "gelu(" << xi << "), n " << n;
+            ASSERT_NEAR(h[std::size_t(i)], layer::silu(xi) * gi,
+                        8.0 * u * std::fabs(xi * gi) + 1e-30)
+                << "silu(" << xi << ") * " << gi << ", n " << n;
+        }
+    }
+    // Special values, whole vectors of them and a tail: the scalar formulas' results.
+    const float specials[] = {0.0f,   -0.0f, INFINITY, -INFINITY, NAN,    1e30f,
+                              -1e30f, 88.0f, -88.0f,   -100.0f,   1e-30f, -1e-30f,
+                              3.0f,   -3.0f, 0.5f,     -0.5f,     2.0f};
+    const std::int64_t n = std::int64_t(std::size(specials));
+    std::vector<float> g(specials, specials + n), h(specials, specials + n), ones(n, 1.0f);
+    ops.gelu(g.data(), n);
+    ops.silu_gate(h.data(), ones.data(), n);
+    for (std::int64_t i = 0; i < n; ++i) {
+        const double want_g = layer::gelu(double(specials[i])),
+                     want_h = layer::silu(double(specials[i]));
+        for (const auto& [got, want, what] :
+             {std::tuple{g[std::size_t(i)], want_g, "gelu"}, {h[std::size_t(i)], want_h, "silu"}}) {
+            if (std::isnan(want)) EXPECT_TRUE(std::isnan(got)) << what << "(" << specials[i] << ")";
+            else if (std::isinf(want))
+                EXPECT_EQ(double(got), want) << what << "(" << specials[i] << ")";
+            else  // the vector exponential flushes results below FLT_MIN to 0: x times that
+                EXPECT_NEAR(got, want,
+                            8.0 * u * std::fabs(want) + 2.0 * FLT_MIN * std::fabs(specials[i]))
+                    << what << "(" << specials[i] << ")";
+        }
+    }
+}
+
+TEST_P(LayerRows, ResidualNormFollowsTheDefinition) {
+    ATTN_SKIP_UNLESS_RUNS_HERE(GetParam());
+    const simd::LayerOps& ops = simd::layer_ops(GetParam());
+    for (const bool rms : {false, true})
+        for (const std::int64_t n : {1, 5, 16, 17, 31, 768, 1001}) {
+            const std::vector<float> a = random_values(std::size_t(n), -3.0f, 5.0f, unsigned(n));
+            const std::vector<float> b = random_values(std::size_t(n), -1.0f, 1.0f, 2);
+            const std::vector<float> gain = random_values(std::size_t(n), 0.5f, 1.5f, 9);
+            const std::vector<float> bias = random_values(std::size_t(n), -0.5f, 0.5f, 10);
+            std::vector<double> ref(static_cast<std::size_t>(n), 0.0);
+            for (std::size_t c = 0; c < ref.size(); ++c) ref[c] = double(a[c] + b[c]);
+            layer::norm_row<double>(ref.data(), n, gain.data(), bias.data(), rms, ref.data());
+            std::vector<float> y(static_cast<std::size_t>(n), 0.0f);
+            ops.residual_norm(a.data(), b.data(), n, gain.data(), bias.data(), rms, y.data());
+            for (std::int64_t c = 0; c < n; ++c)
+                ASSERT_NEAR(y[std::size_t(c)], ref[std::size_t(c)],
+                            4.0 * u * double(n + 8) * (std::fabs(ref[std::size_t(c)]) + 2.0))
+                    << (rms ? "RMSNorm" : "LayerNorm") << " n " << n << " entry " << c;
+            // In place over a, as the chain calls it.
+            std::vector<float> in_place = a;
+            ops.residual_norm(in_place.data(), b.data(), n, gain.data(), bias.data(), rms,
+                              in_place.data());
+            EXPECT_EQ(in_place, y) << "in place, n " << n;
+        }
+}
+
+INSTANTIATE_TEST_SUITE_P(Tiers, LayerRows,
+                         ::testing::ValuesIn(isa_tiers().begin(), isa_tiers().end()),
+                         [](const auto& info) { return std::string(to_string(info.param)); });
 
 }  // namespace
 }  // namespace attn

@@ -7,8 +7,9 @@ namespace attn::kernels {
 
 // One post-norm transformer layer (LayerFn); x, y [B][n][d_model], fp32.
 void layer_flash_best(const Shape& sh, const float* x, const LayerWeights& w, float* y) {
-    layer_chain(sh, x, w, y,
-                {project_columns_omp, attention_flash_best, project_heads_omp, sh.threads});
+    layer_chain(
+        sh, x, w, y,
+        {project_columns_omp, attention_flash_best, project_heads_omp, sh.threads, Isa::best});
 }
 
 }  // namespace attn::kernels

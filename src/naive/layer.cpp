@@ -7,7 +7,8 @@ namespace attn::kernels {
 
 // One post-norm transformer layer (LayerFn); x, y [B][n][d_model], fp32.
 void layer_naive_scalar(const Shape& sh, const float* x, const LayerWeights& w, float* y) {
-    layer_chain(sh, x, w, y, {project_columns_naive, attention_naive_scalar, nullptr, 1});
+    layer_chain(sh, x, w, y,
+                {project_columns_naive, attention_naive_scalar, nullptr, 1, Isa::scalar});
 }
 
 }  // namespace attn::kernels

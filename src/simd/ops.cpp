@@ -17,6 +17,9 @@ const ScoresOps& scores_ops(Isa isa) {
 const WidenOps& widen_ops(Isa isa) {
     return for_tier(isa, []<Isa I>() -> const WidenOps& { return widen_ops_for<I>(); });
 }
+const LayerOps& layer_ops(Isa isa) {
+    return for_tier(isa, []<Isa I>() -> const LayerOps& { return layer_ops_for<I>(); });
+}
 
 }  // namespace attn::simd
 

@@ -86,11 +86,24 @@ struct WidenOps {
     void operator()(const attn::f16* src, i64 n, float* dst) const { f16(src, n, dst); }
 };
 
+// The layer stage's elementwise rows (layer_rows.hpp), the float formulas of layer_math.hpp.
+struct LayerOps {
+    // x[0, n) = GELU(x), the tanh form, on the softmax's exponential.
+    void (*gelu)(float* x, i64 n);
+    // h[0, n) = SiLU(h) * gate.
+    void (*silu_gate)(float* h, const float* gate, i64 n);
+    // y[0, n) = Norm(a + b) of one row (y may be a or b): LayerNorm with gain and bias, or with
+    // `rms` RMSNorm with gain.
+    void (*residual_norm)(const float* a, const float* b, i64 n, const float* gain,
+                          const float* bias, bool rms, float* y);
+};
+
 // The tables of one tier, defined in ops_<tier>.cpp.
 template <Isa I> const GemmOps& gemm_ops_for();
 template <Isa I> const SoftmaxOps& softmax_ops_for();
 template <Isa I> const ScoresOps& scores_ops_for();
 template <Isa I> const WidenOps& widen_ops_for();
+template <Isa I> const LayerOps& layer_ops_for();
 
 // Calls get.template operator()<tier>() for the tier that serves `isa`: itself, or for `best`
 // and `scalar` best_isa(), by attn/isa_tiers.inc; SSE2 on a CPU with no tier at all.
@@ -110,5 +123,6 @@ const GemmOps& gemm_ops(Isa isa);
 const SoftmaxOps& softmax_ops(Isa isa);
 const ScoresOps& scores_ops(Isa isa);
 const WidenOps& widen_ops(Isa isa);
+const LayerOps& layer_ops(Isa isa);
 
 }  // namespace attn::simd

@@ -2,6 +2,7 @@
 // files ops_<tier>.cpp, each of which defines its tier's tables with ATTN_SIMD_TABLES.
 #pragma once
 
+#include "layer_rows.hpp"
 #include "rows.hpp"
 
 namespace attn::simd {
@@ -30,6 +31,10 @@ template <class Arch> constexpr ScoresOps make_scores_ops() {
     return {scores_rows<Arch>, row_norms<Arch>};
 }
 
+template <class Arch> constexpr LayerOps make_layer_ops() {
+    return {gelu_n<Arch>, silu_gate_n<Arch>, residual_norm_row<Arch>};
+}
+
 template <class Arch> constexpr WidenOps make_widen_ops() {
     return {widen_n<Arch, attn::bf16>, widen_n<Arch, attn::f16>};
 }
@@ -51,4 +56,5 @@ template <class Arch> constexpr WidenOps make_widen_ops() {
     ATTN_CONSTANT_TABLE(GemmOps, gemm_ops_for, tier, make_gemm_ops<Arch>())          \
     ATTN_CONSTANT_TABLE(SoftmaxOps, softmax_ops_for, tier, make_softmax_ops<Arch>()) \
     ATTN_CONSTANT_TABLE(ScoresOps, scores_ops_for, tier, make_scores_ops<Arch>())    \
-    ATTN_CONSTANT_TABLE(WidenOps, widen_ops_for, tier, make_widen_ops<Arch>())
+    ATTN_CONSTANT_TABLE(WidenOps, widen_ops_for, tier, make_widen_ops<Arch>())       \
+    ATTN_CONSTANT_TABLE(LayerOps, layer_ops_for, tier, make_layer_ops<Arch>())

@@ -243,17 +243,6 @@ Expected multihead(const Workload& w) {
             multihead_tolerance(s, x, absolute(x), 0.0, wq, wk, wv, wo)};
 }
 
-// y [m][n] = x [m][k] w [k][n] in double, for the layer's products and their magnitudes.
-Tensor product(std::int64_t m, std::int64_t k, std::int64_t n, const Tensor& x, const Tensor& w) {
-    Tensor y(std::size_t(m * n));
-    for (std::int64_t i = 0; i < m; ++i)
-        for (std::int64_t c = 0; c < k; ++c) {
-            const double a = x[i * k + c];
-            for (std::int64_t j = 0; j < n; ++j) y[i * n + j] += a * w[c * n + j];
-        }
-    return y;
-}
-
 // The bound of out = Norm(z) with z = a + b carrying the error ez (z in double, exact): a row's
 // largest input error E moves its mean by at most E and its deviation by at most 2E, so entry i
 // moves by |g_i| / s (e_i + E + 2E |z^_i|), s = sqrt(variance + eps) and z^_i = (z_i - mean) / s;
@@ -289,6 +278,7 @@ Tensor norm_error(const Shape& s, const Tensor& z, Tensor ez, const Tensor& norm
 }
 
 Expected layer_stage(const Workload& w) {
+    using reference::product;
     const Shape& s = w.shape();
     const std::int64_t rows = s.batch * s.n_q, dm = s.d_model(), ff = s.ff_width();
     Tensor in[9];

@@ -18,6 +18,8 @@ Tensor attention(const Shape& s, const Tensor& q, const Tensor& k, const Tensor&
 // y [m][cols] = x [m][d_model] * w [d_model][cols], m = batch * n_q, cols = w.size() / d_model
 // (d_model for Wq and Wo, kv_dim for Wk and Wv).
 Tensor projection(const Shape& s, const Tensor& x, const Tensor& w);
+// y [m][n] = x [m][k] w [k][n], the plain product the projections and the layer's feed-forward use.
+Tensor product(std::int64_t m, std::int64_t k, std::int64_t n, const Tensor& x, const Tensor& w);
 // Self-attention block; x, y [B][n][d_model].
 Tensor multihead(const Shape& s, const Tensor& x, const Tensor& wq, const Tensor& wk,
                  const Tensor& wv, const Tensor& wo);

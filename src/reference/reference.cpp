@@ -90,8 +90,8 @@ Tensor attention(const Shape& s, const Tensor& q, const Tensor& k, const Tensor&
                       [&](std::int64_t i) { return s.visible_keys(i); });
 }
 
-Tensor projection(const Shape& s, const Tensor& x, const Tensor& w) {
-    const std::int64_t m = s.batch * s.n_q, k = s.d_model(), n = std::int64_t(w.size()) / k;
+// y [m][n] = x [m][k] w [k][n].
+Tensor product(std::int64_t m, std::int64_t k, std::int64_t n, const Tensor& x, const Tensor& w) {
     Tensor y(std::size_t(m * n));
     for (std::int64_t i = 0; i < m; ++i)
         for (std::int64_t j = 0; j < n; ++j) {
@@ -100,6 +100,11 @@ Tensor projection(const Shape& s, const Tensor& x, const Tensor& w) {
             y[i * n + j] = acc;
         }
     return y;
+}
+
+Tensor projection(const Shape& s, const Tensor& x, const Tensor& w) {
+    const std::int64_t k = s.d_model();
+    return product(s.batch * s.n_q, k, std::int64_t(w.size()) / k, x, w);
 }
 
 Tensor split_heads(const Shape& s, const Tensor& x) {
@@ -129,18 +134,6 @@ Tensor multihead(const Shape& s, const Tensor& x, const Tensor& wq, const Tensor
 }
 
 namespace {
-
-// y [m][n] = x [m][k] w [k][n].
-Tensor product(std::int64_t m, std::int64_t k, std::int64_t n, const Tensor& x, const Tensor& w) {
-    Tensor y(std::size_t(m * n));
-    for (std::int64_t i = 0; i < m; ++i)
-        for (std::int64_t j = 0; j < n; ++j) {
-            double acc = 0;
-            for (std::int64_t c = 0; c < k; ++c) acc += x[i * k + c] * w[c * n + j];
-            y[i * n + j] = acc;
-        }
-    return y;
-}
 
 // Norm(a + b) row by row, rows of d_model, gain and bias at norms + offset.
 Tensor residual_norm(const Shape& s, const Tensor& a, const Tensor& b, const Tensor& norms,

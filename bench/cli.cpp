@@ -118,6 +118,8 @@ RunConfig to_run_config(const RunOptions& o) {
         }
     } else if (!o.preset.empty() || !axes) {
         cfg.preset = load_shape_file(o.preset.empty() ? "default" : o.preset);
+        if (cfg.stages.empty()) cfg.stages = cfg.preset->stages;
+        if (cfg.variants.empty()) cfg.variants = cfg.preset->variants;
     }
     double max_call_time =
         cfg.preset && cfg.preset->max_call_time ? *cfg.preset->max_call_time : 0.0;

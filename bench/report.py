@@ -147,6 +147,7 @@ class Result:
             self.variants[label] = (f["variant"], f["isa"], t, dtype)
             key = (f["stage"], fam, f["n_kv"], label)
             self.rows[key] = {"gflops": m["gflops"], "gbps": m["gbps"], "seconds": m["seconds"],
+                              "shares": m.get("shares", {}),
                               "skipped": m["error"] if m["gflops"] is None else None}
             if f.get("model"):
                 self.model_of[(fam, f["n_kv"], dtype)] = f["model"]
@@ -344,6 +345,53 @@ def block_section(r):
             + markdown_table(BLOCK_HEADER, rows, right_from=3) + "\n")
 
 
+# The layer's steps in the order they run (attn/layer_steps.hpp's LayerStep).
+LAYER_STEPS = ["positions", "qkv", "rotary", "attention", "output", "norm1", "ffn_up", "activation", "ffn_down",
+               "norm2"]
+
+
+def layer_steps_of(r):
+    """The steps the run's layer rows timed, in LAYER_STEPS order (any unknown step after them)."""
+    found = {step for k, row in r.rows.items() if k[0] == "layer" for step in row.get("shares", {})}
+    return [s for s in LAYER_STEPS if s in found] + sorted(found - set(LAYER_STEPS))
+
+
+def layer_share_rows(r):
+    """Per layer shape and thread count, the fastest layer kernel's time and each step's share of it
+    (timed inside the call), then "other": the part of the call no step covers."""
+    steps, rows = layer_steps_of(r), []
+    for fam in r.families("layer"):
+        for n in r.ns("layer", fam):
+            for t in sorted({r.variants[label][2] for label in r.labels("layer", fam)}):
+                best = fastest_time(r, "layer", fam, n, t)
+                shares = r.rows[("layer", fam, n, best[0])].get("shares") if best else None
+                if not shares:
+                    continue
+                model = r.model(fam, n, short=True)
+                rest = 1.0 - sum(shares.values())
+                rows.append([fam.at(n) + (f" ({model})" if model else ""), best[0], fmt(best[1] * 1e3, 2)]
+                            + [pct(shares.get(s)) if shares.get(s, 0) >= 0.005 else "—" for s in steps]
+                            + [pct(max(rest, 0.0))])
+    return rows
+
+
+def layer_section(r):
+    """The report's section on where a layer call's time goes, empty without layer step shares."""
+    rows = layer_share_rows(r)
+    if not rows:
+        return ""
+    header = ["shape", "fastest layer kernel", "ms"] + layer_steps_of(r) + ["other"]
+    return ("## Where the layer's time goes\n\n"
+            "Each step's share of the fastest layer kernel's call at each shape and thread count, timed by the "
+            "kernel between its steps as the layer runs (so each step finds the caches as the previous one left "
+            "them). qkv is the three input projections with the head split, output the merge and the output "
+            "projection, ffn_up the feed-forward's first product (SwiGLU's two), activation GELU or the gated SiLU "
+            "(— where the kernel fuses it into ffn_up), norm1 and norm2 the residual sums with their norms; other "
+            "is what no step covers. The plot follows attention's share of each layer kernel's call as the "
+            "sequence grows.\n\n"
+            + markdown_table(header, rows, right_from=2) + "\n\n![layer steps](plots/layer_steps.png)\n")
+
+
 def markdown_table(header, rows, right_from=1):
     out = ["| " + " | ".join(header) + " |",
            "| " + " | ".join("---" if i < right_from else "---:" for i in range(len(header))) + " |"]
@@ -497,6 +545,7 @@ def write_report(r, out):
              "## Summary: the fastest kernel of each stage and shape\n",
              markdown_table(summary_header(r), summary_rows(r), right_from=3) + "\n",
              block_section(r),
+             layer_section(r),
              "## Roofline\n", roofline_section(r),
              "## Thread scaling\n", "![thread scaling](plots/threads.png)\n",
              "## Every kernel, by stage\n", stage_tables(r)]
@@ -798,6 +847,48 @@ def roofline_panels(r, t, stages, axes, fig, colours, ticker, Line2D):
         ax.legend(fontsize=7, loc="best")
 
 
+def plot_layer_steps(plt, r, path):
+    """One row per layer family: the fastest kernel's step shares as stacked bars per length (at the
+    most threads measured), and the attention step's share of each layer kernel's call against
+    sequence length (dashed at 2 threads)."""
+    steps = layer_steps_of(r)
+    fams = [f for f in r.families("layer") if any(r.rows[k].get("shares") for k in r.rows if k[:2] == ("layer", f))]
+    colours = plt.get_cmap("tab20").colors
+    fig, grid = plt.subplots(len(fams), 2, figsize=(15, 4.6 * len(fams)), squeeze=False)
+    for (bars, lines), fam in zip(grid, fams):
+        ns = r.ns("layer", fam)
+        t = max(r.variants[label][2] for label in r.labels("layer", fam))
+        bottoms = [0.0] * len(ns)
+        picked = [fastest_time(r, "layer", fam, n, t) for n in ns]
+        for i, step in enumerate(steps + ["other"]):
+            heights = []
+            for n, best in zip(ns, picked):
+                shares = r.rows[("layer", fam, n, best[0])].get("shares", {}) if best else {}
+                share = (max(0.0, 1.0 - sum(shares.values())) if shares else 0.0) if step == "other" \
+                    else shares.get(step, 0.0)
+                heights.append(100 * share)
+            bars.bar([str(n) for n in ns], heights, bottom=bottoms, label=step, color=colours[i % 20])
+            bottoms = [b + h for b, h in zip(bottoms, heights)]
+        bars.set_title(f"{fam.label()}: fastest layer kernel's steps at t:{t}", fontsize=10)
+        bars.set_xlabel(fam.axis())
+        bars.set_ylabel("% of the call")
+        bars.legend(fontsize=7, ncol=2, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+        st = styles(r.labels("layer", fam))
+        for label in r.labels("layer", fam):
+            xs = [n for n in ns if r.rows.get(("layer", fam, n, label), {}).get("shares")]
+            if xs:
+                lines.plot(xs, [100 * r.rows[("layer", fam, n, label)]["shares"].get("attention", 0.0) for n in xs],
+                           label=label, **st[label])
+        lines.set_xscale("log", base=2)
+        lines.set_title(f"{fam.label()}: attention's share of the layer", fontsize=10)
+        lines.set_xlabel(fam.axis())
+        lines.set_ylabel("% of the call in attention")
+        lines.set_ylim(bottom=0)
+        lines.legend(fontsize=7)
+    fig.tight_layout()
+    save_png(fig, path)
+
+
 def draw_report_plots(r, out):
     plt = pyplot()
     folder = os.path.join(out, "plots")
@@ -805,6 +896,8 @@ def draw_report_plots(r, out):
     for stage in r.stages():
         plot_stage(plt, r, stage, os.path.join(folder, f"{stage}.png"))
     plot_threads(plt, r, os.path.join(folder, "threads.png"))
+    if layer_share_rows(r):
+        plot_layer_steps(plt, r, os.path.join(folder, "layer_steps.png"))
     if roofline_threads(r):
         plot_roofline(plt, r, os.path.join(folder, "roofline.png"))
 

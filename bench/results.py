@@ -106,6 +106,21 @@ def _median_counter(rows, counter):
     return statistics.median(values) if values else None
 
 
+SHARE_PREFIX = "share:"
+
+
+def _shares(rows):
+    """{step: median share of the call's time} over rows carrying the layer's "share:<step>"
+    counters (attn/layer_steps.hpp), empty when none does."""
+    steps = {k[len(SHARE_PREFIX):] for r in rows for k in r if k.startswith(SHARE_PREFIX)}
+    out = {}
+    for step in steps:
+        share = _median_counter(rows, lambda r: _counter(r, SHARE_PREFIX + step))
+        if share is not None and math.isfinite(share):
+            out[step] = max(0.0, share)
+    return out
+
+
 def times_ms(data, path="result"):
     """{benchmark: [milliseconds per call of each repetition]} from the iteration rows, skipping
     benchmarks that erred or were skipped; a file holding only aggregates gives its median (or
@@ -128,12 +143,13 @@ def times_ms(data, path="result"):
 
 
 def medians(data, path="result"):
-    """{benchmark: {"gflops", "gbps", "seconds", "error", "fields"}} of a loaded result, in file
-    order: the median GFLOP/s and GB/s (each None without that counter: a stream probe has GB/s
+    """{benchmark: {"gflops", "gbps", "seconds", "shares", "error", "fields"}} of a loaded result,
+    in file order: the median GFLOP/s and GB/s (each None without that counter: a stream probe has GB/s
     alone) and median seconds per call (None when every row erred or was skipped), from the
     "median" aggregate row when the run had repetitions, else over the iteration rows; "error" is
-    the message of a row that erred or was skipped (None when none did), "fields" the benchmark's
-    descriptor() (None for a row that is no kernel or peak probe)."""
+    the message of a row that erred or was skipped (None when none did), "shares" a layer row's
+    step shares (_shares, from the same rows), "fields" the benchmark's descriptor() (None for a
+    row that is no kernel or peak probe)."""
     found = {}
     for row in data["benchmarks"]:
         name = benchmark_name(row)
@@ -153,15 +169,19 @@ def medians(data, path="result"):
         if b["median"] is not None:
             gflops, gbps = _gflops(b["median"]), _gbps(b["median"])
             seconds = _time(b["median"], path, _TO_SECONDS)
+            shares = _shares([b["median"]])
         elif b["iterations"]:
             gflops, gbps = _median_counter(b["iterations"], _gflops), _median_counter(b["iterations"], _gbps)
             seconds = statistics.median(_time(r, path, _TO_SECONDS) for r in b["iterations"])
+            shares = _shares(b["iterations"])
         else:
             gflops = gbps = seconds = None
+            shares = {}
         # Every row of a benchmark has the same descriptor: take one that carries it.
         carrier = next((r for r in b["rows"] if "attnbench" in r), b["rows"][0])
         fields = descriptor(carrier, path)
-        out[name] = {"gflops": gflops, "gbps": gbps, "seconds": seconds, "error": b["error"], "fields": fields}
+        out[name] = {"gflops": gflops, "gbps": gbps, "seconds": seconds, "shares": shares, "error": b["error"],
+                     "fields": fields}
     return out
 
 

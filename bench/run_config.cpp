@@ -12,6 +12,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "attn/layer_steps.hpp"
 #include "attn/workload.hpp"
 
 #ifdef ATTN_HAVE_CALLGRIND
@@ -310,6 +311,7 @@ std::vector<std::string> register_cases(const std::vector<Case>& cases, double m
             }
             attn::Workload& work = workload_for(c.kernel->stage, c.shape);
             const auto t0 = std::chrono::steady_clock::now();
+            attn::layer_step_seconds() = {};
             begin_counted_loop();
             for (auto _ : state) {
                 work.run(*c.kernel);
@@ -327,6 +329,11 @@ std::vector<std::string> register_cases(const std::vector<Case>& cases, double m
             state.counters["GFLOP/s"] = Counter(flops / 1e9, Counter::kIsIterationInvariantRate);
             state.counters["GB/s"] = Counter(attn::min_bytes(c.kernel->stage, c.shape) / 1e9,
                                              Counter::kIsIterationInvariantRate);
+            // Each step's share of the loop's time, timed by the layer as it runs.
+            if (c.kernel->stage == attn::Stage::layer && secs > 0)
+                for (std::size_t i = 0; i < attn::kLayerSteps; ++i)
+                    state.counters[std::string("share:") + attn::to_string(attn::LayerStep(i))] =
+                        attn::layer_step_seconds()[i] / secs;
         });
         b->Unit(benchmark::kMillisecond);
         if (c.kernel->parallel()) b->UseRealTime();

@@ -12,7 +12,7 @@ namespace attnbench {
 
 namespace {
 
-const char* const kPresets[] = {"quick", "default", "full"};
+const char* const kPresets[] = {"quick", "default", "full", "bert-layer", "llama-layer"};
 
 std::string preset_path(const std::string& name) {
     return std::string(ATTN_SOURCE_DIR) + "/bench/presets/" + name + ".txt";
@@ -83,10 +83,11 @@ ShapeFile parse_shape_file(std::istream& in, const std::string& name, const std:
         auto fail = [&](const std::string& what) {
             throw std::invalid_argument(path + ":" + std::to_string(line_no) + ": " + what);
         };
-        std::vector<std::int64_t> ns, nqs, nkvs, hs, kvs{0}, ds, bs{1};
+        std::vector<std::int64_t> ns, nqs, nkvs, hs, kvs{0}, ds, bs{1}, ffs{0};
         std::vector<attn::DType> dts{attn::DType::f32};
         double scale = 0.0;
-        bool causal = false, cosine = false, settings = false, shape = false;
+        bool causal = false, cosine = false, swiglu = false, rope = false, rms = false;
+        bool settings = false, shape = false;
         std::stringstream tokens(body);
         for (std::string tok; tokens >> tok;) {
             if (tok == "causal") {
@@ -97,15 +98,28 @@ ShapeFile parse_shape_file(std::istream& in, const std::string& name, const std:
                 cosine = shape = true;
                 continue;
             }
+            if (tok == "swiglu" || tok == "rope" || tok == "rms") {
+                (tok == "swiglu" ? swiglu : tok == "rope" ? rope : rms) = shape = true;
+                continue;
+            }
             const auto eq = tok.find('=');
             if (eq == std::string::npos || eq == 0 || eq + 1 == tok.size())
-                fail("'" + tok + "' is not key=value, causal or cosine");
+                fail("'" + tok + "' is not key=value, causal, cosine, swiglu, rope or rms");
             const std::string key = tok.substr(0, eq), value = tok.substr(eq + 1);
             if (key == "min_time" || key == "max_call_time") {
                 double secs = 0;
                 if (!positive_number(value, secs))
                     fail(key + ": '" + value + "' is not a positive number of seconds");
                 (key == "min_time" ? file.min_time : file.max_call_time) = secs;
+                settings = true;
+                continue;
+            }
+            if (key == "stage" || key == "variant") {
+                auto& into = key == "stage" ? file.stages : file.variants;
+                std::stringstream names(value);
+                for (std::string name; std::getline(names, name, ',');)
+                    if (!name.empty()) into.push_back(name);
+                if (into.empty()) fail(key + ": '" + value + "' names no " + key);
                 settings = true;
                 continue;
             }
@@ -135,11 +149,12 @@ ShapeFile parse_shape_file(std::istream& in, const std::string& name, const std:
                                               : key == "kv"  ? &kvs
                                               : key == "d"   ? &ds
                                               : key == "b"   ? &bs
+                                              : key == "ff"  ? &ffs
                                                              : nullptr;
             if (!into)
                 fail("unknown key '" + key +
-                     "' (valid: n, nq, nkv, h, kv, d, b, dt, scale, causal, cosine, min_time, "
-                     "max_call_time)");
+                     "' (valid: n, nq, nkv, h, kv, d, b, ff, dt, scale, causal, cosine, swiglu, "
+                     "rope, rms, stage, variant, min_time, max_call_time)");
             *into = positive_ints(value);
             if (into->empty())
                 fail(key + ": '" + value + "' is not a comma-separated list of positive integers");
@@ -157,23 +172,26 @@ ShapeFile parse_shape_file(std::istream& in, const std::string& name, const std:
             for (auto h : hs)
                 for (auto kv : kvs)
                     for (auto d : ds)
-                        for (auto nq : nqs)
-                            for (auto nkv : nkvs)
-                                for (auto dt : dts) {
-                                    // n= pairs each length with itself, not with every other one.
-                                    if (!ns.empty() && nq != nkv) continue;
-                                    attn::Shape s;
-                                    s.dtype = dt;
-                                    s.batch = b, s.heads = h, s.kv_heads = kv, s.n_q = nq,
-                                    s.n_kv = nkv, s.head_dim = d;
-                                    s.scale = scale;
-                                    s.causal = causal;
-                                    s.similarity =
-                                        cosine ? attn::Similarity::cosine : attn::Similarity::dot;
-                                    if (auto p = s.problem(); !p.empty()) fail(p);
-                                    file.shapes.push_back(s);
-                                    file.models.push_back(comment);
-                                }
+                        for (auto ff : ffs)
+                            for (auto nq : nqs)
+                                for (auto nkv : nkvs)
+                                    for (auto dt : dts) {
+                                        // n= pairs each length with itself, not with every other
+                                        // one.
+                                        if (!ns.empty() && nq != nkv) continue;
+                                        attn::Shape s;
+                                        s.dtype = dt;
+                                        s.batch = b, s.heads = h, s.kv_heads = kv, s.n_q = nq,
+                                        s.n_kv = nkv, s.head_dim = d;
+                                        s.scale = scale;
+                                        s.causal = causal;
+                                        s.similarity = cosine ? attn::Similarity::cosine
+                                                              : attn::Similarity::dot;
+                                        s.d_ff = ff, s.swiglu = swiglu, s.rope = rope, s.rms = rms;
+                                        if (auto p = s.problem(); !p.empty()) fail(p);
+                                        file.shapes.push_back(s);
+                                        file.models.push_back(comment);
+                                    }
     }
     if (file.shapes.empty()) throw std::invalid_argument(path + ": no shape lines");
     return file;

@@ -2,7 +2,8 @@
 // line with a comment naming the model, plus optional settings lines. A shape line holds
 // key=value pairs: n= (n_q = n_kv) or nq= with nkv=, h=, kv= (K/V heads, default h), d=, b= and
 // dt= (storage types, default f32; each a comma-separated list, crossed), scale= (one number),
-// and the words causal and cosine. The
+// and the words causal and cosine; for the layer stage ff= (feed-forward widths) and the words
+// swiglu, rope and rms. Settings lines hold min_time=, max_call_time=, stage= or variant=. The
 // format is described at the top of every shipped preset and in README.
 #pragma once
 
@@ -21,6 +22,8 @@ struct ShapeFile {
     std::vector<std::string> models;      // the comment of each shape's line, for the report
     std::optional<double> min_time;       // Google Benchmark --benchmark_min_time, seconds
     std::optional<double> max_call_time;  // see RunConfig::max_call_time
+    std::vector<std::string> stages;      // stage=: the stages to run unless --stage names some
+    std::vector<std::string> variants;    // variant=: the same for --variant
 };
 
 // Reads a preset by name (quick, default, full) or a shape file by path (anything containing '/'

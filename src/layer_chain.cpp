@@ -5,6 +5,7 @@
 #include "layer_math.hpp"
 #include "parallel.hpp"
 #include "simd/ops.hpp"
+#include "step_clock.hpp"
 #include "workspace.hpp"
 
 namespace attn {
@@ -61,23 +62,44 @@ void activate(const Shape& sh, float* hidden, const float* gate, const LayerPart
 
 }  // namespace
 
+LayerScratch::LayerScratch(const Shape& sh) {
+    const i64 rows = sh.batch * sh.n_q;
+    h = workspace(Slot::layer_h, rows * sh.d_model());
+    hidden = workspace(Slot::layer_ff, rows * sh.ff_width());
+    gate = sh.swiglu ? workspace(Slot::layer_gate, rows * sh.ff_width()) : nullptr;
+}
+
+const float* layer_input(const Shape& sh, const float* x, int threads) {
+    if (sh.rope) return x;
+    const i64 elems = sh.batch * sh.n_q * sh.d_model();
+    float* x0 = workspace(Slot::layer_x0, elems);
+    std::copy_n(x, elems, x0);
+    layer::add_positions(sh, x0, threads);
+    return x0;
+}
+
 void layer_chain(const Shape& sh, const float* x, const LayerWeights& w, float* y,
                  const LayerParts& parts) {
-    const i64 rows = sh.batch * sh.n_q, dm = sh.d_model(), ff = sh.ff_width();
-    float* x0 = workspace(Slot::layer_x0, rows * dm);
-    float* h = workspace(Slot::layer_h, rows * dm);
-    float* hidden = workspace(Slot::layer_ff, rows * ff);
-    float* gate = sh.swiglu ? workspace(Slot::layer_gate, rows * ff) : nullptr;
-    std::copy_n(x, rows * dm, x0);
-    if (!sh.rope) layer::add_positions(sh, x0, parts.threads);
+    const i64 dm = sh.d_model(), ff = sh.ff_width();
+    const LayerScratch s(sh);
+    float *h = s.h, *hidden = s.hidden, *gate = s.gate;
+    StepClock clock;
+    const float* x0 = layer_input(sh, x, parts.threads);
+    if (!sh.rope) clock.lap(LayerStep::positions);
     multihead_chain(sh, x0, w.attention, h, parts.project, parts.attend, parts.threads,
                     parts.project_heads);
+    clock = StepClock();  // the block timed its own steps
     residual_norm(sh, x0, h, w.norms, h, parts);
+    clock.lap(LayerStep::norm1);
     parts.project(sh, ff, h, w.w1, hidden);
     if (gate) parts.project(sh, ff, h, w.w3, gate);
+    clock.lap(LayerStep::ffn_up);
     activate(sh, hidden, gate, parts);
+    clock.lap(LayerStep::activation);
     parts.project(with_inner(sh, ff), dm, hidden, w.w2, y);
+    clock.lap(LayerStep::ffn_down);
     residual_norm(sh, h, y, w.norms + 2 * dm, y, parts);
+    clock.lap(LayerStep::norm2);
 }
 
 }  // namespace attn

@@ -20,6 +20,20 @@ struct LayerParts {
     Isa isa;
 };
 
+// The layer's scratch, kept mapped between calls (src/workspace.hpp): the block's output then H
+// [B * n][d_model], the feed-forward's hidden activations and, under swiglu, its gate [B * n][d_ff]
+// (gate null otherwise).
+struct LayerScratch {
+    float* h;
+    float* hidden;
+    float* gate;
+    explicit LayerScratch(const Shape& sh);
+};
+
+// X0 [B][n][d_model]: x itself under rope (rotary embeddings turn Q and K instead), else a scratch
+// copy of x with the sinusoidal positions added on `threads` threads.
+const float* layer_input(const Shape& sh, const float* x, int threads);
+
 // The layer of LayerFn (attn/stages.hpp) from `parts`; x, y [B][n][d_model].
 void layer_chain(const Shape& sh, const float* x, const LayerWeights& w, float* y,
                  const LayerParts& parts);

@@ -2,10 +2,12 @@
 // rotary embeddings and position encoding the fast chain reads from its tables, and the float
 // norms and activations, each within a few roundings of the double definition. The whole-layer
 // bound (tests/expected.cpp) compounds magnitudes through the block and would let a wrong
-// rotation through; these catch it.
+// rotation through; these catch it. And every layer kernel's step clock: each step it runs is
+// charged, and no more than the call's time in all.
 #include <gtest/gtest.h>
 
 #include <cfloat>
+#include <chrono>
 #include <cmath>
 #include <iterator>
 #include <random>
@@ -13,6 +15,10 @@
 #include <vector>
 
 #include "attn/isa.hpp"
+#include "attn/layer_steps.hpp"
+#include "attn/registry.hpp"
+#include "attn/workload.hpp"
+#include "grid.hpp"
 #include "layer_math.hpp"
 #include "simd/ops.hpp"
 #include "tiers.hpp"
@@ -165,6 +171,46 @@ TEST_P(LayerRows, ResidualNormFollowsTheDefinition) {
 INSTANTIATE_TEST_SUITE_P(Tiers, LayerRows,
                          ::testing::ValuesIn(isa_tiers().begin(), isa_tiers().end()),
                          [](const auto& info) { return std::string(to_string(info.param)); });
+
+TEST(LayerSteps, EveryLayerKernelTimesEachOfItsSteps) {
+    // A BERT-like and a Llama-like layer: positions added or Q and K rotated.
+    Shape bert;
+    bert.heads = 4, bert.n_q = bert.n_kv = 48, bert.head_dim = 16;
+    Shape llama = bert;
+    llama.kv_heads = 2, llama.causal = true, llama.d_ff = 96,
+    llama.swiglu = llama.rope = llama.rms = true;
+    int checked = 0;
+    for (const auto& k : registry()) {
+        if (k.stage != Stage::layer || !testing::runs_here(k)) continue;
+        for (Shape s : {bert, llama}) {
+            s.threads = k.parallel() ? 2 : 1;
+            Workload w(k.stage, s);
+            layer_step_seconds() = {};
+            const auto t0 = std::chrono::steady_clock::now();
+            w.run(k);
+            const double call =
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+            const LayerStepSeconds steps = layer_step_seconds();
+            double sum = 0;
+            for (std::size_t i = 0; i < kLayerSteps; ++i) {
+                const auto step = LayerStep(i);
+                // Only the activation may be fused into another step, and only the step that
+                // does not apply (positions under rope, rotary without) may go uncharged.
+                const bool skipped = (step == LayerStep::positions && s.rope) ||
+                                     (step == LayerStep::rotary && !s.rope);
+                if (skipped) {
+                    EXPECT_EQ(steps[i], 0.0) << k.typed_name() << " " << to_string(step);
+                } else if (step != LayerStep::activation) {
+                    EXPECT_GT(steps[i], 0.0) << k.typed_name() << " " << to_string(step);
+                }
+                sum += steps[i];
+            }
+            EXPECT_LE(sum, call) << k.typed_name() << " on " << s.text();
+            ++checked;
+        }
+    }
+    EXPECT_GE(checked, 2);
+}
 
 }  // namespace
 }  // namespace attn

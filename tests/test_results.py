@@ -559,6 +559,52 @@ class BlockAgainstParts(TempFiles):
         self.assertNotIn("multi-head block", report_text(self, r))
 
 
+class LayerSteps(TempFiles):
+    """report.py's section on where a layer call's time goes, read from the rows' share counters."""
+
+    def rows(self):
+        def layer(variant, t, ms, n, shares):
+            r = dict(kernel_row("layer", variant, "best", t, n, n, 12, 64, 1.0, causal=False, model="BERT-base: x"),
+                     real_time=ms, cpu_time=ms)
+            r.update({"share:" + step: v for step, v in shares.items()})
+            return r
+        fast = {"positions": 0.01, "qkv": 0.2, "attention": 0.1, "output": 0.1, "norm1": 0.01, "ffn_up": 0.3,
+                "activation": 0.0, "ffn_down": 0.25, "norm2": 0.01}
+        long = dict(fast, attention=0.4, ffn_up=0.15, ffn_down=0.1)
+        return [layer("flash", 1, 10.0, 128, fast), layer("onednn", 1, 12.0, 128, dict(fast, attention=0.5)),
+                layer("flash", 1, 90.0, 1024, long),
+                # A layer row without the counters (an older file) adds no line.
+                dict(kernel_row("layer", "omp", "best", 2, 128, 128, 12, 64, 1.0, causal=False), real_time=5.0)]
+
+    def test_fastest_kernel_shares_with_the_rest_as_other(self):
+        r = report.Result(self.write({"context": {}, "benchmarks": self.rows()}))
+        self.assertEqual(report.layer_steps_of(r), ["positions", "qkv", "attention", "output", "norm1", "ffn_up",
+                                                    "activation", "ffn_down", "norm2"])
+        self.assertEqual(report.layer_share_rows(r), [
+            ["n=128 h=12 d=64 (BERT-base)", "flash/best t:1", "10.00", "1%", "20%", "10%", "10%", "1%", "30%", "—",
+             "25%", "1%", "2%"],
+            ["n=1024 h=12 d=64 (BERT-base)", "flash/best t:1", "90.00", "1%", "20%", "40%", "10%", "1%", "15%", "—",
+             "10%", "1%", "2%"]])
+        section = report.layer_section(r)
+        self.assertTrue(section.startswith("## Where the layer's time goes\n\n"), section)
+        self.assertIn(section, report_text(self, r))
+
+    def test_median_of_the_shares_over_iterations(self):
+        rows = []
+        for share in (0.1, 0.5, 0.3):
+            r = dict(kernel_row("layer", "flash", "best", 1, 128, 128, 12, 64, 1.0, causal=False))
+            r["share:attention"] = share
+            rows.append(r)
+        r = report.Result(self.write({"context": {}, "benchmarks": rows}))
+        self.assertEqual(report.layer_share_rows(r)[0][3:], ["30%", "70%"])
+
+    def test_no_layer_no_section(self):
+        r = report.Result(self.write({"context": {}, "benchmarks": [
+            dict(kernel_row("attention", "flash", "best", 2, 512, 512, 8, 64, 10.0))]}))
+        self.assertEqual(report.layer_section(r), "")
+        self.assertNotIn("layer's time", report_text(self, r))
+
+
 def report_text(case, r):
     """The REPORT.md that report.py writes for r, in a temporary folder."""
     folder = tempfile.mkdtemp()

@@ -1,5 +1,6 @@
-// Shape files: the keys of rectangular (nq=, nkv=), scaled (scale=) and 16-bit (dt=) shapes, read
-// into the same descriptors --shape gives, and their malformed lines refused naming file and line.
+// Shape files: the keys of rectangular (nq=, nkv=), scaled (scale=), 16-bit (dt=) and layer (ff=,
+// swiglu, rope, rms) shapes, read into the same descriptors --shape gives, the settings lines, and
+// malformed lines refused naming file and line.
 #include <gtest/gtest.h>
 
 #include <sstream>
@@ -40,6 +41,30 @@ TEST(ShapeFile, CrossesStorageTypesAndRefusesAnUnknownOne) {
         ADD_FAILURE() << "accepted dt=fp8";
     } catch (const std::invalid_argument& e) {
         EXPECT_NE(std::string(e.what()).find("inline.txt:2: dt: 'fp8' is not a storage type"),
+                  std::string::npos)
+            << e.what();
+    }
+}
+
+TEST(ShapeFile, ReadsTheLayerFieldsAndTheStagesAndVariantsToRun) {
+    std::istringstream good(
+        "stage=peak,layer\nvariant=flash,onednn\n"
+        "n=64 h=4 kv=2 d=16 ff=96,128 swiglu rope rms causal  # llama-like\n"
+        "n=32 h=2 d=8  # bert-like\n");
+    const ShapeFile f = parse_shape_file(good, "inline", "inline.txt");
+    std::vector<std::string> texts;
+    for (const auto& s : f.shapes) texts.push_back(s.text(false));
+    EXPECT_EQ(texts, (std::vector<std::string>{"n:64/h:4/kv:2/d:16/causal/ff:96/swiglu/rope/rms",
+                                               "n:64/h:4/kv:2/d:16/causal/ff:128/swiglu/rope/rms",
+                                               "n:32/h:2/d:8"}));
+    EXPECT_EQ(f.stages, (std::vector<std::string>{"peak", "layer"}));
+    EXPECT_EQ(f.variants, (std::vector<std::string>{"flash", "onednn"}));
+    std::istringstream bad("n=64 h=2 d=16 ff=0\n");
+    try {
+        parse_shape_file(bad, "inline", "inline.txt");
+        ADD_FAILURE() << "accepted ff=0";
+    } catch (const std::invalid_argument& e) {
+        EXPECT_NE(std::string(e.what()).find("inline.txt:1: ff: '0' is not a comma-separated list"),
                   std::string::npos)
             << e.what();
     }

@@ -81,6 +81,39 @@ inline softmax_forward make_softmax(const dnnl::memory::desc& src, const dnnl::m
 #endif
 }
 
+// LayerNorm with a gain and a bias ([d] each, DNNL_ARG_SCALE and DNNL_ARG_SHIFT) along the last
+// dimension of md, for inference (in place when source and destination coincide).
+inline dnnl::layer_normalization_forward make_layer_norm(const dnnl::memory::desc& md,
+                                                         float epsilon) {
+    constexpr auto kind = dnnl::prop_kind::forward_inference;
+    const auto flags = dnnl::normalization_flags::use_scale | dnnl::normalization_flags::use_shift;
+#if DNNL_VERSION_MAJOR >= 3
+    return dnnl::layer_normalization_forward(
+        dnnl::layer_normalization_forward::primitive_desc(engine(), kind, md, md, epsilon, flags));
+#else
+    return dnnl::layer_normalization_forward({{kind, md, epsilon, flags}, engine()});
+#endif
+}
+
+// dst = src0 + src1, elementwise, all of md.
+inline dnnl::binary make_add(const dnnl::memory::desc& md) {
+#if DNNL_VERSION_MAJOR >= 3
+    return dnnl::binary(
+        dnnl::binary::primitive_desc(engine(), dnnl::algorithm::binary_add, md, md, md));
+#else
+    return dnnl::binary({{dnnl::algorithm::binary_add, md, md, md}, engine()});
+#endif
+}
+
+// Appends the elementwise function `alg` (with its alpha) to a primitive's post-ops.
+inline void append_eltwise(dnnl::post_ops& ops, dnnl::algorithm alg, float alpha) {
+#if DNNL_VERSION_MAJOR >= 3
+    ops.append_eltwise(alg, alpha, 0.f);
+#else
+    ops.append_eltwise(1.f, alg, alpha, 0.f);
+#endif
+}
+
 // Makes a matmul made with attr compute scale * A B: 2.x fixes it as the output scale now, 3.x
 // scales the source by the value add_scale() hands each execution.
 inline void set_scale(dnnl::primitive_attr& attr, [[maybe_unused]] float scale) {

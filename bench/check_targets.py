@@ -32,7 +32,7 @@ from results import ResultError, display_name, isa_order, load_result, medians  
 
 TABLE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "targets.toml")
 TIERS = tuple(isa_order()[1:-1])  # the ISA tiers, narrowest first
-METRICS = ("gflops", "gbps", "seconds")
+METRICS = ("gflops", "gbps", "seconds", "vs_steps_alone")
 FUNCTIONS = {"max": max, "min": min}
 FIELDS = {"name", "measures", "why", "metric", "benchmarks", "value", "each", "at_least", "at_most", "cpu"}
 # A target's optional `cpu`: it applies only to runs on a CPU whose bf16 products are vdpbf16ps

@@ -35,7 +35,7 @@ std::vector<T> positive_list(const std::string& option, const std::vector<std::s
 struct RunOptions {
     std::vector<std::string> stages, variants, isas, seqs, heads, dims, batches, threads, shapes,
         dtypes;
-    std::string sim = "dot", preset, iterations;
+    std::string sim = "dot", preset, iterations, steps_alone;
     bool causal = false, no_save = false, no_report = false;
     std::string max_call_time;  // empty: not given
 };
@@ -76,6 +76,10 @@ void add_run_options(CLI::App& run, RunOptions& o, std::string& results_dir) {
         "--iterations", o.iterations,
         "run every benchmark exactly this many iterations instead of for --benchmark_min_time "
         "seconds (the gate's instruction-count lane)");
+    run.add_option("--steps-alone", o.steps_alone,
+                   "after each layer benchmark, time each of the layer's steps alone this many "
+                   "times and report vs_steps_alone: the layer's time over their sum (costs 1 + N "
+                   "calls per benchmark; default 0, off)");
     run.add_option("--results", results_dir, "folder that receives <fingerprint>/<UTC time>.json")
         ->capture_default_str();
     run.add_flag("--no-save", o.no_save, "do not save the result (and so do not report it)");
@@ -100,6 +104,13 @@ RunConfig to_run_config(const RunOptions& o) {
     }
     if (!o.iterations.empty())
         cfg.iterations = positive_list<std::int64_t>("--iterations", {o.iterations}).front();
+    if (!o.steps_alone.empty()) {
+        const auto repeats = positive_list<std::int64_t>("--steps-alone", {o.steps_alone}).front();
+        if (repeats > 100)
+            throw std::invalid_argument("--steps-alone: " + o.steps_alone +
+                                        " repeats of every step is more than 100");
+        cfg.steps_alone = int(repeats);
+    }
     cfg.causal = o.causal;
     cfg.cosine = o.sim == "cosine";
     const bool axes = !o.seqs.empty() || !o.heads.empty() || !o.dims.empty() || !o.batches.empty();

@@ -197,8 +197,7 @@ std::size_t measure(const attnbench::RunConfig& cfg, const std::vector<attnbench
     const std::vector<int> thread_list = attnbench::thread_counts(cfg);
     std::vector<std::string> names;
     if (peak) names = attnbench::register_peak(thread_list);
-    for (auto& n : attnbench::register_cases(cases, cfg.max_call_time, cfg.iterations))
-        names.push_back(std::move(n));
+    for (auto& n : attnbench::register_cases(cases, cfg)) names.push_back(std::move(n));
     // The total counts what --benchmark_filter leaves, as Google Benchmark will run it.
     attnbench::start_progress(attnbench::count_selected(names, bench_flag(bench_argv, "filter")));
     std::unique_ptr<benchmark::BenchmarkReporter> display;

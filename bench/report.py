@@ -147,7 +147,7 @@ class Result:
             self.variants[label] = (f["variant"], f["isa"], t, dtype)
             key = (f["stage"], fam, f["n_kv"], label)
             self.rows[key] = {"gflops": m["gflops"], "gbps": m["gbps"], "seconds": m["seconds"],
-                              "shares": m.get("shares", {}),
+                              "shares": m.get("shares", {}), "vs_steps_alone": m.get("vs_steps_alone"),
                               "skipped": m["error"] if m["gflops"] is None else None}
             if f.get("model"):
                 self.model_of[(fam, f["n_kv"], dtype)] = f["model"]
@@ -358,8 +358,9 @@ def layer_steps_of(r):
 
 def layer_share_rows(r):
     """Per layer shape and thread count, the fastest layer kernel's time and each step's share of it
-    (timed inside the call), then "other": the part of the call no step covers."""
-    steps, rows = layer_steps_of(r), []
+    (timed inside the call), then "other": the part of the call no step covers, and when the run
+    measured the steps alone, the call's time over their sum."""
+    steps, rows, alone = layer_steps_of(r), [], layer_has_steps_alone(r)
     for fam in r.families("layer"):
         for n in r.ns("layer", fam):
             for t in sorted({r.variants[label][2] for label in r.labels("layer", fam)}):
@@ -372,7 +373,15 @@ def layer_share_rows(r):
                 rows.append([fam.at(n) + (f" ({model})" if model else ""), best[0], fmt(best[1] * 1e3, 2)]
                             + [pct(shares.get(s)) if shares.get(s, 0) >= 0.005 else "—" for s in steps]
                             + [pct(max(rest, 0.0))])
+                if alone:
+                    ratio = r.rows[("layer", fam, n, best[0])].get("vs_steps_alone")
+                    rows[-1].append(f"{ratio:.2f}×" if ratio else "—")
     return rows
+
+
+def layer_has_steps_alone(r):
+    """Whether any layer row carries the vs_steps_alone counter (run --steps-alone)."""
+    return any(row.get("vs_steps_alone") for k, row in r.rows.items() if k[0] == "layer")
 
 
 def layer_section(r):
@@ -380,14 +389,16 @@ def layer_section(r):
     rows = layer_share_rows(r)
     if not rows:
         return ""
-    header = ["shape", "fastest layer kernel", "ms"] + layer_steps_of(r) + ["other"]
+    header = ["shape", "fastest layer kernel", "ms"] + layer_steps_of(r) + ["other"] \
+        + (["÷ steps alone"] if layer_has_steps_alone(r) else [])
     return ("## Where the layer's time goes\n\n"
             "Each step's share of the fastest layer kernel's call at each shape and thread count, timed by the "
             "kernel between its steps as the layer runs (so each step finds the caches as the previous one left "
             "them). qkv is the three input projections with the head split, output the merge and the output "
             "projection, ffn_up the feed-forward's first product (SwiGLU's two), activation GELU or the gated SiLU "
             "(— where the kernel fuses it into ffn_up), norm1 and norm2 the residual sums with their norms; other "
-            "is what no step covers. The plot follows attention's share of each layer kernel's call as the "
+            "is what no step covers; ÷ steps alone (runs with --steps-alone) is the call's time over the sum of its "
+            "steps each timed by itself, with its own data in the caches: what chaining them costs. The plot follows attention's share of each layer kernel's call as the "
             "sequence grows.\n\n"
             + markdown_table(header, rows, right_from=2) + "\n\n![layer steps](plots/layer_steps.png)\n")
 

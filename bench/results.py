@@ -107,6 +107,8 @@ def _median_counter(rows, counter):
 
 
 SHARE_PREFIX = "share:"
+# A layer row's time per call over the sum of its steps each measured alone (run --steps-alone).
+VS_STEPS_ALONE = "vs_steps_alone"
 
 
 def _shares(rows):
@@ -148,7 +150,8 @@ def medians(data, path="result"):
     alone) and median seconds per call (None when every row erred or was skipped), from the
     "median" aggregate row when the run had repetitions, else over the iteration rows; "error" is
     the message of a row that erred or was skipped (None when none did), "shares" a layer row's
-    step shares (_shares, from the same rows), "fields" the benchmark's descriptor() (None for a
+    step shares (_shares, from the same rows) and "vs_steps_alone" its median VS_STEPS_ALONE
+    counter (None without one), "fields" the benchmark's descriptor() (None for a
     row that is no kernel or peak probe)."""
     found = {}
     for row in data["benchmarks"]:
@@ -170,18 +173,20 @@ def medians(data, path="result"):
             gflops, gbps = _gflops(b["median"]), _gbps(b["median"])
             seconds = _time(b["median"], path, _TO_SECONDS)
             shares = _shares([b["median"]])
+            alone = _counter(b["median"], VS_STEPS_ALONE)
         elif b["iterations"]:
             gflops, gbps = _median_counter(b["iterations"], _gflops), _median_counter(b["iterations"], _gbps)
             seconds = statistics.median(_time(r, path, _TO_SECONDS) for r in b["iterations"])
             shares = _shares(b["iterations"])
+            alone = _median_counter(b["iterations"], lambda r: _counter(r, VS_STEPS_ALONE))
         else:
-            gflops = gbps = seconds = None
+            gflops = gbps = seconds = alone = None
             shares = {}
         # Every row of a benchmark has the same descriptor: take one that carries it.
         carrier = next((r for r in b["rows"] if "attnbench" in r), b["rows"][0])
         fields = descriptor(carrier, path)
-        out[name] = {"gflops": gflops, "gbps": gbps, "seconds": seconds, "shares": shares, "error": b["error"],
-                     "fields": fields}
+        out[name] = {"gflops": gflops, "gbps": gbps, "seconds": seconds, "shares": shares,
+                     "vs_steps_alone": alone, "error": b["error"], "fields": fields}
     return out
 
 

@@ -283,11 +283,25 @@ void end_counted_loop([[maybe_unused]] const std::string& name) {
 #endif
 }
 
-std::vector<std::string> register_cases(const std::vector<Case>& cases, double max_call_time,
-                                        std::int64_t iterations) {
+// The sum of a layer kernel's steps each measured alone: one call under
+// attn::layer_steps_alone(repeats), outside the timed loop.
+static double steps_alone_seconds(attn::Workload& work, const attn::Kernel& kernel, int repeats) {
+    attn::layer_step_seconds() = {};
+    attn::layer_steps_alone() = repeats;
+    work.run(kernel);
+    attn::layer_steps_alone() = 0;
+    double sum = 0;
+    for (double s : attn::layer_step_seconds()) sum += s;
+    return sum;
+}
+
+std::vector<std::string> register_cases(const std::vector<Case>& cases, const RunConfig& cfg) {
     std::vector<std::string> names;
+    const double max_call_time = cfg.max_call_time;
+    const std::int64_t iterations = cfg.iterations;
+    const int steps_alone = cfg.steps_alone;
     for (const auto& c : cases) {
-        auto* b = benchmark::RegisterBenchmark(c.name.c_str(), [c, max_call_time](
+        auto* b = benchmark::RegisterBenchmark(c.name.c_str(), [c, max_call_time, steps_alone](
                                                                    benchmark::State& state) {
             show_progress(c.name);
             if (!c.kernel->available()) {
@@ -330,10 +344,15 @@ std::vector<std::string> register_cases(const std::vector<Case>& cases, double m
             state.counters["GB/s"] = Counter(attn::min_bytes(c.kernel->stage, c.shape) / 1e9,
                                              Counter::kIsIterationInvariantRate);
             // Each step's share of the loop's time, timed by the layer as it runs.
-            if (c.kernel->stage == attn::Stage::layer && secs > 0)
+            if (c.kernel->stage == attn::Stage::layer && secs > 0 && state.iterations() > 0) {
                 for (std::size_t i = 0; i < attn::kLayerSteps; ++i)
                     state.counters[std::string("share:") + attn::to_string(attn::LayerStep(i))] =
                         attn::layer_step_seconds()[i] / secs;
+                if (steps_alone > 0)
+                    state.counters["vs_steps_alone"] =
+                        secs / double(state.iterations()) /
+                        steps_alone_seconds(work, *c.kernel, steps_alone);
+            }
         });
         b->Unit(benchmark::kMillisecond);
         if (c.kernel->parallel()) b->UseRealTime();

@@ -39,6 +39,10 @@ struct RunConfig {
     double max_call_time = 0;
     // Iterations of every benchmark (0: as many as --benchmark_min_time takes).
     std::int64_t iterations = 0;
+    // Above 0: after a layer benchmark's timed loop, one more call with attn::layer_steps_alone()
+    // at this many repeats, for the vs_steps_alone counter (the loop's time per call over the sum
+    // of the steps measured alone). It costs (1 + this) calls per benchmark run, so it is opt-in.
+    int steps_alone = 0;
 };
 
 // The peak probe's --stage name. It is not an attention stage (the registry knows nothing of it):
@@ -62,12 +66,12 @@ struct Case {
 // --stage names peak (then no kernel at all is fine).
 std::vector<Case> expand(const RunConfig& cfg);
 
-// Registers every case with Google Benchmark, with GFLOP/s and GB/s rate counters, a progress
-// line and the max_call_time skip; iterations > 0 runs each exactly that many times (0: Google
+// Registers every case with Google Benchmark, with GFLOP/s and GB/s rate counters (a layer's
+// share:<step> counters too, and vs_steps_alone under cfg.steps_alone), a progress line and the
+// cfg.max_call_time skip; cfg.iterations > 0 runs each exactly that many times (0: Google
 // Benchmark decides from --benchmark_min_time). Returns the names Google Benchmark gives them
 // (with /iterations:N and /real_time where they apply), which --benchmark_filter matches.
-std::vector<std::string> register_cases(const std::vector<Case>& cases, double max_call_time,
-                                        std::int64_t iterations);
+std::vector<std::string> register_cases(const std::vector<Case>& cases, const RunConfig& cfg);
 
 // The progress line on stderr: "[k/total m:ss] benchmark name" when a benchmark starts for the
 // first time (repetitions do not count again). On a terminal it is redrawn in place and cleared

@@ -6,7 +6,7 @@
 # repetitions are randomly interleaved, so that a noisy spell of a shared machine slows all of a
 # run's benchmarks alike instead of one side of a ratio. Needs a release build (bash bench/run.sh
 # builds one; ATTNBENCH=path chooses another binary). Prints the checker's verdicts and Markdown
-# tables, also saved as OUT_DIR/targets.md. About 25 minutes on 2 cores.
+# tables, also saved as OUT_DIR/targets.md. About 30 minutes on 2 cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=${ATTNBENCH:-build/release/attnbench}
@@ -55,5 +55,11 @@ run projection --stage projection --variant omp,openblas --seq 1024 --dim 128 --
 # it chains), each alone, in one run.
 run multihead --stage projection,attention,multihead --variant omp,flash --isa best --threads 2 \
   --shape n:2048/h:32/d:128/causal '--benchmark_filter=^(projection/omp|attention/flash|multihead/flash)/'
+# The layer presets' shapes: flash, omp and oneDNN's composition, each layer benchmark followed by
+# its steps timed alone (two repeats each); five repetitions: the Llama layers take seconds a call.
+for family in bert llama; do
+  run "layer_$family" --preset "$family-layer" --stage layer --variant flash,omp,onednn --isa best \
+    --threads 1,2 --max-call-time 0 --steps-alone 2 --benchmark_repetitions=5
+done
 ((list)) && exit 0
 /usr/bin/python3 bench/check_targets.py "${files[@]}" | tee "$out/targets.md"

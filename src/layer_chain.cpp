@@ -83,23 +83,18 @@ void layer_chain(const Shape& sh, const float* x, const LayerWeights& w, float* 
     const i64 dm = sh.d_model(), ff = sh.ff_width();
     const LayerScratch s(sh);
     float *h = s.h, *hidden = s.hidden, *gate = s.gate;
-    StepClock clock;
-    const float* x0 = layer_input(sh, x, parts.threads);
-    if (!sh.rope) clock.lap(LayerStep::positions);
+    const float* x0 = x;
+    if (!sh.rope) run_step(LayerStep::positions, [&] { x0 = layer_input(sh, x, parts.threads); });
     multihead_chain(sh, x0, w.attention, h, parts.project, parts.attend, parts.threads,
                     parts.project_heads);
-    clock = StepClock();  // the block timed its own steps
-    residual_norm(sh, x0, h, w.norms, h, parts);
-    clock.lap(LayerStep::norm1);
-    parts.project(sh, ff, h, w.w1, hidden);
-    if (gate) parts.project(sh, ff, h, w.w3, gate);
-    clock.lap(LayerStep::ffn_up);
-    activate(sh, hidden, gate, parts);
-    clock.lap(LayerStep::activation);
-    parts.project(with_inner(sh, ff), dm, hidden, w.w2, y);
-    clock.lap(LayerStep::ffn_down);
-    residual_norm(sh, h, y, w.norms + 2 * dm, y, parts);
-    clock.lap(LayerStep::norm2);
+    run_step(LayerStep::norm1, [&] { residual_norm(sh, x0, h, w.norms, h, parts); });
+    run_step(LayerStep::ffn_up, [&] {
+        parts.project(sh, ff, h, w.w1, hidden);
+        if (gate) parts.project(sh, ff, h, w.w3, gate);
+    });
+    run_step(LayerStep::activation, [&] { activate(sh, hidden, gate, parts); });
+    run_step(LayerStep::ffn_down, [&] { parts.project(with_inner(sh, ff), dm, hidden, w.w2, y); });
+    run_step(LayerStep::norm2, [&] { residual_norm(sh, h, y, w.norms + 2 * dm, y, parts); });
 }
 
 }  // namespace attn

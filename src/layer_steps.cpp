@@ -23,4 +23,9 @@ LayerStepSeconds& layer_step_seconds() {
     return seconds;
 }
 
+int& layer_steps_alone() {
+    thread_local int repeats = 0;
+    return repeats;
+}
+
 }  // namespace attn

@@ -25,26 +25,26 @@ template <class T> void chain_through_rows(const Shape& sh, const T* x, const Mh
                                            AttentionFnOf<T>* attend, int threads, T* q, T* k, T* v,
                                            float* o) {
     const std::int64_t kvh = sh.kv_head_count();
-    StepClock clock;
-    project(sh, sh.d_model(), x, w.wq, o);
-    permute_heads(sh, sh.heads, o, q, HeadLayout::split, threads);
-    project(sh, sh.kv_dim(), x, w.wk, o);
-    permute_heads(sh, kvh, o, k, HeadLayout::split, threads);
-    project(sh, sh.kv_dim(), x, w.wv, o);
-    permute_heads(sh, kvh, o, v, HeadLayout::split, threads);
-    clock.lap(LayerStep::qkv);
+    run_step(LayerStep::qkv, [&] {
+        project(sh, sh.d_model(), x, w.wq, o);
+        permute_heads(sh, sh.heads, o, q, HeadLayout::split, threads);
+        project(sh, sh.kv_dim(), x, w.wk, o);
+        permute_heads(sh, kvh, o, k, HeadLayout::split, threads);
+        project(sh, sh.kv_dim(), x, w.wv, o);
+        permute_heads(sh, kvh, o, v, HeadLayout::split, threads);
+    });
     if constexpr (std::is_same_v<T, float>)
-        if (sh.rope) {  // the layer stage's rotary embeddings (fp32 only)
-            layer::rotate_heads(sh, sh.heads, q, threads);
-            layer::rotate_heads(sh, kvh, k, threads);
-            clock.lap(LayerStep::rotary);
-        }
-    attend(sh, q, k, v, o);
-    clock.lap(LayerStep::attention);
+        if (sh.rope)  // the layer stage's rotary embeddings (fp32 only)
+            run_step(LayerStep::rotary, [&] {
+                layer::rotate_heads(sh, sh.heads, q, threads);
+                layer::rotate_heads(sh, kvh, k, threads);
+            });
+    run_step(LayerStep::attention, [&] { attend(sh, q, k, v, o); });
     // Q is spent: its buffer takes the concatenated heads.
-    permute_heads(sh, sh.heads, o, q, HeadLayout::merge, threads);
-    project(sh, sh.d_model(), q, w.wo, y);
-    clock.lap(LayerStep::output);
+    run_step(LayerStep::output, [&] {
+        permute_heads(sh, sh.heads, o, q, HeadLayout::merge, threads);
+        project(sh, sh.d_model(), q, w.wo, y);
+    });
 }
 
 // Scratch that stays mapped between calls, as a model's layers would reuse it: fresh vectors
@@ -70,20 +70,19 @@ void multihead_chain(const Shape& sh, const float* x, const MhaWeights& w, float
                      ProjectHeadsFn* project_heads) {
     const BlockScratch<float> s(sh);
     if (project_heads) {
-        StepClock clock;
-        project_heads(sh, sh.d_model(), x, w.wq, s.q, HeadsAt::output);
-        project_heads(sh, sh.kv_dim(), x, w.wk, s.k, HeadsAt::output);
-        project_heads(sh, sh.kv_dim(), x, w.wv, s.v, HeadsAt::output);
-        clock.lap(LayerStep::qkv);
-        if (sh.rope) {
-            layer::rotate_heads(sh, sh.heads, s.q, threads);
-            layer::rotate_heads(sh, sh.kv_head_count(), s.k, threads);
-            clock.lap(LayerStep::rotary);
-        }
-        attend(sh, s.q, s.k, s.v, s.o);
-        clock.lap(LayerStep::attention);
-        project_heads(sh, sh.d_model(), s.o, w.wo, y, HeadsAt::input);
-        clock.lap(LayerStep::output);
+        run_step(LayerStep::qkv, [&] {
+            project_heads(sh, sh.d_model(), x, w.wq, s.q, HeadsAt::output);
+            project_heads(sh, sh.kv_dim(), x, w.wk, s.k, HeadsAt::output);
+            project_heads(sh, sh.kv_dim(), x, w.wv, s.v, HeadsAt::output);
+        });
+        if (sh.rope)
+            run_step(LayerStep::rotary, [&] {
+                layer::rotate_heads(sh, sh.heads, s.q, threads);
+                layer::rotate_heads(sh, sh.kv_head_count(), s.k, threads);
+            });
+        run_step(LayerStep::attention, [&] { attend(sh, s.q, s.k, s.v, s.o); });
+        run_step(LayerStep::output,
+                 [&] { project_heads(sh, sh.d_model(), s.o, w.wo, y, HeadsAt::input); });
         return;
     }
     chain_through_rows(sh, x, w, y, project, attend, threads, s.q, s.k, s.v, s.o);

@@ -9,6 +9,7 @@
 #include <cfloat>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <iterator>
 #include <random>
 #include <tuple>
@@ -206,6 +207,44 @@ TEST(LayerSteps, EveryLayerKernelTimesEachOfItsSteps) {
                 sum += steps[i];
             }
             EXPECT_LE(sum, call) << k.typed_name() << " on " << s.text();
+            ++checked;
+        }
+    }
+    EXPECT_GE(checked, 2);
+}
+
+TEST(LayerSteps, StepsAloneChargesEveryStepAndLeavesTheNextCallIntact) {
+    Shape s;
+    s.heads = 4, s.kv_heads = 2, s.n_q = s.n_kv = 40, s.head_dim = 16, s.d_ff = 72;
+    s.swiglu = s.rope = s.rms = true;
+    int checked = 0;
+    for (const auto& k : registry()) {
+        if (k.stage != Stage::layer || !testing::runs_here(k)) continue;
+        for (const bool rope : {false, true}) {
+            Shape t = s;
+            t.rope = rope, t.threads = k.parallel() ? 2 : 1;
+            Workload w(k.stage, t);
+            w.run(k);
+            const std::vector<float> before(w.output().data(),
+                                            w.output().data() + w.output().size());
+            layer_step_seconds() = {};
+            layer_steps_alone() = 2;
+            w.run(k);
+            layer_steps_alone() = 0;
+            for (std::size_t i = 0; i < kLayerSteps; ++i) {
+                const auto step = LayerStep(i);
+                const bool runs = !(step == LayerStep::positions && rope) &&
+                                  !(step == LayerStep::rotary && !rope) &&
+                                  step != LayerStep::activation;
+                if (runs) {
+                    EXPECT_GT(layer_step_seconds()[i], 0.0) << k.typed_name();
+                }
+            }
+            // Scratch the repeated steps left behind must not reach a later call.
+            w.run(k);
+            EXPECT_EQ(std::memcmp(before.data(), w.output().data(), before.size() * sizeof(float)),
+                      0)
+                << k.typed_name() << " on " << t.text();
             ++checked;
         }
     }

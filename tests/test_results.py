@@ -589,6 +589,15 @@ class LayerSteps(TempFiles):
         self.assertTrue(section.startswith("## Where the layer's time goes\n\n"), section)
         self.assertIn(section, report_text(self, r))
 
+    def test_steps_alone_column_when_measured(self):
+        rows = self.rows()
+        rows[0]["vs_steps_alone"] = 1.07
+        r = report.Result(self.write({"context": {}, "benchmarks": rows}))
+        self.assertEqual([row[-1] for row in report.layer_share_rows(r)], ["1.07×", "—"])
+        self.assertIn("| ÷ steps alone |", report.layer_section(r))
+        self.assertNotIn("÷ steps alone |", report.layer_section(report.Result(
+            self.write({"context": {}, "benchmarks": self.rows()}))))
+
     def test_median_of_the_shares_over_iterations(self):
         rows = []
         for share in (0.1, 0.5, 0.3):

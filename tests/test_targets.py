@@ -78,7 +78,7 @@ class Table(unittest.TestCase):
                 for _, names in t["cases"]:
                     for name in names.values():
                         self.assertNotIn("{", name.replace("{tier}", ""), name)
-                        self.assertRegex(name, r"^(peak|scores|softmax|weighted_sum|attention|projection|multihead)/")
+                        self.assertRegex(name, r"^(peak|scores|softmax|weighted_sum|attention|projection|multihead|layer)/")
 
     def test_cases_expand_each(self):
         by_name = {t["name"]: t for t in check_targets.load_table()}

@@ -34,4 +34,10 @@ const char* to_string(LayerStep step);
 using LayerStepSeconds = std::array<double, kLayerSteps>;
 LayerStepSeconds& layer_step_seconds();
 
+// While above 0 on this thread, a layer call runs each step once untimed, then this many times in a
+// row, and charges the mean of those to the step: each step measured alone with its own data in
+// the caches, as a benchmark of that step by itself would find them. Such a call's output is not
+// the layer's (a step that works in place repeats on its own result); it is for timing only.
+int& layer_steps_alone();
+
 }  // namespace attn

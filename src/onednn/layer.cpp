@@ -81,12 +81,10 @@ void layer_onednn_best(const Shape& sh, const float* x, const LayerWeights& w, f
     const i64 rows = sh.batch * sh.n_q, dm = sh.d_model();
     const LayerScratch s(sh);
     float *h = s.h, *hidden = s.hidden, *gate = s.gate;
-    StepClock clock;
-    const float* x0 = layer_input(sh, x, sh.threads);
-    if (!sh.rope) clock.lap(LayerStep::positions);
+    const float* x0 = x;
+    if (!sh.rope) run_step(LayerStep::positions, [&] { x0 = layer_input(sh, x, sh.threads); });
     multihead_chain(sh, x0, w.attention, h, project_columns_onednn, attention_onednn_best,
                     sh.threads);
-    clock = StepClock();
 
     const onednn::ThreadScope threads(sh.threads);
     static onednn::PlanCache<LayerPlan> cache;
@@ -106,43 +104,42 @@ void layer_onednn_best(const Shape& sh, const float* x, const LayerWeights& w, f
         p.norm.execute(strm, args);
     };
 
-    if (sh.rms) {
-        rms_rows(sh, x0, h, w.norms, h);
-    } else {
+    run_step(LayerStep::norm1, [&] {
+        if (sh.rms) return rms_rows(sh, x0, h, w.norms, h);
         p.add.execute(strm, {{DNNL_ARG_SRC_0, rows_of(h)},
                              {DNNL_ARG_SRC_1, rows_of(x0)},
                              {DNNL_ARG_DST, rows_of(h)}});
         layer_norm(h, w.norms);
-    }
-    strm.wait();
-    clock.lap(LayerStep::norm1);
-
+        strm.wait();
+    });
     std::unordered_map<int, dnnl::memory> up_args{
         {DNNL_ARG_SRC, rows_of(h)},
         {DNNL_ARG_WEIGHTS, onednn::wrap(p.w1_md, w.w1)},
         {DNNL_ARG_DST, onednn::wrap(p.hidden_md, hidden)}};
-    if (gate) {
-        p.gate.execute(strm, {{DNNL_ARG_SRC, rows_of(h)},
-                              {DNNL_ARG_WEIGHTS, onednn::wrap(p.w1_md, w.w3)},
-                              {DNNL_ARG_DST, onednn::wrap(p.hidden_md, gate)}});
+    if (gate)
         up_args[DNNL_ARG_ATTR_MULTIPLE_POST_OP(1) | DNNL_ARG_SRC_1] =
             onednn::wrap(p.hidden_md, gate);
-    }
-    p.up.execute(strm, up_args);
-    strm.wait();
-    clock.lap(LayerStep::ffn_up);
-    clock.lap(LayerStep::activation);  // fused into ffn_up
-
-    if (!sh.rms) std::copy_n(h, rows * dm, y);  // the sum post-op adds the product to it
-    p.down.execute(strm, {{DNNL_ARG_SRC, onednn::wrap(p.hidden_md, hidden)},
-                          {DNNL_ARG_WEIGHTS, onednn::wrap(p.w2_md, w.w2)},
-                          {DNNL_ARG_DST, rows_of(y)}});
-    strm.wait();
-    clock.lap(LayerStep::ffn_down);
-    if (sh.rms) rms_rows(sh, h, y, w.norms + 2 * dm, y);
-    else layer_norm(y, w.norms + 2 * dm);
-    strm.wait();
-    clock.lap(LayerStep::norm2);
+    // The activation is a post-op of ffn_up: no step of its own.
+    run_step(LayerStep::ffn_up, [&] {
+        if (gate)
+            p.gate.execute(strm, {{DNNL_ARG_SRC, rows_of(h)},
+                                  {DNNL_ARG_WEIGHTS, onednn::wrap(p.w1_md, w.w3)},
+                                  {DNNL_ARG_DST, onednn::wrap(p.hidden_md, gate)}});
+        p.up.execute(strm, up_args);
+        strm.wait();
+    });
+    run_step(LayerStep::ffn_down, [&] {
+        if (!sh.rms) std::copy_n(h, rows * dm, y);  // the sum post-op adds the product to it
+        p.down.execute(strm, {{DNNL_ARG_SRC, onednn::wrap(p.hidden_md, hidden)},
+                              {DNNL_ARG_WEIGHTS, onednn::wrap(p.w2_md, w.w2)},
+                              {DNNL_ARG_DST, rows_of(y)}});
+        strm.wait();
+    });
+    run_step(LayerStep::norm2, [&] {
+        if (sh.rms) return rms_rows(sh, h, y, w.norms + 2 * dm, y);
+        layer_norm(y, w.norms + 2 * dm);
+        strm.wait();
+    });
 }
 
 }  // namespace attn::kernels

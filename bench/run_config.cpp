@@ -345,9 +345,13 @@ std::vector<std::string> register_cases(const std::vector<Case>& cases, const Ru
                                              Counter::kIsIterationInvariantRate);
             // Each step's share of the loop's time, timed by the layer as it runs.
             if (c.kernel->stage == attn::Stage::layer && secs > 0 && state.iterations() > 0) {
+                // Only the steps that ran: a counter that is 0 in every repetition has no
+                // coefficient of variation, which Google Benchmark would write as a bare nan.
                 for (std::size_t i = 0; i < attn::kLayerSteps; ++i)
-                    state.counters[std::string("share:") + attn::to_string(attn::LayerStep(i))] =
-                        attn::layer_step_seconds()[i] / secs;
+                    if (attn::layer_step_seconds()[i] > 0)
+                        state
+                            .counters[std::string("share:") + attn::to_string(attn::LayerStep(i))] =
+                            attn::layer_step_seconds()[i] / secs;
                 if (steps_alone > 0)
                     state.counters["vs_steps_alone"] =
                         secs / double(state.iterations()) /

@@ -73,8 +73,7 @@ const float* layer_input(const Shape& sh, const float* x, int threads) {
     if (sh.rope) return x;
     const i64 elems = sh.batch * sh.n_q * sh.d_model();
     float* x0 = workspace(Slot::layer_x0, elems);
-    std::copy_n(x, elems, x0);
-    layer::add_positions(sh, x0, threads);
+    layer::add_positions(sh, x, x0, threads);
     return x0;
 }
 

@@ -1,40 +1,53 @@
 #include "layer_math.hpp"
 
+#include <list>
+
 #include "parallel.hpp"
 
 namespace attn::layer {
 
 AngleTable angle_table(i64 n, i64 width) {
-    struct Cached {
-        i64 n = -1, width = -1;
+    struct Table {
+        i64 n, width;
         std::vector<float> cos, sin;
     };
-    thread_local Cached cache;
-    if (cache.n != n || cache.width != width) {
-        const i64 pairs = (width + 1) / 2;
-        cache.cos.resize(std::size_t(n * pairs));
-        cache.sin.resize(std::size_t(n * pairs));
-        for (i64 p = 0; p < n; ++p)
-            for (i64 i = 0; i < pairs; ++i) {
-                const double a = angle(p, i, width);
-                cache.cos[std::size_t(p * pairs + i)] = float(std::cos(a));
-                cache.sin[std::size_t(p * pairs + i)] = float(std::sin(a));
-            }
-        cache.n = n, cache.width = width;
-    }
-    return {cache.cos.data(), cache.sin.data()};
+    // The most recently used first. A few tables, not one: a sweep interleaves shapes of several
+    // lengths, and a table of n 2048 at d_model 768 costs some 50 ms of sines to rebuild.
+    thread_local std::list<Table> cache;
+    for (auto it = cache.begin(); it != cache.end(); ++it)
+        if (it->n == n && it->width == width) {
+            cache.splice(cache.begin(), cache, it);
+            return {cache.front().cos.data(), cache.front().sin.data()};
+        }
+    const i64 pairs = (width + 1) / 2;
+    Table t{n, width, std::vector<float>(std::size_t(n * pairs)),
+            std::vector<float>(std::size_t(n * pairs))};
+    for (i64 p = 0; p < n; ++p)
+        for (i64 i = 0; i < pairs; ++i) {
+            const double a = angle(p, i, width);
+            t.cos[std::size_t(p * pairs + i)] = float(std::cos(a));
+            t.sin[std::size_t(p * pairs + i)] = float(std::sin(a));
+        }
+    cache.push_front(std::move(t));
+    if (cache.size() > kAngleTables) cache.pop_back();
+    return {cache.front().cos.data(), cache.front().sin.data()};
 }
 
-void add_positions(const Shape& sh, float* x, int threads) {
+void add_positions(const Shape& sh, const float* x, float* out, int threads) {
     const i64 n = sh.n_q, dm = sh.d_model(), pairs = (dm + 1) / 2;
     const AngleTable t = angle_table(n, dm);
     parallel_region(threads, [&] {
 #pragma omp for schedule(static)
         for (i64 r = 0; r < sh.batch * n; ++r) {
-            const i64 p = r % n;
-            float* row = x + r * dm;
-            for (i64 c = 0; c < dm; ++c)
-                row[c] += c % 2 == 0 ? t.sin[p * pairs + c / 2] : t.cos[p * pairs + c / 2];
+            const float* sin = t.sin + (r % n) * pairs;
+            const float* cos = t.cos + (r % n) * pairs;
+            const float* in = x + r * dm;
+            float* row = out + r * dm;
+            for (i64 i = 0; i < dm / 2; ++i) {
+                row[2 * i] = in[2 * i] + sin[i];
+                row[2 * i + 1] = in[2 * i + 1] + cos[i];
+            }
+            if (dm % 2) row[dm - 1] = in[dm - 1] + sin[dm / 2];
         }
     });
 }

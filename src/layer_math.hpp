@@ -76,16 +76,19 @@ template <class T> void rotate_heads_reference(const Shape& sh, i64 heads, T* t)
 }
 
 // cos and sin of angle(p, i, width) for p < n, i < width / 2, rounded to float: [n][width / 2]
-// each. Computed in double on the first call with these sizes and kept per thread, as models
-// keep their rotary cache.
+// each. Computed in double on the first call with these sizes and kept per thread (the last
+// kAngleTables of them; a pointer stays valid until that many other sizes were asked for), as
+// models keep their rotary cache.
+inline constexpr std::size_t kAngleTables = 8;
 struct AngleTable {
     const float* cos;
     const float* sin;
 };
 AngleTable angle_table(i64 n, i64 width);
 
-// X += the sinusoidal encoding, x [B][n][d_model], rows shared out over `threads` threads.
-void add_positions(const Shape& sh, float* x, int threads);
+// out = X + the sinusoidal encoding in one pass (out may be x), x and out [B][n][d_model], rows
+// shared out over `threads` threads.
+void add_positions(const Shape& sh, const float* x, float* out, int threads);
 // rotate_heads_reference in float from angle_table, t [B][heads][n][d], over `threads` threads.
 void rotate_heads(const Shape& sh, i64 heads, float* t, int threads);
 

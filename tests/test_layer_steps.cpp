@@ -60,12 +60,17 @@ TEST(LayerSteps, PositionsAddTheSinusoidOfEachColumn) {
     Shape s;
     s.batch = 2, s.heads = 3, s.n_q = s.n_kv = 257, s.head_dim = 5;  // d_model 15: odd
     const std::int64_t dm = s.d_model();
-    std::vector<float> x(std::size_t(s.batch * s.n_q * dm), 0.0f);
-    layer::add_positions(s, x.data(), 2);
+    const std::vector<float> x = random_values(std::size_t(s.batch * s.n_q * dm), -4.0f, 4.0f, 3);
+    std::vector<float> out(x.size()), in_place = x;
+    layer::add_positions(s, x.data(), out.data(), 2);
+    layer::add_positions(s, in_place.data(), in_place.data(), 1);
     for (std::int64_t r = 0; r < s.batch * s.n_q; ++r)
-        for (std::int64_t c = 0; c < dm; ++c)
-            ASSERT_NEAR(x[std::size_t(r * dm + c)], layer::sinusoid(r % s.n_q, c, dm), u)
-                << "row " << r << " column " << c;
+        for (std::int64_t c = 0; c < dm; ++c) {
+            const std::size_t i = std::size_t(r * dm + c);
+            const double want = double(x[i]) + layer::sinusoid(r % s.n_q, c, dm);
+            ASSERT_NEAR(out[i], want, 6 * u) << "row " << r << " column " << c;
+            ASSERT_EQ(out[i], in_place[i]) << "row " << r << " column " << c;
+        }
 }
 
 TEST(LayerSteps, NormsInFloatFollowTheirDefinition) {

@@ -22,26 +22,6 @@ Shape with_inner(const Shape& sh, i64 inner) {
     return s;
 }
 
-// out = Norm(a + b) row by row (out may be a or b), rows [B * n] of d_model, with the gain and
-// bias at `norm` ([2][d_model]).
-void residual_norm(const Shape& sh, const float* a, const float* b, const float* norm, float* out,
-                   const LayerParts& parts) {
-    const i64 dm = sh.d_model();
-    const simd::LayerOps* ops = parts.isa == Isa::scalar ? nullptr : &simd::layer_ops(parts.isa);
-    parallel_region(parts.threads, [&] {
-#pragma omp for schedule(static)
-        for (i64 r = 0; r < sh.batch * sh.n_q; ++r) {
-            float* row = out + r * dm;
-            if (ops) {
-                ops->residual_norm(a + r * dm, b + r * dm, dm, norm, norm + dm, sh.rms, row);
-                continue;
-            }
-            for (i64 c = 0; c < dm; ++c) row[c] = a[r * dm + c] + b[r * dm + c];
-            layer::norm_row<float>(row, dm, norm, norm + dm, sh.rms, row);
-        }
-    });
-}
-
 // hidden = GELU(hidden), or SiLU(hidden) * gate under swiglu; [rows][ff].
 void activate(const Shape& sh, float* hidden, const float* gate, const LayerParts& parts) {
     const i64 ff = sh.ff_width();
@@ -61,6 +41,24 @@ void activate(const Shape& sh, float* hidden, const float* gate, const LayerPart
 }
 
 }  // namespace
+
+void residual_norm(const Shape& sh, const float* a, const float* b, const float* norm, float* out,
+                   int threads, Isa isa) {
+    const i64 dm = sh.d_model();
+    const simd::LayerOps* ops = isa == Isa::scalar ? nullptr : &simd::layer_ops(isa);
+    parallel_region(threads, [&] {
+#pragma omp for schedule(static)
+        for (i64 r = 0; r < sh.batch * sh.n_q; ++r) {
+            float* row = out + r * dm;
+            if (ops) {
+                ops->residual_norm(a + r * dm, b + r * dm, dm, norm, norm + dm, sh.rms, row);
+                continue;
+            }
+            for (i64 c = 0; c < dm; ++c) row[c] = a[r * dm + c] + b[r * dm + c];
+            layer::norm_row<float>(row, dm, norm, norm + dm, sh.rms, row);
+        }
+    });
+}
 
 LayerScratch::LayerScratch(const Shape& sh) {
     const i64 rows = sh.batch * sh.n_q;
@@ -86,14 +84,16 @@ void layer_chain(const Shape& sh, const float* x, const LayerWeights& w, float* 
     if (!sh.rope) run_step(LayerStep::positions, [&] { x0 = layer_input(sh, x, parts.threads); });
     multihead_chain(sh, x0, w.attention, h, parts.project, parts.attend, parts.threads,
                     parts.project_heads);
-    run_step(LayerStep::norm1, [&] { residual_norm(sh, x0, h, w.norms, h, parts); });
+    run_step(LayerStep::norm1,
+             [&] { residual_norm(sh, x0, h, w.norms, h, parts.threads, parts.isa); });
     run_step(LayerStep::ffn_up, [&] {
         parts.project(sh, ff, h, w.w1, hidden);
         if (gate) parts.project(sh, ff, h, w.w3, gate);
     });
     run_step(LayerStep::activation, [&] { activate(sh, hidden, gate, parts); });
     run_step(LayerStep::ffn_down, [&] { parts.project(with_inner(sh, ff), dm, hidden, w.w2, y); });
-    run_step(LayerStep::norm2, [&] { residual_norm(sh, h, y, w.norms + 2 * dm, y, parts); });
+    run_step(LayerStep::norm2,
+             [&] { residual_norm(sh, h, y, w.norms + 2 * dm, y, parts.threads, parts.isa); });
 }
 
 }  // namespace attn

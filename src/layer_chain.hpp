@@ -30,6 +30,12 @@ struct LayerScratch {
     explicit LayerScratch(const Shape& sh);
 };
 
+// out = Norm(a + b) row by row (out may be a or b), rows [B * n] of d_model, with the gain and
+// bias at `norm` ([2][d_model]), LayerNorm or under Shape::rms RMSNorm, on `threads` threads: the
+// float formulas of layer_math.hpp for Isa::scalar, else the tier's LayerOps rows.
+void residual_norm(const Shape& sh, const float* a, const float* b, const float* norm, float* out,
+                   int threads, Isa isa);
+
 // X0 [B][n][d_model]: x itself under rope (rotary embeddings turn Q and K instead), else a scratch
 // copy of x with the sinusoidal positions added on `threads` threads.
 const float* layer_input(const Shape& sh, const float* x, int threads);

@@ -8,8 +8,6 @@
 #include "layer_chain.hpp"
 #include "layer_math.hpp"
 #include "onednn/onednn.hpp"
-#include "parallel.hpp"
-#include "simd/ops.hpp"
 #include "step_clock.hpp"
 
 namespace attn::kernels {
@@ -23,7 +21,7 @@ using i64 = std::int64_t;
 // framework falls back to its own kernel, and the second residual is then not fused.
 struct LayerPlan {
     dnnl::memory::desc rows_md, hidden_md, w1_md, w2_md, norm_md;
-    dnnl::binary add;                        // h = x0 + h
+    dnnl::binary add;                        // h = x0 + h, LayerNorm only
     dnnl::layer_normalization_forward norm;  // in place, LayerNorm only
     dnnl::matmul up;                         // hidden = act(h w1) (* gate under swiglu)
     dnnl::matmul gate;                       // gate = h w3, swiglu only
@@ -38,8 +36,10 @@ LayerPlan make_plan(const Shape& sh) {
     p.w1_md = onednn::f32_desc({dm, ff}, {ff, 1});
     p.w2_md = onednn::f32_desc({ff, dm}, {dm, 1});
     p.norm_md = onednn::f32_desc({dm}, {1});
-    p.add = onednn::make_add(p.rows_md);
-    if (!sh.rms) p.norm = onednn::make_layer_norm(p.rows_md, float(layer::kNormEpsilon));
+    if (!sh.rms) {
+        p.add = onednn::make_add(p.rows_md);
+        p.norm = onednn::make_layer_norm(p.rows_md, float(layer::kNormEpsilon));
+    }
     dnnl::post_ops up_ops;
     if (sh.swiglu) {
         onednn::append_eltwise(up_ops, dnnl::algorithm::eltwise_swish, 1.f);
@@ -59,17 +59,6 @@ LayerPlan make_plan(const Shape& sh) {
     }
     p.down = onednn::make_matmul(p.hidden_md, p.w2_md, p.rows_md, down_attr);
     return p;
-}
-
-// out = Norm(a + b) of [rows][d_model] by the best tier's rows (RMSNorm, which 2.6 lacks).
-void rms_rows(const Shape& sh, const float* a, const float* b, const float* norm, float* out) {
-    const i64 dm = sh.d_model();
-    const simd::LayerOps& ops = simd::layer_ops(Isa::best);
-    parallel_region(sh.threads, [&] {
-#pragma omp for schedule(static)
-        for (i64 r = 0; r < sh.batch * sh.n_q; ++r)
-            ops.residual_norm(a + r * dm, b + r * dm, dm, norm, norm + dm, true, out + r * dm);
-    });
 }
 
 }  // namespace
@@ -105,7 +94,7 @@ void layer_onednn_best(const Shape& sh, const float* x, const LayerWeights& w, f
     };
 
     run_step(LayerStep::norm1, [&] {
-        if (sh.rms) return rms_rows(sh, x0, h, w.norms, h);
+        if (sh.rms) return residual_norm(sh, x0, h, w.norms, h, sh.threads, Isa::best);
         p.add.execute(strm, {{DNNL_ARG_SRC_0, rows_of(h)},
                              {DNNL_ARG_SRC_1, rows_of(x0)},
                              {DNNL_ARG_DST, rows_of(h)}});
@@ -136,7 +125,7 @@ void layer_onednn_best(const Shape& sh, const float* x, const LayerWeights& w, f
         strm.wait();
     });
     run_step(LayerStep::norm2, [&] {
-        if (sh.rms) return rms_rows(sh, h, y, w.norms + 2 * dm, y);
+        if (sh.rms) return residual_norm(sh, h, y, w.norms + 2 * dm, y, sh.threads, Isa::best);
         layer_norm(y, w.norms + 2 * dm);
         strm.wait();
     });

@@ -346,7 +346,7 @@ def block_section(r):
 
 
 # The layer's steps in the order they run (attn/layer_steps.hpp's LayerStep).
-LAYER_STEPS = ["positions", "qkv", "rotary", "attention", "output", "norm1", "ffn_up", "activation", "ffn_down",
+LAYER_STEPS = ["embedding", "positions", "qkv", "rotary", "attention", "output", "norm1", "ffn_up", "activation", "ffn_down",
                "norm2"]
 
 

@@ -70,8 +70,10 @@ nlohmann::json descriptor_fields(std::string name) {
     f["scale"] = s.effective_scale();
     f["scale_given"] = s.scale != 0.0;
     if (s.has_layer_fields()) {
-        // The layer stage's own fields, as the report labels them ("ff=11008 swiglu rope rms").
+        // The layer stage's own fields, as the report labels them ("ff=11008 vocab=32000 swiglu
+        // rope rms").
         std::string layer = s.d_ff != 0 ? "ff=" + std::to_string(s.d_ff) : "";
+        if (s.vocab != 0) layer += (layer.empty() ? "vocab=" : " vocab=") + std::to_string(s.vocab);
         for (const auto& [on, name] :
              {std::pair{s.swiglu, "swiglu"}, std::pair{s.rope, "rope"}, std::pair{s.rms, "rms"}})
             if (on) layer += (layer.empty() ? "" : " ") + std::string(name);

@@ -86,6 +86,7 @@ ShapeFile parse_shape_file(std::istream& in, const std::string& name, const std:
         std::vector<std::int64_t> ns, nqs, nkvs, hs, kvs{0}, ds, bs{1}, ffs{0};
         std::vector<attn::DType> dts{attn::DType::f32};
         double scale = 0.0;
+        std::int64_t vocab = 0;
         bool causal = false, cosine = false, swiglu = false, rope = false, rms = false;
         bool settings = false, shape = false;
         std::stringstream tokens(body);
@@ -136,6 +137,13 @@ ShapeFile parse_shape_file(std::istream& in, const std::string& name, const std:
                 shape = true;
                 continue;
             }
+            if (key == "vocab") {
+                const std::vector<std::int64_t> v = positive_ints(value);
+                if (v.size() != 1) fail("vocab: '" + value + "' is not one positive integer");
+                vocab = v[0];
+                shape = true;
+                continue;
+            }
             if (key == "scale") {
                 if (!positive_number(value, scale))
                     fail("scale: '" + value + "' is not a positive number");
@@ -153,8 +161,8 @@ ShapeFile parse_shape_file(std::istream& in, const std::string& name, const std:
                                                              : nullptr;
             if (!into)
                 fail("unknown key '" + key +
-                     "' (valid: n, nq, nkv, h, kv, d, b, ff, dt, scale, causal, cosine, swiglu, "
-                     "rope, rms, stage, variant, min_time, max_call_time)");
+                     "' (valid: n, nq, nkv, h, kv, d, b, ff, vocab, dt, scale, causal, cosine, "
+                     "swiglu, rope, rms, stage, variant, min_time, max_call_time)");
             *into = positive_ints(value);
             if (into->empty())
                 fail(key + ": '" + value + "' is not a comma-separated list of positive integers");
@@ -187,7 +195,8 @@ ShapeFile parse_shape_file(std::istream& in, const std::string& name, const std:
                                         s.causal = causal;
                                         s.similarity = cosine ? attn::Similarity::cosine
                                                               : attn::Similarity::dot;
-                                        s.d_ff = ff, s.swiglu = swiglu, s.rope = rope, s.rms = rms;
+                                        s.d_ff = ff, s.vocab = vocab, s.swiglu = swiglu,
+                                        s.rope = rope, s.rms = rms;
                                         if (auto p = s.problem(); !p.empty()) fail(p);
                                         file.shapes.push_back(s);
                                         file.models.push_back(comment);

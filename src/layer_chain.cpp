@@ -67,11 +67,18 @@ LayerScratch::LayerScratch(const Shape& sh) {
     gate = sh.swiglu ? workspace(Slot::layer_gate, rows * sh.ff_width()) : nullptr;
 }
 
-const float* layer_input(const Shape& sh, const float* x, int threads) {
-    if (sh.rope) return x;
-    const i64 elems = sh.batch * sh.n_q * sh.d_model();
-    float* x0 = workspace(Slot::layer_x0, elems);
-    layer::add_positions(sh, x, x0, threads);
+const float* layer_input(const Shape& sh, const float* x, const float* embedding, int threads,
+                         Isa isa) {
+    if (!sh.vocab && sh.rope) return x;
+    float* x0 = workspace(Slot::layer_x0, sh.batch * sh.n_q * sh.d_model());
+    const float* in = x;
+    if (sh.vocab)
+        run_step(LayerStep::embedding, [&] {
+            layer::look_up_tokens(sh, x, embedding, x0, threads);
+            in = x0;
+        });
+    if (!sh.rope)
+        run_step(LayerStep::positions, [&] { layer::add_positions(sh, in, x0, threads, isa); });
     return x0;
 }
 
@@ -80,10 +87,9 @@ void layer_chain(const Shape& sh, const float* x, const LayerWeights& w, float* 
     const i64 dm = sh.d_model(), ff = sh.ff_width();
     const LayerScratch s(sh);
     float *h = s.h, *hidden = s.hidden, *gate = s.gate;
-    const float* x0 = x;
-    if (!sh.rope) run_step(LayerStep::positions, [&] { x0 = layer_input(sh, x, parts.threads); });
+    const float* x0 = layer_input(sh, x, w.embedding, parts.threads, parts.isa);
     multihead_chain(sh, x0, w.attention, h, parts.project, parts.attend, parts.threads,
-                    parts.project_heads);
+                    parts.project_heads, parts.isa);
     run_step(LayerStep::norm1,
              [&] { residual_norm(sh, x0, h, w.norms, h, parts.threads, parts.isa); });
     run_step(LayerStep::ffn_up, [&] {

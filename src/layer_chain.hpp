@@ -36,9 +36,11 @@ struct LayerScratch {
 void residual_norm(const Shape& sh, const float* a, const float* b, const float* norm, float* out,
                    int threads, Isa isa);
 
-// X0 [B][n][d_model]: x itself under rope (rotary embeddings turn Q and K instead), else a scratch
-// copy of x with the sinusoidal positions added on `threads` threads.
-const float* layer_input(const Shape& sh, const float* x, int threads);
+// X0 [B][n][d_model], timed as the embedding and positions steps: X (x itself, or under vocab the
+// rows of `embedding` its token ids pick, in scratch), plus the sinusoidal positions unless rope
+// (rotary embeddings turn Q and K instead), on `threads` threads at tier `isa`.
+const float* layer_input(const Shape& sh, const float* x, const float* embedding, int threads,
+                         Isa isa);
 
 // The layer of LayerFn (attn/stages.hpp) from `parts`; x, y [B][n][d_model].
 void layer_chain(const Shape& sh, const float* x, const LayerWeights& w, float* y,

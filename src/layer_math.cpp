@@ -1,71 +1,111 @@
 #include "layer_math.hpp"
 
+#include <algorithm>
+#include <limits>
 #include <list>
 
 #include "parallel.hpp"
+#include "simd/ops.hpp"
 
 namespace attn::layer {
 
-AngleTable angle_table(i64 n, i64 width) {
-    struct Table {
-        i64 n, width;
-        std::vector<float> cos, sin;
-    };
-    // The most recently used first. A few tables, not one: a sweep interleaves shapes of several
-    // lengths, and a table of n 2048 at d_model 768 costs some 50 ms of sines to rebuild.
+namespace {
+
+// A position or rotary table of n rows of `width`: one array (rows to add) or two (cos, sin).
+struct Table {
+    bool rotary;
+    i64 n, width;
+    std::vector<float> a, b;
+};
+
+// The table of this kind and size, built by `fill` on a miss. The most recently used first; a
+// few tables, not one: a sweep interleaves shapes of several lengths, and the position table of
+// n 2048 at d_model 768 costs some 50 ms of sines to rebuild.
+template <class Fill> const Table& cached_table(bool rotary, i64 n, i64 width, Fill fill) {
     thread_local std::list<Table> cache;
     for (auto it = cache.begin(); it != cache.end(); ++it)
-        if (it->n == n && it->width == width) {
+        if (it->rotary == rotary && it->n == n && it->width == width) {
             cache.splice(cache.begin(), cache, it);
-            return {cache.front().cos.data(), cache.front().sin.data()};
+            return cache.front();
         }
-    const i64 pairs = (width + 1) / 2;
-    Table t{n, width, std::vector<float>(std::size_t(n * pairs)),
-            std::vector<float>(std::size_t(n * pairs))};
-    for (i64 p = 0; p < n; ++p)
-        for (i64 i = 0; i < pairs; ++i) {
-            const double a = angle(p, i, width);
-            t.cos[std::size_t(p * pairs + i)] = float(std::cos(a));
-            t.sin[std::size_t(p * pairs + i)] = float(std::sin(a));
-        }
+    const std::size_t size = std::size_t(n * width);
+    Table t{rotary, n, width, std::vector<float>(size), std::vector<float>(rotary ? size : 0)};
+    fill(t);
     cache.push_front(std::move(t));
-    if (cache.size() > kAngleTables) cache.pop_back();
-    return {cache.front().cos.data(), cache.front().sin.data()};
+    if (cache.size() > kPositionTables) cache.pop_back();
+    return cache.front();
 }
 
-void add_positions(const Shape& sh, const float* x, float* out, int threads) {
-    const i64 n = sh.n_q, dm = sh.d_model(), pairs = (dm + 1) / 2;
-    const AngleTable t = angle_table(n, dm);
+}  // namespace
+
+const float* position_table(i64 n, i64 width) {
+    return cached_table(false, n, width,
+                        [](Table& t) {
+                            for (i64 p = 0; p < t.n; ++p)
+                                for (i64 c = 0; c < t.width; ++c)
+                                    t.a[std::size_t(p * t.width + c)] =
+                                        float(sinusoid(p, c, t.width));
+                        })
+        .a.data();
+}
+
+RotaryTable rotary_table(i64 n, i64 width) {
+    const Table& t = cached_table(true, n, width, [](Table& t) {
+        for (i64 p = 0; p < t.n; ++p) {
+            float* cos = t.a.data() + p * t.width;
+            float* sin = t.b.data() + p * t.width;
+            for (i64 i = 0; i < t.width / 2; ++i) {
+                const double a = angle(p, i, t.width);
+                cos[2 * i] = cos[2 * i + 1] = float(std::cos(a));
+                sin[2 * i] = -float(std::sin(a)), sin[2 * i + 1] = float(std::sin(a));
+            }
+            if (t.width % 2) cos[t.width - 1] = 1.0f, sin[t.width - 1] = 0.0f;
+        }
+    });
+    return {t.a.data(), t.b.data()};
+}
+
+void look_up_tokens(const Shape& sh, const float* ids, const float* table, float* x, int threads) {
+    const i64 dm = sh.d_model();
     parallel_region(threads, [&] {
 #pragma omp for schedule(static)
-        for (i64 r = 0; r < sh.batch * n; ++r) {
-            const float* sin = t.sin + (r % n) * pairs;
-            const float* cos = t.cos + (r % n) * pairs;
-            const float* in = x + r * dm;
-            float* row = out + r * dm;
-            for (i64 i = 0; i < dm / 2; ++i) {
-                row[2 * i] = in[2 * i] + sin[i];
-                row[2 * i + 1] = in[2 * i + 1] + cos[i];
-            }
-            if (dm % 2) row[dm - 1] = in[dm - 1] + sin[dm / 2];
+        for (i64 r = 0; r < sh.batch * sh.n_q; ++r) {
+            const i64 row = token_row(ids[r], sh.vocab);
+            if (row >= 0) std::copy_n(table + row * dm, dm, x + r * dm);
+            else std::fill_n(x + r * dm, dm, std::numeric_limits<float>::quiet_NaN());
         }
     });
 }
 
-void rotate_heads(const Shape& sh, i64 heads, float* v, int threads) {
-    const i64 n = sh.n_q, d = sh.head_dim, pairs = d / 2;
-    const AngleTable t = angle_table(n, d);
+void add_positions(const Shape& sh, const float* x, float* out, int threads, Isa isa) {
+    const i64 n = sh.n_q, dm = sh.d_model();
+    const float* table = position_table(n, dm);
+    const simd::LayerOps* ops = isa == Isa::scalar ? nullptr : &simd::layer_ops(isa);
+    parallel_region(threads, [&] {
+#pragma omp for schedule(static)
+        for (i64 r = 0; r < sh.batch * n; ++r) {
+            const float* enc = table + (r % n) * dm;
+            if (ops) {
+                ops->add(x + r * dm, enc, dm, out + r * dm);
+                continue;
+            }
+            for (i64 c = 0; c < dm; ++c) out[r * dm + c] = x[r * dm + c] + enc[c];
+        }
+    });
+}
+
+void rotate_heads(const Shape& sh, i64 heads, float* v, int threads, Isa isa) {
+    const i64 n = sh.n_q, d = sh.head_dim;
+    const RotaryTable t = rotary_table(n, d);
+    const simd::LayerOps* ops = isa == Isa::scalar ? nullptr : &simd::layer_ops(isa);
     parallel_region(threads, [&] {
 #pragma omp for schedule(static)
         for (i64 r = 0; r < sh.batch * heads * n; ++r) {
-            const float* c = t.cos + (r % n) * pairs;
-            const float* s = t.sin + (r % n) * pairs;
+            const float* cos = t.cos + (r % n) * d;
+            const float* sin = t.sin + (r % n) * d;
             float* row = v + r * d;
-            for (i64 i = 0; i < pairs; ++i) {
-                const float a = row[2 * i], b = row[2 * i + 1];
-                row[2 * i] = a * c[i] - b * s[i];
-                row[2 * i + 1] = a * s[i] + b * c[i];
-            }
+            if (ops) ops->rotate_pairs(row, cos, sin, d, row);
+            else rotate_pairs_row(row, cos, sin, d, row);
         }
     });
 }

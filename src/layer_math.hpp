@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "attn/isa.hpp"
 #include "attn/shape.hpp"
 
 namespace attn::layer {
@@ -31,6 +32,12 @@ inline double angle(i64 pos, i64 pair, i64 width) {
 inline double sinusoid(i64 pos, i64 c, i64 d_model) {
     const double a = angle(pos, c / 2, d_model);
     return c % 2 == 0 ? std::sin(a) : std::cos(a);
+}
+
+// The embedding-table row that token id t picks, or -1 where t is not a whole number in [0, vocab)
+// (NaN, an infinity, a fraction, a negative or too large id): that row of X is NaN.
+inline i64 token_row(double t, i64 vocab) {
+    return t >= 0.0 && t < double(vocab) && t == std::floor(t) ? i64(t) : -1;
 }
 
 // GELU in the tanh form BERT and GPT-2 were trained with: x/2 (1 + tanh(sqrt(2/pi) (x + 0.044715
@@ -75,21 +82,41 @@ template <class T> void rotate_heads_reference(const Shape& sh, i64 heads, T* t)
             }
 }
 
-// cos and sin of angle(p, i, width) for p < n, i < width / 2, rounded to float: [n][width / 2]
-// each. Computed in double on the first call with these sizes and kept per thread (the last
-// kAngleTables of them; a pointer stays valid until that many other sizes were asked for), as
-// models keep their rotary cache.
-inline constexpr std::size_t kAngleTables = 8;
-struct AngleTable {
+// y[0, n) = v turned pair by pair by rotary table rows (y may be v): y[c] = v[c] cos[c] + v[c ^ 1]
+// sin[c] for each pair (c, c + 1), c even; an odd n's last entry, which has no partner, v cos.
+// With cos (c, c) and sin (-s, s) per pair this is (a c - b s, a s + b c): the reference's
+// rotation, which the vector rows compute with one lane swap.
+inline void rotate_pairs_row(const float* v, const float* cos, const float* sin, i64 n, float* y) {
+    for (i64 c = 0; c + 1 < n; c += 2) {
+        const float a = v[c], b = v[c + 1];
+        y[c] = a * cos[c] + b * sin[c];
+        y[c + 1] = b * cos[c + 1] + a * sin[c + 1];
+    }
+    if (n % 2) y[n - 1] = v[n - 1] * cos[n - 1];
+}
+
+// The sinusoidal encoding as rows to add, [n][width]: sinusoid(p, c, width) rounded to float.
+// Computed in double on the first call with these sizes and kept per thread (the last
+// kPositionTables tables of either kind; a pointer stays valid until that many other sizes were
+// asked for), as models keep their position and rotary caches.
+inline constexpr std::size_t kPositionTables = 8;
+const float* position_table(i64 n, i64 width);
+// The rotary tables as rows to multiply for rotate_pairs_row, [n][width] each: cos holds each
+// pair's cos(angle(p, i, width)) twice, sin its -sin and +sin; an odd width's last column 1 and 0.
+struct RotaryTable {
     const float* cos;
     const float* sin;
 };
-AngleTable angle_table(i64 n, i64 width);
+RotaryTable rotary_table(i64 n, i64 width);
 
+// X [B][n][d_model] = the rows of `table` [vocab][d_model] that the token ids [B][n] pick, a row of
+// NaN where an id picks none (token_row), on `threads` threads.
+void look_up_tokens(const Shape& sh, const float* ids, const float* table, float* x, int threads);
 // out = X + the sinusoidal encoding in one pass (out may be x), x and out [B][n][d_model], rows
-// shared out over `threads` threads.
-void add_positions(const Shape& sh, const float* x, float* out, int threads);
-// rotate_heads_reference in float from angle_table, t [B][heads][n][d], over `threads` threads.
-void rotate_heads(const Shape& sh, i64 heads, float* t, int threads);
+// shared out over `threads` threads, at tier `isa` (Isa::scalar: the plain loop).
+void add_positions(const Shape& sh, const float* x, float* out, int threads, Isa isa);
+// rotate_heads_reference in float from rotary_table, t [B][heads][n][d], over `threads` threads,
+// at tier `isa` (Isa::scalar: rotate_pairs_row).
+void rotate_heads(const Shape& sh, i64 heads, float* t, int threads, Isa isa);
 
 }  // namespace attn::layer

@@ -4,6 +4,7 @@ namespace attn {
 
 const char* to_string(LayerStep step) {
     switch (step) {
+        case LayerStep::embedding: return "embedding";
         case LayerStep::positions: return "positions";
         case LayerStep::qkv: return "qkv";
         case LayerStep::rotary: return "rotary";

@@ -19,11 +19,11 @@ template <class T> std::int64_t floats_for(std::int64_t n) {
 // The block through the rows' layout: each projection's fp32 rows go to the per-head output
 // buffer o, and the head split stores them as T in Q, K and V (rounding them when T is 16-bit);
 // the concatenation stores the heads' fp32 outputs as T for the output projection. q, k, v hold
-// q_elems / kv_elems of T, o q_elems floats.
+// q_elems / kv_elems of T, o q_elems floats; under rope Q and K are turned at tier rotary_isa.
 template <class T> void chain_through_rows(const Shape& sh, const T* x, const MhaWeightsOf<T>& w,
                                            float* y, ProjectColumnsFnOf<T>* project,
                                            AttentionFnOf<T>* attend, int threads, T* q, T* k, T* v,
-                                           float* o) {
+                                           float* o, Isa rotary_isa) {
     const std::int64_t kvh = sh.kv_head_count();
     run_step(LayerStep::qkv, [&] {
         project(sh, sh.d_model(), x, w.wq, o);
@@ -36,8 +36,8 @@ template <class T> void chain_through_rows(const Shape& sh, const T* x, const Mh
     if constexpr (std::is_same_v<T, float>)
         if (sh.rope)  // the layer stage's rotary embeddings (fp32 only)
             run_step(LayerStep::rotary, [&] {
-                layer::rotate_heads(sh, sh.heads, q, threads);
-                layer::rotate_heads(sh, kvh, k, threads);
+                layer::rotate_heads(sh, sh.heads, q, threads, rotary_isa);
+                layer::rotate_heads(sh, kvh, k, threads, rotary_isa);
             });
     run_step(LayerStep::attention, [&] { attend(sh, q, k, v, o); });
     // Q is spent: its buffer takes the concatenated heads.
@@ -67,7 +67,7 @@ template <class T> struct BlockScratch {
 
 void multihead_chain(const Shape& sh, const float* x, const MhaWeights& w, float* y,
                      ProjectColumnsFn* project, AttentionFn* attend, int threads,
-                     ProjectHeadsFn* project_heads) {
+                     ProjectHeadsFn* project_heads, Isa rotary_isa) {
     const BlockScratch<float> s(sh);
     if (project_heads) {
         run_step(LayerStep::qkv, [&] {
@@ -77,22 +77,22 @@ void multihead_chain(const Shape& sh, const float* x, const MhaWeights& w, float
         });
         if (sh.rope)
             run_step(LayerStep::rotary, [&] {
-                layer::rotate_heads(sh, sh.heads, s.q, threads);
-                layer::rotate_heads(sh, sh.kv_head_count(), s.k, threads);
+                layer::rotate_heads(sh, sh.heads, s.q, threads, rotary_isa);
+                layer::rotate_heads(sh, sh.kv_head_count(), s.k, threads, rotary_isa);
             });
         run_step(LayerStep::attention, [&] { attend(sh, s.q, s.k, s.v, s.o); });
         run_step(LayerStep::output,
                  [&] { project_heads(sh, sh.d_model(), s.o, w.wo, y, HeadsAt::input); });
         return;
     }
-    chain_through_rows(sh, x, w, y, project, attend, threads, s.q, s.k, s.v, s.o);
+    chain_through_rows(sh, x, w, y, project, attend, threads, s.q, s.k, s.v, s.o, rotary_isa);
 }
 
 template <class T> void multihead_chain(const Shape& sh, const T* x, const MhaWeightsOf<T>& w,
                                         float* y, ProjectColumnsFnOf<T>* project,
                                         AttentionFnOf<T>* attend, int threads) {
     const BlockScratch<T> s(sh);
-    chain_through_rows(sh, x, w, y, project, attend, threads, s.q, s.k, s.v, s.o);
+    chain_through_rows(sh, x, w, y, project, attend, threads, s.q, s.k, s.v, s.o, Isa::best);
 }
 
 template void multihead_chain(const Shape&, const bf16*, const MhaWeightsOf<bf16>&, float*,

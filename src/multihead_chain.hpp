@@ -4,6 +4,7 @@
 
 #include <cstdint>
 
+#include "attn/isa.hpp"
 #include "attn/stages.hpp"
 #include "heads.hpp"
 
@@ -23,11 +24,12 @@ using ProjectHeadsFn = void(const Shape& sh, std::int64_t cols, const float* x, 
 
 // x, y [B][n][d_model]; the four projections use `project`, each head uses `attend`, and the head
 // split and concatenation run on `threads` threads (1 for the single-threaded variants). Under
-// Shape::rope (the layer stage's) Q and K are rotated by their positions before attention. With
-// `project_heads` the four projections write and read the heads' layout: no split, no merge.
+// Shape::rope (the layer stage's) Q and K are rotated by their positions before attention, at tier
+// `rotary_isa` (Isa::scalar for the textbook chain). With `project_heads` the four projections
+// write and read the heads' layout: no split, no merge.
 void multihead_chain(const Shape& sh, const float* x, const MhaWeights& w, float* y,
                      ProjectColumnsFn* project, AttentionFn* attend, int threads,
-                     ProjectHeadsFn* project_heads = nullptr);
+                     ProjectHeadsFn* project_heads = nullptr, Isa rotary_isa = Isa::best);
 
 // The block with 16-bit storage T (bf16 or f16): each projection's fp32 output is rounded to T as
 // the head split stores it, as frameworks keep Q, K, V and the concatenated heads, and `attend`

@@ -45,6 +45,10 @@ std::string Shape::problem() const {
         return "heads (" + std::to_string(heads) + ") must be a multiple of kv_heads (" +
                std::to_string(kv_heads) + ")";
     if (d_ff < 0) return "d_ff must be a positive integer, got " + std::to_string(d_ff);
+    if (vocab < 0) return "vocab must be a positive integer, got " + std::to_string(vocab);
+    if (vocab > kMaxVocab)
+        return "vocab must be at most " + std::to_string(kMaxVocab) +
+               " (token ids are passed as floats, exact up to 2^24), got " + std::to_string(vocab);
     if (threads <= 0) return "threads must be a positive integer, got " + std::to_string(threads);
     if (threads > kMaxThreads)
         return "threads must be at most " + std::to_string(kMaxThreads) + ", got " +
@@ -63,6 +67,8 @@ std::string Shape::problem() const {
     if (checked_mul(heads * head_dim, ff_width()) < 0 ||
         checked_mul(checked_mul(batch, n_q), ff_width()) < 0)
         return "the feed-forward width d_ff is too large for its weights and activations";
+    if (checked_mul(heads * head_dim, vocab) < 0)
+        return "vocab * d_model (the token-embedding table) overflows the address space";
     return {};
 }
 
@@ -92,6 +98,7 @@ std::string Shape::text(bool with_threads) const {
     if (similarity == Similarity::cosine) out += "/cosine";
     if (dtype != DType::f32) out += std::string("/dt:") + to_string(dtype);
     if (d_ff != 0) out += "/ff:" + std::to_string(d_ff);
+    if (vocab != 0) out += "/vocab:" + std::to_string(vocab);
     if (swiglu) out += "/swiglu";
     if (rope) out += "/rope";
     if (rms) out += "/rms";
@@ -107,7 +114,8 @@ Shape parse_shape(std::string_view text, bool* threads_given) {
     bool seen_n = false, seen_nq = false, seen_nkv = false, seen_h = false, seen_kv = false,
          seen_d = false;
     bool seen_b = false, seen_t = false, seen_scale = false, seen_mask = false, seen_sim = false,
-         seen_dt = false, seen_ff = false, seen_swiglu = false, seen_rope = false, seen_rms = false;
+         seen_dt = false, seen_ff = false, seen_vocab = false, seen_swiglu = false,
+         seen_rope = false, seen_rms = false;
     auto once = [&](bool& seen, std::string_view field) {
         if (seen) fail(quoted(field) + " is given twice");
         seen = true;
@@ -162,11 +170,12 @@ Shape parse_shape(std::string_view text, bool* threads_given) {
         else if (key == "d") into = &s.head_dim, seen = &seen_d;
         else if (key == "b") into = &s.batch, seen = &seen_b;
         else if (key == "ff") into = &s.d_ff, seen = &seen_ff;
+        else if (key == "vocab") into = &s.vocab, seen = &seen_vocab;
         else if (key != "t")
-            fail(
-                "unknown field " + quoted(key) +
-                " (valid: n, nq, nkv, h, kv, d, b, t, dt, scale, causal, cosine, ff, swiglu, rope, "
-                "rms)");
+            fail("unknown field " + quoted(key) +
+                 " (valid: n, nq, nkv, h, kv, d, b, t, dt, scale, causal, cosine, ff, vocab, "
+                 "swiglu, "
+                 "rope, rms)");
         std::int64_t v = 0;
         const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
         if (value.empty() || ec != std::errc() || end != value.data() + value.size() || v <= 0 ||

@@ -72,9 +72,10 @@ double min_bytes(Stage stage, const Shape& s) {
         case Stage::attention: return in * (q + 2 * kv) + out * q;
         case Stage::projection: return in * (x + w) + out * x;
         case Stage::multihead: return in * (x + 2 * w + 2 * w_kv) + out * x;
+        // Under vocab, the token ids and the table rows they pick in place of X.
         case Stage::layer:
-            return 4.0 *
-                       (x + 2 * w + 2 * w_kv + (s.swiglu ? 3.0 : 2.0) * dm(s) * ff(s) + 4 * dm(s)) +
+            return 4.0 * (x + (s.vocab ? rows(s) : 0.0) + 2 * w + 2 * w_kv +
+                          (s.swiglu ? 3.0 : 2.0) * dm(s) * ff(s) + 4 * dm(s)) +
                    out * x;
     }
     return 0;
@@ -94,11 +95,12 @@ double footprint_bytes(Stage stage, const Shape& s) {
             return min_bytes(stage, s) +
                    (2.0 * double(s.q_elems()) + 4.0 * double(s.kv_elems())) * 4.0 + sc;
         // The block's, plus the layer's activations: X0, the block's output and H (n x d_model),
-        // the feed-forward's one or two n x d_ff.
+        // the feed-forward's one or two n x d_ff; and the whole token-embedding table.
         case Stage::layer:
             return footprint_bytes(Stage::multihead, s) - min_bytes(Stage::multihead, s) +
                    min_bytes(stage, s) +
-                   4.0 * rows(s) * (3.0 * dm(s) + (s.swiglu ? 2.0 : 1.0) * ff(s));
+                   4.0 * rows(s) * (3.0 * dm(s) + (s.swiglu ? 2.0 : 1.0) * ff(s)) +
+                   4.0 * double(s.vocab) * dm(s);
     }
     return 0;
 }
@@ -127,7 +129,7 @@ std::string stage_problem(Stage stage, const Shape& shape) {
         return std::string(to_string(stage)) + " is self-attention: n_q (" +
                std::to_string(shape.n_q) + ") must equal n_kv (" + std::to_string(shape.n_kv) + ")";
     if (stage != Stage::layer && shape.has_layer_fields())
-        return "ff:, swiglu, rope and rms describe the layer stage, not " +
+        return "ff:, vocab:, swiglu, rope and rms describe the layer stage, not " +
                std::string(to_string(stage));
     if (stage == Stage::layer && shape.dtype != DType::f32)
         return std::string("the layer stage runs in f32: dt:") + to_string(shape.dtype) +

@@ -25,9 +25,11 @@ Sizes sizes_of(Stage stage, const Shape& s) {
         case Stage::projection: return {{s.q_elems(), w}, s.q_elems()};
         case Stage::multihead: return {{s.q_elems(), w, w_kv, w_kv, w}, s.q_elems()};
         case Stage::layer: {
+            // Under vocab, token ids in place of X and the embedding table last.
             const std::size_t ff = std::size_t(s.d_model() * s.ff_width());
-            return {{s.q_elems(), w, w_kv, w_kv, w, ff, ff, s.swiglu ? ff : 0,
-                     std::size_t(4 * s.d_model())},
+            const std::size_t x = s.vocab ? std::size_t(s.batch * s.n_q) : s.q_elems();
+            return {{x, w, w_kv, w_kv, w, ff, ff, s.swiglu ? ff : 0, std::size_t(4 * s.d_model()),
+                     std::size_t(s.vocab * s.d_model())},
                     s.q_elems()};
         }
     }
@@ -72,6 +74,11 @@ Workload::Workload(Stage stage, const Shape& shape, const Fill& fill, std::size_
         const std::int64_t dm = shape.d_model();
         for (std::int64_t i = 0; i < 4 * dm; ++i)
             norms[i] = (i / dm) % 2 == 0 ? 1.0f + 0.5f * norms[i] : 0.5f * norms[i];
+        // Token ids drawn uniformly from the vocabulary.
+        if (shape.vocab) {
+            std::uniform_int_distribution<std::int64_t> id(0, shape.vocab - 1);
+            for (float& t : inputs_[0].span()) t = float(id(rng));
+        }
     }
     // Softmax sees what the scores stage produces: -inf wherever the causal mask hides a key.
     if (stage == Stage::softmax && shape.causal) {
@@ -143,7 +150,8 @@ void Workload::run(const Kernel& kernel) {
                     fn.call(s, in(0), MhaWeightsOf<T>{in(1), in(2), in(3), in(4)}, out);
                 else
                     fn.call(s, in(0),
-                            LayerWeights{{in(1), in(2), in(3), in(4)}, in(5), in(6), in(7), in(8)},
+                            LayerWeights{
+                                {in(1), in(2), in(3), in(4)}, in(5), in(6), in(7), in(8), in(9)},
                             out);
             },
             kernel.fn);

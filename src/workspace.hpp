@@ -23,7 +23,7 @@ enum class Slot {
     widened_a,          // a stage's first, second and third 16-bit inputs widened to fp32
     widened_b,          // (Q, K, V; P, V; X, W), shared by a call's threads
     widened_c,
-    layer_x0,    // the layer's input with its positions, [B][n][d_model]
+    layer_x0,    // the layer's input (looked-up token rows) with its positions, [B][n][d_model]
     layer_h,     // the attention block's output, then H = Norm(X0 + it)
     layer_ff,    // the feed-forward's hidden activations [B][n][d_ff]
     layer_gate,  // SwiGLU's linear half, [B][n][d_ff]

@@ -281,9 +281,10 @@ Expected layer_stage(const Workload& w) {
     using reference::product;
     const Shape& s = w.shape();
     const std::int64_t rows = s.batch * s.n_q, dm = s.d_model(), ff = s.ff_width();
-    Tensor in[9];
-    for (int i = 0; i < 9; ++i) in[i] = to_double(w.inputs()[std::size_t(i)]);
-    const Tensor& x = in[0];
+    Tensor in[10];
+    for (int i = 0; i < 10; ++i) in[i] = to_double(w.inputs()[std::size_t(i)]);
+    // The token lookup copies table rows exactly: X as the kernels see it.
+    const Tensor x = s.vocab ? reference::embedding(s, in[0], in[9]) : in[0];
     const Tensor& norms = in[8];
     // X0 = X + positions: the encoding rounded to float, then the sum.
     Tensor x0 = x, x0_abs = absolute(x);

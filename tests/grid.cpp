@@ -100,6 +100,17 @@ std::vector<GridCase> edge_cases() {
                  layer(make(7, 7, 2, true, Similarity::dot, 2, 1, 1), 0, false, true, true)});
     g.push_back({"layer_swiglu_rms_h2_n17_d12_causal",
                  layer(make(17, 17, 12, true), 0, true, false, true)});
+    // The token lookup in front: more ids than table rows (repeats), with the sinusoidal
+    // encoding then added in place over two sequences, and under rope with nothing added.
+    auto vocab = [](Shape s, std::int64_t v) {
+        s.vocab = v;
+        return s;
+    };
+    g.push_back({"layer_vocab7_b2_h3_n9_d5_t2",
+                 with_threads(vocab(make(9, 9, 5, false, Similarity::dot, 3, 2), 7), 2)});
+    g.push_back(
+        {"layer_vocab50_rope_rms_swiglu_h4_kv2_n19_d8_causal",
+         vocab(layer(make(19, 19, 8, true, Similarity::dot, 4, 1, 2), 0, true, true, true), 50)});
     const Fill large{90.0f, 100.0f, 7};
     g.push_back({"large_n17_d8", make(17, 17, 8), large});
     g.push_back({"large_n64_d16_causal", make(64, 64, 16, true), large, 1});

@@ -38,22 +38,25 @@ std::vector<float> random_values(std::size_t n, float lo, float hi, unsigned see
 }
 
 TEST(LayerSteps, RotaryEmbeddingsTurnEachPairByItsAngle) {
-    // Positions up to 300 (large angles), two batches, grouped widths, 1 and 2 threads.
-    for (const int threads : {1, 2}) {
-        Shape s;
-        s.batch = 2, s.heads = 3, s.n_q = s.n_kv = 300, s.head_dim = 10;
-        const std::size_t n = std::size_t(s.batch * s.heads * s.n_q * s.head_dim);
-        std::vector<float> t = random_values(n, -2.0f, 2.0f, 5);
-        std::vector<double> ref(t.begin(), t.end());
-        layer::rotate_heads(s, s.heads, t.data(), threads);
-        layer::rotate_heads_reference(s, s.heads, ref.data());
-        const std::vector<float> in = random_values(n, -2.0f, 2.0f, 5);
-        for (std::size_t i = 0; i < n; ++i) {
-            const std::size_t pair = i & ~std::size_t(1);
-            const double mag = std::fabs(in[pair]) + std::fabs(in[pair + 1]);
-            ASSERT_NEAR(t[i], ref[i], 4.0 * u * mag) << "element " << i << ", " << threads << "t";
+    // Positions up to 300 (large angles), two batches, grouped widths, 1 and 2 threads, the plain
+    // loop and the best tier's rows.
+    for (const Isa isa : {Isa::scalar, Isa::best})
+        for (const int threads : {1, 2}) {
+            Shape s;
+            s.batch = 2, s.heads = 3, s.n_q = s.n_kv = 300, s.head_dim = 10;
+            const std::size_t n = std::size_t(s.batch * s.heads * s.n_q * s.head_dim);
+            std::vector<float> t = random_values(n, -2.0f, 2.0f, 5);
+            std::vector<double> ref(t.begin(), t.end());
+            layer::rotate_heads(s, s.heads, t.data(), threads, isa);
+            layer::rotate_heads_reference(s, s.heads, ref.data());
+            const std::vector<float> in = random_values(n, -2.0f, 2.0f, 5);
+            for (std::size_t i = 0; i < n; ++i) {
+                const std::size_t pair = i & ~std::size_t(1);
+                const double mag = std::fabs(in[pair]) + std::fabs(in[pair + 1]);
+                ASSERT_NEAR(t[i], ref[i], 4.0 * u * mag)
+                    << "element " << i << ", " << threads << "t, " << to_string(isa);
+            }
         }
-    }
 }
 
 TEST(LayerSteps, PositionsAddTheSinusoidOfEachColumn) {
@@ -61,16 +64,41 @@ TEST(LayerSteps, PositionsAddTheSinusoidOfEachColumn) {
     s.batch = 2, s.heads = 3, s.n_q = s.n_kv = 257, s.head_dim = 5;  // d_model 15: odd
     const std::int64_t dm = s.d_model();
     const std::vector<float> x = random_values(std::size_t(s.batch * s.n_q * dm), -4.0f, 4.0f, 3);
-    std::vector<float> out(x.size()), in_place = x;
-    layer::add_positions(s, x.data(), out.data(), 2);
-    layer::add_positions(s, in_place.data(), in_place.data(), 1);
-    for (std::int64_t r = 0; r < s.batch * s.n_q; ++r)
-        for (std::int64_t c = 0; c < dm; ++c) {
-            const std::size_t i = std::size_t(r * dm + c);
-            const double want = double(x[i]) + layer::sinusoid(r % s.n_q, c, dm);
-            ASSERT_NEAR(out[i], want, 6 * u) << "row " << r << " column " << c;
-            ASSERT_EQ(out[i], in_place[i]) << "row " << r << " column " << c;
-        }
+    for (const Isa isa : {Isa::scalar, Isa::best}) {
+        std::vector<float> out(x.size()), in_place = x;
+        layer::add_positions(s, x.data(), out.data(), 2, isa);
+        layer::add_positions(s, in_place.data(), in_place.data(), 1, isa);
+        for (std::int64_t r = 0; r < s.batch * s.n_q; ++r)
+            for (std::int64_t c = 0; c < dm; ++c) {
+                const std::size_t i = std::size_t(r * dm + c);
+                const double want = double(x[i]) + layer::sinusoid(r % s.n_q, c, dm);
+                ASSERT_NEAR(out[i], want, 6 * u)
+                    << "row " << r << " column " << c << ", " << to_string(isa);
+                ASSERT_EQ(out[i], in_place[i])
+                    << "row " << r << " column " << c << ", " << to_string(isa);
+            }
+    }
+}
+
+TEST(LayerSteps, TokenLookupCopiesTheRowEachIdPicks) {
+    Shape s;
+    s.batch = 2, s.heads = 3, s.n_q = s.n_kv = 5, s.head_dim = 3, s.vocab = 4;
+    const std::int64_t dm = s.d_model();
+    const std::vector<float> table = random_values(std::size_t(s.vocab * dm), -1.0f, 1.0f, 4);
+    // Good ids, repeated, and each kind of id that picks no row.
+    const float ids[] = {0.0f, 3.0f, 1.0f, 3.0f, 2.0f, 4.0f, -1.0f, 2.5f, NAN, INFINITY};
+    for (const int threads : {1, 2}) {
+        std::vector<float> x(std::size(ids) * std::size_t(dm), 7.0f);
+        layer::look_up_tokens(s, ids, table.data(), x.data(), threads);
+        for (std::size_t r = 0; r < std::size(ids); ++r)
+            for (std::int64_t c = 0; c < dm; ++c) {
+                const float got = x[r * std::size_t(dm) + std::size_t(c)];
+                if (r < 5)
+                    ASSERT_EQ(got, table[std::size_t(std::int64_t(ids[r]) * dm + c)])
+                        << "id " << ids[r] << " column " << c;
+                else ASSERT_TRUE(std::isnan(got)) << "id " << ids[r] << " column " << c;
+            }
+    }
 }
 
 TEST(LayerSteps, NormsInFloatFollowTheirDefinition) {
@@ -174,21 +202,53 @@ TEST_P(LayerRows, ResidualNormFollowsTheDefinition) {
         }
 }
 
+TEST_P(LayerRows, PairRotationAndSumFollowTheirDefinitions) {
+    ATTN_SKIP_UNLESS_RUNS_HERE(GetParam());
+    const simd::LayerOps& ops = simd::layer_ops(GetParam());
+    // Lengths around every tier's width, odd ones too (the last entry has no partner); tables of
+    // distinct values in every lane, so a lane swapped or dropped shows.
+    for (const std::int64_t n : {1, 2, 3, 7, 8, 9, 16, 17, 31, 32, 33, 64, 130}) {
+        const std::size_t sz = std::size_t(n);
+        const std::vector<float> v = random_values(sz, -2.0f, 2.0f, unsigned(n));
+        const std::vector<float> cos = random_values(sz, -1.0f, 1.0f, 7);
+        const std::vector<float> sin = random_values(sz, -1.0f, 1.0f, 8);
+        const std::vector<float> b = random_values(sz, -3.0f, 3.0f, 9);
+        std::vector<float> y(sz), in_place = v, sum(sz), sum_in_place = v;
+        ops.rotate_pairs(v.data(), cos.data(), sin.data(), n, y.data());
+        ops.rotate_pairs(in_place.data(), cos.data(), sin.data(), n, in_place.data());
+        ops.add(v.data(), b.data(), n, sum.data());
+        ops.add(sum_in_place.data(), b.data(), n, sum_in_place.data());
+        for (std::size_t c = 0; c < sz; ++c) {
+            const std::size_t partner = c ^ 1;
+            const double turn = partner < sz ? double(v[partner]) * sin[c] : 0.0;
+            const double want = double(v[c]) * cos[c] + turn;
+            ASSERT_NEAR(y[c], want, 2.0 * u * (std::fabs(double(v[c]) * cos[c]) + std::fabs(turn)))
+                << "rotation, entry " << c << " of " << n;
+            ASSERT_EQ(in_place[c], y[c]) << "rotation in place, entry " << c << " of " << n;
+            ASSERT_EQ(sum[c], v[c] + b[c]) << "sum, entry " << c << " of " << n;
+            ASSERT_EQ(sum_in_place[c], sum[c]) << "sum in place, entry " << c << " of " << n;
+        }
+    }
+}
+
 INSTANTIATE_TEST_SUITE_P(Tiers, LayerRows,
                          ::testing::ValuesIn(isa_tiers().begin(), isa_tiers().end()),
                          [](const auto& info) { return std::string(to_string(info.param)); });
 
 TEST(LayerSteps, EveryLayerKernelTimesEachOfItsSteps) {
-    // A BERT-like and a Llama-like layer: positions added or Q and K rotated.
+    // A BERT-like and a Llama-like layer: positions added or Q and K rotated; the BERT-like one
+    // from token ids too.
     Shape bert;
     bert.heads = 4, bert.n_q = bert.n_kv = 48, bert.head_dim = 16;
     Shape llama = bert;
     llama.kv_heads = 2, llama.causal = true, llama.d_ff = 96,
     llama.swiglu = llama.rope = llama.rms = true;
+    Shape tokens = bert;
+    tokens.vocab = 100;
     int checked = 0;
     for (const auto& k : registry()) {
         if (k.stage != Stage::layer || !testing::runs_here(k)) continue;
-        for (Shape s : {bert, llama}) {
+        for (Shape s : {bert, llama, tokens}) {
             s.threads = k.parallel() ? 2 : 1;
             Workload w(k.stage, s);
             layer_step_seconds() = {};
@@ -201,9 +261,11 @@ TEST(LayerSteps, EveryLayerKernelTimesEachOfItsSteps) {
             for (std::size_t i = 0; i < kLayerSteps; ++i) {
                 const auto step = LayerStep(i);
                 // Only the activation may be fused into another step, and only the step that
-                // does not apply (positions under rope, rotary without) may go uncharged.
+                // does not apply (positions under rope, rotary without, embedding without vocab)
+                // may go uncharged.
                 const bool skipped = (step == LayerStep::positions && s.rope) ||
-                                     (step == LayerStep::rotary && !s.rope);
+                                     (step == LayerStep::rotary && !s.rope) ||
+                                     (step == LayerStep::embedding && !s.vocab);
                 if (skipped) {
                     EXPECT_EQ(steps[i], 0.0) << k.typed_name() << " " << to_string(step);
                 } else if (step != LayerStep::activation) {
@@ -225,33 +287,35 @@ TEST(LayerSteps, StepsAloneChargesEveryStepAndLeavesTheNextCallIntact) {
     int checked = 0;
     for (const auto& k : registry()) {
         if (k.stage != Stage::layer || !testing::runs_here(k)) continue;
-        for (const bool rope : {false, true}) {
-            Shape t = s;
-            t.rope = rope, t.threads = k.parallel() ? 2 : 1;
-            Workload w(k.stage, t);
-            w.run(k);
-            const std::vector<float> before(w.output().data(),
-                                            w.output().data() + w.output().size());
-            layer_step_seconds() = {};
-            layer_steps_alone() = 2;
-            w.run(k);
-            layer_steps_alone() = 0;
-            for (std::size_t i = 0; i < kLayerSteps; ++i) {
-                const auto step = LayerStep(i);
-                const bool runs = !(step == LayerStep::positions && rope) &&
-                                  !(step == LayerStep::rotary && !rope) &&
-                                  step != LayerStep::activation;
-                if (runs) {
-                    EXPECT_GT(layer_step_seconds()[i], 0.0) << k.typed_name();
+        for (const std::int64_t vocab : {0, 37})
+            for (const bool rope : {false, true}) {
+                Shape t = s;
+                t.rope = rope, t.vocab = vocab, t.threads = k.parallel() ? 2 : 1;
+                Workload w(k.stage, t);
+                w.run(k);
+                const std::vector<float> before(w.output().data(),
+                                                w.output().data() + w.output().size());
+                layer_step_seconds() = {};
+                layer_steps_alone() = 2;
+                w.run(k);
+                layer_steps_alone() = 0;
+                for (std::size_t i = 0; i < kLayerSteps; ++i) {
+                    const auto step = LayerStep(i);
+                    const bool runs = !(step == LayerStep::positions && rope) &&
+                                      !(step == LayerStep::rotary && !rope) &&
+                                      !(step == LayerStep::embedding && !vocab) &&
+                                      step != LayerStep::activation;
+                    if (runs) {
+                        EXPECT_GT(layer_step_seconds()[i], 0.0) << k.typed_name();
+                    }
                 }
+                // Scratch the repeated steps left behind must not reach a later call.
+                w.run(k);
+                EXPECT_EQ(
+                    std::memcmp(before.data(), w.output().data(), before.size() * sizeof(float)), 0)
+                    << k.typed_name() << " on " << t.text();
+                ++checked;
             }
-            // Scratch the repeated steps left behind must not reach a later call.
-            w.run(k);
-            EXPECT_EQ(std::memcmp(before.data(), w.output().data(), before.size() * sizeof(float)),
-                      0)
-                << k.typed_name() << " on " << t.text();
-            ++checked;
-        }
     }
     EXPECT_GE(checked, 2);
 }

@@ -60,6 +60,11 @@ std::vector<Shape> shapes_of(Stage stage) {
     s.heads = 2, s.head_dim = 16, s.causal = true, s.threads = 2;
     s.n_q = 40, s.n_kv = reads_rows_of_x(stage) ? 40 : 600;
     std::vector<Shape> out{s};
+    if (stage == Stage::layer) {  // from token ids: a NaN or infinite id looks up a row of NaN
+        Shape tokens = s;
+        tokens.vocab = 30;
+        out.push_back(tokens);
+    }
     if (stage == Stage::attention) {
         Shape grouped = s;
         grouped.n_q = 3, grouped.heads = 4, grouped.kv_heads = 2;

@@ -91,6 +91,16 @@ TEST(Shape, TextReadsBackExactly) {
         }
 }
 
+TEST(Shape, LayerFieldsReadBackAndBelongToTheLayer) {
+    const Shape s = parse_shape("rms/vocab:30522/n:16/h:4/kv:2/d:8/ff:96/swiglu/rope");
+    EXPECT_EQ(s.vocab, 30522);
+    EXPECT_EQ(s.text(false), "n:16/h:4/kv:2/d:8/ff:96/vocab:30522/swiglu/rope/rms");
+    EXPECT_EQ(parse_shape(s.text()).text(), s.text());
+    EXPECT_EQ(stage_problem(Stage::layer, s), "");
+    EXPECT_NE(stage_problem(Stage::multihead, parse_shape("n:16/h:4/d:8/vocab:9")).find("vocab:"),
+              std::string::npos);
+}
+
 TEST(Shape, ParseTakesFieldsInAnyOrderWithDefaults) {
     bool threads_given = true;
     const Shape s = parse_shape("b:1/h:32/nq:16/nkv:4096/d:128/causal", &threads_given);
@@ -126,7 +136,10 @@ TEST(Shape, ParseRefusesBadTextNamingTheField) {
                {"n:8/h:2/d:4/scale:inf", "scale: 'inf'"},
                {"n:8/h:2/d:4//causal", "'' is not key:value"},
                {"n:8/h:2/d:4/causal/causal", "'causal' is given twice"},
-               {"n:1099511627776/h:2/d:4", "overflows"}};
+               {"n:1099511627776/h:2/d:4", "overflows"},
+               {"n:8/h:2/d:4/vocab:0", "vocab: '0' is not a positive integer"},
+               {"n:8/h:2/d:4/vocab:16777217", "vocab must be at most 16777216"},
+               {"n:8/h:2/d:4/vocab:5/vocab:5", "'vocab' is given twice"}};
     for (const auto& b : bad) {
         try {
             parse_shape(b.text);

@@ -50,15 +50,17 @@ TEST(ShapeFile, ReadsTheLayerFieldsAndTheStagesAndVariantsToRun) {
     std::istringstream good(
         "stage=peak,layer\nvariant=flash,onednn\n"
         "n=64 h=4 kv=2 d=16 ff=96,128 swiglu rope rms causal  # llama-like\n"
-        "n=32 h=2 d=8  # bert-like\n");
+        "n=32 h=2 d=8 vocab=30522  # bert-like\n");
     const ShapeFile f = parse_shape_file(good, "inline", "inline.txt");
     std::vector<std::string> texts;
     for (const auto& s : f.shapes) texts.push_back(s.text(false));
     EXPECT_EQ(texts, (std::vector<std::string>{"n:64/h:4/kv:2/d:16/causal/ff:96/swiglu/rope/rms",
                                                "n:64/h:4/kv:2/d:16/causal/ff:128/swiglu/rope/rms",
-                                               "n:32/h:2/d:8"}));
+                                               "n:32/h:2/d:8/vocab:30522"}));
     EXPECT_EQ(f.stages, (std::vector<std::string>{"peak", "layer"}));
     EXPECT_EQ(f.variants, (std::vector<std::string>{"flash", "onednn"}));
+    std::istringstream two_vocabs("n=64 h=2 d=16 vocab=5,6\n");
+    EXPECT_THROW(parse_shape_file(two_vocabs, "inline", "inline.txt"), std::invalid_argument);
     std::istringstream bad("n=64 h=2 d=16 ff=0\n");
     try {
         parse_shape_file(bad, "inline", "inline.txt");

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Gives each tier-specific or cross-lane operation of the kernels a deliberate bug (a lane swap, a
-# wrong clamp, a dropped lane, a store past its end), one at a time, and checks that the micro-op
-# and exponential tests fail on the tier the bug breaks: a test that cannot fail proves nothing.
+# wrong clamp, a dropped lane, a store past its end), one at a time, and checks that the micro-op,
+# exponential and layer-row tests fail on the tier the bug breaks: a test that cannot fail proves
+# nothing.
 #   bash tools/mutants.sh [--emulate-avx512 | --aarch64] [NAME...]  (default: every mutant below)
 # Works on a copy of HEAD in build/mutants (Release; one incremental rebuild of attn_tests per
 # mutant, 1-3 minutes each on 2 cores); the checkout is never touched. A mutant of a tier this CPU
@@ -56,6 +57,16 @@ exponent_bias_off_by_one_neon|src/simd/xsimd_compat.hpp|s/I\(127 - kRoundMagicBi
 exp_upper_clamp_89_neon|src/simd/xsimd_compat.hpp|s/xsimd::min\(V\(88.0f\)/xsimd::min(V(89.0f)/|neon|Tiers/VectorExp.EdgeValues/neon
 exp_clamp_too_low_neon|src/simd/xsimd_compat.hpp|s/kExpLowest = -87.33654f/kExpLowest = -87.34f/|neon|Tiers/VectorExp.NormalDownToFltMinThenZero/neon
 decode_pv_swaps_column_vectors_neon|src/flash/decode_impl.hpp|s/simd::storeu<Arch>\(acc \+ r \* d \+ c0 \+ c \* W, a\[r\]\[c\]\)/simd::storeu<Arch>(acc + r * d + c0 + (C - 1 - c) * W, a[r][c])/|neon|Tiers/MicroOps.DecodePvTileWithinErrorBound/neon
+swap_pairs_avx512_keeps_lanes|src/simd/xsimd_compat.hpp|s/_mm512_permute_ps\(v, 0xB1\)/_mm512_permute_ps(v, 0xE4)/|avx512|Tiers/LayerRows.PairRotationAndSumFollowTheirDefinitions/avx512
+swap_pairs_avx2_swaps_halves|src/simd/xsimd_compat.hpp|s/_mm256_permute_ps\(v, 0xB1\)/_mm256_permute_ps(v, 0x4E)/|avx2|Tiers/LayerRows.PairRotationAndSumFollowTheirDefinitions/avx2
+swap_pairs_sse2_reverses|src/simd/xsimd_compat.hpp|s/_mm_shuffle_ps\(v, v, 0xB1\)/_mm_shuffle_ps(v, v, 0x1B)/|sse2|Tiers/LayerRows.PairRotationAndSumFollowTheirDefinitions/sse2
+swap_pairs_neon_keeps_lanes|src/simd/xsimd_compat.hpp|s/return vrev64q_f32\(v\);/return v;/|neon|Tiers/LayerRows.PairRotationAndSumFollowTheirDefinitions/neon
+rotate_drops_odd_last|src/simd/layer_rows.hpp|s/layer::rotate_pairs_row\(v \+ j, cos \+ j, sin \+ j, n - j, y \+ j\)/layer::rotate_pairs_row(v + j, cos + j, sin + j, (n - j) \/ 2 * 2, y + j)/|avx2|Tiers/LayerRows.PairRotationAndSumFollowTheirDefinitions/avx2
+add_tail_skips_last|src/simd/layer_rows.hpp|s/for \(; j < n; \+\+j\) y\[j\] = a\[j\] \+ b\[j\];/for (; j + 1 < n; ++j) y[j] = a[j] + b[j];/|avx512|Tiers/LayerRows.PairRotationAndSumFollowTheirDefinitions/avx512
+gelu_cubic_coefficient|src/simd/layer_rows.hpp|s/V\(0.044715f\)/V(0.04f)/|avx2|Tiers/LayerRows.GeluAndGatedSiluFollowTheirDefinition/avx2
+silu_select_flipped|src/simd/layer_rows.hpp|s/x \* xsimd::select\(x < V\(0.0f\)/x * xsimd::select(x > V(0.0f)/|sse2|Tiers/LayerRows.GeluAndGatedSiluFollowTheirDefinition/sse2
+norm_mean_drops_tail|src/simd/layer_rows.hpp|s/\(hsum<Arch>\(acc\) \+ tail\) \/ float\(n\)/hsum<Arch>(acc) \/ float(n)/|avx512|Tiers/LayerRows.ResidualNormFollowsTheDefinition/avx512
+norm_variance_skips_first_vector|src/simd/layer_rows.hpp|s/sq = xsimd::fma\(d, d, sq\)/sq = j ? xsimd::fma(d, d, sq) : sq/|avx2|Tiers/LayerRows.ResidualNormFollowsTheDefinition/avx2
 parallel_region_binds_to_callers_team|src/parallel.hpp|s/threads <= 1 && !omp_in_parallel\(\)/threads <= 1/|sse2|Determinism.OneThreadCallsFromTheCallersOwnThreadsGiveIdenticalBits
 LIST
 )

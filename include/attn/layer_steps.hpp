@@ -12,8 +12,10 @@ namespace attn {
 // The steps of a layer call, in the order they run. qkv holds the three input projections and the
 // head split, output the head merge and the output projection; ffn_up the feed-forward's first
 // product (and SwiGLU's gate product), activation GELU or the gated SiLU (zero where a variant
-// fuses it into ffn_up), norm1 and norm2 the residual sums with their norms.
+// fuses it into ffn_up), norm1 and norm2 the residual sums with their norms; embedding the token
+// lookup under vocab:V.
 enum class LayerStep {
+    embedding,
     positions,
     qkv,
     rotary,
@@ -25,7 +27,7 @@ enum class LayerStep {
     ffn_down,
     norm2,
 };
-inline constexpr std::size_t kLayerSteps = 10;
+inline constexpr std::size_t kLayerSteps = 11;
 
 // The step's name as reports print it ("qkv", "ffn_up", ...).
 const char* to_string(LayerStep step);

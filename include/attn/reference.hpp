@@ -23,7 +23,11 @@ Tensor product(std::int64_t m, std::int64_t k, std::int64_t n, const Tensor& x, 
 // Self-attention block; x, y [B][n][d_model].
 Tensor multihead(const Shape& s, const Tensor& x, const Tensor& wq, const Tensor& wk,
                  const Tensor& wv, const Tensor& wo);
-// One post-norm transformer layer (LayerFn, attn/stages.hpp); x, y [B][n][d_model]; w1, w3
+// X [B][n][d_model] of the layer's token ids [B][n] under vocab:V: row r is the table's
+// [V][d_model] row ids[r], or NaN where ids[r] is not a whole number below V (layer::token_row).
+Tensor embedding(const Shape& s, const Tensor& ids, const Tensor& table);
+// One post-norm transformer layer (LayerFn, attn/stages.hpp) from X, after any token lookup
+// (embedding); x, y [B][n][d_model]; w1, w3
 // [d_model][d_ff], w2 [d_ff][d_model] (w3 unused without swiglu), norms [4][d_model].
 Tensor layer(const Shape& s, const Tensor& x, const Tensor& wq, const Tensor& wk, const Tensor& wv,
              const Tensor& wo, const Tensor& w1, const Tensor& w2, const Tensor& w3,

@@ -33,8 +33,10 @@ struct Shape {
     // The layer stage's own fields (the other stages refuse them): the feed-forward width d_ff
     // (0, the default, means 4 * d_model), SwiGLU's three feed-forward projections instead of two
     // around GELU, rotary embeddings of Q and K instead of the sinusoidal encoding added to X,
-    // RMSNorm instead of LayerNorm.
+    // RMSNorm instead of LayerNorm; and `vocab`, the rows of a token-embedding table looked up in
+    // front of the layer (0, the default: the layer reads X itself), at most kMaxVocab.
     std::int64_t d_ff = 0;
+    std::int64_t vocab = 0;
     bool swiglu = false;
     bool rope = false;
     bool rms = false;
@@ -43,6 +45,8 @@ struct Shape {
     // More threads than any CPU this runs on offers: a larger count is a typo, and asking OpenMP
     // for it would start that many threads.
     static constexpr int kMaxThreads = 1024;
+    // The largest vocabulary: token ids are passed as floats, exact integers up to 2^24.
+    static constexpr std::int64_t kMaxVocab = std::int64_t(1) << 24;
 
     // Empty when the shape is usable, otherwise one sentence naming the offending field.
     std::string problem() const;
@@ -52,9 +56,8 @@ struct Shape {
     // result files all use: n:128/h:8/d:64/t:2/causal, with nq:16/nkv:4096 in place of n: when
     // n_q != n_kv, b: when batch != 1, scale: when a scale is given, cosine for that similarity;
     // kv:4 after h: when kv_heads != heads; dt:bf16 or dt:f16 for 16-bit storage (dt:f32, the
-    // default, is left out); then the layer's ff:N, swiglu, rope and rms where set; the thread
-    // count only `with_threads`. parse_shape()
-    // reads it back exactly.
+    // default, is left out); then the layer's ff:N, vocab:V, swiglu, rope and rms where set; the
+    // thread count only `with_threads`. parse_shape() reads it back exactly.
     std::string text(bool with_threads = true) const;
 
     float effective_scale() const;
@@ -62,7 +65,7 @@ struct Shape {
     // The feed-forward width, resolving the default 0 to 4 * d_model.
     std::int64_t ff_width() const { return d_ff == 0 ? 4 * d_model() : d_ff; }
     // Whether any of the layer stage's own fields is set.
-    bool has_layer_fields() const { return d_ff != 0 || swiglu || rope || rms; }
+    bool has_layer_fields() const { return d_ff != 0 || vocab != 0 || swiglu || rope || rms; }
     // K/V heads, resolving the default 0 to heads.
     std::int64_t kv_head_count() const { return kv_heads == 0 ? heads : kv_heads; }
     // Query heads per K/V head.

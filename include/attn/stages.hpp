@@ -63,18 +63,21 @@ using MultiheadFnOf = void(const Shape&, const T* x, const MhaWeightsOf<T>& w, f
 // [d_model][d_ff] and w2 [d_ff][d_model], and with SwiGLU w3 [d_model][d_ff], the linear half
 // that the SiLU of X w1 gates (else unused); `norms` [4][d_model]: the gain and bias of the
 // normalisation after attention, then of the one after the feed-forward (RMSNorm reads only the
-// gains). fp32.
+// gains); under vocab:V the token-embedding table [V][d_model] (else unused). fp32.
 struct LayerWeights {
     MhaWeights attention;
     const float* w1;
     const float* w2;
     const float* w3;
     const float* norms;
+    const float* embedding;
 };
 // One post-norm transformer layer (attn/README "Stages"): X0 = X + sinusoidal positions (unless
 // rope); H = Norm(X0 + MultiHead(X0)) with rotary embeddings on Q and K under rope; Y = Norm(H +
 // FFN(H)), FFN(H) = GELU(H w1) w2 or (SiLU(H w1) * (H w3)) w2 under swiglu; Norm LayerNorm or,
-// under rms, RMSNorm. x, y [B][n][d_model], n = n_q = n_kv; fp32 only.
+// under rms, RMSNorm. x, y [B][n][d_model], n = n_q = n_kv; fp32 only. Under vocab:V, x holds
+// token ids [B][n] instead, whole numbers below V as floats, and X is their rows of the embedding
+// table; an id that is not one (NaN, a fraction, out of range) looks up a row of NaN.
 using LayerFn = void(const Shape&, const float* x, const LayerWeights& w, float* y);
 
 using ScoresFn = ScoresFnOf<float>;

@@ -34,7 +34,8 @@ public:
     Stage stage() const { return stage_; }
     const Shape& shape() const { return shape_; }
     // In the order of the stage's signature: scores q,k; softmax s; weighted_sum p,v;
-    // attention q,k,v; projection x,w; multihead x,wq,wk,wv,wo; each of the shape's dtype
+    // attention q,k,v; projection x,w; multihead x,wq,wk,wv,wo; layer x (or its token ids),
+    // wq,wk,wv,wo,w1,w2,w3,norms,embedding; each of the shape's dtype
     // (Buffer::get and Buffer::set read and write any of them as fp32).
     const std::vector<Buffer>& inputs() const { return inputs_; }
     std::vector<Buffer>& inputs() { return inputs_; }

@@ -70,8 +70,7 @@ void layer_onednn_best(const Shape& sh, const float* x, const LayerWeights& w, f
     const i64 rows = sh.batch * sh.n_q, dm = sh.d_model();
     const LayerScratch s(sh);
     float *h = s.h, *hidden = s.hidden, *gate = s.gate;
-    const float* x0 = x;
-    if (!sh.rope) run_step(LayerStep::positions, [&] { x0 = layer_input(sh, x, sh.threads); });
+    const float* x0 = layer_input(sh, x, w.embedding, sh.threads, Isa::best);
     multihead_chain(sh, x0, w.attention, h, project_columns_onednn, attention_onednn_best,
                     sh.threads);
 

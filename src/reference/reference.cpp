@@ -151,6 +151,15 @@ Tensor residual_norm(const Shape& s, const Tensor& a, const Tensor& b, const Ten
 
 }  // namespace
 
+Tensor embedding(const Shape& s, const Tensor& ids, const Tensor& table) {
+    const std::int64_t dm = s.d_model();
+    Tensor x(ids.size() * std::size_t(dm), std::numeric_limits<double>::quiet_NaN());
+    for (std::size_t r = 0; r < ids.size(); ++r)
+        if (const std::int64_t row = layer::token_row(ids[r], s.vocab); row >= 0)
+            std::copy_n(table.begin() + row * dm, dm, x.begin() + std::int64_t(r) * dm);
+    return x;
+}
+
 Tensor layer(const Shape& s, const Tensor& x, const Tensor& wq, const Tensor& wk, const Tensor& wv,
              const Tensor& wo, const Tensor& w1, const Tensor& w2, const Tensor& w3,
              const Tensor& norms) {

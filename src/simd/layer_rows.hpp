@@ -1,5 +1,6 @@
 // The layer stage's elementwise rows written once for every ISA tier — GELU, SiLU times its gate,
-// and the residual sum with its LayerNorm or RMSNorm — on the softmax's vector exponential; the
+// the residual sum with its LayerNorm or RMSNorm, the position encoding's sum and the rotary
+// embeddings' pairwise turn — on the softmax's vector exponential and xsimd_compat.hpp; the
 // float formulas of src/layer_math.hpp, vectorised. Included only by the per-tier files.
 #pragma once
 
@@ -44,6 +45,30 @@ template <class Arch> void silu_gate_n(float* h, const float* gate, i64 n) {
         storeu<Arch>(h + j, silu * loadu<Arch>(gate + j));
     }
     for (; j < n; ++j) h[j] = layer::silu(h[j]) * gate[j];
+}
+
+// y[0, n) = a + b (y may be a or b).
+template <class Arch> void add_n(const float* a, const float* b, i64 n, float* y) {
+    constexpr i64 W = vfloat<Arch>::size;
+    i64 j = 0;
+    for (; j + W <= n; j += W) storeu<Arch>(y + j, loadu<Arch>(a + j) + loadu<Arch>(b + j));
+    for (; j < n; ++j) y[j] = a[j] + b[j];
+}
+
+// rotate_pairs_row on vectors (y may be v): v cos + swap_pairs(v) sin. W is even, so a vector
+// starting at an even column holds whole pairs; the rest, from the last full vector on, is
+// rotate_pairs_row's.
+template <class Arch>
+void rotate_pairs_n(const float* v, const float* cos, const float* sin, i64 n, float* y) {
+    using V = vfloat<Arch>;
+    constexpr i64 W = V::size;
+    i64 j = 0;
+    for (; j + W <= n; j += W) {
+        const V x = loadu<Arch>(v + j);
+        storeu<Arch>(
+            y + j, xsimd::fma(x, loadu<Arch>(cos + j), swap_pairs<Arch>(x) * loadu<Arch>(sin + j)));
+    }
+    layer::rotate_pairs_row(v + j, cos + j, sin + j, n - j, y + j);
 }
 
 // y[0, n) = Norm(a + b) of one row (y may be a or b): LayerNorm (z - mean) / sqrt(variance + eps)

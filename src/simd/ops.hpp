@@ -96,6 +96,10 @@ struct LayerOps {
     // `rms` RMSNorm with gain.
     void (*residual_norm)(const float* a, const float* b, i64 n, const float* gain,
                           const float* bias, bool rms, float* y);
+    // y[0, n) = a + b (y may be a or b): a row plus its position encoding.
+    void (*add)(const float* a, const float* b, i64 n, float* y);
+    // y[0, n) = v turned pair by pair by rotary table rows, layer::rotate_pairs_row (y may be v).
+    void (*rotate_pairs)(const float* v, const float* cos, const float* sin, i64 n, float* y);
 };
 
 // The tables of one tier, defined in ops_<tier>.cpp.

@@ -32,7 +32,8 @@ template <class Arch> constexpr ScoresOps make_scores_ops() {
 }
 
 template <class Arch> constexpr LayerOps make_layer_ops() {
-    return {gelu_n<Arch>, silu_gate_n<Arch>, residual_norm_row<Arch>};
+    return {gelu_n<Arch>, silu_gate_n<Arch>, residual_norm_row<Arch>, add_n<Arch>,
+            rotate_pairs_n<Arch>};
 }
 
 template <class Arch> constexpr WidenOps make_widen_ops() {

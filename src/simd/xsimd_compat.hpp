@@ -102,6 +102,28 @@ template <class Arch> inline void stream_aligned(float* p, vfloat<Arch> v) {
     v.store_aligned(p);
 }
 
+// v with the lanes of each pair swapped: lane 2i + 1's value in lane 2i and lane 2i's in 2i + 1,
+// which rotary embeddings read to turn each (a, b) pair by one multiply-add.
+template <class Arch> inline vfloat<Arch> swap_pairs(vfloat<Arch> v) {
+    [[maybe_unused]] constexpr std::size_t W = vfloat<Arch>::size;
+#if XSIMD_WITH_AVX512F
+    if constexpr (W == 16) return _mm512_permute_ps(v, 0xB1);
+#endif
+#if XSIMD_WITH_AVX
+    if constexpr (W == 8) return _mm256_permute_ps(v, 0xB1);
+#endif
+#if defined(__SSE2__)
+    if constexpr (W == 4) return _mm_shuffle_ps(v, v, 0xB1);
+#endif
+#if XSIMD_WITH_NEON64
+    if constexpr (std::is_same_v<Arch, xsimd::neon64>) return vrev64q_f32(v);
+#endif
+    alignas(64) float lanes[W], swapped[W];
+    v.store_aligned(lanes);
+    for (std::size_t i = 0; i < W; ++i) swapped[i] = lanes[i ^ 1];
+    return vfloat<Arch>::load_aligned(swapped);
+}
+
 // Orders stream_aligned's stores before the stores that follow (sfence); on aarch64, which takes
 // plain stores there, nothing.
 inline void store_fence() {

@@ -54,7 +54,8 @@ void add_run_options(CLI::App& run, RunOptions& o, std::string& results_dir) {
     list("--shape", o.shapes,
          "whole problem descriptors, e.g. b:1/h:32/nq:16/nkv:4096/d:128/causal (fields n or nq and "
          "nkv, h, d, "
-         "and optionally b, t, dt, scale, causal, cosine; comma-separated or repeated)");
+         "and optionally b, t, dt, scale, causal, cosine, and the layer's ff, vocab, swiglu, rope, "
+         "rms; comma-separated or repeated)");
     list("--seq", o.seqs, "sequence lengths n = n_q = n_kv (without a preset: 128,256,512)");
     list("--heads", o.heads, "head counts (without a preset: 8)");
     list("--dim", o.dims, "head sizes (without a preset: 64)");

@@ -28,7 +28,6 @@ import perfstats  # noqa: E402
 from results import ResultError, display_name, load_result, times_ms  # noqa: E402
 
 EXIT_OK, EXIT_REGRESSION, EXIT_USAGE, EXIT_INCONCLUSIVE = 0, 1, 2, 3
-STAGES = "scores,softmax,weighted_sum,attention,projection,multihead"
 # The fast variant of every stage: omp where it is the fastest (and so runs at 1 thread and every
 # core), flash for the fused stages.
 WATCHED = ("scores/omp/best,softmax/omp/best,weighted_sum/omp/best,attention/flash/best,"
@@ -95,7 +94,9 @@ class Build:
         self.role, self.path, self.args = role, path, args
 
     def command(self, extra):
-        return [self.path, "run", "--preset", self.args.preset, "--stage", STAGES, "--variant",
+        # The stages and variants of the watched kernels (the layer too, when one is watched).
+        return [self.path, "run", "--preset", self.args.preset, "--stage",
+                ",".join(sorted({k.split("/")[0] for k in self.args.kernels})), "--variant",
                 ",".join(sorted({k.split("/")[1] for k in self.args.kernels})), "--isa", "best",
                 "--threads", self.args.threads, "--no-save"] + extra
 

@@ -49,15 +49,17 @@ for p in attention.png softmax.png threads.png; do
 done
 
 # A layer run with repetitions (each step's share counter aggregated; a step that never runs gives
-# no counter, whose spread would be written as a bare nan) and the steps timed alone: saved in
-# full and reported with its section and plot.
-"$bin" run --stage layer --variant naive,flash --shape n:24/h:2/d:8,n:16/h:2/kv:1/d:8/causal/ff:24/swiglu/rope/rms \
+# no counter, whose spread would be written as a bare nan) and the steps timed alone, one shape
+# from token ids: saved in full and reported with its section and plot.
+"$bin" run --stage layer --variant naive,flash --shape n:24/h:2/d:8/vocab:50,n:16/h:2/kv:1/d:8/causal/ff:24/swiglu/rope/rms \
   --threads 1,2 --steps-alone 2 --benchmark_repetitions=2 --benchmark_min_time=0.01 --results "$tmp/layer" \
   >"$tmp/lout" 2>"$tmp/lerr" || { cat "$tmp/lerr"; fail "layer run exited $?"; }
 ldir=$(dirname "$tmp"/layer/*/*.json)
 grep -q "^## Where the layer's time goes" "$ldir/REPORT.md" || fail "REPORT.md lacks the layer section"
 grep -qE "^\| n=16 h=2 kv=1 d=8 causal ff=24 swiglu rope rms \| flash/best t:[12] \| [0-9.]+ \|.* [0-9.]+× \|$" \
   "$ldir/REPORT.md" || { cat "$ldir/REPORT.md"; fail "the layer section lacks the flash row with its steps alone"; }
+grep -qE "^\| n=24 h=2 d=8 vocab=50 \| (naive|flash)/" "$ldir/REPORT.md" && grep -qE "^\| shape .*\| embedding \|" \
+  "$ldir/REPORT.md" || { cat "$ldir/REPORT.md"; fail "the layer section lacks the token lookup's row or step"; }
 [[ $(head -c 4 "$ldir/plots/layer_steps.png" | tail -c 3) == PNG ]] || fail "layer_steps.png missing or not a PNG"
 
 "$bin" report "$json" "$json" --out "$tmp/cmp" >"$tmp/cmp.out" 2>&1 || { cat "$tmp/cmp.out"; fail "report A B failed"; }

@@ -57,7 +57,7 @@ exponent_bias_off_by_one_neon|src/simd/xsimd_compat.hpp|s/I\(127 - kRoundMagicBi
 exp_upper_clamp_89_neon|src/simd/xsimd_compat.hpp|s/xsimd::min\(V\(88.0f\)/xsimd::min(V(89.0f)/|neon|Tiers/VectorExp.EdgeValues/neon
 exp_clamp_too_low_neon|src/simd/xsimd_compat.hpp|s/kExpLowest = -87.33654f/kExpLowest = -87.34f/|neon|Tiers/VectorExp.NormalDownToFltMinThenZero/neon
 decode_pv_swaps_column_vectors_neon|src/flash/decode_impl.hpp|s/simd::storeu<Arch>\(acc \+ r \* d \+ c0 \+ c \* W, a\[r\]\[c\]\)/simd::storeu<Arch>(acc + r * d + c0 + (C - 1 - c) * W, a[r][c])/|neon|Tiers/MicroOps.DecodePvTileWithinErrorBound/neon
-swap_pairs_avx512_keeps_lanes|src/simd/xsimd_compat.hpp|s/_mm512_permute_ps\(v, 0xB1\)/_mm512_permute_ps(v, 0xE4)/|avx512|Tiers/LayerRows.PairRotationAndSumFollowTheirDefinitions/avx512
+swap_pairs_avx512_keeps_lanes|src/simd/xsimd_compat.hpp|s/_mm512_shuffle_ps\(v, v, 0xB1\)/_mm512_shuffle_ps(v, v, 0xE4)/|avx512|Tiers/LayerRows.PairRotationAndSumFollowTheirDefinitions/avx512
 swap_pairs_avx2_swaps_halves|src/simd/xsimd_compat.hpp|s/_mm256_permute_ps\(v, 0xB1\)/_mm256_permute_ps(v, 0x4E)/|avx2|Tiers/LayerRows.PairRotationAndSumFollowTheirDefinitions/avx2
 swap_pairs_sse2_reverses|src/simd/xsimd_compat.hpp|s/_mm_shuffle_ps\(v, v, 0xB1\)/_mm_shuffle_ps(v, v, 0x1B)/|sse2|Tiers/LayerRows.PairRotationAndSumFollowTheirDefinitions/sse2
 swap_pairs_neon_keeps_lanes|src/simd/xsimd_compat.hpp|s/return vrev64q_f32\(v\);/return v;/|neon|Tiers/LayerRows.PairRotationAndSumFollowTheirDefinitions/neon

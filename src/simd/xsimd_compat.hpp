@@ -107,7 +107,7 @@ template <class Arch> inline void stream_aligned(float* p, vfloat<Arch> v) {
 template <class Arch> inline vfloat<Arch> swap_pairs(vfloat<Arch> v) {
     [[maybe_unused]] constexpr std::size_t W = vfloat<Arch>::size;
 #if XSIMD_WITH_AVX512F
-    if constexpr (W == 16) return _mm512_permute_ps(v, 0xB1);
+    if constexpr (W == 16) return _mm512_shuffle_ps(v, v, 0xB1);
 #endif
 #if XSIMD_WITH_AVX
     if constexpr (W == 8) return _mm256_permute_ps(v, 0xB1);

@@ -56,8 +56,9 @@ RotaryTable rotary_table(i64 n, i64 width) {
             float* sin = t.b.data() + p * t.width;
             for (i64 i = 0; i < t.width / 2; ++i) {
                 const double a = angle(p, i, t.width);
+                const float s = float(std::sin(a));
                 cos[2 * i] = cos[2 * i + 1] = float(std::cos(a));
-                sin[2 * i] = -float(std::sin(a)), sin[2 * i + 1] = float(std::sin(a));
+                sin[2 * i] = -s, sin[2 * i + 1] = s;
             }
             if (t.width % 2) cos[t.width - 1] = 1.0f, sin[t.width - 1] = 0.0f;
         }

@@ -1,8 +1,9 @@
 // The avx512 tier's bf16 dot-product blocks (src/flash/bf16_dot.hpp) against scalar definitions:
-// the rounding of fp32 to bf16 pairs, the two packings and the product over every row count of
-// the register tile and every column count of a strip, and flash's bf16 prefill against its
-// widening path on the same shapes. They run only where the CPU has AVX512_BF16; elsewhere each
-// test says it was skipped (and the run's account says so). x86-64 only: aarch64 has no such tier.
+// the rounding of fp32 to bf16 pairs, the two packings, the product over every row count of the
+// register tile and every column count of a strip, and the decode path's scores; and flash's bf16
+// prefill and decode against their widening paths on the same shapes. They run only where the CPU
+// has AVX512_BF16; elsewhere each test says it was skipped (and the run's account says so). x86-64
+// only: aarch64 has no such tier.
 #include <gtest/gtest.h>
 
 #include <bit>
@@ -143,6 +144,55 @@ TEST(Bf16Dot, ProductMatchesTheDefinitionAtEveryTileEdge) {
     EXPECT_GT(checked, 0);
 }
 
+// The decode path's scores, q [rows x d] bf16 pairs against k [bk x d] bf16 rows, against the sum
+// in double: every row tile (4, 2, 1) and key tile with its leftover keys, head sizes on both
+// sides of a 32-column load, K rows starting at any element; nothing written past the keys.
+TEST(Bf16Dot, DecodeScoresMatchTheDefinitionAtEveryTileEdge) {
+    ATTN_SKIP_WITHOUT_BF16_DOT();
+    std::mt19937 rng(13);
+    std::uniform_real_distribution<float> any(-2.0f, 2.0f);
+    int checked = 0;
+    for (i64 rows = 1; rows <= 7; ++rows)
+        for (i64 bk : {i64(1), i64(3), i64(4), i64(5), i64(8), i64(9), i64(16), i64(35)})
+            for (i64 d : {i64(1), i64(2), i64(7), i64(31), i64(32), i64(33), i64(64), i64(129)}) {
+                const i64 ldq = (d + 1) / 2, lds = bk + 3, start = (rows + bk) % 2;
+                std::vector<bf16> q(std::size_t(rows * d)), k_raw(std::size_t(start + bk * d));
+                for (auto& e : q) e = from_float<bf16>(any(rng));
+                for (auto& e : k_raw) e = from_float<bf16>(any(rng));
+                const bf16* k = k_raw.data() + start;
+                // Past d the pair words hold NaNs: the kernel must not read them.
+                std::vector<std::uint32_t> qp(std::size_t(rows * ldq + 16), 0x7FC07FC0u);
+                for (i64 r = 0; r < rows; ++r)
+                    for (i64 p = 0; p < ldq; ++p) {
+                        const std::uint32_t lo = q[std::size_t(r * d + 2 * p)].bits;
+                        const std::uint32_t hi =
+                            2 * p + 1 < d ? q[std::size_t(r * d + 2 * p + 1)].bits : 0;
+                        qp[std::size_t(r * ldq + p)] = lo | hi << 16;
+                    }
+                std::vector<float> s(std::size_t(rows * lds), 0.5f);
+                flash::bf16_dot_scores(rows, qp.data(), ldq, k, bk, d, s.data(), lds);
+                for (i64 r = 0; r < rows; ++r)
+                    for (i64 j = 0; j < lds; ++j) {
+                        double want = 0.5, size = 0.0;
+                        if (j < bk) {
+                            want = 0.0;
+                            for (i64 c = 0; c < d; ++c) {
+                                const double t = double(to_float(q[std::size_t(r * d + c)])) *
+                                                 double(to_float(k[j * d + c]));
+                                want += t, size += std::fabs(t);
+                            }
+                        }
+                        const double got = s[std::size_t(r * lds + j)];
+                        // fp32 sums of d exact products: at most d + 2 roundings of a running sum.
+                        ASSERT_LE(std::fabs(got - want), double(d + 2) * 0x1p-24 * size)
+                            << "rows " << rows << " keys " << bk << " d " << d << " row " << r
+                            << " key " << j << " start " << start;
+                        ++checked;
+                    }
+            }
+    EXPECT_GT(checked, 0);
+}
+
 // K^T packing from a view that starts at any element (a head's or a row's offset into a larger
 // tensor): every packed word is the pair of the source's bits, and pad keys are zero.
 TEST(Bf16Dot, TransposedPackingFromAnyStart) {
@@ -207,6 +257,45 @@ TEST(Bf16Dot, FlashPrefillBothPathsWithinBound) {
             for (std::size_t i = 0; i < want.value.size(); ++i)
                 if (!(std::fabs(double(got[i]) - want.value[i]) <= want.tolerance[i]) && bad++ < 3)
                     ADD_FAILURE() << (dot ? "bf16 products" : "widening") << " on " << sh.text()
+                                  << " [" << i << "] got " << got[i] << " want " << want.value[i]
+                                  << " bound " << want.tolerance[i];
+            EXPECT_EQ(bad, 0);
+        }
+    }
+    flash::enable_bf16_dot(true);
+}
+
+// Flash's bf16 decode with the bf16 scores and with the widening path, each within the
+// reference's bound: query rows per K/V head on every row tile and on both sides of the wide
+// form, caches across the decode block and its split, causal or not.
+TEST(Bf16Dot, FlashDecodeBothPathsWithinBound) {
+    ATTN_SKIP_WITHOUT_BF16_DOT();
+    const Kernel* flash = find_kernel(Stage::attention, "flash", Isa::avx512, DType::bf16);
+    ASSERT_NE(flash, nullptr);
+    const Tiles tiles = flash->tiles();
+    std::vector<Shape> shapes;
+    for (i64 n_q : {i64(1), i64(3)})
+        for (i64 group : {i64(1), i64(2), i64(7), tiles.decode_wide_rows})
+            for (i64 n_kv : {i64(1), tiles.decode_split + 5, tiles.decode_block + 33})
+                for (i64 d : {i64(1), i64(33), i64(128)}) {
+                    Shape sh;
+                    sh.n_q = n_q, sh.n_kv = n_kv, sh.kv_heads = 2, sh.heads = 2 * group;
+                    sh.head_dim = d, sh.causal = n_q > 1 && n_kv >= n_q, sh.dtype = DType::bf16,
+                    sh.threads = 2;
+                    shapes.push_back(sh);
+                }
+    for (bool dot : {true, false}) {
+        flash::enable_bf16_dot(dot);
+        for (const Shape& sh : shapes) {
+            ASSERT_EQ(flash::bf16_dot_serves(Isa::avx512, sh), dot);
+            Workload work(Stage::attention, sh);
+            work.run(*flash);
+            const Expected want = expected_output(work);
+            const float* got = work.output().data();
+            int bad = 0;
+            for (std::size_t i = 0; i < want.value.size(); ++i)
+                if (!(std::fabs(double(got[i]) - want.value[i]) <= want.tolerance[i]) && bad++ < 3)
+                    ADD_FAILURE() << (dot ? "bf16 scores" : "widening") << " on " << sh.text()
                                   << " [" << i << "] got " << got[i] << " want " << want.value[i]
                                   << " bound " << want.tolerance[i];
             EXPECT_EQ(bad, 0);

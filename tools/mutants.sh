@@ -67,6 +67,11 @@ gelu_cubic_coefficient|src/simd/layer_rows.hpp|s/V\(0.044715f\)/V(0.04f)/|avx2|T
 silu_select_flipped|src/simd/layer_rows.hpp|s/x \* xsimd::select\(x < V\(0.0f\)/x * xsimd::select(x > V(0.0f)/|sse2|Tiers/LayerRows.GeluAndGatedSiluFollowTheirDefinition/sse2
 norm_mean_drops_tail|src/simd/layer_rows.hpp|s/\(hsum<Arch>\(acc\) \+ tail\) \/ float\(n\)/hsum<Arch>(acc) \/ float(n)/|avx512|Tiers/LayerRows.ResidualNormFollowsTheDefinition/avx512
 norm_variance_skips_first_vector|src/simd/layer_rows.hpp|s/sq = xsimd::fma\(d, d, sq\)/sq = j ? xsimd::fma(d, d, sq) : sq/|avx2|Tiers/LayerRows.ResidualNormFollowsTheDefinition/avx2
+pair_dot_tail_mask_short|src/flash/flash_avx512bf16.cpp|s/__mmask32\(\(1ull << rest\) - 1\)/__mmask32((1ull << (rest - 1)) - 1)/|avx512bf16|Bf16Dot.DecodeScoresMatchTheDefinitionAtEveryTileEdge
+pair_dot_fold_swaps_lanes|src/flash/flash_avx512bf16.cpp|s/s\[r \* lds \+ t\] = sums\[r \* KT \+ t\]/s[r * lds + t] = sums[(r * KT + t) ^ 1]/|avx512bf16|Bf16Dot.DecodeScoresMatchTheDefinitionAtEveryTileEdge
+pair_dot_reads_first_query_only|src/flash/flash_avx512bf16.cpp|s/_mm512_maskz_loadu_epi32\(q_mask, q \+ r \* ldq \+ c \/ 2\)/_mm512_maskz_loadu_epi32(q_mask, q + c \/ 2)/|avx512bf16|Bf16Dot.DecodeScoresMatchTheDefinitionAtEveryTileEdge
+pair_dot_skips_last_key|src/flash/flash_avx512bf16.cpp|s/for \(; j < bk; \+\+j\) pair_dot_tile<R, 1>/for (; j + 1 < bk; ++j) pair_dot_tile<R, 1>/|avx512bf16|Bf16Dot.DecodeScoresMatchTheDefinitionAtEveryTileEdge
+decode_pairs_skip_last_row|src/flash/flash_avx512bf16.cpp|s/for \(i64 r = 0; r < rows; \+\+r\) round_to_bf16_pairs/for (i64 r = 0; r + 1 < rows; ++r) round_to_bf16_pairs/|avx512bf16|Bf16Dot.FlashDecodeBothPathsWithinBound
 parallel_region_binds_to_callers_team|src/parallel.hpp|s/threads <= 1 && !omp_in_parallel\(\)/threads <= 1/|sse2|Determinism.OneThreadCallsFromTheCallersOwnThreadsGiveIdenticalBits
 LIST
 )
@@ -83,8 +88,10 @@ rm -rf "$work/src"
 mkdir -p "$work/src" "$work/build"
 git -C "$root" archive HEAD | tar -x -C "$work/src"
 (cd "$work/src" && cmake -S . -B "$work/build" -DCMAKE_BUILD_TYPE=Release -DATTN_EMULATE_AVX512=$emulate "${configure[@]}" >/dev/null)
-# The tiers this CPU runs (avx512 on any AVX2 CPU when emulated; neon in the aarch64 build).
-have=$(grep -o -w -E 'sse2|avx2|avx512f' /proc/cpuinfo | sort -u | sed 's/avx512f/avx512/')
+# The tiers this CPU runs (avx512 on any AVX2 CPU when emulated; neon in the aarch64 build), and
+# avx512bf16 for the bf16 products of CPUs with AVX512_BF16 (never emulated).
+have=$(grep -o -w -E 'sse2|avx2|avx512f|avx512_bf16' /proc/cpuinfo | sort -u |
+  sed 's/avx512f/avx512/; s/avx512_bf16/avx512bf16/')
 if [[ $emulate == ON && $have == *avx2* ]]; then have+=$'\navx512'; fi
 if ((${#run[@]})) || [[ $(uname -m) == aarch64 ]]; then have=neon; fi
 cmake --build "$work/build" --target attn_tests -j"$(nproc)" >/dev/null 2>&1

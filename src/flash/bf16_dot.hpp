@@ -1,7 +1,8 @@
-// Flash attention's prefill on bf16 storage with bf16 products: on a CPU with AVX512_BF16 the
-// avx512 tier multiplies Q K^T and P V by vdpbf16ps, two bf16 products summed into each fp32
-// lane, on Q (scaled) and P rounded to bf16 as PyTorch's bf16 attention rounds them, instead of
-// widening Q, K and V to fp32 first (src/flash/flash_avx512bf16.cpp).
+// Flash attention on bf16 storage with bf16 products: on a CPU with AVX512_BF16 the avx512
+// tier's prefill multiplies Q K^T and P V, and its decode path Q K^T, by vdpbf16ps, two bf16
+// products summed into each fp32 lane, on Q (scaled) and P rounded to bf16 as PyTorch's bf16
+// attention rounds them, instead of widening Q, K and V to fp32 first
+// (src/flash/flash_avx512bf16.cpp).
 #pragma once
 
 #include <cstdint>
@@ -12,7 +13,7 @@
 
 namespace attn::flash {
 
-// Whether flash at tier `isa` runs the prefill of `sh` in bf16 products: the tier resolves to
+// Whether flash at tier `isa` runs `sh` (bf16) in bf16 products: the tier resolves to
 // avx512, the CPU has them (cpu_has_bf16_dot), the similarity is the dot product (cosine takes the
 // widening path) and they are enabled (the ATTNBENCH_BF16_DOT environment variable set to 0
 // disables them, to measure the widening path on the same CPU).
@@ -25,6 +26,13 @@ void enable_bf16_dot(bool on);
 // bf16_dot_serves says so.
 void prefill_bf16_dot(int threads, const Shape& sh, const bf16* q, const bf16* k, const bf16* v,
                       float* o);
+
+// The decode path's rows (FlashOps::decode_rows, same layouts) on bf16 K and V whose narrow form
+// takes its scores by bf16 products, the scaled queries rounded to bf16; the P V product and the
+// wide form are the widening path's. Only where bf16_dot_serves says so.
+void decode_rows_bf16_dot(const Shape& sh, const float* q, std::int64_t rows, const bf16* k,
+                          const bf16* v, std::int64_t j_begin, std::int64_t j_end, float* row_max,
+                          float* row_sum, float* acc, float* scratch);
 
 // The building blocks, for the micro-op tests (only where cpu_has_bf16_dot()).
 // C [m x n] = (or +=) A B with A [m x 2 pairs] and B [2 pairs x n] in bf16 pairs: a [m][pairs]
@@ -46,6 +54,10 @@ void pack_pairs_transposed(std::int64_t n, std::int64_t k, const bf16* x, std::i
 // strip.
 void pack_pairs_interleaved(std::int64_t k, std::int64_t n, const bf16* x, std::int64_t ldx,
                             std::uint32_t* out);
+// The decode path's scores: s [rows x bk] (row stride lds) = Q K^T for q [rows][ceil(d / 2)] bf16
+// pairs (row stride ldq words) and k [bk x d] bf16 rows, in the decode path's row and key tiles.
+void bf16_dot_scores(std::int64_t rows, const std::uint32_t* q, std::int64_t ldq, const bf16* k,
+                     std::int64_t bk, std::int64_t d, float* s, std::int64_t lds);
 // out [ceil(n / 2)] words = x [n] fp32 rounded to bf16 pairs by the conversion instruction
 // (round to nearest even, fp32 subnormals read as zero), a zero after an odd n.
 void round_to_bf16_pairs(const float* x, std::int64_t n, std::uint32_t* out);

@@ -62,13 +62,15 @@ template <class Arch> struct Decode {
 
     // scores [kMaxRows x LDS], k_packed (d x BK in strips), v_packed (BK x d in strips), the
     // scaled queries [kMaxRows (+ MR of padding when packed) x d], q_norms [kMaxRows],
-    // k_norms [BK], and a block of 16-bit K or V widened [BK x d] (for the wide form's packing
-    // and cosine's key norms); every part starts 64-byte aligned when d is a multiple of 16.
+    // k_norms [BK], a block of 16-bit K or V widened [BK x d] (for the wide form's packing
+    // and cosine's key norms), and the narrow form's scaled queries rounded to bf16 pairs
+    // [kWideRows x ceil(d / 2)] words (for bf16 products); every part starts 64-byte aligned
+    // when d is a multiple of 16.
     static i64 k_packed_floats(i64 d) { return simd::packed_size<Arch>(d, BK); }
     static i64 v_packed_floats(i64 d) { return simd::packed_size<Arch>(BK, d); }
     static i64 scratch_floats(i64 d) {
         return kMaxRows * LDS + k_packed_floats(d) + v_packed_floats(d) + (kMaxRows + MR) * d +
-               kMaxRows + BK + BK * d;
+               kMaxRows + BK + BK * d + kWideRows * ((d + 1) / 2);
     }
 };
 
@@ -191,6 +193,19 @@ void pv_rows(const float* p, i64 lds, const T* v, i64 bk, i64 d, float* acc, con
         pv_chunk<Arch, R, T>(p + j0, lds, v + j0 * d, std::min(KC, bk - j0), d, acc, v_end);
 }
 
+// The narrow form's scores by dot_rows: the scaled query rows in fp32, K widened as it is loaded.
+template <class Arch, class T> struct WidenedDots {
+    const float* q;
+    i64 d;
+    // q_scaled [rows x d]; the bf16-pair area of the scratch (unused here).
+    WidenedDots(const float* q_scaled, i64 /*rows*/, i64 d, float* /*pairs*/) : q(q_scaled), d(d) {}
+    // s[i][j] = q_{r + i} . k_j for the R rows from r and the bk keys of kb [bk x d].
+    template <int R>
+    void rows(i64 r, const T* kb, i64 bk, float* s, i64 lds, const char* k_end) const {
+        dot_rows<Arch, R, T>(q + r * d, kb, bk, d, s, lds, k_end);
+    }
+};
+
 // Calls step.operator()<R>(r) over rows [0, rows) in tiles of R = MaxR rows, then of fewer.
 template <int MaxR, class Step> void by_row_tiles(i64 rows, Step step) {
     i64 r = 0;
@@ -204,8 +219,9 @@ template <int MaxR, class Step> void by_row_tiles(i64 rows, Step step) {
 // The online-softmax state of `rows` query rows over keys [j_begin, j_end) of one K/V head, K and
 // V stored as T (the narrow form widens them as it loads them, the wide form each block before
 // packing it); see FlashOps::decode_rows for the layouts. `scratch` holds
-// Decode::scratch_floats(d) floats.
-template <class Arch, class T = float>
+// Decode::scratch_floats(d) floats. Dots computes the narrow form's scores (WidenedDots, or the
+// bf16 products of flash_avx512bf16.cpp).
+template <class Arch, class T = float, class Dots = WidenedDots<Arch, T>>
 void decode_rows(const Shape& sh, const float* q, i64 rows, const T* k, const T* v, i64 j_begin,
                  i64 j_end, float* row_max, float* row_sum, float* acc, float* scratch) {
     using D = Decode<Arch>;
@@ -219,6 +235,7 @@ void decode_rows(const Shape& sh, const float* q, i64 rows, const T* k, const T*
     float* q_norms = q_scaled + (D::kMaxRows + D::MR) * d;
     float* k_norms = q_norms + D::kMaxRows;
     float* block_wide = k_norms + D::BK;
+    float* q_pairs = block_wide + D::BK * d;
     // The bk rows of a 16-bit K or V block as fp32, in block_wide (a float block as it is).
     auto widened = [&](const T* block, i64 bk) -> const float* {
         if constexpr (std::is_same_v<T, float>) {
@@ -238,6 +255,7 @@ void decode_rows(const Shape& sh, const float* q, i64 rows, const T* k, const T*
         for (i64 c = 0; c < d; ++c) acc[r * d + c] = 0.0f;
     }
     if (cosine) simd::row_norms<Arch>(q, rows, d, q_norms);
+    const Dots dots(q_scaled, wide ? 0 : rows, d, q_pairs);
     const char* k_end = reinterpret_cast<const char*>(k + j_end * d);
     const char* v_end = reinterpret_cast<const char*>(v + j_end * d);
     for (i64 j0 = j_begin; j0 < j_end; j0 += D::BK) {
@@ -256,8 +274,8 @@ void decode_rows(const Shape& sh, const float* q, i64 rows, const T* k, const T*
             // reads each K row of the block once while its query rows stay in L1. The first row
             // tile prefetches the K stream, never past this part's keys.
             by_row_tiles<4>(rows, [&]<int R>(i64 r) {
-                dot_rows<Arch, R, T>(q_scaled + r * d, kb, bk, d, scores + r * D::LDS, D::LDS,
-                                     r == 0 ? k_end : nullptr);
+                dots.template rows<R>(r, kb, bk, scores + r * D::LDS, D::LDS,
+                                      r == 0 ? k_end : nullptr);
             });
         }
         for (i64 r = 0; r < rows; ++r) {

@@ -41,8 +41,9 @@ constexpr i64 kStaticDecodeMacs = i64(1) << 25;
 // The decode path of flash_body: per K/V head, its group's query rows (contiguous in q and o)
 // against its keys, read in place, the key range split across threads when the heads are too few;
 // the parts' (max, sum, output) states are merged in a final pass.
-template <class T> void decode_body(const FlashOps& ops, int threads, const Shape& sh,
-                                    const float* q, const T* k, const T* v, float* o) {
+template <class T> void decode_body(const FlashOps& ops, DecodeRows<T> decode_rows, int threads,
+                                    const Shape& sh, const float* q, const T* k, const T* v,
+                                    float* o) {
     const i64 d = sh.head_dim, rows = sh.group_size() * sh.n_q,
               heads = sh.batch * sh.kv_head_count();
     // Under a causal mask no row sees past the last query's diagonal.
@@ -56,10 +57,9 @@ template <class T> void decode_body(const FlashOps& ops, int threads, const Shap
     auto part = [&](i64 t, float* scratch) {
         const i64 g = t / splits, j0 = (t % splits) * per_split;
         float* st = states.data() + t * state;
-        ops.decode_rows_of<T>()(sh, q + g * rows * d, rows, k + g * sh.n_kv * d,
-                                v + g * sh.n_kv * d, std::min(j0, keys),
-                                std::min(j0 + per_split, keys), st, st + rows, st + 2 * rows,
-                                scratch);
+        decode_rows(sh, q + g * rows * d, rows, k + g * sh.n_kv * d, v + g * sh.n_kv * d,
+                    std::min(j0, keys), std::min(j0 + per_split, keys), st, st + rows,
+                    st + 2 * rows, scratch);
     };
     // The parts are equal (but the last). In a long call they are dealt out statically, so that a
     // thread reads the same K/V heads and key ranges call after call, from its own caches where
@@ -194,8 +194,11 @@ template <class T> void flash_body(Isa isa, int threads, const Shape& sh, const 
     const FlashOps& ops = flash_ops(isa);
     if (sh.n_q <= kDecodeQueries && sh.group_size() * sh.n_q <= ops.decode_max_rows) {
         // The few query rows are widened up front; K and V as the decode path reads them.
-        decode_body(ops, threads, sh, simd::widened(isa, 1, q, i64(sh.q_elems()), Slot::widened_a),
-                    k, v, o);
+        DecodeRows<T> decode_rows = ops.decode_rows_of<T>();
+        if constexpr (std::is_same_v<T, bf16>)
+            if (bf16_dot_serves(isa, sh)) decode_rows = decode_rows_bf16_dot;
+        decode_body(ops, decode_rows, threads, sh,
+                    simd::widened(isa, 1, q, i64(sh.q_elems()), Slot::widened_a), k, v, o);
         return;
     }
     if constexpr (std::is_same_v<T, bf16>)

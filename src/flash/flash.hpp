@@ -14,6 +14,12 @@ namespace attn::flash {
 
 using simd::i64;
 
+// The decode path's rows with K and V stored as T: see FlashOps::decode_rows.
+template <class T> using DecodeRows = void (*)(const Shape& sh, const float* q, i64 rows,
+                                               const T* k, const T* v, i64 j_begin, i64 j_end,
+                                               float* row_max, float* row_sum, float* acc,
+                                               float* scratch);
+
 struct FlashOps {
     // Query rows and keys per block.
     i64 block_q, block_kv;
@@ -38,19 +44,13 @@ struct FlashOps {
     // The online-softmax state of `rows` query rows over keys [j_begin, j_end) of one K/V head:
     // q [rows x d] (row r is query r % n_q of the group's query head r / n_q), k, v [n_kv x d];
     // writes row_max [rows] (log2 units), row_sum [rows] and the unnormalised acc [rows x d].
-    void (*decode_rows)(const Shape& sh, const float* q, i64 rows, const float* k, const float* v,
-                        i64 j_begin, i64 j_end, float* row_max, float* row_sum, float* acc,
-                        float* scratch);
+    DecodeRows<float> decode_rows;
     // decode_rows with K and V stored in 16 bits, widened as they are read.
-    void (*decode_rows_bf16)(const Shape& sh, const float* q, i64 rows, const bf16* k,
-                             const bf16* v, i64 j_begin, i64 j_end, float* row_max, float* row_sum,
-                             float* acc, float* scratch);
-    void (*decode_rows_f16)(const Shape& sh, const float* q, i64 rows, const f16* k, const f16* v,
-                            i64 j_begin, i64 j_end, float* row_max, float* row_sum, float* acc,
-                            float* scratch);
+    DecodeRows<bf16> decode_rows_bf16;
+    DecodeRows<f16> decode_rows_f16;
 
     // The decode_rows of storage type T.
-    template <class T> auto decode_rows_of() const {
+    template <class T> DecodeRows<T> decode_rows_of() const {
         if constexpr (std::is_same_v<T, bf16>) return decode_rows_bf16;
         else if constexpr (std::is_same_v<T, f16>) return decode_rows_f16;
         else return decode_rows;

@@ -1,9 +1,9 @@
-// Flash attention's prefill with bf16 products (vdpbf16ps), for the avx512 tier on CPUs with
-// AVX512_BF16 (this file alone gets -mavx512bf16; see bf16_dot.hpp). The query block, the
-// online softmax and the normalisation are flash_impl.hpp's at avx512; the two products take
-// their operands as bf16 pairs: Q (scaled by scale * log2 e) and P rounded to bf16, K and V packed
-// from their storage as they are, so one instruction does 32 multiply-adds where an fp32 FMA does
-// 16.
+// Flash attention with bf16 products (vdpbf16ps), for the avx512 tier on CPUs with AVX512_BF16
+// (this file alone gets -mavx512bf16; see bf16_dot.hpp). The query block, the online softmax and
+// the normalisation are flash_impl.hpp's at avx512; the two products take their operands as bf16
+// pairs: Q (scaled by scale * log2 e) and P rounded to bf16, K and V packed from their storage as
+// they are, so one instruction does 32 multiply-adds where an fp32 FMA does 16. The decode path's
+// narrow form (decode_impl.hpp) takes its scores the same way, from K as stored.
 #include <immintrin.h>
 #include <omp.h>
 
@@ -170,6 +170,84 @@ void query_block_bf16_dot(const Shape& sh, const bf16* q, const bf16* k, const b
                            i0, i1);
 }
 
+// s[r][t] = q_r . k_t for R rows of q [R][ceil(d / 2)] bf16 pairs (row stride ldq words) and the
+// KT keys of k [KT x d] bf16, into s (row stride lds): each key's 32 bf16 are one load, a pair per
+// lane as vdpbf16ps reads them, with no widening. A tile of 16 accumulators is folded by one
+// lane_sums, fewer one by one.
+template <int R, int KT>
+inline void pair_dot_tile(const word* q, i64 ldq, const bf16* k, i64 d, float* s, i64 lds) {
+    __m512 acc[R * KT];
+#pragma GCC unroll 16
+    for (int i = 0; i < R * KT; ++i) acc[i] = _mm512_setzero_ps();
+    // 32 columns a step, the last masked to the rest (zeros past d: a NaN there must not enter).
+    // One loop, no lambda: through a closure GCC 12 kept the accumulators in memory.
+    for (i64 c = 0; c < d; c += 32) {
+        const i64 rest = d - c;
+        const __mmask32 k_mask = rest >= 32 ? __mmask32(~0u) : __mmask32((1ull << rest) - 1);
+        const __mmask16 q_mask =
+            rest >= 32 ? __mmask16(0xFFFF) : __mmask16((1u << ((rest + 1) / 2)) - 1);
+        __m512bh kv[KT];
+#pragma GCC unroll 16
+        for (int t = 0; t < KT; ++t)
+            kv[t] = (__m512bh)_mm512_maskz_loadu_epi16(k_mask, k + t * d + c);
+#pragma GCC unroll 16
+        for (int r = 0; r < R; ++r) {
+            const __m512bh qv = (__m512bh)_mm512_maskz_loadu_epi32(q_mask, q + r * ldq + c / 2);
+#pragma GCC unroll 16
+            for (int t = 0; t < KT; ++t)
+                acc[r * KT + t] = _mm512_dpbf16_ps(acc[r * KT + t], qv, kv[t]);
+        }
+    }
+    if constexpr (R * KT == 16) {
+        // The fold reads its vectors from memory: copied there only now, the empty asm making
+        // each sum a register value first (else GCC 12 stored every accumulator on every step).
+        simd::vfloat<Arch> tile[16];
+#pragma GCC unroll 16
+        for (int i = 0; i < 16; ++i) {
+            asm("" : "+v"(acc[i]));
+            tile[i] = acc[i];
+        }
+        alignas(64) float sums[16];
+        simd::lane_sums<Arch>(tile).store_aligned(sums);
+        for (int r = 0; r < R; ++r)
+            for (int t = 0; t < KT; ++t) s[r * lds + t] = sums[r * KT + t];
+    } else {
+        for (int r = 0; r < R; ++r)
+            for (int t = 0; t < KT; ++t) s[r * lds + t] = simd::hsum<Arch>(acc[r * KT + t]);
+    }
+}
+
+// s[r][j] = q_r . k_j for R rows of q bf16 pairs (row stride ldq words) and the bk keys of k
+// [bk x d] bf16, into s (row stride lds): dot_rows's tiles of R rows x 16 / R keys with bf16
+// products, the keys past the last whole tile one by one. With k_end, the K stream is prefetched.
+template <int R> void pair_dot_rows(const word* q, i64 ldq, const bf16* k, i64 bk, i64 d, float* s,
+                                    i64 lds, const char* k_end) {
+    constexpr i64 KJ = 16 / R;
+    i64 j = 0;
+    for (; j + KJ <= bk; j += KJ) {
+        if (k_end) prefetch_ahead(k + j * d, KJ * d * i64(sizeof(bf16)), k_end);
+        pair_dot_tile<R, int(KJ)>(q, ldq, k + j * d, d, s + j, lds);
+    }
+    for (; j < bk; ++j) pair_dot_tile<R, 1>(q, ldq, k + j * d, d, s + j, lds);
+}
+
+// The decode path's narrow-form scores with bf16 products: the scaled query rows rounded to bf16
+// pairs once per call (as the prefill path rounds them), K read as stored.
+struct PairDots {
+    word* q;
+    i64 ldq, d;
+    // q_scaled [rows x d] fp32; `pairs` holds rows x ceil(d / 2) words.
+    PairDots(const float* q_scaled, i64 rows, i64 d, float* pairs)
+        : q(reinterpret_cast<word*>(pairs)), ldq((d + 1) / 2), d(d) {
+        for (i64 r = 0; r < rows; ++r) round_to_bf16_pairs(q_scaled + r * d, d, q + r * ldq);
+    }
+    // s[i][j] = q_{r + i} . k_j for the R rows from r and the bk keys of kb [bk x d].
+    template <int R>
+    void rows(i64 r, const bf16* kb, i64 bk, float* s, i64 lds, const char* k_end) const {
+        pair_dot_rows<R>(q + r * ldq, ldq, kb, bk, d, s, lds, k_end);
+    }
+};
+
 std::atomic<bool>& bf16_dot_switch() {
     static std::atomic<bool> on = [] {
         const char* env = std::getenv("ATTNBENCH_BF16_DOT");
@@ -191,6 +269,21 @@ void bf16_dot_product(i64 m, i64 n, i64 pairs, const word* a, i64 lda, const wor
             kDotTiles[std::size_t(std::min(kTileRows, m - r) - 1)](
                 a + r * lda, lda, b + s * strip_stride, pairs, c + r * ldc + s * kStrip, ldc,
                 std::min(kStrip, n - s * kStrip), accumulate);
+}
+
+void bf16_dot_scores(i64 rows, const word* q, i64 ldq, const bf16* k, i64 bk, i64 d, float* s,
+                     i64 lds) {
+    const char* k_end = reinterpret_cast<const char*>(k + bk * d);
+    by_row_tiles<4>(rows, [&]<int R>(i64 r) {
+        pair_dot_rows<R>(q + r * ldq, ldq, k, bk, d, s + r * lds, lds, k_end);
+    });
+}
+
+void decode_rows_bf16_dot(const Shape& sh, const float* q, i64 rows, const bf16* k, const bf16* v,
+                          i64 j_begin, i64 j_end, float* row_max, float* row_sum, float* acc,
+                          float* scratch) {
+    decode_rows<Arch, bf16, PairDots>(sh, q, rows, k, v, j_begin, j_end, row_max, row_sum, acc,
+                                      scratch);
 }
 
 void pack_pairs_transposed(i64 n, i64 k, const bf16* x, i64 ldx, word* out) {

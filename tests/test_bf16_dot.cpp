@@ -1,9 +1,9 @@
 // The avx512 tier's bf16 dot-product blocks (src/flash/bf16_dot.hpp) against scalar definitions:
 // the rounding of fp32 to bf16 pairs, the two packings, the product over every row count of the
-// register tile and every column count of a strip, and the decode path's scores; and flash's bf16
-// prefill and decode against their widening paths on the same shapes. They run only where the CPU
-// has AVX512_BF16; elsewhere each test says it was skipped (and the run's account says so). x86-64
-// only: aarch64 has no such tier.
+// register tile and every column count of a strip, and the decode path's two products; and flash's
+// bf16 prefill and decode against their widening paths on the same shapes. They run only where the
+// CPU has AVX512_BF16; elsewhere each test says it was skipped (and the run's account says so).
+// x86-64 only: aarch64 has no such tier.
 #include <gtest/gtest.h>
 
 #include <bit>
@@ -193,6 +193,47 @@ TEST(Bf16Dot, DecodeScoresMatchTheDefinitionAtEveryTileEdge) {
     EXPECT_GT(checked, 0);
 }
 
+// The decode path's P V, p [rows x bk] fp32 against v [bk x d] bf16 rows added to acc, against
+// the sum in double: every row tile, odd and even key counts across a key chunk and a block, head
+// sizes with whole 32-column steps, a 16-column tail and a scalar one. The kernel rounds p to
+// bf16 on the whole steps, so each term may be off by 2^-8 of its size on top of the fp32 sums.
+TEST(Bf16Dot, DecodeWeightedSumMatchesTheDefinition) {
+    ATTN_SKIP_WITHOUT_BF16_DOT();
+    std::mt19937 rng(17);
+    std::uniform_real_distribution<float> prob(0.0f, 1.0f), any(-2.0f, 2.0f);
+    int checked = 0;
+    for (i64 rows = 1; rows <= 7; ++rows)
+        for (i64 bk : {i64(1), i64(2), i64(15), i64(16), i64(17), i64(33), i64(600)})
+            for (i64 d : {i64(1), i64(32), i64(33), i64(64), i64(80), i64(96), i64(128)}) {
+                const i64 ldp = bk + 5;
+                std::vector<float> p(std::size_t(rows * ldp),
+                                     std::numeric_limits<float>::quiet_NaN());
+                for (i64 r = 0; r < rows; ++r)
+                    for (i64 j = 0; j < bk; ++j) p[std::size_t(r * ldp + j)] = prob(rng);
+                std::vector<bf16> v(std::size_t(bk * d));
+                for (auto& e : v) e = from_float<bf16>(any(rng));
+                std::vector<float> acc(std::size_t(rows * d));
+                for (auto& e : acc) e = any(rng);
+                const std::vector<float> before = acc;
+                flash::bf16_dot_weighted_sum(rows, p.data(), ldp, v.data(), bk, d, acc.data());
+                for (i64 r = 0; r < rows; ++r)
+                    for (i64 c = 0; c < d; ++c) {
+                        double want = before[std::size_t(r * d + c)], size = std::fabs(want);
+                        for (i64 j = 0; j < bk; ++j) {
+                            const double t = double(p[std::size_t(r * ldp + j)]) *
+                                             double(to_float(v[std::size_t(j * d + c)]));
+                            want += t, size += std::fabs(t);
+                        }
+                        const double bound = (0x1p-8 + double(bk + 2) * 0x1p-24) * size;
+                        ASSERT_LE(std::fabs(acc[std::size_t(r * d + c)] - want), bound)
+                            << "rows " << rows << " keys " << bk << " d " << d << " row " << r
+                            << " column " << c;
+                        ++checked;
+                    }
+            }
+    EXPECT_GT(checked, 0);
+}
+
 // K^T packing from a view that starts at any element (a head's or a row's offset into a larger
 // tensor): every packed word is the pair of the source's bits, and pad keys are zero.
 TEST(Bf16Dot, TransposedPackingFromAnyStart) {
@@ -277,7 +318,7 @@ TEST(Bf16Dot, FlashDecodeBothPathsWithinBound) {
     for (i64 n_q : {i64(1), i64(3)})
         for (i64 group : {i64(1), i64(2), i64(7), tiles.decode_wide_rows})
             for (i64 n_kv : {i64(1), tiles.decode_split + 5, tiles.decode_block + 33})
-                for (i64 d : {i64(1), i64(33), i64(128)}) {
+                for (i64 d : {i64(1), i64(33), i64(80), i64(128)}) {
                     Shape sh;
                     sh.n_q = n_q, sh.n_kv = n_kv, sh.kv_heads = 2, sh.heads = 2 * group;
                     sh.head_dim = d, sh.causal = n_q > 1 && n_kv >= n_q, sh.dtype = DType::bf16,

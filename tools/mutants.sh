@@ -71,6 +71,9 @@ pair_dot_tail_mask_short|src/flash/flash_avx512bf16.cpp|s/__mmask32\(\(1ull << r
 pair_dot_fold_swaps_lanes|src/flash/flash_avx512bf16.cpp|s/s\[r \* lds \+ t\] = sums\[r \* KT \+ t\]/s[r * lds + t] = sums[(r * KT + t) ^ 1]/|avx512bf16|Bf16Dot.DecodeScoresMatchTheDefinitionAtEveryTileEdge
 pair_dot_reads_first_query_only|src/flash/flash_avx512bf16.cpp|s/_mm512_maskz_loadu_epi32\(q_mask, q \+ r \* ldq \+ c \/ 2\)/_mm512_maskz_loadu_epi32(q_mask, q + c \/ 2)/|avx512bf16|Bf16Dot.DecodeScoresMatchTheDefinitionAtEveryTileEdge
 pair_dot_skips_last_key|src/flash/flash_avx512bf16.cpp|s/for \(; j < bk; \+\+j\) pair_dot_tile<R, 1>/for (; j + 1 < bk; ++j) pair_dot_tile<R, 1>/|avx512bf16|Bf16Dot.DecodeScoresMatchTheDefinitionAtEveryTileEdge
+pair_column_swaps_quads|src/flash/flash_avx512bf16.cpp|s/return i < 16 \? 8 \* \(i \/ 4\) \+ i % 4 : 8 \* \(\(i - 16\) \/ 4\) \+ 4 \+ i % 4;/return i < 16 ? 8 * (i \/ 4) + 4 + i % 4 : 8 * ((i - 16) \/ 4) + i % 4;/|avx512bf16|Bf16Dot.DecodeWeightedSumMatchesTheDefinition
+pair_pv_drops_last_pairs_second|src/flash/flash_avx512bf16.cpp|s/const __m512i second = j \+ 1 < bk \?/const __m512i second = j + 2 < bk ?/|avx512bf16|Bf16Dot.DecodeWeightedSumMatchesTheDefinition
+pair_pv_tail_reads_first_chunk|src/flash/flash_avx512bf16.cpp|s/x \+= s\[r \* lds \+ j0 \+ j\]/x += s[r * lds + j]/|avx512bf16|Bf16Dot.DecodeWeightedSumMatchesTheDefinition
 decode_pairs_skip_last_row|src/flash/flash_avx512bf16.cpp|s/for \(i64 r = 0; r < rows; \+\+r\) round_to_bf16_pairs/for (i64 r = 0; r + 1 < rows; ++r) round_to_bf16_pairs/|avx512bf16|Bf16Dot.FlashDecodeBothPathsWithinBound
 parallel_region_binds_to_callers_team|src/parallel.hpp|s/threads <= 1 && !omp_in_parallel\(\)/threads <= 1/|sse2|Determinism.OneThreadCallsFromTheCallersOwnThreadsGiveIdenticalBits
 LIST

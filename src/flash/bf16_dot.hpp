@@ -1,5 +1,5 @@
 // Flash attention on bf16 storage with bf16 products: on a CPU with AVX512_BF16 the avx512
-// tier's prefill multiplies Q K^T and P V, and its decode path Q K^T, by vdpbf16ps, two bf16
+// tier's prefill and its decode path's narrow form multiply Q K^T and P V by vdpbf16ps, two bf16
 // products summed into each fp32 lane, on Q (scaled) and P rounded to bf16 as PyTorch's bf16
 // attention rounds them, instead of widening Q, K and V to fp32 first
 // (src/flash/flash_avx512bf16.cpp).
@@ -58,6 +58,10 @@ void pack_pairs_interleaved(std::int64_t k, std::int64_t n, const bf16* x, std::
 // pairs (row stride ldq words) and k [bk x d] bf16 rows, in the decode path's row and key tiles.
 void bf16_dot_scores(std::int64_t rows, const std::uint32_t* q, std::int64_t ldq, const bf16* k,
                      std::int64_t bk, std::int64_t d, float* s, std::int64_t lds);
+// The decode path's P V: acc [rows x d] += P V for p [rows x bk] fp32 (row stride ldp), rounded
+// to bf16 pairs for the whole 32-column steps of d, and v [bk x d] bf16 rows.
+void bf16_dot_weighted_sum(std::int64_t rows, const float* p, std::int64_t ldp, const bf16* v,
+                           std::int64_t bk, std::int64_t d, float* acc);
 // out [ceil(n / 2)] words = x [n] fp32 rounded to bf16 pairs by the conversion instruction
 // (round to nearest even, fp32 subnormals read as zero), a zero after an odd n.
 void round_to_bf16_pairs(const float* x, std::int64_t n, std::uint32_t* out);

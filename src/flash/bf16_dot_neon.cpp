@@ -24,4 +24,9 @@ void bf16_dot_scores(std::int64_t, const std::uint32_t*, std::int64_t, const bf1
     throw std::logic_error("attnbench: no bf16 dot products on this architecture");
 }
 
+void bf16_dot_weighted_sum(std::int64_t, const float*, std::int64_t, const bf16*, std::int64_t,
+                           std::int64_t, float*) {
+    throw std::logic_error("attnbench: no bf16 dot products on this architecture");
+}
+
 }  // namespace attn::flash

@@ -63,14 +63,14 @@ template <class Arch> struct Decode {
     // scores [kMaxRows x LDS], k_packed (d x BK in strips), v_packed (BK x d in strips), the
     // scaled queries [kMaxRows (+ MR of padding when packed) x d], q_norms [kMaxRows],
     // k_norms [BK], a block of 16-bit K or V widened [BK x d] (for the wide form's packing
-    // and cosine's key norms), and the narrow form's scaled queries rounded to bf16 pairs
-    // [kWideRows x ceil(d / 2)] words (for bf16 products); every part starts 64-byte aligned
-    // when d is a multiple of 16.
+    // and cosine's key norms), and for bf16 products the narrow form's scaled queries rounded
+    // to bf16 pairs [kWideRows x ceil(d / 2)] words and a row tile's probabilities [4 x BK / 2]
+    // words; every part starts 64-byte aligned when d is a multiple of 16.
     static i64 k_packed_floats(i64 d) { return simd::packed_size<Arch>(d, BK); }
     static i64 v_packed_floats(i64 d) { return simd::packed_size<Arch>(BK, d); }
     static i64 scratch_floats(i64 d) {
         return kMaxRows * LDS + k_packed_floats(d) + v_packed_floats(d) + (kMaxRows + MR) * d +
-               kMaxRows + BK + BK * d + kWideRows * ((d + 1) / 2);
+               kMaxRows + BK + BK * d + kWideRows * ((d + 1) / 2) + 4 * (BK / 2);
     }
 };
 
@@ -193,7 +193,8 @@ void pv_rows(const float* p, i64 lds, const T* v, i64 bk, i64 d, float* acc, con
         pv_chunk<Arch, R, T>(p + j0, lds, v + j0 * d, std::min(KC, bk - j0), d, acc, v_end);
 }
 
-// The narrow form's scores by dot_rows: the scaled query rows in fp32, K widened as it is loaded.
+// The narrow form's products by dot_rows and pv_rows: the scaled query rows and the
+// probabilities in fp32, K and V widened as they are loaded.
 template <class Arch, class T> struct WidenedDots {
     const float* q;
     i64 d;
@@ -204,6 +205,13 @@ template <class Arch, class T> struct WidenedDots {
     void rows(i64 r, const T* kb, i64 bk, float* s, i64 lds, const char* k_end) const {
         dot_rows<Arch, R, T>(q + r * d, kb, bk, d, s, lds, k_end);
     }
+    // acc[i] += sum_j s[i][j] v_j for the R rows of s (row stride lds) and the bk rows of vb.
+    template <int R>
+    void pv(const float* s, i64 lds, const T* vb, i64 bk, float* acc, const char* v_end) const {
+        pv_rows<Arch, R, T>(s, lds, vb, bk, d, acc, v_end);
+    }
+    // acc [rows x d] after the last block: already in column order.
+    void finish(float* /*acc*/, i64 /*rows*/) const {}
 };
 
 // Calls step.operator()<R>(r) over rows [0, rows) in tiles of R = MaxR rows, then of fewer.
@@ -219,8 +227,8 @@ template <int MaxR, class Step> void by_row_tiles(i64 rows, Step step) {
 // The online-softmax state of `rows` query rows over keys [j_begin, j_end) of one K/V head, K and
 // V stored as T (the narrow form widens them as it loads them, the wide form each block before
 // packing it); see FlashOps::decode_rows for the layouts. `scratch` holds
-// Decode::scratch_floats(d) floats. Dots computes the narrow form's scores (WidenedDots, or the
-// bf16 products of flash_avx512bf16.cpp).
+// Decode::scratch_floats(d) floats. Dots computes the narrow form's two products (WidenedDots, or
+// the bf16 products of flash_avx512bf16.cpp).
 template <class Arch, class T = float, class Dots = WidenedDots<Arch, T>>
 void decode_rows(const Shape& sh, const float* q, i64 rows, const T* k, const T* v, i64 j_begin,
                  i64 j_end, float* row_max, float* row_sum, float* acc, float* scratch) {
@@ -291,11 +299,12 @@ void decode_rows(const Shape& sh, const float* q, i64 rows, const T* k, const T*
         } else {
             // The first P V tile prefetches the V stream.
             by_row_tiles<4>(rows, [&]<int R>(i64 r) {
-                pv_rows<Arch, R, T>(scores + r * D::LDS, D::LDS, vb, bk, d, acc + r * d,
+                dots.template pv<R>(scores + r * D::LDS, D::LDS, vb, bk, acc + r * d,
                                     r == 0 ? v_end : nullptr);
             });
         }
     }
+    if (!wide) dots.finish(acc, rows);
 }
 
 }  // namespace

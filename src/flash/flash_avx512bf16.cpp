@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <utility>
+#include <vector>
 
 #include "attention_row.hpp"
 #include "bf16_dot.hpp"
@@ -231,20 +232,111 @@ template <int R> void pair_dot_rows(const word* q, i64 ldq, const bf16* k, i64 b
     for (; j < bk; ++j) pair_dot_tile<R, 1>(q, ldq, k + j * d, d, s + j, lds);
 }
 
-// The decode path's narrow-form scores with bf16 products: the scaled query rows rounded to bf16
-// pairs once per call (as the prefill path rounds them), K read as stored.
+// acc[r] += sum_j p[r][j] v_j over 32 CH columns from c0, for R rows of p in bf16 pairs
+// [R][ceil(bk / 2)] words (row stride ldp; a zero after an odd bk) and the bk rows of v [bk x d]
+// bf16; acc row stride d. Each pair of V rows is interleaved by vpunpck{l,h}wd into the pairs
+// vdpbf16ps reads, which leaves the 32 columns of a step in the order of pair_column: acc holds
+// them so (see PairDots::finish).
+template <int R, int CH>
+void pair_pv_tile(const word* p, i64 ldp, const bf16* v, i64 bk, i64 d, float* acc, i64 c0) {
+    __m512 a[R][2 * CH];
+#pragma GCC unroll 16
+    for (int r = 0; r < R; ++r)
+#pragma GCC unroll 16
+        for (int x = 0; x < 2 * CH; ++x) a[r][x] = _mm512_loadu_ps(acc + r * d + c0 + 16 * x);
+    for (i64 j = 0; j < bk; j += 2) {
+        __m512bh lo[CH], hi[CH];
+#pragma GCC unroll 16
+        for (int ch = 0; ch < CH; ++ch) {
+            const __m512i first = _mm512_loadu_si512(v + j * d + c0 + 32 * ch);
+            const __m512i second = j + 1 < bk ? _mm512_loadu_si512(v + (j + 1) * d + c0 + 32 * ch)
+                                              : _mm512_setzero_si512();
+            lo[ch] = (__m512bh)_mm512_unpacklo_epi16(first, second);
+            hi[ch] = (__m512bh)_mm512_unpackhi_epi16(first, second);
+        }
+#pragma GCC unroll 16
+        for (int r = 0; r < R; ++r) {
+            const __m512bh pr = (__m512bh)_mm512_set1_epi32(int(p[r * ldp + j / 2]));
+#pragma GCC unroll 16
+            for (int ch = 0; ch < CH; ++ch) {
+                a[r][2 * ch] = _mm512_dpbf16_ps(a[r][2 * ch], pr, lo[ch]);
+                a[r][2 * ch + 1] = _mm512_dpbf16_ps(a[r][2 * ch + 1], pr, hi[ch]);
+            }
+        }
+    }
+#pragma GCC unroll 16
+    for (int r = 0; r < R; ++r)
+#pragma GCC unroll 16
+        for (int x = 0; x < 2 * CH; ++x) _mm512_storeu_ps(acc + r * d + c0 + 16 * x, a[r][x]);
+}
+
+// The column of a 32-column step that lane i of its acc lives in: vpunpcklwd takes elements 0-3
+// of each 128-bit lane L (8 columns), vpunpckhwd elements 4-7, so the first 16 lanes hold columns
+// 8L + 0..3 and the last 16 columns 8L + 4..7.
+inline i64 pair_column(i64 i) {
+    return i < 16 ? 8 * (i / 4) + i % 4 : 8 * ((i - 16) / 4) + 4 + i % 4;
+}
+
+// The decode path's narrow form with bf16 products: the scaled query rows rounded to bf16 pairs
+// once per call (as the prefill path rounds them) and K read as stored for the scores; each
+// block's probabilities rounded to bf16 pairs (as the prefill path rounds P) and V interleaved
+// pairwise for P V over the whole 32-column steps, the columns past them widened in fp32.
 struct PairDots {
     word* q;
+    word* p;
     i64 ldq, d;
-    // q_scaled [rows x d] fp32; `pairs` holds rows x ceil(d / 2) words.
+    // q_scaled [rows x d] fp32; `pairs` holds kWideRows x ceil(d / 2) + 4 x BK / 2 words.
     PairDots(const float* q_scaled, i64 rows, i64 d, float* pairs)
-        : q(reinterpret_cast<word*>(pairs)), ldq((d + 1) / 2), d(d) {
+        : q(reinterpret_cast<word*>(pairs)),
+          p(q + Decode<Arch>::kWideRows * ((d + 1) / 2)),
+          ldq((d + 1) / 2),
+          d(d) {
         for (i64 r = 0; r < rows; ++r) round_to_bf16_pairs(q_scaled + r * d, d, q + r * ldq);
     }
     // s[i][j] = q_{r + i} . k_j for the R rows from r and the bk keys of kb [bk x d].
     template <int R>
     void rows(i64 r, const bf16* kb, i64 bk, float* s, i64 lds, const char* k_end) const {
         pair_dot_rows<R>(q + r * ldq, ldq, kb, bk, d, s, lds, k_end);
+    }
+    // acc[i] += sum_j s[i][j] v_j for the R rows of s (row stride lds) and the bk rows of vb
+    // [bk x d]; acc row stride d, its whole 32-column steps in pair_column order.
+    template <int R>
+    void pv(const float* s, i64 lds, const bf16* vb, i64 bk, float* acc, const char* v_end) const {
+        constexpr i64 KC = 16;  // as pv_rows: 16 keys' V rows stay in L1 over the column tiles
+        const i64 ldp = Decode<Arch>::BK / 2, d32 = d / 32 * 32;
+        for (int r = 0; r < R; ++r) round_to_bf16_pairs(s + r * lds, bk, p + r * ldp);
+        for (i64 j0 = 0; j0 < bk; j0 += KC) {
+            const i64 keys = std::min(KC, bk - j0);
+            const bf16* v = vb + j0 * d;
+            if (v_end) prefetch_ahead(v, keys * d * i64(sizeof(bf16)), v_end);
+            i64 c0 = 0;
+            for (; c0 + 64 <= d32; c0 += 64)
+                pair_pv_tile<R, 2>(p + j0 / 2, ldp, v, keys, d, acc, c0);
+            if (c0 < d32) pair_pv_tile<R, 1>(p + j0 / 2, ldp, v, keys, d, acc, c0);
+            for (c0 = d32; c0 + 16 <= d; c0 += 16)
+                pv_tile<Arch, R, 1>(s + j0, lds, v, keys, d, acc, c0, nullptr);
+            for (; c0 < d; ++c0)
+                for (int r = 0; r < R; ++r) {
+                    float x = acc[r * d + c0];
+                    for (i64 j = 0; j < keys; ++j)
+                        x += s[r * lds + j0 + j] * to_float(v[j * d + c0]);
+                    acc[r * d + c0] = x;
+                }
+        }
+    }
+    // Puts the columns of acc [rows x d] back in order after the last block (to_pairs: into
+    // pair_column order, for an acc that does not start at zero).
+    void finish(float* acc, i64 rows, bool to_pairs = false) const {
+        alignas(64) float step[32];
+        for (i64 r = 0; r < rows; ++r)
+            for (i64 c0 = 0; c0 + 32 <= d; c0 += 32) {
+                float* a = acc + r * d + c0;
+                for (i64 i = 0; i < 32; ++i) {
+                    if (to_pairs) step[i] = a[pair_column(i)];
+                    else step[pair_column(i)] = a[i];
+                }
+                for (i64 i = 0; i < 32; ++i) a[i] = step[i];
+            }
     }
 };
 
@@ -277,6 +369,21 @@ void bf16_dot_scores(i64 rows, const word* q, i64 ldq, const bf16* k, i64 bk, i6
     by_row_tiles<4>(rows, [&]<int R>(i64 r) {
         pair_dot_rows<R>(q + r * ldq, ldq, k, bk, d, s + r * lds, lds, k_end);
     });
+}
+
+void bf16_dot_weighted_sum(i64 rows, const float* p, i64 ldp, const bf16* v, i64 bk, i64 d,
+                           float* acc) {
+    std::vector<float> pairs(
+        std::size_t(Decode<Arch>::kWideRows * ((d + 1) / 2) + 4 * (Decode<Arch>::BK / 2)));
+    const PairDots dots(nullptr, 0, d, pairs.data());
+    dots.finish(acc, rows, true);
+    // In the decode path's blocks of keys, acc in pair_column order between them.
+    for (i64 j0 = 0; j0 < bk; j0 += Decode<Arch>::BK)
+        by_row_tiles<4>(rows, [&]<int R>(i64 r) {
+            dots.pv<R>(p + r * ldp + j0, ldp, v + j0 * d, std::min(Decode<Arch>::BK, bk - j0),
+                       acc + r * d, nullptr);
+        });
+    dots.finish(acc, rows);
 }
 
 void decode_rows_bf16_dot(const Shape& sh, const float* q, i64 rows, const bf16* k, const bf16* v,

@@ -202,13 +202,24 @@ nlohmann::json machine_info() {
     for (attn::Isa isa : attn::isa_tiers())
         if (attn::cpu_supports(isa)) tiers.push_back(attn::to_string(isa));
     m["isa_available"] = tiers;
-    // Which products the avx512 tier's bf16 kernels ran: flash prefill's path differs by CPU.
-    const char* bf16_dot = std::getenv("ATTNBENCH_BF16_DOT");
-    const bool switched_off = bf16_dot && std::string(bf16_dot) == "0";
-    const bool dot = attn::best_has_bf16_dot();
-    m["bf16_products"] = dot && !switched_off ? "vdpbf16ps (AVX512_BF16)"
-                         : switched_off       ? "fp32 FMAs on widened inputs (ATTNBENCH_BF16_DOT=0)"
-                                              : "fp32 FMAs on widened inputs";
+    // Which products the avx512 tier's bf16 kernels ran, and why: flash's path differs by CPU.
+    const char* forced = std::getenv("ATTNBENCH_BF16_DOT");
+    const bool forced_on = forced && std::string(forced) == "1",
+               forced_off = forced && std::string(forced) == "0";
+    const double rate = attn::bf16_dot_rate_over_fma();
+    char measured[96];
+    std::snprintf(measured, sizeof measured, "vdpbf16ps measured at %.2fx the FMA's multiply-adds",
+                  rate);
+    std::string products;
+    if (attn::best_has_bf16_dot() && attn::bf16_dot_preferred())
+        products = std::string("vdpbf16ps (AVX512_BF16; ") +
+                   (forced_on ? "ATTNBENCH_BF16_DOT=1, " : "") + measured + ")";
+    else if (attn::best_has_bf16_dot())
+        products = std::string("fp32 FMAs on widened inputs (") +
+                   (forced_off ? "ATTNBENCH_BF16_DOT=0, " : "") + measured + ")";
+    else products = "fp32 FMAs on widened inputs";
+    m["bf16_products"] = products;
+    m["bf16_dot_rate_over_fma"] = rate;
 #ifdef ATTN_EMULATE_AVX512
     // A test build whose avx512 tier is AVX2 code: its timings say nothing of AVX-512.
     m["isa_emulated"] = "avx512 (SIMDe on AVX2)";

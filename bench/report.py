@@ -7,7 +7,7 @@
 DIR defaults to the folder of the first result (results/<fingerprint>/ for a saved run). The
 summary table is also printed. Every figure is the median over repetitions when the run had
 repetitions. % of peak divides by the FMA peak the same run measured at the same thread count
-(a bf16 kernel's by the bf16 dot-product peak, peak/bf16dot, where the run measured it),
+(flash's avx512 bf16 kernel's by the bf16 dot-product peak, peak/bf16dot, where its products ran it),
 % of bw a kernel's GB/s (the least bytes a call must move / its time) by the memory bandwidth
 probe (peak/stream) of the same run at the same thread count; "x naive" divides by the naive
 kernel of the stage at the same shape. A roofline plot per thread count puts the fastest kernel of
@@ -177,9 +177,13 @@ class Result:
         return g / base if g and base else None
 
     def share(self, gflops, t, label=None):
-        """GFLOP/s over the peak at t threads: a bf16 kernel's (label) over the bf16 dot-product
-        probe where the run measured it, every other over the FMA peak."""
-        own = self.bf16dot.get(t) if label and self.variants[label][3] == "bf16" else None
+        """GFLOP/s over the peak at t threads: flash's avx512 kernel on bf16 (label) over the bf16
+        dot-product probe where the run measured it and the products ran vdpbf16ps (the run's
+        bf16_products), every other over the FMA peak (the widening path's products are FMAs)."""
+        dot = str(self.machine.get("bf16_products", "")).startswith("vdpbf16ps")
+        variant, isa, _, dtype = self.variants[label] if label else (None, None, None, None)
+        own = (self.bf16dot.get(t) if dot and variant == "flash" and isa in ("avx512", "best")
+               and dtype == "bf16" else None)
         peak = own or self.peak.get(t)
         return gflops / peak if gflops and peak else None
 
@@ -440,7 +444,7 @@ def machine_section(r):
               f"{rates_text(r.bandwidth, 'GB/s')}"]
     if r.bf16dot:
         probes.append(f"- bf16 dot-product peak (peak/bf16dot: vdpbf16ps, the ceiling a bf16 kernel's % of "
-                      f"peak is read against) measured in this run: {rates_text(r.bf16dot, 'GFLOP/s')}")
+                      f"peak is read against where its products ran on it) measured in this run: {rates_text(r.bf16dot, 'GFLOP/s')}")
     if not m:
         return ("_The result carries no attnbench machine context (it was not saved by `attnbench run`)._\n\n"
                 + "\n".join(probes) + "\n")

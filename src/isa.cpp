@@ -1,6 +1,7 @@
 #include "attn/isa.hpp"
 
 #include <cstdlib>
+#include <cstring>
 
 #if defined(__aarch64__)
 #include <asm/hwcap.h>
@@ -107,6 +108,19 @@ bool cpu_has_bf16_dot() {
 #else
     return false;  // the bf16 products are AVX512_BF16's (vdpbf16ps)
 #endif
+}
+
+bool prefer_bf16_dot(const char* env, double rate) {
+    if (env && std::strcmp(env, "0") == 0) return false;
+    if (env && std::strcmp(env, "1") == 0) return true;
+    return rate >= kBf16DotPays;
+}
+
+bool bf16_dot_preferred() {
+    static const bool preferred =
+        cpu_has_bf16_dot() &&
+        prefer_bf16_dot(std::getenv("ATTNBENCH_BF16_DOT"), bf16_dot_rate_over_fma());
+    return preferred;
 }
 
 bool best_has_bf16_dot() {

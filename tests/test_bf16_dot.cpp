@@ -39,6 +39,33 @@ std::uint16_t bf16_by_definition(float x) {
     return from_float<bf16>(x).bits;
 }
 
+// The choice of products: ATTNBENCH_BF16_DOT's 0 and 1 force it; otherwise the measured rate of
+// vdpbf16ps over the FMA's decides, at kBf16DotPays.
+TEST(Bf16Dot, ChoiceFollowsTheVariableThenTheMeasuredRate) {
+    EXPECT_FALSE(prefer_bf16_dot("0", 2.0));
+    EXPECT_TRUE(prefer_bf16_dot("1", 0.5));
+    EXPECT_TRUE(prefer_bf16_dot(nullptr, kBf16DotPays));
+    EXPECT_TRUE(prefer_bf16_dot("", 2.0));
+    EXPECT_FALSE(prefer_bf16_dot(nullptr, 0.5));
+    EXPECT_FALSE(prefer_bf16_dot("yes", kBf16DotPays * 0.99));
+    EXPECT_FALSE(prefer_bf16_dot(nullptr, 0.0));
+}
+
+// The rate is measured where the CPU has vdpbf16ps, and reads between an eighth and eight times
+// the FMA's (every CPU issues one or the other within those bounds); elsewhere it is 0 and the
+// products are never preferred.
+TEST(Bf16Dot, RateMeasuredOnlyWhereTheCpuHasThem) {
+    const double rate = bf16_dot_rate_over_fma();
+    if (cpu_has_bf16_dot()) {
+        EXPECT_GT(rate, 0.125);
+        EXPECT_LT(rate, 8.0);
+        EXPECT_EQ(bf16_dot_rate_over_fma(), rate) << "measured once per process";
+    } else {
+        EXPECT_EQ(rate, 0.0);
+        EXPECT_FALSE(bf16_dot_preferred());
+    }
+}
+
 TEST(Bf16Dot, RoundsPairsAsTheDefinition) {
     ATTN_SKIP_WITHOUT_BF16_DOT();
     std::mt19937 rng(7);
@@ -303,7 +330,7 @@ TEST(Bf16Dot, FlashPrefillBothPathsWithinBound) {
             EXPECT_EQ(bad, 0);
         }
     }
-    flash::enable_bf16_dot(true);
+    flash::enable_bf16_dot(bf16_dot_preferred());
 }
 
 // Flash's bf16 decode with the bf16 scores and with the widening path, each within the
@@ -342,7 +369,7 @@ TEST(Bf16Dot, FlashDecodeBothPathsWithinBound) {
             EXPECT_EQ(bad, 0);
         }
     }
-    flash::enable_bf16_dot(true);
+    flash::enable_bf16_dot(bf16_dot_preferred());
 }
 
 }  // namespace

@@ -37,8 +37,21 @@ Isa best_isa();
 // (vdpbf16ps; Intel since Cooper Lake, AMD since Zen 4), with AVX512BW and VL, which every such
 // CPU has. Always false in the avx512-emulated build, which tests the tier's widening path.
 bool cpu_has_bf16_dot();
-// True when `best` multiplies bf16 pairs by vdpbf16ps: the CPU has them and its widest tier is
+// True when `best` can multiply bf16 pairs by vdpbf16ps: the CPU has them and its widest tier is
 // avx512 (ATTNBENCH_MAX_ISA may cap it below). The machine context and the bf16 peak probe ask.
 bool best_has_bf16_dot();
+// vdpbf16ps's multiply-adds per second over the avx512 FMA's on this CPU, measured once on the
+// calling thread in about a millisecond (0 where the CPU lacks AVX512_BF16): about 2 on AMD's
+// Zen 4 and 5, which issue both at one instruction a cycle or more, but 0.5 on the Intel Xeon
+// measured here, whose vdpbf16ps issues once every two cycles against two FMAs a cycle.
+double bf16_dot_rate_over_fma();
+// The rate at or above which bf16 products pay: below it, widening bf16 to fp32 for FMAs is faster
+// (measured at a rate of 0.52: widening 1.4-1.7x faster; at 2.0: vdpbf16ps 1.1-1.4x faster).
+inline constexpr double kBf16DotPays = 1.5;
+// Whether flash's avx512 bf16 kernels take bf16 products, given the ATTNBENCH_BF16_DOT variable's
+// value `env` ("0" never, "1" always, unset or anything else: where `rate` reaches kBf16DotPays).
+bool prefer_bf16_dot(const char* env, double rate);
+// prefer_bf16_dot for this process's environment and CPU (false where the CPU lacks them).
+bool bf16_dot_preferred();
 
 }  // namespace attn

@@ -15,8 +15,8 @@ namespace attn::flash {
 
 // Whether flash at tier `isa` runs `sh` (bf16) in bf16 products: the tier resolves to
 // avx512, the CPU has them (cpu_has_bf16_dot), the similarity is the dot product (cosine takes the
-// widening path) and they are enabled (the ATTNBENCH_BF16_DOT environment variable set to 0
-// disables them, to measure the widening path on the same CPU).
+// widening path) and they are switched on: by default where they pay (attn::bf16_dot_preferred:
+// measured faster than the FMAs, or forced by ATTNBENCH_BF16_DOT=1; =0 forces the widening path).
 bool bf16_dot_serves(Isa isa, const Shape& sh);
 // Switches the bf16 products on or off for this process (the tests run both paths).
 void enable_bf16_dot(bool on);

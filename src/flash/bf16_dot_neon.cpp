@@ -30,3 +30,9 @@ void bf16_dot_weighted_sum(std::int64_t, const float*, std::int64_t, const bf16*
 }
 
 }  // namespace attn::flash
+
+namespace attn {
+
+double bf16_dot_rate_over_fma() { return 0.0; }
+
+}  // namespace attn

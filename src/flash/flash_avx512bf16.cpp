@@ -7,8 +7,10 @@
 #include <immintrin.h>
 #include <omp.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -341,10 +343,7 @@ struct PairDots {
 };
 
 std::atomic<bool>& bf16_dot_switch() {
-    static std::atomic<bool> on = [] {
-        const char* env = std::getenv("ATTNBENCH_BF16_DOT");
-        return !(env && std::strcmp(env, "0") == 0);
-    }();
+    static std::atomic<bool> on = bf16_dot_preferred();
     return on;
 }
 
@@ -518,3 +517,51 @@ void prefill_bf16_dot(int threads, const Shape& sh, const bf16* q, const bf16* k
 }
 
 }  // namespace attn::flash
+
+namespace attn {
+
+namespace {
+
+// Seconds for `rounds` rounds of 16 independent vdpbf16ps (Dot) or FMA chains on zmm registers,
+// enough in flight to cover either's latency on every CPU measured.
+template <bool Dot> double chain_seconds(int rounds) {
+    constexpr int kChains = 16;
+    const __m512 a = _mm512_set1_ps(0.999f), b = _mm512_set1_ps(1e-3f);
+    const __m512bh a2 = _mm512_cvtne2ps_pbh(a, a), b2 = _mm512_cvtne2ps_pbh(b, b);
+    __m512 acc[kChains];
+    for (int c = 0; c < kChains; ++c) acc[c] = _mm512_set1_ps(float(c));
+    const auto start = std::chrono::steady_clock::now();
+    for (int i = 0; i < rounds; ++i)
+#pragma GCC unroll 16
+        for (int c = 0; c < kChains; ++c) {
+            if constexpr (Dot) acc[c] = _mm512_dpbf16_ps(acc[c], a2, b2);
+            else acc[c] = _mm512_fmadd_ps(acc[c], a, b);
+        }
+    const auto stop = std::chrono::steady_clock::now();
+    __m512 sum = acc[0];
+    for (int c = 1; c < kChains; ++c) sum = _mm512_add_ps(sum, acc[c]);
+    static volatile float sink;
+    sink = _mm512_reduce_add_ps(sum);
+    return std::chrono::duration<double>(stop - start).count();
+}
+
+}  // namespace
+
+double bf16_dot_rate_over_fma() {
+    static const double rate = [] {
+        if (!cpu_has_bf16_dot()) return 0.0;
+        constexpr int kRounds = 8192, kTrials = 5;
+        chain_seconds<false>(kRounds);  // wakes the vector units up to their AVX-512 clock
+        double dot = 1e30, fma = 1e30;
+        // The fastest of interleaved trials: a preemption slows one trial, not the verdict.
+        for (int t = 0; t < kTrials; ++t) {
+            dot = std::min(dot, chain_seconds<true>(kRounds));
+            fma = std::min(fma, chain_seconds<false>(kRounds));
+        }
+        // A vdpbf16ps does 32 multiply-adds where an FMA does 16.
+        return 2.0 * fma / dot;
+    }();
+    return rate;
+}
+
+}  // namespace attn

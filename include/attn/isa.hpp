@@ -40,6 +40,10 @@ bool cpu_has_bf16_dot();
 // True when `best` can multiply bf16 pairs by vdpbf16ps: the CPU has them and its widest tier is
 // avx512 (ATTNBENCH_MAX_ISA may cap it below). The machine context and the bf16 peak probe ask.
 bool best_has_bf16_dot();
+// True when the CPU has AMX-BF16 and the OS granted this process its tile state (asked once):
+// the avx512 tier's bf16 projection then multiplies on tiles (src/simd/amx.hpp). Always false in
+// the avx512-emulated build and off x86-64.
+bool cpu_has_amx_bf16();
 // vdpbf16ps's multiply-adds per second over the avx512 FMA's on this CPU, measured once on the
 // calling thread in about a millisecond (0 where the CPU lacks AVX512_BF16): about 2 on AMD's
 // Zen 4 and 5, which issue both at one instruction a cycle or more, but 0.5 on the Intel Xeon

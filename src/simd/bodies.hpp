@@ -3,6 +3,9 @@
 // `isa`, parallelised with OpenMP when `threads` > 1. Layouts are those of attn/stages.hpp.
 #pragma once
 
+#include <type_traits>
+
+#include "amx.hpp"
 #include "heads.hpp"
 
 #include "attn/stages.hpp"
@@ -70,10 +73,16 @@ template <class T> void attention_body(Isa isa, int threads, const Shape& sh, co
 template <class TW> void few_rows_projection(Isa isa, int threads, i64 m, i64 n, i64 k,
                                              const float* x, const TW* w, float* y);
 // On 16-bit storage, X is widened once; W too, except for few rows of X, where the product reads
-// W once and widening it first would triple the bytes.
+// W once and widening it first would triple the bytes. bf16 on a CPU with AMX multiplies tiles of
+// X and W as stored instead (amx.hpp), past the few rows.
 template <class T> void projection_body(Isa isa, int threads, const Shape& sh, i64 cols, const T* x,
                                         const T* w, float* y) {
     const i64 m = sh.batch * sh.n_q, k = sh.d_model();
+    if constexpr (std::is_same_v<T, bf16>)
+        if (m > gemm_ops(isa).direct_rows && amx_serves(isa)) {
+            amx_projection(threads, m, cols, k, x, w, y);
+            return;
+        }
     const float* xw = widened(isa, threads, x, m * k, Slot::widened_a);
     if (m <= gemm_ops(isa).direct_rows) {
         few_rows_projection(isa, threads, m, cols, k, xw, w, y);

@@ -223,11 +223,9 @@ nlohmann::json machine_info() {
     // The bf16 projection's products: AMX tiles where the CPU and OS give them.
     const char* amx = std::getenv("ATTNBENCH_AMX");
     const bool amx_off = amx && std::string(amx) == "0";
-    m["bf16_projection_products"] =
-        attn::best_isa() == attn::Isa::avx512 && attn::cpu_has_amx_bf16() && !amx_off
-            ? "AMX tiles (tdpbf16ps)"
-        : amx_off ? "fp32 FMAs on widened inputs (ATTNBENCH_AMX=0)"
-                  : "fp32 FMAs on widened inputs";
+    m["bf16_projection_products"] = attn::best_has_amx_bf16() && !amx_off ? "AMX tiles (tdpbf16ps)"
+                                    : amx_off ? "fp32 FMAs on widened inputs (ATTNBENCH_AMX=0)"
+                                              : "fp32 FMAs on widened inputs";
 #ifdef ATTN_EMULATE_AVX512
     // A test build whose avx512 tier is AVX2 code: its timings say nothing of AVX-512.
     m["isa_emulated"] = "avx512 (SIMDe on AVX2)";

@@ -123,6 +123,14 @@ bool bf16_dot_preferred() {
     return preferred;
 }
 
+bool best_has_amx_bf16() {
+#if defined(__x86_64__)
+    return cpu_has_amx_bf16() && best_isa() == Isa::avx512;
+#else
+    return false;
+#endif
+}
+
 bool best_has_bf16_dot() {
 #if defined(__x86_64__)
     return cpu_has_bf16_dot() && best_isa() == Isa::avx512;

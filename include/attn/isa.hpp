@@ -44,6 +44,9 @@ bool best_has_bf16_dot();
 // the avx512 tier's bf16 projection then multiplies on tiles (src/simd/amx.hpp). Always false in
 // the avx512-emulated build and off x86-64.
 bool cpu_has_amx_bf16();
+// True when `best` multiplies the bf16 projection on AMX tiles: the CPU and OS give them and the
+// widest tier is avx512 (ATTNBENCH_MAX_ISA may cap it below). The machine context asks.
+bool best_has_amx_bf16();
 // vdpbf16ps's multiply-adds per second over the avx512 FMA's on this CPU, measured once on the
 // calling thread in about a millisecond (0 where the CPU lacks AVX512_BF16): about 2 on AMD's
 // Zen 4 and 5, which issue both at one instruction a cycle or more, but 0.5 on the Intel Xeon

@@ -35,8 +35,9 @@ TIERS = tuple(isa_order()[1:-1])  # the ISA tiers, narrowest first
 METRICS = ("gflops", "gbps", "seconds", "vs_steps_alone")
 FUNCTIONS = {"max": max, "min": min}
 FIELDS = {"name", "measures", "why", "metric", "benchmarks", "value", "each", "at_least", "at_most", "cpu"}
-# A target's optional `cpu`: it applies only to runs on a CPU whose bf16 products are vdpbf16ps
-# ("bf16_dot") or only to runs on one whose are not ("no_bf16_dot"); elsewhere it is N/A.
+# A target's optional `cpu`: it applies only to runs on a CPU whose flash bf16 prefill multiplies
+# in bf16, by vdpbf16ps or on AMX tiles ("bf16_dot"), or only to runs on one whose widens to fp32
+# ("no_bf16_dot"); elsewhere it is N/A.
 CPU_KINDS = ("bf16_dot", "no_bf16_dot")
 
 
@@ -184,7 +185,7 @@ def _substitute(text, subst, where):
 
 def load_runs(paths):
     """[(path, {benchmark: results.medians() entry}, dispatched tier or None, whether its bf16
-    products were vdpbf16ps)] of each file, with the benchmarks it measured (those that only erred
+    prefill multiplied in bf16: vdpbf16ps or AMX tiles)] of each file, with the benchmarks it measured (those that only erred
     or were skipped are left out)."""
     runs = []
     for path in paths:
@@ -193,7 +194,8 @@ def load_runs(paths):
         context = data.get("context") if isinstance(data.get("context"), dict) else {}
         tier = context.get("attnbench_isa")
         machine = context.get("attnbench", {}).get("machine", {}) if isinstance(context.get("attnbench"), dict) else {}
-        bf16_dot = str(machine.get("bf16_products", "")).startswith("vdpbf16ps")
+        prefill = str(machine.get("bf16_prefill_products", machine.get("bf16_products", "")))
+        bf16_dot = prefill.startswith(("vdpbf16ps", "AMX"))
         runs.append((path, rows, tier if tier in TIERS else None, bf16_dot))
     return runs
 
@@ -237,7 +239,7 @@ class Check:
     def line(self):
         if not self.applies:
             kind = "with" if self.target["cpu"] == "bf16_dot" else "without"
-            return f"{self.status():7} {self.title()}: for CPUs {kind} bf16 dot products (vdpbf16ps)"
+            return f"{self.status():7} {self.title()}: for CPUs {kind} bf16 products in flash's prefill (vdpbf16ps or AMX tiles)"
         if self.missing:
             shown = "- (no " + ", ".join(self.missing) + ")"
         elif self.threshold is None:

@@ -226,6 +226,11 @@ nlohmann::json machine_info() {
     m["bf16_projection_products"] = attn::best_has_amx_bf16() && !amx_off ? "AMX tiles (tdpbf16ps)"
                                     : amx_off ? "fp32 FMAs on widened inputs (ATTNBENCH_AMX=0)"
                                               : "fp32 FMAs on widened inputs";
+    // Flash's bf16 prefill takes the tiles where the head size is whole tile rows.
+    m["bf16_prefill_products"] =
+        attn::best_has_amx_bf16() && !amx_off
+            ? "AMX tiles (tdpbf16ps) at head sizes that are multiples of 32, else " + products
+            : products;
 #ifdef ATTN_EMULATE_AVX512
     // A test build whose avx512 tier is AVX2 code: its timings say nothing of AVX-512.
     m["isa_emulated"] = "avx512 (SIMDe on AVX2)";

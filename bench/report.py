@@ -460,7 +460,9 @@ def machine_section(r):
         f"{m.get('physical_cores', '?')} cores{', virtualised' if m.get('virtualized') else ''}; caches {caches}",
         f"- ISA tier dispatched: {m.get('isa_dispatched', '?')} (available: {', '.join(m.get('isa_available', []))}); "
         f"bf16 products: {m.get('bf16_products', 'fp32 FMAs on widened inputs')}"
-        + (f"; bf16 projection: {m['bf16_projection_products']}" if m.get("bf16_projection_products") else ""),
+        + (f"; bf16 projection: {m['bf16_projection_products']}" if m.get("bf16_projection_products") else "")
+        + (f"; flash bf16 prefill: {m['bf16_prefill_products']}"
+           if m.get("bf16_prefill_products") and m.get("bf16_prefill_products") != m.get("bf16_products") else ""),
         *probes,
         f"- Build: {m.get('compiler', '?')}, {m.get('build_type', '?')} `{m.get('cxx_flags', '')}`; xsimd "
         f"{m.get('xsimd', '?')}, Google Benchmark {m.get('google_benchmark', '?')}, OpenMP {m.get('openmp', '?')}, "

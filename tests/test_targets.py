@@ -234,10 +234,12 @@ class CpuKinds(TempFiles):
              'cpu = "no_bf16_dot"\nmetric = "gflops"\nbenchmarks = { k = "attention/flash/best/n:64/h:1/d:8/t:1", '
              'p = "peak/fma/{tier}/t:1" }\nvalue = "k / p"\nat_least = 0.5\n')
 
-    def statuses(self, bf16_products, values):
+    def statuses(self, bf16_products, values, prefill=None):
         data = result(values, tier="avx512")
         if bf16_products:
             data["context"]["attnbench"] = {"machine": {"bf16_products": bf16_products}}
+        if prefill:
+            data["context"]["attnbench"]["machine"]["bf16_prefill_products"] = prefill
         runs = check_targets.load_runs([self.write(data)])
         targets = check_targets.load_table(self.write(self.TABLE, "t.toml"))
         return {c.title(): c.status() for c in check_targets.check(targets, runs, "avx512")}
@@ -250,6 +252,10 @@ class CpuKinds(TempFiles):
         self.assertEqual(dot["with-dot"], "FAIL")
         plain = self.statuses("fp32 FMAs on widened inputs", {**kernel, "peak/fma/avx512/t:1": (100.0, None, 1.0)})
         self.assertEqual(plain, {"with-dot": "N/A", "without-dot": "PASS"})
+        # A prefill on AMX tiles multiplies in bf16 even where the vector products widen.
+        tiles = self.statuses("fp32 FMAs on widened inputs", {**kernel, "peak/bf16dot/avx512/t:1": (100.0, None, 1.0)},
+                              prefill="AMX tiles (tdpbf16ps) at head sizes that are multiples of 32, else fp32 FMAs")
+        self.assertEqual(tiles, {"with-dot": "PASS", "without-dot": "N/A"})
         # A result from before the field read as a CPU without bf16 products.
         self.assertEqual(self.statuses(None, {**kernel, "peak/fma/avx512/t:1": (100.0, None, 1.0)}), plain)
 

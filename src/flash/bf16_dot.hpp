@@ -21,11 +21,21 @@ bool bf16_dot_serves(Isa isa, const Shape& sh);
 // Switches the bf16 products on or off for this process (the tests run both paths).
 void enable_bf16_dot(bool on);
 
+// Whether flash at tier `isa` runs the prefill of `sh` (bf16) on AMX tiles: the AMX projection's
+// conditions (simd::amx_serves: avx512 tier, AMX-BF16 granted, not switched off by
+// ATTNBENCH_AMX=0), the dot-product similarity, and a head size of whole 32-value tile rows.
+// It takes precedence over bf16_dot_serves on the prefill path (src/flash/flash_amx.cpp).
+bool amx_prefill_serves(Isa isa, const Shape& sh);
+
+// The instructions that multiply a bf16 prefill's Q K^T and P V: vdpbf16ps on vectors, or
+// tdpbf16ps on AMX tiles.
+enum class Bf16Products { vector_dots, amx_tiles };
+
 // The prefill path of flash attention with bf16 products on `threads` threads: q, o
 // [B][H][n_q][d], k, v [B][kv_heads][n_kv][d], q, k, v bf16, o fp32. Only where
-// bf16_dot_serves says so.
-void prefill_bf16_dot(int threads, const Shape& sh, const bf16* q, const bf16* k, const bf16* v,
-                      float* o);
+// bf16_dot_serves (vector_dots) or amx_prefill_serves (amx_tiles) says so.
+void prefill_bf16_products(int threads, const Shape& sh, const bf16* q, const bf16* k,
+                           const bf16* v, float* o, Bf16Products products);
 
 // The decode path's rows (FlashOps::decode_rows, same layouts) on bf16 K and V whose narrow form
 // takes its scores by bf16 products, the scaled queries rounded to bf16; the P V product and the
@@ -62,6 +72,30 @@ void bf16_dot_scores(std::int64_t rows, const std::uint32_t* q, std::int64_t ldq
 // to bf16 pairs for the whole 32-column steps of d, and v [bk x d] bf16 rows.
 void bf16_dot_weighted_sum(std::int64_t rows, const float* p, std::int64_t ldp, const bf16* v,
                            std::int64_t bk, std::int64_t d, float* acc);
+// qs [rows][ceil(d / 2)] words = q [rows x d] bf16 (rows of one head) times scale * log2 e,
+// rounded to bf16 pairs, a zero after an odd d: the queries both bf16 prefills multiply.
+void scaled_query_pairs(const Shape& sh, const bf16* q, std::int64_t rows, std::uint32_t* qs);
+
+// The AMX prefill's products on one query block of at most 96 rows, in row pairs of 32 (two
+// tiles) and keys in steps of 32, d a multiple of 32 (only where cpu_has_amx_bf16()):
+// s [32 x keys] (row stride lds) = Q K^T for qs [32][d / 2] words (scaled_query_pairs) and kp =
+// K^T packed by pack_pairs_transposed from the block's first key, keys a multiple of 32.
+void amx_score_rows(const std::uint32_t* qs, std::int64_t d, const std::uint32_t* kp,
+                    std::int64_t keys, float* s, std::int64_t lds);
+// acc [32 x d] (row stride ld_acc) = (first) or += P V for p [32][keys / 2] words of bf16 pairs
+// (row stride ldp) and vp = V packed by pack_pairs_interleaved from the block's first key pair,
+// its strips of 32 columns v_stride words apart; keys a multiple of 32.
+void amx_value_rows(const std::uint32_t* p, std::int64_t ldp, const std::uint32_t* vp,
+                    std::int64_t v_stride, std::int64_t keys, std::int64_t d, float* acc,
+                    std::int64_t ld_acc, bool first);
+// Fused attention of query rows [i0, i1) of one head on AMX tiles, as flash_rows with bf16
+// products: q [n_q x d] bf16, o [n_q x d]; kp = K^T by pack_pairs_transposed, vp = V by
+// pack_pairs_interleaved with strips v_stride words apart, zeros up to a multiple of 32 keys;
+// scratch holds the bf16 prefill's scratch floats, 64-byte aligned.
+void flash_rows_amx(const Shape& sh, const bf16* q, const std::uint32_t* kp,
+                    const std::uint32_t* vp, std::int64_t v_stride, float* o, std::int64_t i0,
+                    std::int64_t i1, float* scratch);
+
 // out [ceil(n / 2)] words = x [n] fp32 rounded to bf16 pairs by the conversion instruction
 // (round to nearest even, fp32 subnormals read as zero), a zero after an odd n.
 void round_to_bf16_pairs(const float* x, std::int64_t n, std::uint32_t* out);

@@ -1,5 +1,6 @@
-// The bf16 products of flash's prefill and decode are AVX512_BF16's (flash_avx512bf16.cpp): on
-// aarch64 no tier has them, and every bf16 kernel takes its widening path.
+// The bf16 products of flash's prefill and decode are AVX512_BF16's and AMX's
+// (flash_avx512bf16.cpp, flash_amx.cpp): on aarch64 no tier has them, and every bf16 kernel takes
+// its widening path.
 #include <stdexcept>
 
 #include "bf16_dot.hpp"
@@ -10,7 +11,10 @@ bool bf16_dot_serves(Isa, const Shape&) { return false; }
 
 void enable_bf16_dot(bool) {}
 
-void prefill_bf16_dot(int, const Shape&, const bf16*, const bf16*, const bf16*, float*) {
+bool amx_prefill_serves(Isa, const Shape&) { return false; }
+
+void prefill_bf16_products(int, const Shape&, const bf16*, const bf16*, const bf16*, float*,
+                           Bf16Products) {
     throw std::logic_error("attnbench: no bf16 dot products on this architecture");
 }
 

@@ -201,11 +201,16 @@ template <class T> void flash_body(Isa isa, int threads, const Shape& sh, const 
                     simd::widened(isa, 1, q, i64(sh.q_elems()), Slot::widened_a), k, v, o);
         return;
     }
-    if constexpr (std::is_same_v<T, bf16>)
-        if (bf16_dot_serves(isa, sh)) {
-            prefill_bf16_dot(threads, sh, q, k, v, o);
+    if constexpr (std::is_same_v<T, bf16>) {
+        if (amx_prefill_serves(isa, sh)) {
+            prefill_bf16_products(threads, sh, q, k, v, o, Bf16Products::amx_tiles);
             return;
         }
+        if (bf16_dot_serves(isa, sh)) {
+            prefill_bf16_products(threads, sh, q, k, v, o, Bf16Products::vector_dots);
+            return;
+        }
+    }
     // The products run in fp32 on Q, K and V widened once: a pass over their n d elements against
     // the products' n^2 d multiply-adds.
     prefill_body(ops, isa, threads, sh,

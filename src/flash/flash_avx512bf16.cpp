@@ -77,32 +77,12 @@ template <std::size_t... R> constexpr auto make_dot_tiles(std::index_sequence<R.
 // dot_tile<rows> at index rows - 1.
 constexpr auto kDotTiles = make_dot_tiles(std::make_index_sequence<kTileRows>());
 
-// A block's queries q [rows x d] (bf16, rows i0.. of one head) times scale * log2 e, rounded to
-// bf16 pairs: qs [rows][ceil(d / 2)] words. The running maxima and sums are cleared.
+// A block's queries (rows i0.. of q [n_q x d] bf16) scaled and rounded to bf16 pairs into qs; the
+// running maxima and sums are cleared.
 void start_block(const Shape& sh, const bf16* q, i64 i0, i64 rows, word* qs,
                  FlashScratch<Arch>& w) {
-    const i64 d = sh.head_dim, pairs = (d + 1) / 2;
-    const __m512 c = _mm512_set1_ps(sh.effective_scale() * simd::kLog2e);
-    // 16 bf16 at p (m of them, zeros after) widened to fp32 and scaled.
-    auto scaled = [&](const bf16* p, i64 m) {
-        const __mmask16 mask = __mmask16(m >= 16 ? 0xFFFF : (1u << m) - 1);
-        const __m512i bits = _mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(mask, p));
-        return _mm512_mul_ps(_mm512_castsi512_ps(_mm512_slli_epi32(bits, 16)), c);
-    };
-    for (i64 r = 0; r < rows; ++r) {
-        const bf16* src = q + (i0 + r) * d;
-        word* dst = qs + r * pairs;
-        for (i64 j = 0; j < d; j += 32) {
-            const i64 m = std::min<i64>(32, d - j);
-            const __m512i words =
-                (__m512i)_mm512_cvtne2ps_pbh(scaled(src + j + 16, std::max<i64>(0, m - 16)),
-                                             scaled(src + j, std::min<i64>(m, 16)));
-            const i64 count = (m + 1) / 2;
-            _mm512_mask_storeu_epi32(dst + j / 2,
-                                     __mmask16(count >= 16 ? 0xFFFF : (1u << count) - 1), words);
-        }
-        w.row_max[r] = simd::kNegInf, w.row_sum[r] = 0.0f;
-    }
+    scaled_query_pairs(sh, q + i0 * sh.head_dim, rows, qs);
+    for (i64 r = 0; r < rows; ++r) w.row_max[r] = simd::kNegInf, w.row_sum[r] = 0.0f;
 }
 
 // The block's probabilities, rows [g0, g0 + rows) of the score block (keys [0, keys)), rounded to
@@ -149,26 +129,44 @@ void flash_rows_bf16_dot(const Shape& sh, const bf16* q, const word* kp, const w
     normalise_rows(sh, i0, rows, w, o);
 }
 
-// Words of one K/V head's packed K^T and V.
+// Words of one K/V head's packed K^T and V: both in strips of kStrip keys or columns, V's
+// strips padded with zero pairs to a whole strip of keys, as the AMX tiles read them.
 struct PackedSizes {
     i64 keys, values, v_stride;
     explicit PackedSizes(const Shape& sh) {
         const i64 d = sh.head_dim, nkv = sh.n_kv;
         keys = (nkv + kStrip - 1) / kStrip * ((d + 1) / 2) * kStrip;
-        v_stride = (nkv + 1) / 2 * kStrip;
+        v_stride = (nkv + kStrip - 1) / kStrip * (kStrip / 2) * kStrip;
         values = (d + kStrip - 1) / kStrip * v_stride;
     }
 };
 
-// Query block `block` of query head h over K/V head g's packed K and V, then the exact rows of
-// a hidden key's non-finite V (as query_block in flash.cpp).
-void query_block_bf16_dot(const Shape& sh, const bf16* q, const bf16* k, const bf16* v,
-                          const word* kp, const word* vp, const PackedSizes& sizes, float* o, i64 h,
-                          i64 block, float* scratch) {
+// One K/V head's K [n_kv x d] and V [n_kv x d] (bf16) packed into kp and vp (PackedSizes).
+void pack_head(const Shape& sh, const PackedSizes& sizes, const bf16* k, const bf16* v, word* kp,
+               word* vp) {
+    const i64 d = sh.head_dim, nkv = sh.n_kv, pairs = (nkv + 1) / 2;
+    pack_pairs_transposed(nkv, d, k, d, kp);
+    for (i64 c0 = 0; c0 < d; c0 += kStrip) {
+        word* strip = vp + c0 / kStrip * sizes.v_stride;
+        pack_pairs_interleaved(nkv, std::min(kStrip, d - c0), v + c0, d, strip);
+        std::memset(strip + pairs * kStrip, 0,
+                    std::size_t(sizes.v_stride - pairs * kStrip) * sizeof(word));
+    }
+}
+
+// Query block `block` of query head h over K/V head g's packed K and V by `products`, then the
+// exact rows of a hidden key's non-finite V (as query_block in flash.cpp).
+void query_block_bf16(const Shape& sh, const bf16* q, const bf16* k, const bf16* v, const word* kp,
+                      const word* vp, const PackedSizes& sizes, float* o, i64 h, i64 block,
+                      Bf16Products products, float* scratch) {
     const i64 d = sh.head_dim, g = sh.kv_head_of(h), i0 = block * F::BQ,
               i1 = std::min(sh.n_q, i0 + F::BQ);
     const bf16* q_head = q + h * sh.n_q * d;
-    flash_rows_bf16_dot(sh, q_head, kp, vp, sizes.v_stride, o + h * sh.n_q * d, i0, i1, scratch);
+    if (products == Bf16Products::amx_tiles)
+        flash_rows_amx(sh, q_head, kp, vp, sizes.v_stride, o + h * sh.n_q * d, i0, i1, scratch);
+    else
+        flash_rows_bf16_dot(sh, q_head, kp, vp, sizes.v_stride, o + h * sh.n_q * d, i0, i1,
+                            scratch);
     repair_hidden_key_rows(sh, q_head, k + g * sh.n_kv * d, v + g * sh.n_kv * d, o + h * sh.n_q * d,
                            i0, i1);
 }
@@ -446,6 +444,30 @@ void pack_pairs_interleaved(i64 k, i64 n, const bf16* x, i64 ldx, word* out) {
     }
 }
 
+void scaled_query_pairs(const Shape& sh, const bf16* q, i64 rows, word* qs) {
+    const i64 d = sh.head_dim, pairs = (d + 1) / 2;
+    const __m512 c = _mm512_set1_ps(sh.effective_scale() * simd::kLog2e);
+    // 16 bf16 at p (m of them, zeros after) widened to fp32 and scaled.
+    auto scaled = [&](const bf16* p, i64 m) {
+        const __mmask16 mask = __mmask16(m >= 16 ? 0xFFFF : (1u << m) - 1);
+        const __m512i bits = _mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(mask, p));
+        return _mm512_mul_ps(_mm512_castsi512_ps(_mm512_slli_epi32(bits, 16)), c);
+    };
+    for (i64 r = 0; r < rows; ++r) {
+        const bf16* src = q + r * d;
+        word* dst = qs + r * pairs;
+        for (i64 j = 0; j < d; j += 32) {
+            const i64 m = std::min<i64>(32, d - j);
+            const __m512i words =
+                (__m512i)_mm512_cvtne2ps_pbh(scaled(src + j + 16, std::max<i64>(0, m - 16)),
+                                             scaled(src + j, std::min<i64>(m, 16)));
+            const i64 count = (m + 1) / 2;
+            _mm512_mask_storeu_epi32(dst + j / 2,
+                                     __mmask16(count >= 16 ? 0xFFFF : (1u << count) - 1), words);
+        }
+    }
+}
+
 void round_to_bf16_pairs(const float* x, i64 n, word* out) {
     i64 i = 0;
     for (; i + 32 <= n; i += 32)
@@ -471,14 +493,13 @@ bool bf16_dot_serves(Isa isa, const Shape& sh) {
 
 void enable_bf16_dot(bool on) { bf16_dot_switch().store(on); }
 
-void prefill_bf16_dot(int threads, const Shape& sh, const bf16* q, const bf16* k, const bf16* v,
-                      float* o) {
+void prefill_bf16_products(int threads, const Shape& sh, const bf16* q, const bf16* k,
+                           const bf16* v, float* o, Bf16Products products) {
     const PackedSizes sizes(sh);
     const i64 d = sh.head_dim, nb = (sh.n_q + F::BQ - 1) / F::BQ, group = sh.group_size(),
               kv_heads = sh.batch * sh.kv_head_count();
     auto pack = [&](i64 g, word* kp, word* vp) {
-        pack_pairs_transposed(sh.n_kv, d, k + g * sh.n_kv * d, d, kp);
-        pack_pairs_interleaved(sh.n_kv, d, v + g * sh.n_kv * d, d, vp);
+        pack_head(sh, sizes, k + g * sh.n_kv * d, v + g * sh.n_kv * d, kp, vp);
     };
     auto slot = [](Slot s, i64 words) { return reinterpret_cast<word*>(workspace(s, words)); };
     // As flash.cpp's head_tasks: one task per K/V head, packed by the thread that reads it, when
@@ -493,7 +514,8 @@ void prefill_bf16_dot(int threads, const Shape& sh, const bf16* q, const bf16* k
                 pack(g, kp, vp);
                 for (i64 h = g * group; h < (g + 1) * group; ++h)
                     for (i64 block = 0; block < nb; ++block)
-                        query_block_bf16_dot(sh, q, k, v, kp, vp, sizes, o, h, block, scratch);
+                        query_block_bf16(sh, q, k, v, kp, vp, sizes, o, h, block, products,
+                                         scratch);
             }
         });
         return;
@@ -510,8 +532,8 @@ void prefill_bf16_dot(int threads, const Shape& sh, const bf16* q, const bf16* k
         for (i64 t = 0; t < tasks; ++t) {
             const i64 block = sh.causal ? nb - 1 - t % nb : t % nb, h = t / nb,
                       g = sh.kv_head_of(h);
-            query_block_bf16_dot(sh, q, k, v, kp + g * sizes.keys, vp + g * sizes.values, sizes, o,
-                                 h, block, scratch);
+            query_block_bf16(sh, q, k, v, kp + g * sizes.keys, vp + g * sizes.values, sizes, o, h,
+                             block, products, scratch);
         }
     });
 }

@@ -9,6 +9,10 @@ bool amx_serves(Isa) { return false; }
 
 void enable_amx(bool) {}
 
+void amx_configure_tiles() { throw std::logic_error("attnbench: no AMX on this architecture"); }
+
+void amx_release_tiles() {}
+
 void amx_projection(int, std::int64_t, std::int64_t, std::int64_t, const bf16*, const bf16*,
                     float*) {
     throw std::logic_error("attnbench: no AMX on this architecture");

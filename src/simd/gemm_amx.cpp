@@ -39,12 +39,6 @@ struct alignas(64) TileConfig {
     std::uint8_t rows[16] = {};
 };
 
-void configure_tiles() {
-    TileConfig config;
-    for (int t = 0; t < 8; ++t) config.bytes_per_row[t] = 64, config.rows[t] = kRows;
-    _tile_loadconfig(&config);
-}
-
 // Linux hands a process the 8 KiB tile state only when asked (arch_prctl ARCH_REQ_XCOMP_PERM for
 // XTILEDATA); before that the first tile instruction raises SIGILL.
 bool request_tiles() {
@@ -148,6 +142,19 @@ void block(const std::uint16_t* a0, const std::uint16_t* a1, const word* b0, con
 
 }  // namespace
 
+void amx_configure_tiles() {
+    // A constant in memory: GCC 12 does not see ldtilecfg read its operand, and dropped the
+    // stores that filled in a local configuration (leaving zero-row tiles that fault).
+    static constexpr TileConfig kConfig = [] {
+        TileConfig config;
+        for (int t = 0; t < 8; ++t) config.bytes_per_row[t] = 64, config.rows[t] = kRows;
+        return config;
+    }();
+    _tile_loadconfig(&kConfig);
+}
+
+void amx_release_tiles() { _tile_release(); }
+
 bool amx_serves(Isa isa) {
     const Isa tier = isa == Isa::best ? best_isa() : isa;
     return tier == Isa::avx512 && cpu_has_amx_bf16() &&
@@ -182,7 +189,7 @@ void amx_projection(int threads, i64 m, i64 n, i64 k, const bf16* x, const bf16*
                 for (i64 panel = 0; panel < 2 * panel_pairs; ++panel)
                     std::memset(b + panel * b_panel_words + p * kRows, 0, kRows * sizeof(word));
         }
-        configure_tiles();
+        amx_configure_tiles();
 #pragma omp for schedule(static)
         for (i64 task = 0; task < chunks * row_pairs; ++task) {
             const i64 c = task / row_pairs, rp = task % row_pairs;
@@ -193,7 +200,7 @@ void amx_projection(int threads, i64 m, i64 n, i64 k, const bf16* x, const bf16*
                       2 * pp * kRows, m, n, y);
             }
         }
-        _tile_release();
+        amx_release_tiles();
     });
 }
 

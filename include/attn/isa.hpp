@@ -48,9 +48,9 @@ bool cpu_has_amx_bf16();
 // widest tier is avx512 (ATTNBENCH_MAX_ISA may cap it below). The machine context asks.
 bool best_has_amx_bf16();
 // vdpbf16ps's multiply-adds per second over the avx512 FMA's on this CPU, measured once on the
-// calling thread in about a millisecond (0 where the CPU lacks AVX512_BF16): about 2 on AMD's
-// Zen 4 and 5, which issue both at one instruction a cycle or more, but 0.5 on the Intel Xeon
-// measured here, whose vdpbf16ps issues once every two cycles against two FMAs a cycle.
+// calling thread in about a millisecond (0 where the CPU lacks AVX512_BF16): 2.0 on the AMD Zen 5
+// measured here, which issues both at the same rate, but 0.5 on the Intel Xeon measured here,
+// whose vdpbf16ps issues once every two cycles against two FMAs a cycle.
 double bf16_dot_rate_over_fma();
 // The rate at or above which bf16 products pay: below it, widening bf16 to fp32 for FMAs is faster
 // (measured at a rate of 0.52: widening 1.4-1.7x faster; at 2.0: vdpbf16ps 1.1-1.4x faster).

@@ -203,9 +203,9 @@ nlohmann::json machine_info() {
         if (attn::cpu_supports(isa)) tiers.push_back(attn::to_string(isa));
     m["isa_available"] = tiers;
     // Which products the avx512 tier's bf16 kernels ran, and why: flash's path differs by CPU.
-    const char* forced = std::getenv("ATTNBENCH_BF16_DOT");
-    const bool forced_on = forced && std::string(forced) == "1",
-               forced_off = forced && std::string(forced) == "0";
+    const attn::PathSwitch forced = attn::path_switch(std::getenv("ATTNBENCH_BF16_DOT"));
+    const bool forced_on = forced == attn::PathSwitch::on,
+               forced_off = forced == attn::PathSwitch::off;
     const double rate = attn::bf16_dot_rate_over_fma();
     char measured[96];
     std::snprintf(measured, sizeof measured, "vdpbf16ps measured at %.2fx the FMA's multiply-adds",
@@ -221,8 +221,7 @@ nlohmann::json machine_info() {
     m["bf16_products"] = products;
     m["bf16_dot_rate_over_fma"] = rate;
     // The bf16 projection's products: AMX tiles where the CPU and OS give them.
-    const char* amx = std::getenv("ATTNBENCH_AMX");
-    const bool amx_off = amx && std::string(amx) == "0";
+    const bool amx_off = attn::path_switch(std::getenv("ATTNBENCH_AMX")) == attn::PathSwitch::off;
     m["bf16_projection_products"] = attn::best_has_amx_bf16() && !amx_off ? "AMX tiles (tdpbf16ps)"
                                     : amx_off ? "fp32 FMAs on widened inputs (ATTNBENCH_AMX=0)"
                                               : "fp32 FMAs on widened inputs";

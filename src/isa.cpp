@@ -110,10 +110,15 @@ bool cpu_has_bf16_dot() {
 #endif
 }
 
+PathSwitch path_switch(const char* value) {
+    if (value && std::strcmp(value, "1") == 0) return PathSwitch::on;
+    if (value && std::strcmp(value, "0") == 0) return PathSwitch::off;
+    return PathSwitch::unset;
+}
+
 bool prefer_bf16_dot(const char* env, double rate) {
-    if (env && std::strcmp(env, "0") == 0) return false;
-    if (env && std::strcmp(env, "1") == 0) return true;
-    return rate >= kBf16DotPays;
+    const PathSwitch forced = path_switch(env);
+    return forced == PathSwitch::unset ? rate >= kBf16DotPays : forced == PathSwitch::on;
 }
 
 bool bf16_dot_preferred() {

@@ -51,6 +51,16 @@ TEST(Bf16Dot, ChoiceFollowsTheVariableThenTheMeasuredRate) {
     EXPECT_FALSE(prefer_bf16_dot(nullptr, 0.0));
 }
 
+// The switches' variables: "1" on, "0" off, anything else (or nothing) left to the code.
+TEST(Bf16Dot, PathSwitchReadsOnlyZeroAndOne) {
+    EXPECT_EQ(path_switch("1"), PathSwitch::on);
+    EXPECT_EQ(path_switch("0"), PathSwitch::off);
+    EXPECT_EQ(path_switch(nullptr), PathSwitch::unset);
+    EXPECT_EQ(path_switch(""), PathSwitch::unset);
+    EXPECT_EQ(path_switch("01"), PathSwitch::unset);
+    EXPECT_EQ(path_switch("yes"), PathSwitch::unset);
+}
+
 // The rate is measured where the CPU has vdpbf16ps, and reads between an eighth and eight times
 // the FMA's (every CPU issues one or the other within those bounds); elsewhere it is 0 and the
 // products are never preferred.

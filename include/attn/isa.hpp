@@ -41,11 +41,12 @@ bool cpu_has_bf16_dot();
 // avx512 (ATTNBENCH_MAX_ISA may cap it below). The machine context and the bf16 peak probe ask.
 bool best_has_bf16_dot();
 // True when the CPU has AMX-BF16 and the OS granted this process its tile state (asked once):
-// the avx512 tier's bf16 projection then multiplies on tiles (src/simd/amx.hpp). Always false in
-// the avx512-emulated build and off x86-64.
+// the avx512 tier's bf16 projection and flash's bf16 prefill then multiply on tiles
+// (src/simd/amx.hpp, src/flash/flash_amx.cpp). Always false in the avx512-emulated build and off
+// x86-64.
 bool cpu_has_amx_bf16();
-// True when `best` multiplies the bf16 projection on AMX tiles: the CPU and OS give them and the
-// widest tier is avx512 (ATTNBENCH_MAX_ISA may cap it below). The machine context asks.
+// True when `best` multiplies bf16 on AMX tiles: the CPU and OS give them and the widest tier is
+// avx512 (ATTNBENCH_MAX_ISA may cap it below). The machine context asks.
 bool best_has_amx_bf16();
 // vdpbf16ps's multiply-adds per second over the avx512 FMA's on this CPU, measured once on the
 // calling thread in about a millisecond (0 where the CPU lacks AVX512_BF16): 2.0 on the AMD Zen 5
@@ -55,6 +56,11 @@ double bf16_dot_rate_over_fma();
 // The rate at or above which bf16 products pay: below it, widening bf16 to fp32 for FMAs is faster
 // (measured at a rate of 0.52: widening 1.4-1.7x faster; at 2.0: vdpbf16ps 1.1-1.4x faster).
 inline constexpr double kBf16DotPays = 1.5;
+// The setting of a path switch held in an environment variable (ATTNBENCH_BF16_DOT,
+// ATTNBENCH_AMX) whose value is `value`: "1" forces the path on, "0" off; unset (null) or anything
+// else leaves the choice to the code.
+enum class PathSwitch { unset, on, off };
+PathSwitch path_switch(const char* value);
 // Whether flash's avx512 bf16 kernels take bf16 products, given the ATTNBENCH_BF16_DOT variable's
 // value `env` ("0" never, "1" always, unset or anything else: where `rate` reaches kBf16DotPays).
 bool prefer_bf16_dot(const char* env, double rate);

@@ -50,10 +50,7 @@ bool request_tiles() {
 }
 
 std::atomic<bool>& amx_switch() {
-    static std::atomic<bool> on = [] {
-        const char* env = std::getenv("ATTNBENCH_AMX");
-        return !(env && std::strcmp(env, "0") == 0);
-    }();
+    static std::atomic<bool> on = path_switch(std::getenv("ATTNBENCH_AMX")) != PathSwitch::off;
     return on;
 }
 

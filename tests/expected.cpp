@@ -33,6 +33,8 @@
 
 #include "expected.hpp"
 
+#include <gtest/gtest.h>
+
 #include <cfloat>
 #include <cmath>
 
@@ -366,6 +368,17 @@ Expected expected_output(const Workload& w) {
     }
     for (double& t : e.tolerance) t += FLT_MIN;
     return e;
+}
+
+int outputs_outside_bound(const Workload& work, const std::string& what) {
+    const Expected want = expected_output(work);
+    const float* got = work.output().data();
+    int bad = 0;
+    for (std::size_t i = 0; i < want.value.size(); ++i)
+        if (!(std::fabs(double(got[i]) - want.value[i]) <= want.tolerance[i]) && bad++ < 3)
+            ADD_FAILURE() << what << " on " << work.shape().text() << " [" << i << "] got "
+                          << got[i] << " want " << want.value[i] << " bound " << want.tolerance[i];
+    return bad;
 }
 
 }  // namespace attn::testing

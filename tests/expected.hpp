@@ -2,6 +2,7 @@
 // so every kernel of a stage is judged by the same rule.
 #pragma once
 
+#include <string>
 #include <vector>
 
 #include "attn/workload.hpp"
@@ -14,5 +15,9 @@ struct Expected {
 };
 
 Expected expected_output(const Workload& work);
+
+// How many outputs of `work` (already run) lie outside expected_output's bound; the first three
+// are reported as test failures, labelled `what` and the shape.
+int outputs_outside_bound(const Workload& work, const std::string& what);
 
 }  // namespace attn::testing

@@ -16,6 +16,7 @@
 #include "bf16_dot.hpp"
 #include "flash_impl.hpp"
 #include "simd/amx.hpp"
+#include "simd/amx_tiles.hpp"
 
 namespace attn::flash {
 
@@ -29,6 +30,8 @@ using word = std::uint32_t;
 // of a tile row: the B tiles read 16 of the 32 words of a packed strip row.
 constexpr i64 kRows = simd::kAmxRows, kPairRows = 2 * kRows, kSpan = simd::kAmxSpan,
               kTileRowWords = kSpan / 2;
+// Bytes between the rows of a packed strip, which the B tiles read half of.
+constexpr i64 kStripBytes = kSpan * i64(sizeof(word));
 static_assert(F::BQ % kPairRows == 0 && F::BK % kSpan == 0);
 
 i64 round_up(i64 x, i64 m) { return (x + m - 1) / m * m; }
@@ -46,62 +49,27 @@ bool amx_prefill_serves(Isa isa, const Shape& sh) {
 
 void amx_score_rows(const word* qs, i64 d, const word* kp, i64 keys, float* s, i64 lds) {
     const i64 pairs = d / 2, q_bytes = pairs * i64(sizeof(word));
-    const i64 strip_bytes = kSpan * i64(sizeof(word)), s_bytes = lds * i64(sizeof(float));
     for (i64 j = 0; j < keys; j += kSpan) {
         const word* strip = kp + j / kSpan * pairs * kSpan;
-        _tile_zero(0);
-        _tile_zero(1);
-        _tile_zero(2);
-        _tile_zero(3);
-        for (i64 p = 0; p < pairs; p += kTileRowWords) {
-            _tile_loadd(4, qs + p, q_bytes);
-            _tile_loadd(5, qs + kRows * pairs + p, q_bytes);
-            _tile_loadd(6, strip + p * kSpan, strip_bytes);
-            _tile_loadd(7, strip + p * kSpan + kRows, strip_bytes);
-            _tile_dpbf16ps(0, 4, 6);
-            _tile_dpbf16ps(1, 4, 7);
-            _tile_dpbf16ps(2, 5, 6);
-            _tile_dpbf16ps(3, 5, 7);
-        }
-        _tile_stored(0, s + j, s_bytes);
-        _tile_stored(1, s + j + kRows, s_bytes);
-        _tile_stored(2, s + kRows * lds + j, s_bytes);
-        _tile_stored(3, s + kRows * lds + j + kRows, s_bytes);
+        simd::amx_zero_block();
+        for (i64 p = 0; p < pairs; p += kTileRowWords)
+            simd::amx_step(qs + p, qs + kRows * pairs + p, q_bytes, strip + p * kSpan,
+                           strip + p * kSpan + kRows, kStripBytes);
+        simd::amx_store_block(s + j, lds);
     }
 }
 
 void amx_value_rows(const word* p, i64 ldp, const word* vp, i64 v_stride, i64 keys, i64 d,
                     float* acc, i64 ld_acc, bool first) {
-    const i64 p_bytes = ldp * i64(sizeof(word)), strip_bytes = kSpan * i64(sizeof(word)),
-              acc_bytes = ld_acc * i64(sizeof(float));
+    const i64 p_bytes = ldp * i64(sizeof(word));
     for (i64 c = 0; c < d; c += kSpan) {
         const word* strip = vp + c / kSpan * v_stride;
-        float* a = acc + c;
-        if (first) {
-            _tile_zero(0);
-            _tile_zero(1);
-            _tile_zero(2);
-            _tile_zero(3);
-        } else {
-            _tile_loadd(0, a, acc_bytes);
-            _tile_loadd(1, a + kRows, acc_bytes);
-            _tile_loadd(2, a + kRows * ld_acc, acc_bytes);
-            _tile_loadd(3, a + kRows * ld_acc + kRows, acc_bytes);
-        }
-        for (i64 kp = 0; kp < keys / 2; kp += kTileRowWords) {
-            _tile_loadd(4, p + kp, p_bytes);
-            _tile_loadd(5, p + kRows * ldp + kp, p_bytes);
-            _tile_loadd(6, strip + kp * kSpan, strip_bytes);
-            _tile_loadd(7, strip + kp * kSpan + kRows, strip_bytes);
-            _tile_dpbf16ps(0, 4, 6);
-            _tile_dpbf16ps(1, 4, 7);
-            _tile_dpbf16ps(2, 5, 6);
-            _tile_dpbf16ps(3, 5, 7);
-        }
-        _tile_stored(0, a, acc_bytes);
-        _tile_stored(1, a + kRows, acc_bytes);
-        _tile_stored(2, a + kRows * ld_acc, acc_bytes);
-        _tile_stored(3, a + kRows * ld_acc + kRows, acc_bytes);
+        if (first) simd::amx_zero_block();
+        else simd::amx_load_block(acc + c, ld_acc);
+        for (i64 kp = 0; kp < keys / 2; kp += kTileRowWords)
+            simd::amx_step(p + kp, p + kRows * ldp + kp, p_bytes, strip + kp * kSpan,
+                           strip + kp * kSpan + kRows, kStripBytes);
+        simd::amx_store_block(acc + c, ld_acc);
     }
 }
 

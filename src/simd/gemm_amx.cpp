@@ -15,6 +15,7 @@
 #include <cstring>
 
 #include "amx.hpp"
+#include "amx_tiles.hpp"
 #include "parallel.hpp"
 #include "workspace.hpp"
 
@@ -114,20 +115,10 @@ void copy_inside(const float* buffer, i64 r0, i64 c0, i64 m, i64 n, float* y) {
 // k blocks.
 void block(const std::uint16_t* a0, const std::uint16_t* a1, const word* b0, const word* b1,
            i64 blocks, i64 r0, i64 c0, i64 m, i64 n, float* y) {
-    _tile_zero(0);
-    _tile_zero(1);
-    _tile_zero(2);
-    _tile_zero(3);
-    for (i64 b = 0; b < blocks; ++b) {
-        _tile_loadd(4, a0 + b * kRows * kSpan, kSpan * sizeof(bf16));
-        _tile_loadd(5, a1 + b * kRows * kSpan, kSpan * sizeof(bf16));
-        _tile_loadd(6, b0 + b * kTileWords, kPairs * sizeof(word));
-        _tile_loadd(7, b1 + b * kTileWords, kPairs * sizeof(word));
-        _tile_dpbf16ps(0, 4, 6);
-        _tile_dpbf16ps(1, 4, 7);
-        _tile_dpbf16ps(2, 5, 6);
-        _tile_dpbf16ps(3, 5, 7);
-    }
+    amx_zero_block();
+    for (i64 b = 0; b < blocks; ++b)
+        amx_step(a0 + b * kRows * kSpan, a1 + b * kRows * kSpan, kSpan * sizeof(bf16),
+                 b0 + b * kTileWords, b1 + b * kTileWords, kPairs * sizeof(word));
     alignas(64) float buffer[kRows * kRows];
     ATTN_STORE_TILE(0, r0, c0)
     ATTN_STORE_TILE(1, r0, c0 + kRows)

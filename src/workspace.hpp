@@ -17,11 +17,11 @@ enum class Slot {
     block_k,
     block_v,
     block_heads,
-    projection_rows,    // a projection's rows before the head split, when it cannot write heads
-    projection_padded,  // X copied to a padded row stride, shared by a projection's threads
-    projection_parts,   // a few-rows projection's sums over parts of W's rows but the first
-    widened_a,          // a stage's first, second and third 16-bit inputs widened to fp32
-    widened_b,          // (Q, K, V; P, V; X, W), shared by a call's threads
+    projection_rows,      // a projection's rows before the head split, when it cannot write heads
+    projection_packed_x,  // X packed in row tiles, shared by a projection's threads
+    projection_parts,     // a few-rows projection's sums over parts of W's rows but the first
+    widened_a,            // a stage's first, second and third 16-bit inputs widened to fp32
+    widened_b,            // (Q, K, V; P, V; X, W), shared by a call's threads
     widened_c,
     layer_x0,    // the layer's input (looked-up token rows) with its positions, [B][n][d_model]
     layer_h,     // the attention block's output, then H = Norm(X0 + it)

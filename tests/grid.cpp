@@ -55,10 +55,13 @@ std::vector<GridCase> edge_cases() {
     g.push_back({"q64_kv129_causal_cosine", make(64, 129, 48, true, Similarity::cosine)});
     g.push_back({"q129_kv64_t2", with_threads(make(129, 64, 24), 2)});
     g.push_back({"b3_h3_n20_d12", make(20, 20, 12, false, Similarity::dot, 3, 3), {}, 1});
-    // d_model 512 over more rows than the few-rows path takes: the projections copy X to a
-    // padded stride (and the block gathers heads) at multiples of 512, two sequences of 37 rows.
+    // More rows than the projections' few-rows path takes, in two sequences whose rows are not
+    // whole micro-tiles: d_model 512 (heads of 128), and 240 with heads of 80, not a whole number
+    // of AVX-512's 16-column packing transposes (which cut a K slice of 192 inside a head).
     g.push_back(
         {"b2_h4_n37_d128_t2", with_threads(make(37, 37, 128, false, Similarity::dot, 4, 2), 2)});
+    g.push_back(
+        {"b2_h3_n29_d80_t2", with_threads(make(29, 29, 80, false, Similarity::dot, 3, 2), 2)});
     g.push_back({"n12_d10_plain_scale1", [] {
                      auto s = make(12, 12, 10);
                      s.scale = 1.0;
@@ -181,8 +184,10 @@ std::vector<Axis> axes_of(Stage stage, const char* tile) {
 // A small shape of `stage` whose `axis` is `size`, the other dimensions small and odd so that
 // they stay off every tile edge; for attention also a causal form with n_q != n_kv and grouped
 // heads, and, off the n_q axis, a grouped form with more query rows than a row block
-// (`row_block`), so that fused attention's prefill path meets the edge as well as its decode path.
-std::vector<Shape> shapes_with(Stage stage, Axis axis, std::int64_t size, std::int64_t row_block) {
+// (`row_block`), so that fused attention's prefill path meets the edge as well as its decode path;
+// for the projections' depth, a form with more rows than their few-rows path takes.
+std::vector<Shape> shapes_with(Stage stage, Axis axis, std::int64_t size, const Tiles& t) {
+    const std::int64_t row_block = t.row_block;
     Shape s = make(7, 11, 5, false, Similarity::dot, 1);
     switch (axis) {
         case Axis::n_q: s.n_q = size; break;
@@ -192,6 +197,14 @@ std::vector<Shape> shapes_with(Stage stage, Axis axis, std::int64_t size, std::i
     }
     if (reads_rows_of_x(stage)) s.n_kv = s.n_q;  // self-attention
     std::vector<Shape> out{s};
+    if ((stage == Stage::projection || stage == Stage::multihead) && axis == Axis::d_model &&
+        t.projection_direct > 0) {
+        // Past the few-rows path, in two sequences: the packed product meets the K slice's edge
+        // inside the (one) head of X or Y in the heads' layout.
+        Shape p = s;
+        p.batch = 2, p.threads = 2, p.n_q = p.n_kv = t.projection_direct / 2 + 3;
+        out.push_back(p);
+    }
     if (stage == Stage::attention) {
         Shape c = s;
         c.causal = true, c.heads = 4, c.kv_heads = 2, c.threads = 2;
@@ -239,7 +252,7 @@ std::vector<GridCase> tile_cases(const Kernel& k) {
         if (size <= 0) continue;
         for (Axis axis : axes_of(k.stage, tile))
             for (const auto& [where, value] : around(size))
-                for (const Shape& s : shapes_with(k.stage, axis, value, t.row_block)) {
+                for (const Shape& s : shapes_with(k.stage, axis, value, t)) {
                     const std::string edge = std::string(tile) + std::to_string(size) + "_" + where;
                     const auto [it, fresh] = index.emplace(s.text(), out.size());
                     if (fresh) {
@@ -252,6 +265,9 @@ std::vector<GridCase> tile_cases(const Kernel& k) {
                                                           : "") +
                             (s.n_q > 100 && axis != Axis::n_q ? "_nq" + std::to_string(s.n_q)
                                                               : "") +
+                            (s.batch > 1
+                                 ? "_b" + std::to_string(s.batch) + "_nq" + std::to_string(s.n_q)
+                                 : "") +
                             (s.causal ? "_causal" : ""));
                     } else {
                         edges[it->second] += "_and_" + edge;

@@ -39,11 +39,6 @@ struct MicroOpProbes {
     void (*exp2_shifted_sums)(float* x, i64 ld, i64 n, const float* shift, float* sums);
     // dst[c][r] = src[r][c] for an 8 x 8 block (simd::transpose_8x8); null on tiers without it.
     void (*transpose_8x8)(const float* src, i64 ld, float* dst, i64 dst_ld);
-    // Rows [0, m) of scale * a [m x k] (row-major, lda) packed into tiles of `mr` rows, each
-    // k-major [k][mr], rows past m zero (simd::pack_a: on AVX2 by 6 x 8 shuffle transposes with a
-    // masked store at the end of the buffer).
-    i64 mr;
-    void (*pack_a)(i64 m, i64 k, const float* a, i64 lda, float scale, float* out);
     // The decode path's score tile: s[r][j] = q_r . k_j for `rq` (1, 2 or 4) rows of q [rq x d]
     // and the bk keys of k [bk x d] into s (row stride lds), k_end the end of the K stream
     // (flash::dot_rows).

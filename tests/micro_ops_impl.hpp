@@ -78,8 +78,6 @@ template <class Arch> struct Probes {
                 simd::max_rows<Arch, flash::kUpdateRows>,
                 simd::exp2_shifted_sums<Arch, flash::kUpdateRows>,
                 transpose_probe(),
-                simd::Tile<Arch>::MR,
-                simd::pack_a<Arch>,
                 dot_rows,
                 pv_rows,
                 widen};

@@ -137,33 +137,50 @@ TEST_P(MicroOps, PackedProductWithinErrorBound) {
                 }
 }
 
-// gemm_packing: the product of A and a B it packs as its first row tile multiplies, for row
-// counts around MR (below it, it packs first), column counts around NR, depths up to KC, both
-// overwriting and accumulating: C within the fp32 bound of a k-term sum, and the packed B
-// exactly what pack_b lays out (the rows after the first tile read it).
-TEST_P(MicroOps, PackingProductPacksAndMultiplies) {
+// gemm_tiles: the product of an A packed by pack_a (tiles spaced wider than they need, as one K
+// slice of a deeper A is) and a B either packed already or packed by the call as its first row
+// tile multiplies (below MR rows, before the product), for row counts around MR, column counts
+// around NR, depths up to KC, overwriting and accumulating: C within the fp32 bound of a k-term
+// sum, C's padding columns untouched, and the packed B exactly what pack_b lays out.
+TEST_P(MicroOps, TiledProductPacksAndMultiplies) {
     const simd::GemmOps& g = simd::gemm_ops(GetParam());
-    for (i64 m : {g.mr - 1, g.mr, g.mr + 1, 2 * g.mr + 3})
+    for (i64 m : {i64(1), g.mr - 1, g.mr, g.mr + 1, 2 * g.mr + 3})
         for (i64 n : {g.nr - 1, g.nr, 3 * g.nr + 5})
             for (i64 k : {i64(1), i64(7), g.kc - 1, g.kc})
-                for (bool accumulate : {false, true}) {
-                    const i64 lda = k + 3, ldb = n + 4, ldc = n + 2;
-                    const std::vector<float> a = random_floats(std::size_t(m * lda), 21),
-                                             b = random_floats(std::size_t(k * ldb), 22),
-                                             c0 = random_floats(std::size_t(m * ldc), 23);
-                    Buffer bp(std::size_t(g.packed_size(k, n)), 0), want(bp.size(), 0);
-                    g.pack_b(k, n, b.data(), ldb, false, want.data());
-                    std::vector<float> c = c0;
-                    g.gemm_packing(m, n, k, a.data(), lda, b.data(), ldb, bp.data(), c.data(), ldc,
-                                   accumulate);
-                    int bad = 0;
-                    for (std::size_t i = 0; i < bp.size(); ++i)
-                        bad += !(bp.data()[i] == want.data()[i]);
-                    EXPECT_EQ(bad, 0) << "packed B differs: m " << m << " n " << n << " k " << k;
-                    bad = product_errors(m, n, k, a, lda, b, ldb, c, c0, ldc, 1.0f, accumulate);
-                    EXPECT_EQ(bad, 0) << "m " << m << " n " << n << " k " << k
-                                      << (accumulate ? " accumulate" : "");
-                }
+                for (bool packs : {false, true})
+                    for (bool accumulate : {false, true}) {
+                        const i64 lda = k + 3, ldb = n + 4, ldc = n + 2;
+                        const std::vector<float> a = random_floats(std::size_t(m * lda), 21),
+                                                 b = random_floats(std::size_t(k * ldb), 22),
+                                                 c0 = random_floats(std::size_t(m * ldc), 23);
+                        // Each tile's slice is followed by NaN, as a deeper A's next slice would
+                        // be.
+                        const i64 tiles = (m + g.mr - 1) / g.mr, stride = g.mr * (k + 5);
+                        std::vector<float> tile(std::size_t(g.mr * k));
+                        Buffer ap(std::size_t(tiles * stride), 0);
+                        std::fill(ap.span().begin(), ap.span().end(),
+                                  std::numeric_limits<float>::quiet_NaN());
+                        for (i64 t = 0; t < tiles; ++t) {
+                            g.pack_a(std::min(g.mr, m - t * g.mr), k, a.data() + t * g.mr * lda,
+                                     lda, 1.0f, tile.data());
+                            std::copy(tile.begin(), tile.end(), ap.data() + t * stride);
+                        }
+                        Buffer bp(std::size_t(g.packed_size(k, n)), 0), want(bp.size(), 0);
+                        g.pack_b(k, n, b.data(), ldb, false, want.data());
+                        if (!packs) std::copy_n(want.data(), want.size(), bp.data());
+                        std::vector<float> c = c0;
+                        g.gemm_tiles(m, n, k, ap.data(), stride, packs ? b.data() : nullptr, ldb,
+                                     bp.data(), c.data(), ldc, accumulate);
+                        int bad = 0;
+                        for (std::size_t i = 0; i < bp.size(); ++i)
+                            bad += !(bp.data()[i] == want.data()[i]);
+                        EXPECT_EQ(bad, 0)
+                            << "packed B differs: m " << m << " n " << n << " k " << k;
+                        bad = product_errors(m, n, k, a, lda, b, ldb, c, c0, ldc, 1.0f, accumulate);
+                        EXPECT_EQ(bad, 0)
+                            << "m " << m << " n " << n << " k " << k << (packs ? " packing" : "")
+                            << (accumulate ? " accumulate" : "");
+                    }
 }
 
 // Y = X W with W read in place (the projections' few-rows path), W stored as T: rows up to the
@@ -494,21 +511,21 @@ TEST_P(MicroOps, RowGroupExponentialsMatchOneRowAtATime) {
 // nothing is written past the packed size (AVX2 stores the buffer's last run masked, AVX-512
 // copies it). Depths at and around the 8 k-steps of AVX2's and the 16 of AVX-512's transposes.
 TEST_P(MicroOps, PackALaysOutScaledTilesOfMrRows) {
-    const testing::MicroOpProbes& p = probes();
+    const simd::GemmOps& g = simd::gemm_ops(GetParam());
     const float scale = 0.75f;
-    for (i64 m : around(p.mr))
+    for (i64 m : around(g.mr))
         for (i64 k : {1, 7, 8, 9, 15, 16, 17, 24, 32, 33}) {
-            const i64 lda = k + 3, tiles = (m + p.mr - 1) / p.mr, size = tiles * p.mr * k;
+            const i64 lda = k + 3, tiles = (m + g.mr - 1) / g.mr, size = tiles * g.mr * k;
             const std::vector<float> a = random_floats(std::size_t(m * lda), 71);
             std::vector<float> out(std::size_t(size + 16), -7.0f);
-            p.pack_a(m, k, a.data(), lda, scale, out.data());
+            g.pack_a(m, k, a.data(), lda, scale, out.data());
             int bad = 0;
             for (i64 t = 0; t < tiles; ++t)
                 for (i64 c = 0; c < k; ++c)
-                    for (i64 r = 0; r < p.mr; ++r) {
-                        const i64 row = t * p.mr + r;
+                    for (i64 r = 0; r < g.mr; ++r) {
+                        const i64 row = t * g.mr + r;
                         const float want = row < m ? scale * a[std::size_t(row * lda + c)] : 0.0f;
-                        bad += !(out[std::size_t(t * p.mr * k + c * p.mr + r)] == want);
+                        bad += !(out[std::size_t(t * g.mr * k + c * g.mr + r)] == want);
                     }
             for (i64 j = size; j < size + 16; ++j) bad += !(out[std::size_t(j)] == -7.0f);
             EXPECT_EQ(bad, 0) << "m " << m << " k " << k;

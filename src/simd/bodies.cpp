@@ -231,6 +231,24 @@ void projection_body(Isa isa, int threads, const Shape& sh, i64 cols, const floa
         few_rows_projection(isa, threads, m, n, k, x, w, y);
         return;
     }
+    // X is packed once into row tiles (pack_a), all threads sharing the copy, so that the
+    // micro-kernel broadcasts from one contiguous run per k step instead of from MR rows of X
+    // (twelve address registers on AVX-512, which GCC spilled; at widths a multiple of 512 those
+    // rows also shared L1 sets), and the tiles stream from memory in the order they are used: the
+    // tiles of one K slice lie one after another (slice k0 at k0 * padded_rows, row tile t's slice
+    // at t * MR * kc in it), and each tile's product fetches the next (gemm_tiles). With either
+    // side in the heads' layout, the rows are tiled per sequence (row runs of n_q), so that no
+    // tile spans two sequences: X's head runs are then packed straight from the heads' layout,
+    // and Y's products go to the heads' layout, each block of rows within one sequence and each
+    // run of columns within one head (d is whole strips), written by the owner of a panel while
+    // they are in its cache, where a separate split pass would read half of them from the other
+    // core's.
+    const i64 row_run = heads == HeadsAt::none ? m : sh.n_q, runs = m / row_run;
+    const i64 run_tiles = blocks(row_run, gemm.mr), padded_rows = runs * run_tiles * gemm.mr;
+    float* packed_x = workspace(Slot::projection_packed_x, padded_rows * k);
+    auto x_slice = [&](i64 k0, i64 tile) {
+        return packed_x + k0 * padded_rows + tile * gemm.mr * std::min(gemm.kc, k - k0);
+    };
     // Each task owns a column panel of W: it packs one K slice of the panel at a time into its
     // own buffer (kc x panel floats, 256 KiB, in its L2) and runs every row of X over it, so no
     // packed strip crosses to another core and no pass over all of W precedes the products (a
@@ -242,31 +260,27 @@ void projection_body(Isa isa, int threads, const Shape& sh, i64 cols, const floa
     const i64 panels = std::min(strips, blocks(blocks(n, kPanel), threads) * threads);
     const i64 panel = blocks(strips, panels) * gemm.nr;
     const i64 most = projection_rows(gemm.mr);
-    // The micro-kernel broadcasts from MR rows of X at once; with d_model a multiple of 512 those
-    // rows sit 2 or 4 KiB apart and fight over few L1 sets, so X is copied once to a stride padded
-    // by 16 floats first, all threads sharing the copy. (Copying each block of rows per K slice
-    // and panel instead copied X once per panel: 16 times at d_model 4096.) Other widths are read
-    // in place, unless X is in the heads' layout: then each block's K slice is gathered from its
-    // heads, which cost less than a separate merging pass over X.
-    const bool restride = k % 512 == 0 && !x_heads;
-    const i64 lda = x_heads ? gemm.kc + 16 : restride ? k + 16 : k;
-    float* padded = restride ? workspace(Slot::projection_padded, m * lda) : nullptr;
-    const float* xa = restride ? padded : x;
-    // With y_heads the products go straight to the heads' layout [B][n / d][n_q][d], each block
-    // of rows within one sequence and each run of columns within one head (d is whole strips):
-    // the owner of a panel writes its heads while they are in its cache, where a separate split
-    // pass would read half of them from the other core's.
-    const i64 row_run = y_heads ? sh.n_q : m, col_run = y_heads ? d : n;
+    const i64 col_run = y_heads ? d : n;
     auto out = [&](i64 i, i64 j) {
         return y + (y_heads ? head_major_index(sh, n / d, i, j) : i * n + j);
     };
     const i64 ldc = y_heads ? d : n;
     parallel_region(threads, [&] {
         float* packed = workspace(Slot::weights_packed, gemm.packed_size(gemm.kc, panel));
-        float* rows = x_heads ? workspace(Slot::thread_block, most * lda) : nullptr;
-        if (restride) {
 #pragma omp for schedule(static)
-            for (i64 i = 0; i < m; ++i) std::copy_n(x + i * k, k, padded + i * lda);
+        for (i64 t = 0; t < runs * run_tiles; ++t) {
+            const i64 i = t / run_tiles * row_run + t % run_tiles * gemm.mr;
+            const i64 rows = std::min(gemm.mr, (t / run_tiles + 1) * row_run - i);
+            // Pieces of row i's columns that lie in one K slice and, in the heads' layout (where
+            // within a sequence a head's rows lie d floats apart), in one head.
+            const i64 run = x_heads ? d : k;
+            for (i64 c = 0; c < k;) {
+                const i64 k0 = c / gemm.kc * gemm.kc;
+                const i64 end = std::min({k, k0 + gemm.kc, (c / run + 1) * run});
+                const float* src = x_heads ? x + head_major_index(sh, k / d, i, c) : x + i * k + c;
+                gemm.pack_a(rows, end - c, src, run, 1.0f, x_slice(k0, t) + (c - k0) * gemm.mr);
+                c = end;
+            }
         }
         // Equal panels, dealt out statically: a thread owns the same panels (their columns of W
         // and Y) call after call, so they stay in its caches instead of moving to the other core.
@@ -275,38 +289,20 @@ void projection_body(Isa isa, int threads, const Shape& sh, i64 cols, const floa
             const i64 j0 = t * panel, j1 = std::min(n, j0 + panel);
             for (i64 k0 = 0; k0 < k; k0 += gemm.kc) {
                 const i64 kc = std::min(gemm.kc, k - k0);
-                for (i64 i0 = 0; i0 < m; i0 += most) {
-                    const i64 i1 = std::min(m, i0 + most);
-                    const float* a = xa + i0 * lda + k0;
-                    if (x_heads) {
-                        // Row i's columns [k0, k0 + kc) lie in runs of up to d, one per head.
-                        for (i64 i = i0; i < i1; ++i)
-                            for (i64 c = k0; c < k0 + kc;) {
-                                const i64 run = std::min(k0 + kc, (c / d + 1) * d) - c;
-                                std::copy_n(x + head_major_index(sh, k / d, i, c), run,
-                                            rows + (i - i0) * lda + (c - k0));
-                                c += run;
-                            }
-                        a = rows;
-                    }
-                    for (i64 r0 = i0; r0 < i1;) {
-                        const i64 r1 = std::min(i1, (r0 / row_run + 1) * row_run);
+                for (i64 r = 0; r < runs; ++r)
+                    for (i64 i0 = r * row_run; i0 < (r + 1) * row_run; i0 += most) {
+                        const i64 i1 = std::min((r + 1) * row_run, i0 + most);
+                        const float* a = x_slice(k0, r * run_tiles + (i0 - r * row_run) / gemm.mr);
                         for (i64 c0 = j0; c0 < j1;) {
                             const i64 c1 = std::min(j1, (c0 / col_run + 1) * col_run);
-                            const float* ar = a + (r0 - i0) * lda;
-                            float* slice = packed + (c0 - j0) / gemm.nr * kc * gemm.nr;
                             // The first rows pack the slice as their first tile multiplies by it.
-                            if (r0 == 0)
-                                gemm.gemm_packing(r1 - r0, c1 - c0, kc, ar, lda, w + k0 * n + c0, n,
-                                                  slice, out(r0, c0), ldc, k0 > 0);
-                            else
-                                gemm.gemm_packed(r1 - r0, c1 - c0, kc, 1.0f, ar, lda, slice,
-                                                 kc * gemm.nr, out(r0, c0), ldc, k0 > 0);
+                            const float* w_slice = i0 == 0 ? w + k0 * n + c0 : nullptr;
+                            gemm.gemm_tiles(i1 - i0, c1 - c0, kc, a, gemm.mr * kc, w_slice, n,
+                                            packed + (c0 - j0) / gemm.nr * kc * gemm.nr,
+                                            out(i0, c0), ldc, k0 > 0);
                             c0 = c1;
                         }
-                        r0 = r1;
                     }
-                }
             }
         }
     });

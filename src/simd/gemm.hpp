@@ -191,8 +191,12 @@ template <class Arch> void pack_b(std::int64_t K, std::int64_t N, const float* B
 // or, with PackedA, packed k-major (at A[k * lda + r], lda = the tile height), so that the
 // broadcasts of one k step read one contiguous run instead of MR rows. With PacksB, Bp is a full
 // strip of B not yet packed (row k at Bp + k * ldb), which the tile also stores packed at `packed`
-// (row k at packed + k * NR, as pack_b lays it out), so that packing reads memory only once.
-template <class Arch, int MR, bool PackedA = false, bool PacksB = false>
+// (row k at packed + k * NR, as pack_b lays it out), so that packing reads memory only once; its
+// rows lie a row of B apart, so they are fetched ahead. With StreamsA, the kc * MR floats after
+// this tile's slice of a packed A (where gemm_tiles's callers lay the next tile) are fetched into
+// cache during its product: when A streams from memory, the first strip of B to meet a tile would
+// otherwise wait on it.
+template <class Arch, int MR, bool PackedA = false, bool PacksB = false, bool StreamsA = false>
 inline void micro_tile(std::int64_t kc, const float* A, std::int64_t lda, const float* Bp, float* C,
                        std::int64_t ldc, float alpha, bool first, int nvalid,
                        std::int64_t ldb = Tile<Arch>::NR, float* packed = nullptr) {
@@ -211,6 +215,11 @@ inline void micro_tile(std::int64_t kc, const float* A, std::int64_t lda, const 
             b[v] = V::load_unaligned(Bp + k * (PacksB ? ldb : NR) + v * W);
             if constexpr (PacksB) b[v].store_aligned(packed + k * NR + v * W);
         }
+        // A 64-byte line per k step: 16 kc floats, at least the next tile's MR kc.
+        if constexpr (StreamsA) __builtin_prefetch(A + kc * MR + k * 16);
+        if constexpr (PacksB)
+#pragma GCC unroll 4
+            for (int v = 0; v < NV; ++v) __builtin_prefetch(Bp + (k + 16) * ldb + v * W);
 #pragma GCC unroll 16
         for (int r = 0; r < MR; ++r) {
             const V a(PackedA ? A[k * lda + r] : A[r * lda + k]);
@@ -404,32 +413,48 @@ template <class Arch> void gemm_packed(std::int64_t M, std::int64_t N, std::int6
     }
 }
 
-// gemm_packed (alpha 1) for one K slice with B [K x N] row-major (ldb) not yet packed: packs it
-// into Bp (strips K * NR apart, 64-byte aligned) while the first MR rows are multiplied, the
-// full strips inside that first row tile's product and the last partial one by pack_b, then
-// multiplies the other rows by the packed strips. C[M x N] (ldc) is overwritten, or accumulated
-// into with `accumulate`.
-template <class Arch> void gemm_packing(std::int64_t M, std::int64_t N, std::int64_t K,
-                                        const float* A, std::int64_t lda, const float* B,
-                                        std::int64_t ldb, float* Bp, float* C, std::int64_t ldc,
-                                        bool accumulate) {
+// C[M x N] (+)= A B for one K slice of kc <= KC: A packed by pack_a (the slice of row tile t at
+// Ap + t * tile_stride, kc runs of MR floats) and B packed by pack_b into strips kc * NR floats
+// apart at Bp (64-byte aligned). With B non-null, B [kc x N] row-major (ldb) is not yet packed:
+// the first row tile packs each strip as it multiplies by it, and the other tiles read the strip
+// while it is in L1. C (ldc) is overwritten, or accumulated into with `accumulate`.
+template <class Arch> void gemm_tiles(std::int64_t M, std::int64_t N, std::int64_t kc,
+                                      const float* Ap, std::int64_t tile_stride, const float* B,
+                                      std::int64_t ldb, float* Bp, float* C, std::int64_t ldc,
+                                      bool accumulate) {
     constexpr int MR = Tile<Arch>::MR, NR = Tile<Arch>::NR;
-    if (M < MR || K == 0 || K > Tile<Arch>::KC) {
-        pack_b<Arch>(K, N, B, ldb, false, Bp);
-        gemm_packed<Arch>(M, N, K, 1.0f, A, lda, Bp, K * NR, C, ldc, accumulate);
+    if (kc == 0) {
+        if (!accumulate)
+            for (std::int64_t i = 0; i < M; ++i)
+                for (std::int64_t j = 0; j < N; ++j) C[i * ldc + j] = 0.0f;
         return;
     }
-    const std::int64_t full = N / NR * NR;
-    for (std::int64_t j0 = 0; j0 < full; j0 += NR)
-        micro_tile<Arch, MR, false, true>(K, A, lda, B + j0, C + j0, ldc, 1.0f, !accumulate, NR,
-                                          ldb, Bp + j0 * K);
-    if (full < N) {
-        pack_b<Arch>(K, N - full, B + full, ldb, false, Bp + full * K);
-        gemm_packed<Arch>(MR, N - full, K, 1.0f, A, lda, Bp + full * K, K * NR, C + full, ldc,
-                          accumulate);
+    // A B too narrow or too short for a whole strip or tile is packed first.
+    const bool packs_in_tile = B != nullptr && M >= MR;
+    if (B != nullptr && !packs_in_tile) pack_b<Arch>(kc, N, B, ldb, false, Bp);
+    for (std::int64_t j0 = 0; j0 < N; j0 += NR) {
+        float* strip = Bp + (j0 / NR) * kc * NR;
+        const int nvalid = int(N - j0 < NR ? N - j0 : NR);
+        std::int64_t i0 = 0;
+        if (packs_in_tile) {
+            if (nvalid == NR)
+                micro_tile<Arch, MR, true, true, true>(kc, Ap, MR, B + j0, C + j0, ldc, 1.0f,
+                                                       !accumulate, NR, ldb, strip);
+            else {
+                pack_b<Arch>(kc, N - j0, B + j0, ldb, false, strip);
+                micro_tile<Arch, MR, true>(kc, Ap, MR, strip, C + j0, ldc, 1.0f, !accumulate,
+                                           nvalid);
+            }
+            i0 = MR;
+        }
+        for (; i0 + MR <= M; i0 += MR)
+            micro_tile<Arch, MR, true, false, true>(kc, Ap + i0 / MR * tile_stride, MR, strip,
+                                                    C + i0 * ldc + j0, ldc, 1.0f, !accumulate,
+                                                    nvalid);
+        if (i0 < M)
+            micro_rows<Arch, true>(int(M - i0), kc, Ap + i0 / MR * tile_stride, MR, strip,
+                                   C + i0 * ldc + j0, ldc, 1.0f, !accumulate, nvalid);
     }
-    gemm_packed<Arch>(M - MR, N, K, 1.0f, A + MR * lda, lda, Bp, K * NR, C + MR * ldc, ldc,
-                      accumulate);
 }
 
 // Rows [0, R) of Y[:, 0 : jn) (+)= X[:, k0 : k0 + KB) W[k0 : k0 + KB, 0 : jn) for one block of KB

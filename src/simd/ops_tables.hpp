@@ -17,7 +17,8 @@ template <class Arch> constexpr GemmOps make_gemm_ops() {
             packed_size<Arch>,
             pack_b<Arch>,
             gemm_packed<Arch>,
-            gemm_packing<Arch>,
+            pack_a<Arch>,
+            gemm_tiles<Arch>,
             few_rows_product<Arch>,
             few_rows_product<Arch, bf16>,
             few_rows_product<Arch, f16>};

@@ -83,14 +83,12 @@ struct KvBlock {
     i64 visible(i64 r) const { return std::clamp(sh.visible_keys(i0 + r) - j0, i64(0), bk); }
 };
 
-// Packs the block's queries q [rows x d] (rows i0.. of q [n_q x d]) scaled by scale * log2 e, so
-// that the softmax's e^(s - m) becomes 2^(s' - m'), which costs fewer operations (see
-// fast_exp2_nonpositive); clears the running maxima and sums; takes the query norms. The output
-// is not cleared: the first KV block's P V product overwrites it.
+// Clears the running maxima and sums of a query block of `rows` rows (rows i0.. of q [n_q x d])
+// and takes its query norms (cosine). The output is not cleared: the first KV block's P V product
+// overwrites it.
 template <class Arch>
 void start_query_block(const Shape& sh, const float* q, i64 i0, i64 rows, FlashScratch<Arch>& w) {
     const i64 d = sh.head_dim;
-    simd::pack_a<Arch>(rows, d, q + i0 * d, d, sh.effective_scale() * simd::kLog2e, w.q_packed);
     for (i64 r = 0; r < rows; ++r) {
         w.row_max[r] = simd::kNegInf, w.row_sum[r] = 0.0f;
         if (sh.similarity == Similarity::cosine)
@@ -98,16 +96,20 @@ void start_query_block(const Shape& sh, const float* q, i64 i0, i64 rows, FlashS
     }
 }
 
-// S = Q K^T of one KV block: scores [rows x bk] (row stride LDS) from the packed queries and
-// kp = K^T packed by pack_b (strips of NR keys, d * NR floats each).
+// S = Q K^T of one KV block, scaled by scale * log2 e so that the softmax's e^(s - m) becomes
+// 2^(s' - m'), which costs fewer operations (see fast_exp2_nonpositive): scores [rows x bk] (row
+// stride LDS) from the block's queries q (rows i0.. of q [n_q x d], read in place) and kp = K^T
+// packed by pack_b (strips of NR keys, d * NR floats each). The queries are not packed: the
+// micro-kernel broadcasts from MR rows in place as fast as from a packed tile, and packing them
+// took 6% of a call at n 128.
 template <class Arch>
-void score_tile(const KvBlock& b, i64 d, const float* kp, FlashScratch<Arch>& w) {
+void score_tile(const KvBlock& b, const float* q, i64 d, const float* kp, FlashScratch<Arch>& w) {
     using F = Flash<Arch>;
-    // group is a multiple of MR, so every group starts at a packed tile.
+    const float scale = b.sh.effective_scale() * simd::kLog2e;
     for (i64 g0 = 0; g0 < b.rows; g0 += b.group)
-        simd::gemm_packed_ab<Arch>(b.group_rows(g0), b.group_keys(g0), d, w.q_packed + g0 * d,
-                                   kp + (b.j0 / F::NR) * d * F::NR, d * F::NR,
-                                   w.scores + g0 * F::LDS, F::LDS);
+        simd::gemm_packed<Arch>(b.group_rows(g0), b.group_keys(g0), d, scale, q + (b.i0 + g0) * d,
+                                d, kp + (b.j0 / F::NR) * d * F::NR, d * F::NR,
+                                w.scores + g0 * F::LDS, F::LDS, false);
 }
 
 // Folds one KV block into a row's running state: m_new the larger of the running maximum and
@@ -240,7 +242,7 @@ template <class Arch> void flash_rows(const Shape& sh, const float* q, const flo
             for (i64 c = 0; c < sh.head_dim; ++c) w.acc[r * w.ld_o + c] = 0.0f;
     for (i64 j0 = 0; j0 < kv_end; j0 += Flash<Arch>::BK) {
         const KvBlock block(sh, i0, rows, j0, kv_end, Flash<Arch>::BK, Flash<Arch>::MR);
-        score_tile(block, sh.head_dim, kp, w);
+        score_tile(block, q, sh.head_dim, kp, w);
         online_softmax_update(block, k_norms, w);
         accumulate_pv(block, vp, w);
     }

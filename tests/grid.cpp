@@ -185,7 +185,8 @@ std::vector<Axis> axes_of(Stage stage, const char* tile) {
 // they stay off every tile edge; for attention also a causal form with n_q != n_kv and grouped
 // heads, and, off the n_q axis, a grouped form with more query rows than a row block
 // (`row_block`), so that fused attention's prefill path meets the edge as well as its decode path;
-// for the projections' depth, a form with more rows than their few-rows path takes.
+// for the projections' depth, a form with more rows than their few-rows path takes and, past one
+// K slice, one with more rows than a block of their packed product.
 std::vector<Shape> shapes_with(Stage stage, Axis axis, std::int64_t size, const Tiles& t) {
     const std::int64_t row_block = t.row_block;
     Shape s = make(7, 11, 5, false, Similarity::dot, 1);
@@ -204,6 +205,13 @@ std::vector<Shape> shapes_with(Stage stage, Axis axis, std::int64_t size, const 
         Shape p = s;
         p.batch = 2, p.threads = 2, p.n_q = p.n_kv = t.projection_direct / 2 + 3;
         out.push_back(p);
+        if (t.projection_block > 0 && size > t.depth) {
+            // More rows than a block of the packed product and more than one K slice: the blocks
+            // after the first read the W slices the first one packed.
+            Shape b = s;
+            b.threads = 2, b.n_q = b.n_kv = t.projection_block + 1;
+            out.push_back(b);
+        }
     }
     if (stage == Stage::attention) {
         Shape c = s;
@@ -263,8 +271,7 @@ std::vector<GridCase> tile_cases(const Kernel& k) {
                             (s.kv_head_count() != s.heads ? "_h" + std::to_string(s.heads) + "_kv" +
                                                                 std::to_string(s.kv_heads)
                                                           : "") +
-                            (s.n_q > 100 && axis != Axis::n_q ? "_nq" + std::to_string(s.n_q)
-                                                              : "") +
+                            (s.n_q > 13 && axis != Axis::n_q ? "_nq" + std::to_string(s.n_q) : "") +
                             (s.batch > 1
                                  ? "_b" + std::to_string(s.batch) + "_nq" + std::to_string(s.n_q)
                                  : "") +

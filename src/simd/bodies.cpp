@@ -269,7 +269,11 @@ void projection_body(Isa isa, int threads, const Shape& sh, i64 cols, const floa
     };
     const i64 ldc = y_heads ? d : n;
     parallel_region(threads, [&] {
-        float* packed = workspace(Slot::weights_packed, gemm.packed_size(k, panel));
+        // One block of rows reads each packed slice once: its slices share one buffer, which
+        // stays in L2, instead of each landing in memory not yet in cache.
+        const bool one_block = runs == 1 && m <= most;
+        float* packed =
+            workspace(Slot::weights_packed, gemm.packed_size(one_block ? gemm.kc : k, panel));
 #pragma omp for schedule(static)
         for (i64 t = 0; t < runs * run_tiles; ++t) {
             const i64 i = t / run_tiles * row_run + t % run_tiles * gemm.mr;
@@ -297,7 +301,7 @@ void projection_body(Isa isa, int threads, const Shape& sh, i64 cols, const floa
                     for (i64 k0 = 0; k0 < k; k0 += gemm.kc) {
                         const i64 kc = std::min(gemm.kc, k - k0);
                         const float* a = x_slice(k0, r * run_tiles + (i0 - r * row_run) / gemm.mr);
-                        float* slice = packed + k0 * panel_cols;
+                        float* slice = packed + (one_block ? 0 : k0 * panel_cols);
                         for (i64 c0 = j0; c0 < j1;) {
                             const i64 c1 = std::min(j1, (c0 / col_run + 1) * col_run);
                             // The first rows pack the slice as their first tile multiplies by it.

@@ -77,7 +77,7 @@ void flash_rows_amx(const Shape& sh, const bf16* q, const word* kp, const word* 
                     float* o, i64 i0, i64 i1, float* scratch) {
     FlashScratch<Arch> w(scratch, sh.head_dim);
     const i64 d = sh.head_dim, pairs = d / 2, rows = i1 - i0;
-    word* qs = reinterpret_cast<word*>(w.q_packed);
+    word* qs = reinterpret_cast<word*>(w.q_words);
     word* p = reinterpret_cast<word*>(scratch + FlashScratch<Arch>::floats(d));
     scaled_query_pairs(sh, q + i0 * d, rows, qs);
     // The rows past the block's last up to its last row pair multiply zeros: their C rows are

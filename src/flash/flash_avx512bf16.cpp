@@ -94,7 +94,7 @@ void round_probabilities(const FlashScratch<Arch>& w, i64 g0, i64 rows, i64 keys
 }
 
 // Where a query block's bf16 operands live besides FlashScratch: the scaled queries in its
-// q_packed area (BQ x ceil(d / 2) words fit in its BQ x d floats), the probabilities after it.
+// q_words area (BQ x ceil(d / 2) words fit in its BQ x d floats), the probabilities after it.
 i64 scratch_floats(i64 d) { return FlashScratch<Arch>::floats(d) + F::BQ * (F::LDS / 2); }
 
 // Fused attention of query rows [i0, i1) of one head with bf16 products: q [n_q x d] bf16,
@@ -104,7 +104,7 @@ void flash_rows_bf16_dot(const Shape& sh, const bf16* q, const word* kp, const w
                          i64 v_stride, float* o, i64 i0, i64 i1, float* scratch) {
     FlashScratch<Arch> w(scratch, sh.head_dim);
     const i64 d = sh.head_dim, pairs = (d + 1) / 2, rows = i1 - i0, ldp = F::LDS / 2;
-    word* qs = reinterpret_cast<word*>(w.q_packed);
+    word* qs = reinterpret_cast<word*>(w.q_words);
     word* p = reinterpret_cast<word*>(scratch + FlashScratch<Arch>::floats(d));
     start_block(sh, q, i0, rows, qs, w);
     const i64 kv_end = sh.visible_keys(i1 - 1);

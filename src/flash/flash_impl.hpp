@@ -1,5 +1,5 @@
 // FlashAttention-2 style fused attention of one query block, written once for every ISA tier and
-// instantiated by flash_<tier>.cpp: the block's queries stay packed while K and V pass by in
+// instantiated by flash_<tier>.cpp: the block's queries stay in cache while K and V pass by in
 // blocks of BK keys; each KV block is a Q K^T tile, an online-softmax update of the running row
 // maxima and sums, and a P V product into the unnormalised output, which is normalised at the end.
 // Included only by per-tier files (anonymous namespace, as simd/rows.hpp explains).
@@ -34,13 +34,13 @@ template <class Arch> struct Flash {
 // score block and the output accumulator first, whose row strides keep every row 64-byte aligned.
 template <class Arch> struct FlashScratch {
     using F = Flash<Arch>;
-    i64 ld_o;         // row stride of acc: d rounded up to 16 floats
-    float* scores;    // [BQ x LDS] scores, then probabilities, of one KV block
-    float* acc;       // [BQ x ld_o] unnormalised output
-    float* row_max;   // [BQ] running row maxima, in log2 units
-    float* row_sum;   // [BQ] running row sums
-    float* q_norms;   // [BQ] query norms (cosine)
-    float* q_packed;  // [BQ x d] the block's scaled queries in tiles of MR rows (pack_a)
+    i64 ld_o;        // row stride of acc: d rounded up to 16 floats
+    float* scores;   // [BQ x LDS] scores, then probabilities, of one KV block
+    float* acc;      // [BQ x ld_o] unnormalised output
+    float* row_max;  // [BQ] running row maxima, in log2 units
+    float* row_sum;  // [BQ] running row sums
+    float* q_norms;  // [BQ] query norms (cosine)
+    float* q_words;  // [BQ x d] floats: the bf16 paths' scaled queries (fp32 reads q in place)
 
     static i64 floats(i64 d) { return F::BQ * F::LDS + F::BQ * round16(d) + 3 * F::BQ + F::BQ * d; }
     FlashScratch(float* base, i64 d)
@@ -50,7 +50,7 @@ template <class Arch> struct FlashScratch {
           row_max(acc + F::BQ * ld_o),
           row_sum(row_max + F::BQ),
           q_norms(row_sum + F::BQ),
-          q_packed(q_norms + F::BQ) {}
+          q_words(q_norms + F::BQ) {}
 
 private:
     static i64 round16(i64 d) { return (d + 15) / 16 * 16; }

@@ -205,9 +205,10 @@ std::vector<Shape> shapes_with(Stage stage, Axis axis, std::int64_t size, const 
         Shape p = s;
         p.batch = 2, p.threads = 2, p.n_q = p.n_kv = t.projection_direct / 2 + 3;
         out.push_back(p);
-        if (t.projection_block > 0 && size > t.depth) {
-            // More rows than a block of the packed product and more than one K slice: the blocks
-            // after the first read the W slices the first one packed.
+        if (t.projection_block > 0 && size == t.depth + 1) {
+            // More rows than a block of the packed product and just past one K slice: the blocks
+            // after the first read the W slices the first one packed. (Once is enough: the
+            // reference's cost grows with the depth, and a deeper twin caught nothing more.)
             Shape b = s;
             b.threads = 2, b.n_q = b.n_kv = t.projection_block + 1;
             out.push_back(b);

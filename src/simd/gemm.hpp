@@ -207,6 +207,14 @@ inline void micro_tile(std::int64_t kc, const float* A, std::int64_t lda, const 
     for (int r = 0; r < MR; ++r)
 #pragma GCC unroll 4
         for (int v = 0; v < NV; ++v) acc[r][v] = V(0.0f);
+    // The tile of C that the epilogue adds to is fetched while the products run: a projection
+    // deeper than one K slice reads its block of Y back from L2 once per slice, and those
+    // 2 x MR line loads, waited for at the end, cost 4% of the product at d_model 4096.
+    if (!first)
+#pragma GCC unroll 16
+        for (int r = 0; r < MR; ++r)
+#pragma GCC unroll 4
+            for (int v = 0; v < NV; ++v) __builtin_prefetch(C + r * ldc + v * W, 1, 3);
 #pragma GCC unroll 4
     for (std::int64_t k = 0; k < kc; ++k) {
         V b[NV];

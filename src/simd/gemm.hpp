@@ -209,7 +209,7 @@ inline void micro_tile(std::int64_t kc, const float* A, std::int64_t lda, const 
         for (int v = 0; v < NV; ++v) acc[r][v] = V(0.0f);
     // The tile of C that the epilogue adds to is fetched while the products run: a projection
     // deeper than one K slice reads its block of Y back from L2 once per slice, and those
-    // 2 x MR line loads, waited for at the end, cost up to 4% of the product at d_model 4096.
+    // 2 x MR line loads, waited for at the end, cost 1-4% of the product at d_model 4096.
     // Flash's products (A in place) gained nothing from it and lost 1% at n 512, causal.
     if (StreamsA && !first)
 #pragma GCC unroll 16

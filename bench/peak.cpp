@@ -115,6 +115,16 @@ std::vector<std::string> register_peak(const std::vector<int>& threads) {
                     const float a = g_a, c = g_b;
                     return [a, c](int, int) { return bf16dot_peak_loop(kIters, a, c); };
                 }));
+    // A tdpbf16ps does 256 times a vdpbf16ps's flops in (on Sapphire Rapids) 16 cycles: a
+    // sixteenth of the rounds takes about as long as the other probes.
+    constexpr std::int64_t kAmxIters = kIters / 16;
+    if (attn::best_has_amx_bf16())
+        for (int t : threads)
+            names.push_back(register_probe(
+                "amx", attn::Isa::avx512, t, "GFLOP/s", t * double(kAmxIters) * 4 * 16384 / 1e9,
+                [] {
+                    return [](int, int) { return amx_peak_loop(kAmxIters, 0.0078125f, 0.5f); };
+                }));
 #endif
     for (int t : threads)
         names.push_back(register_probe(

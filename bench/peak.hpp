@@ -43,6 +43,11 @@ float read_sum_sse2(const float* x, std::int64_t n);
 // products: 64 flops per instruction); only where attn::cpu_has_bf16_dot(). Returns their sum.
 float bf16dot_peak_loop(std::int64_t iters, float a, float b);
 
+// `iters` rounds of tdpbf16ps on four independent C tiles (each of its 16 x 16 fp32 sums gains 32
+// bf16 products: 16,384 flops per instruction); only where attn::best_has_amx_bf16(). a and b
+// fill the A and B tiles. Returns a sum of the C tiles.
+float amx_peak_loop(std::int64_t iters, float a, float b);
+
 // The loop of the widest tier this CPU offers (attn::best_isa(): avx512, avx2 or sse2).
 const PeakLoop& widest_peak_loop();
 
@@ -50,9 +55,10 @@ const PeakLoop& widest_peak_loop();
 // kernel benchmarks (each of the t OpenMP threads runs the whole loop), and
 // `peak/stream/<isa>/t:<t>` with the GB/s counter: t threads read disjoint slices of one buffer far
 // larger than any last-level cache (kStreamBytes), each slice first touched by the thread that
-// reads it; and where the CPU has AVX512_BF16, `peak/bf16dot/avx512/t:<t>`, the GFLOP/s of
-// vdpbf16ps, the ceiling of the bf16 products. Returns the names Google Benchmark gives them (with
-// /real_time).
+// reads it; where the CPU has AVX512_BF16, `peak/bf16dot/avx512/t:<t>`, the GFLOP/s of vdpbf16ps,
+// the ceiling of the bf16 products on vectors; and where it has AMX-BF16, `peak/amx/avx512/t:<t>`,
+// the GFLOP/s of tdpbf16ps, the ceiling of the products on tiles. Returns the names Google
+// Benchmark gives them (with /real_time).
 std::vector<std::string> register_peak(const std::vector<int>& threads);
 
 }  // namespace attnbench

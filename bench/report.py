@@ -7,7 +7,8 @@
 DIR defaults to the folder of the first result (results/<fingerprint>/ for a saved run). The
 summary table is also printed. Every figure is the median over repetitions when the run had
 repetitions. % of peak divides by the FMA peak the same run measured at the same thread count
-(flash's avx512 bf16 kernel's by the bf16 dot-product peak, peak/bf16dot, where its products ran it),
+(flash's avx512 bf16 kernel's by the bf16 dot-product peak, peak/bf16dot, where its products ran it;
+a kernel that did most of its work on AMX tiles, by its amx_share counter, by the tile peak, peak/amx),
 % of bw a kernel's GB/s (the least bytes a call must move / its time) by the memory bandwidth
 probe (peak/stream) of the same run at the same thread count; "x naive" divides by the naive
 kernel of the stage at the same shape. A roofline plot per thread count puts the fastest kernel of
@@ -118,6 +119,7 @@ class Result:
         self.peak = {}       # threads -> GFLOP/s of the FMA peak probe (peak/fma)
         self.bandwidth = {}  # threads -> GB/s of the memory bandwidth probe (peak/stream)
         self.bf16dot = {}    # threads -> GFLOP/s of the bf16 dot-product probe (peak/bf16dot)
+        self.amx = {}        # threads -> GFLOP/s of the AMX tile probe (peak/amx)
         self.variants = {}   # label -> (variant, isa, t, dtype) for ordering
         self._load(medians(data, path))
         if not self.rows:
@@ -140,6 +142,8 @@ class Result:
                     self.bandwidth[f["threads"]] = m["gbps"]
                 elif f["variant"] == "bf16dot" and m["gflops"]:
                     self.bf16dot[f["threads"]] = m["gflops"]
+                elif f["variant"] == "amx" and m["gflops"]:
+                    self.amx[f["threads"]] = m["gflops"]
                 continue
             fam, t, dtype = Family.of(f), f["threads"], f.get("dtype", "f32")
             # A 16-bit kernel is its own row beside the fp32 kernels of the same shape.
@@ -148,6 +152,7 @@ class Result:
             key = (f["stage"], fam, f["n_kv"], label)
             self.rows[key] = {"gflops": m["gflops"], "gbps": m["gbps"], "seconds": m["seconds"],
                               "shares": m.get("shares", {}), "vs_steps_alone": m.get("vs_steps_alone"),
+                              "amx_share": m.get("amx_share"),
                               "skipped": m["error"] if m["gflops"] is None else None}
             if f.get("model"):
                 self.model_of[(fam, f["n_kv"], dtype)] = f["model"]
@@ -176,14 +181,24 @@ class Result:
         g, base = self.gflops(stage, fam, n, label), self.gflops(stage, fam, n, self.naive_label())
         return g / base if g and base else None
 
-    def share(self, gflops, t, label=None):
-        """GFLOP/s over the peak at t threads: flash's avx512 kernel on bf16 (label) over the bf16
-        dot-product probe where the run measured it and the products ran vdpbf16ps (the run's
-        bf16_products), every other over the FMA peak (the widening path's products are FMAs)."""
+    def on_tiles(self, key):
+        """Whether the row at key (stage, family, n, label) did most of its work on AMX tiles: its
+        amx_share counter, the share of its counted multiply-adds its AMX paths were called for."""
+        row = self.rows.get(key) if key else None
+        return bool(row and (row.get("amx_share") or 0) >= 0.5)
+
+    def share(self, gflops, t, label=None, key=None):
+        """GFLOP/s over the peak at t threads: the row at key (stage, family, n, label) that did most
+        of its work on AMX tiles over the tile probe where the run measured it; flash's avx512
+        kernel on bf16 (label) over the bf16 dot-product probe where the run measured it and the
+        products ran vdpbf16ps (the run's bf16_products); every other over the FMA peak (the
+        widening path's products are FMAs)."""
         dot = str(self.machine.get("bf16_products", "")).startswith("vdpbf16ps")
         variant, isa, _, dtype = self.variants[label] if label else (None, None, None, None)
         own = (self.bf16dot.get(t) if dot and variant == "flash" and isa in ("avx512", "best")
                and dtype == "bf16" else None)
+        if self.on_tiles(key):
+            own = self.amx.get(t) or own
         peak = own or self.peak.get(t)
         return gflops / peak if gflops and peak else None
 
@@ -288,7 +303,8 @@ def summary_rows(r):
                     t = r.variants[label][2]
                     model = r.model(fam, n, short=True, dtype=dtype)
                     row = [stage, fam.at(n) + dtype_text(dtype) + (f" ({model})" if model else ""), label,
-                           fmt(g), pct(r.share(g, t, label)), times(r.speedup(stage, fam, n, label))]
+                           fmt(g), pct(r.share(g, t, label, (stage, fam, n, label))),
+                           times(r.speedup(stage, fam, n, label))]
                     b = r.gbps(stage, fam, n, label)
                     row += [fmt(b)] if gbps else []
                     row += [pct(r.bw_share(b, t))] if bw else []
@@ -445,6 +461,9 @@ def machine_section(r):
     if r.bf16dot:
         probes.append(f"- bf16 dot-product peak (peak/bf16dot: vdpbf16ps, the ceiling a bf16 kernel's % of "
                       f"peak is read against where its products ran on it) measured in this run: {rates_text(r.bf16dot, 'GFLOP/s')}")
+    if r.amx:
+        probes.append(f"- AMX tile peak (peak/amx: tdpbf16ps, the ceiling of a kernel that did most of its work on "
+                      f"tiles) measured in this run: {rates_text(r.amx, 'GFLOP/s')}")
     if not m:
         return ("_The result carries no attnbench machine context (it was not saved by `attnbench run`)._\n\n"
                 + "\n".join(probes) + "\n")
@@ -496,7 +515,7 @@ def stage_tables(r):
                         cells.append("skipped" if (row["skipped"] or "").startswith("skipped") else "error")
                     else:
                         g = row["gflops"]
-                        cells.append(f"{fmt(g)} ({pct(r.share(g, t, label))}, "
+                        cells.append(f"{fmt(g)} ({pct(r.share(g, t, label, (stage, fam, n, label)))}, "
                                      f"{times(r.speedup(stage, fam, n, label))})")
                 rows.append(cells)
                 # The kernel's memory traffic on a row of its own under it, so that each cell
@@ -627,8 +646,9 @@ def plot_stage(plt, r, stage, path):
         ns, labels = r.ns(stage, fam), r.labels(stage, fam)
         panels = [("GFLOP/s", lambda n, l: r.gflops(stage, fam, n, l), True),
                   ("speed-up over naive (×)", lambda n, l: r.speedup(stage, fam, n, l), True),
-                  ("% of FMA peak (same threads)",
-                   lambda n, l: (lambda s: s and 100 * s)(r.share(r.gflops(stage, fam, n, l), r.variants[l][2], l)),
+                  ("% of peak (same threads)",
+                   lambda n, l: (lambda s: s and 100 * s)(r.share(r.gflops(stage, fam, n, l), r.variants[l][2], l,
+                                                                  (stage, fam, n, l))),
                    False)]
         for ax, (ylabel, value, log) in zip(axes, panels):
             drawn = 0
@@ -931,7 +951,7 @@ def compare_rows(a, b):
         stage, fam, n, label = key
         t = a.variants[label][2]
         rows.append((stage, fam.at(n), label, ga, gb, gb / ga if ga and gb else None,
-                     a.share(ga, t, label), b.share(gb, t, label)))
+                     a.share(ga, t, label, key), b.share(gb, t, label, key)))
     return rows
 
 
@@ -950,7 +970,7 @@ def write_compare(a, b, out):
     lines = [f"# attnbench comparison\n",
              f"- A: `{os.path.relpath(a.path, out)}` — {a.title()}",
              f"- B: `{os.path.relpath(b.path, out)}` — {b.title()}\n",
-             "B/A above 1 means B is faster. % of peak is each run's own FMA peak at the same thread count, "
+             "B/A above 1 means B is faster. % of peak is each run's own peak at the same thread count (FMA, or the bf16 or AMX probe where the kernel's products ran there), "
              "so it compares how well each machine is used, not how fast it is.\n",
              "## Geometric mean of B/A by stage\n",
              markdown_table(["stage", "benchmarks", "B/A"],

@@ -109,6 +109,8 @@ def _median_counter(rows, counter):
 SHARE_PREFIX = "share:"
 # A layer row's time per call over the sum of its steps each measured alone (run --steps-alone).
 VS_STEPS_ALONE = "vs_steps_alone"
+# The share of a kernel row's counted work its AMX paths were called for (absent where none ran).
+AMX_SHARE = "amx_share"
 
 
 def _shares(rows):
@@ -151,8 +153,8 @@ def medians(data, path="result"):
     "median" aggregate row when the run had repetitions, else over the iteration rows; "error" is
     the message of a row that erred or was skipped (None when none did), "shares" a layer row's
     step shares (_shares, from the same rows) and "vs_steps_alone" its median VS_STEPS_ALONE
-    counter (None without one), "fields" the benchmark's descriptor() (None for a
-    row that is no kernel or peak probe)."""
+    counter (None without one), "amx_share" its median AMX_SHARE counter (None without one),
+    "fields" the benchmark's descriptor() (None for a row that is no kernel or peak probe)."""
     found = {}
     for row in data["benchmarks"]:
         name = benchmark_name(row)
@@ -174,19 +176,21 @@ def medians(data, path="result"):
             seconds = _time(b["median"], path, _TO_SECONDS)
             shares = _shares([b["median"]])
             alone = _counter(b["median"], VS_STEPS_ALONE)
+            amx = _counter(b["median"], AMX_SHARE)
         elif b["iterations"]:
             gflops, gbps = _median_counter(b["iterations"], _gflops), _median_counter(b["iterations"], _gbps)
             seconds = statistics.median(_time(r, path, _TO_SECONDS) for r in b["iterations"])
             shares = _shares(b["iterations"])
             alone = _median_counter(b["iterations"], lambda r: _counter(r, VS_STEPS_ALONE))
+            amx = _median_counter(b["iterations"], lambda r: _counter(r, AMX_SHARE))
         else:
-            gflops = gbps = seconds = alone = None
+            gflops = gbps = seconds = alone = amx = None
             shares = {}
         # Every row of a benchmark has the same descriptor: take one that carries it.
         carrier = next((r for r in b["rows"] if "attnbench" in r), b["rows"][0])
         fields = descriptor(carrier, path)
         out[name] = {"gflops": gflops, "gbps": gbps, "seconds": seconds, "shares": shares,
-                     "vs_steps_alone": alone, "error": b["error"], "fields": fields}
+                     "vs_steps_alone": alone, "amx_share": amx, "error": b["error"], "fields": fields}
     return out
 
 

@@ -326,6 +326,7 @@ std::vector<std::string> register_cases(const std::vector<Case>& cases, const Ru
             attn::Workload& work = workload_for(c.kernel->stage, c.shape);
             const auto t0 = std::chrono::steady_clock::now();
             attn::layer_step_seconds() = {};
+            const std::int64_t amx_before = attn::amx_multiply_adds();
             begin_counted_loop();
             for (auto _ : state) {
                 work.run(*c.kernel);
@@ -333,6 +334,7 @@ std::vector<std::string> register_cases(const std::vector<Case>& cases, const Ru
                 benchmark::ClobberMemory();
             }
             end_counted_loop(c.name);
+            const double amx_multiply_adds = double(attn::amx_multiply_adds() - amx_before);
             const double secs =
                 std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
             if (state.iterations() > 0) {
@@ -343,6 +345,11 @@ std::vector<std::string> register_cases(const std::vector<Case>& cases, const Ru
             state.counters["GFLOP/s"] = Counter(flops / 1e9, Counter::kIsIterationInvariantRate);
             state.counters["GB/s"] = Counter(attn::min_bytes(c.kernel->stage, c.shape) / 1e9,
                                              Counter::kIsIterationInvariantRate);
+            // The share of the counted work the AMX paths were called for: the report reads a
+            // kernel that did most of it on tiles against the tile peak probe.
+            if (amx_multiply_adds > 0 && flops > 0 && state.iterations() > 0)
+                state.counters["amx_share"] =
+                    2 * amx_multiply_adds / (flops * double(state.iterations()));
             // Each step's share of the loop's time, timed by the layer as it runs.
             if (c.kernel->stage == attn::Stage::layer && secs > 0 && state.iterations() > 0) {
                 // Only the steps that ran: a counter that is 0 in every repetition has no

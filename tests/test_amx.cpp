@@ -2,7 +2,8 @@
 // double from the stored bf16 values, at every edge of its tiles, across its task chunks and
 // through the registry's bf16 projection with the tiles on and off; and flash's bf16 prefill on
 // the tiles: its two products against theirs, and the whole kernel against the reference and the
-// non-finite contract with the tiles on and off. They run only where the CPU
+// non-finite contract with the tiles on and off; each path's count of the multiply-adds it was
+// called for (attn::amx_multiply_adds); and the tile peak probe's loop. They run only where the CPU
 // has AMX-BF16 and the OS grants its tiles; elsewhere each test says it was skipped.
 // x86-64 only: aarch64 has no AMX.
 #include <gtest/gtest.h>
@@ -16,10 +17,12 @@
 #include "attn/dtype.hpp"
 #include "attn/isa.hpp"
 #include "attn/registry.hpp"
+#include "attn/stages.hpp"
 #include "attn/workload.hpp"
 #include "expected.hpp"
 #include "flash/bf16_dot.hpp"
 #include "flash/flash.hpp"
+#include "peak.hpp"
 #include "simd/amx.hpp"
 
 #if defined(__x86_64__)
@@ -119,11 +122,24 @@ TEST(Amx, ProjectionBothPathsWithinBound) {
         for (const Shape& sh : shapes) {
             ASSERT_EQ(simd::amx_serves(Isa::best), tiles && best_isa() == Isa::avx512);
             Workload work(Stage::projection, sh);
+            const std::int64_t before = amx_multiply_adds();
             work.run(*kernel);
             EXPECT_EQ(outputs_outside_bound(work, tiles ? "AMX" : "widening"), 0);
+            // The tiles' call counts its multiply-adds, the ones the stage's flops count; the
+            // widening path counts none.
+            EXPECT_EQ(double(amx_multiply_adds() - before),
+                      simd::amx_serves(Isa::best) ? flops(Stage::projection, sh) / 2 : 0.0);
         }
     }
     simd::enable_amx(true);
+}
+
+// The tile peak probe's loop does the products its GFLOP/s counts: each sum of its four C tiles
+// gains 32 products a b per round, and it returns two sums of each tile.
+TEST(Amx, PeakLoopDoesTheWorkItCounts) {
+    ATTN_SKIP_WITHOUT_AMX();
+    constexpr int kRounds = 5;
+    EXPECT_EQ(attnbench::amx_peak_loop(kRounds, 0.125f, 0.5f), 4 * 2 * kRounds * 32 * 0.0625f);
 }
 
 // n bf16 values drawn from a normal distribution (no subnormals, which the tiles read as zeros).
@@ -163,10 +179,10 @@ TEST(AmxFlash, ScoreRowsMatchTheDefinition) {
             flash::pack_pairs_transposed(keys, d, k.data(), d, kp);
             const i64 lds = keys + 16;
             std::vector<float> s(std::size_t(rows * lds), 12345.0f);
-            simd::amx_configure_tiles();
+            attn::amx_configure_tiles();
             flash::amx_score_rows(reinterpret_cast<const std::uint32_t*>(q.data()), d, kp, keys,
                                   s.data(), lds);
-            simd::amx_release_tiles();
+            attn::amx_release_tiles();
             int bad = 0;
             for (i64 r = 0; r < rows; ++r)
                 for (i64 j = 0; j < lds; ++j) {
@@ -207,9 +223,9 @@ TEST(AmxFlash, ValueRowsMatchTheDefinition) {
                 std::vector<float> acc(std::size_t(rows * ld_acc));
                 for (std::size_t i = 0; i < acc.size(); ++i) acc[i] = float(i % 7) - 3.0f;
                 const std::vector<float> before = acc;
-                simd::amx_configure_tiles();
+                attn::amx_configure_tiles();
                 flash::amx_value_rows(p, ldp, vp, v_stride, keys, d, acc.data(), ld_acc, first);
-                simd::amx_release_tiles();
+                attn::amx_release_tiles();
                 int bad = 0;
                 for (i64 r = 0; r < rows; ++r)
                     for (i64 c = 0; c < ld_acc; ++c) {
@@ -267,7 +283,12 @@ TEST(AmxFlash, PrefillBothPathsWithinBound) {
             ASSERT_EQ(flash::amx_prefill_serves(Isa::avx512, sh),
                       tiles && sh.head_dim % kAmxSpan == 0);
             Workload work(Stage::attention, sh);
+            const std::int64_t before = amx_multiply_adds();
             work.run(*flash);
+            EXPECT_EQ(double(amx_multiply_adds() - before),
+                      flash::amx_prefill_serves(Isa::avx512, sh)
+                          ? double(std::int64_t(flops(Stage::attention, sh) / 2))
+                          : 0.0);
             EXPECT_EQ(outputs_outside_bound(work, tiles ? "AMX" : "without tiles"), 0);
         }
     }

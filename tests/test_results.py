@@ -518,6 +518,27 @@ class StorageTypes(TempFiles):
         self.assertEqual(r.bf16dot, {2: 400.0})
         self.assertAlmostEqual(r.share(100.0, 2, "flash/best/bf16 t:2"), 0.5)
 
+    def test_a_row_mostly_on_tiles_is_read_against_the_tile_probe(self):
+        data = synthetic()
+        data["benchmarks"].append(row("peak/amx/avx512/t:2/real_time", 5.0, gflops=2000.0,
+                                      fields={"stage": "peak", "variant": "amx", "isa": "avx512", "threads": 2}))
+        for share, n in ((0.97, 2048), (0.3, 4096), (None, 8192)):
+            r = kernel_row("projection", "omp", "best", 2, n, n, 32, 128, 500.0, kv=8)
+            r["name"] = r["run_name"] = r["name"].replace("/real_time", "/dt:bf16/real_time")
+            r["attnbench"] = dict(r["attnbench"], dtype="bf16", shape=r["attnbench"]["shape"] + "/dt:bf16")
+            if share is not None:
+                r["amx_share"] = share
+            data["benchmarks"].append(r)
+        result = report.Result(self.write(data))
+        self.assertEqual(result.amx, {2: 2000.0})
+        fam = next(f for f in result.families("projection") if f.kv == 8)
+        key = lambda n: ("projection", fam, n, "omp/best/bf16 t:2")
+        fma = result.peak[2]
+        self.assertAlmostEqual(result.share(500.0, 2, "omp/best/bf16 t:2", key(2048)), 0.25)
+        self.assertAlmostEqual(result.share(500.0, 2, "omp/best/bf16 t:2", key(4096)), 500.0 / fma)
+        self.assertAlmostEqual(result.share(500.0, 2, "omp/best/bf16 t:2", key(8192)), 500.0 / fma)
+        self.assertIn("AMX tile peak (peak/amx", report.machine_section(result))
+
 
 class BlockAgainstParts(TempFiles):
     """report.py's table of the multi-head block against its parts measured alone."""

@@ -1,6 +1,7 @@
 // Instruction-set tiers a kernel can be built for, and what the running CPU offers.
 #pragma once
 
+#include <cstdint>
 #include <span>
 #include <string>
 #include <string_view>
@@ -48,6 +49,16 @@ bool cpu_has_amx_bf16();
 // True when `best` multiplies bf16 on AMX tiles: the CPU and OS give them and the widest tier is
 // avx512 (ATTNBENCH_MAX_ISA may cap it below). The machine context asks.
 bool best_has_amx_bf16();
+// Loads the calling thread's AMX tile configuration: eight tiles of 16 rows of 64 bytes, C tiles
+// 0-3, A tiles 4-5, B tiles 6-7, as every AMX product here and the AMX peak probe use them. Only
+// where cpu_has_amx_bf16(); the caller releases the tiles (amx_release_tiles) when it is done.
+void amx_configure_tiles();
+// Returns the tiles to their initial state, so the OS need not save them across switches.
+void amx_release_tiles();
+// The bf16 multiply-adds this process's AMX paths have been called for so far, each call's
+// nominal count (the multiply-adds of attn::flops for its stage and shape): the change across a
+// benchmark's loop over the multiply-adds the loop counted is the share of its work done on tiles.
+std::int64_t amx_multiply_adds();
 // vdpbf16ps's multiply-adds per second over the avx512 FMA's on this CPU, measured once on the
 // calling thread in about a millisecond (0 where the CPU lacks AVX512_BF16): 2.0 on the AMD Zen 5
 // measured here, which issues both at the same rate, but 0.5 on the Intel Xeon measured here,

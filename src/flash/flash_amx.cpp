@@ -88,7 +88,7 @@ void flash_rows_amx(const Shape& sh, const bf16* q, const word* kp, const word* 
     if (kv_end == 0)
         for (i64 r = 0; r < rows; ++r)
             for (i64 c = 0; c < d; ++c) w.acc[r * w.ld_o + c] = 0.0f;
-    simd::amx_configure_tiles();
+    amx_configure_tiles();
     for (i64 j0 = 0; j0 < kv_end; j0 += F::BK) {
         // Groups of a row pair where the block crosses the causal diagonal, each computing only
         // the keys its last row sees (rounded up to whole tiles).
@@ -117,7 +117,7 @@ void flash_rows_amx(const Shape& sh, const bf16* q, const word* kp, const word* 
                                w.acc + r * w.ld_o, w.ld_o, j0 == 0);
         }
     }
-    simd::amx_release_tiles();
+    amx_release_tiles();
     normalise_rows(sh, i0, rows, w, o);
 }
 

@@ -22,12 +22,8 @@ bool amx_serves(Isa isa);
 // Switches the AMX path on or off for this process (the tests run both paths).
 void enable_amx(bool on);
 
-// Loads this thread's tile configuration: eight tiles of kAmxRows rows of 64 bytes, C tiles
-// 0-3, A tiles 4-5, B tiles 6-7, as every AMX product here uses them. Only where
-// cpu_has_amx_bf16(); the caller releases the tiles (amx_release_tiles) when it is done.
-void amx_configure_tiles();
-// Returns the tiles to their initial state, so the OS need not save them across switches.
-void amx_release_tiles();
+// Adds a call's multiply-adds to attn::amx_multiply_adds(); every AMX path calls it once per call.
+void count_amx_multiply_adds(std::int64_t multiply_adds);
 
 // Y [m x n] = X [m x k] W [k x n] on `threads` threads by tdpbf16ps: x bf16 row-major (row
 // stride k), w bf16 row-major (row stride n), y fp32 row-major (row stride n); products exact,

@@ -9,10 +9,6 @@ bool amx_serves(Isa) { return false; }
 
 void enable_amx(bool) {}
 
-void amx_configure_tiles() { throw std::logic_error("attnbench: no AMX on this architecture"); }
-
-void amx_release_tiles() {}
-
 void amx_projection(int, std::int64_t, std::int64_t, std::int64_t, const bf16*, const bf16*,
                     float*) {
     throw std::logic_error("attnbench: no AMX on this architecture");
@@ -23,5 +19,11 @@ void amx_projection(int, std::int64_t, std::int64_t, std::int64_t, const bf16*, 
 namespace attn {
 
 bool cpu_has_amx_bf16() { return false; }
+
+void amx_configure_tiles() { throw std::logic_error("attnbench: no AMX on this architecture"); }
+
+void amx_release_tiles() {}
+
+std::int64_t amx_multiply_adds() { return 0; }
 
 }  // namespace attn

@@ -130,18 +130,18 @@ void block(const std::uint16_t* a0, const std::uint16_t* a1, const word* b0, con
 
 }  // namespace
 
-void amx_configure_tiles() {
-    // A constant in memory: GCC 12 does not see ldtilecfg read its operand, and dropped the
-    // stores that filled in a local configuration (leaving zero-row tiles that fault).
-    static constexpr TileConfig kConfig = [] {
-        TileConfig config;
-        for (int t = 0; t < 8; ++t) config.bytes_per_row[t] = 64, config.rows[t] = kRows;
-        return config;
-    }();
-    _tile_loadconfig(&kConfig);
+namespace {
+
+std::atomic<std::int64_t>& amx_counter() {
+    static std::atomic<std::int64_t> multiply_adds{0};
+    return multiply_adds;
 }
 
-void amx_release_tiles() { _tile_release(); }
+}  // namespace
+
+void count_amx_multiply_adds(std::int64_t multiply_adds) {
+    amx_counter().fetch_add(multiply_adds, std::memory_order_relaxed);
+}
 
 bool amx_serves(Isa isa) {
     const Isa tier = isa == Isa::best ? best_isa() : isa;
@@ -152,6 +152,7 @@ bool amx_serves(Isa isa) {
 void enable_amx(bool on) { amx_switch().store(on); }
 
 void amx_projection(int threads, i64 m, i64 n, i64 k, const bf16* x, const bf16* w, float* y) {
+    count_amx_multiply_adds(m * n * k);
     // Whole tiles in pairs: even counts of row tiles and panels, k padded to whole blocks.
     const i64 blocks = (k + kSpan - 1) / kSpan, pairs = blocks * kPairs;
     const i64 row_pairs = (m + 2 * kRows - 1) / (2 * kRows),
@@ -195,6 +196,21 @@ void amx_projection(int threads, i64 m, i64 n, i64 k, const bf16* x, const bf16*
 }  // namespace attn::simd
 
 namespace attn {
+
+void amx_configure_tiles() {
+    // A constant in memory: GCC 12 does not see ldtilecfg read its operand, and dropped the
+    // stores that filled in a local configuration (leaving zero-row tiles that fault).
+    static constexpr simd::TileConfig kConfig = [] {
+        simd::TileConfig config;
+        for (int t = 0; t < 8; ++t) config.bytes_per_row[t] = 64, config.rows[t] = simd::kRows;
+        return config;
+    }();
+    _tile_loadconfig(&kConfig);
+}
+
+void amx_release_tiles() { _tile_release(); }
+
+std::int64_t amx_multiply_adds() { return simd::amx_counter().load(std::memory_order_relaxed); }
 
 bool cpu_has_amx_bf16() {
 #ifdef ATTN_EMULATE_AVX512

@@ -536,7 +536,8 @@ MEMORY_ROW = "↳ GB/s"
 def how_to_read(r):
     """The report's explanation of its cells, saying what this result lacks."""
     text = ("Cells read `GFLOP/s (% of the FMA peak at the same thread count, speed-up over the naive "
-            "kernel at the same shape)`; \"skipped\" marks a shape whose call was predicted to exceed the "
+            "kernel at the same shape)`, the peak being the bf16 dot-product or AMX tile probe's for a kernel whose "
+            "products ran there (the probes listed above); \"skipped\" marks a shape whose call was predicted to exceed the "
             "run's max_call_time. Medians when the run had repetitions.")
     if not r.has_gbps():
         return text + " The kernel rows carry no GB/s counter, so memory traffic is not shown.\n"

@@ -4,21 +4,19 @@
 
 #include <cstdint>
 
+#include "attn/dtype.hpp"
 #include "attn/isa.hpp"
 #include "peak.hpp"
 
 namespace attnbench {
 
 float amx_peak_loop(std::int64_t iters, float a, float b) {
-    // Every A and B tile holds one bf16 value (the upper half of the float, exact for a and b
-    // that are powers of two): tdpbf16ps does the same work whatever the values.
-    const auto half = [](float x) {
-        std::uint32_t bits;
-        __builtin_memcpy(&bits, &x, sizeof bits);
-        return std::uint16_t(bits >> 16);
-    };
+    // Every A and B tile holds one bf16 value (a and b rounded, exact for powers of two):
+    // tdpbf16ps does the same work whatever the values.
     alignas(64) std::uint16_t tile_a[16 * 32], tile_b[16 * 32];
-    for (int i = 0; i < 16 * 32; ++i) tile_a[i] = half(a), tile_b[i] = half(b);
+    const std::uint16_t a_bits = attn::from_float<attn::bf16>(a).bits,
+                        b_bits = attn::from_float<attn::bf16>(b).bits;
+    for (int i = 0; i < 16 * 32; ++i) tile_a[i] = a_bits, tile_b[i] = b_bits;
     attn::amx_configure_tiles();
     _tile_loadd(4, tile_a, 64);
     _tile_loadd(5, tile_a, 64);

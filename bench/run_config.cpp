@@ -334,7 +334,7 @@ std::vector<std::string> register_cases(const std::vector<Case>& cases, const Ru
                 benchmark::ClobberMemory();
             }
             end_counted_loop(c.name);
-            const double amx_multiply_adds = double(attn::amx_multiply_adds() - amx_before);
+            const double tile_multiply_adds = double(attn::amx_multiply_adds() - amx_before);
             const double secs =
                 std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
             if (state.iterations() > 0) {
@@ -347,9 +347,9 @@ std::vector<std::string> register_cases(const std::vector<Case>& cases, const Ru
                                              Counter::kIsIterationInvariantRate);
             // The share of the counted work the AMX paths were called for: the report reads a
             // kernel that did most of it on tiles against the tile peak probe.
-            if (amx_multiply_adds > 0 && flops > 0 && state.iterations() > 0)
+            if (tile_multiply_adds > 0 && flops > 0 && state.iterations() > 0)
                 state.counters["amx_share"] =
-                    2 * amx_multiply_adds / (flops * double(state.iterations()));
+                    2 * tile_multiply_adds / (flops * double(state.iterations()));
             // Each step's share of the loop's time, timed by the layer as it runs.
             if (c.kernel->stage == attn::Stage::layer && secs > 0 && state.iterations() > 0) {
                 // Only the steps that ran: a counter that is 0 in every repetition has no

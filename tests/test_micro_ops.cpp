@@ -50,11 +50,12 @@ std::vector<i64> around(i64 tile) {
 }
 
 // Entries of C [m x ldc] that break C = alpha A B (+ C0 with `accumulate`) for A [m x k] (lda)
-// and B [k x n] (ldb): an entry of the product outside the fp32 bound of a k-term sum, or a
-// padding column [n, ldc) changed from C0.
+// and B [k x n] (ldb), row i of A B also scaled by row_scale[i] where it is given: an entry of the
+// product outside the fp32 bound of a k-term sum, or a padding column [n, ldc) changed from C0.
 int product_errors(i64 m, i64 n, i64 k, const std::vector<float>& a, i64 lda,
                    const std::vector<float>& b, i64 ldb, const std::vector<float>& c,
-                   const std::vector<float>& c0, i64 ldc, float alpha, bool accumulate) {
+                   const std::vector<float>& c0, i64 ldc, float alpha, bool accumulate,
+                   const float* row_scale = nullptr) {
     int bad = 0;
     for (i64 i = 0; i < m; ++i)
         for (i64 j = 0; j < ldc; ++j) {
@@ -68,7 +69,8 @@ int product_errors(i64 m, i64 n, i64 k, const std::vector<float>& a, i64 lda,
                 exact += double(a[i * lda + t]) * b[t * ldb + j];
                 magnitude += std::fabs(double(a[i * lda + t]) * b[t * ldb + j]);
             }
-            exact *= alpha, magnitude *= alpha;
+            const double factor = double(alpha) * (row_scale ? row_scale[i] : 1.0f);
+            exact *= factor, magnitude *= std::fabs(factor);
             if (accumulate) exact += c0[at], magnitude += std::fabs(c0[at]);
             bad += !(std::fabs(c[at] - exact) <= 2.0 * u * double(k + 2) * magnitude + FLT_MIN);
         }
@@ -112,29 +114,35 @@ TEST_P(MicroOps, PackBLaysOutStripsOfNrColumns) {
 }
 
 // C = alpha A B (+ C) within the fp32 bound of a K-term sum, for row counts around MR, column
-// counts around NR and depths around KC (several K slices accumulate into one tile); C's padding
-// columns stay untouched.
+// counts around NR and depths around KC (several K slices accumulate into one tile), with and
+// without a factor per row; C's padding columns stay untouched.
 TEST_P(MicroOps, PackedProductWithinErrorBound) {
     const simd::GemmOps& g = simd::gemm_ops(GetParam());
     for (i64 m : around(g.mr))
         for (i64 n : {g.nr - 1, g.nr + 1, 2 * g.nr + 1})
             for (i64 k : around(g.kc))
-                for (bool accumulate : {false, true}) {
-                    const float alpha = accumulate ? 0.5f : 1.0f;
-                    const i64 lda = k + 3, ldc = n + 2;
-                    const std::vector<float> a = random_floats(std::size_t(m * lda), 7),
-                                             b = random_floats(std::size_t(k * n), 8);
-                    const std::vector<float> c0 = random_floats(std::size_t(m * ldc), 9);
-                    Buffer bp(std::size_t(g.packed_size(k, n)), 0);
-                    std::vector<float> c = c0;
-                    g.pack_b(k, n, b.data(), n, false, bp.data());
-                    g.gemm_packed(m, n, k, alpha, a.data(), lda, bp.data(), k * g.nr, c.data(), ldc,
-                                  accumulate);
-                    const int bad =
-                        product_errors(m, n, k, a, lda, b, n, c, c0, ldc, alpha, accumulate);
-                    EXPECT_EQ(bad, 0) << "m " << m << " n " << n << " k " << k
-                                      << (accumulate ? " accumulate" : "");
-                }
+                for (bool accumulate : {false, true})
+                    for (bool per_row : {false, true}) {
+                        const float alpha = accumulate ? 0.5f : 1.0f;
+                        const i64 lda = k + 3, ldc = n + 2;
+                        const std::vector<float> a = random_floats(std::size_t(m * lda), 7),
+                                                 b = random_floats(std::size_t(k * n), 8);
+                        const std::vector<float> c0 = random_floats(std::size_t(m * ldc), 9);
+                        // Distinct factors of both signs, so that a row scaled by its
+                        // neighbour's factor is caught.
+                        const std::vector<float> row_scale = random_floats(std::size_t(m), 10);
+                        Buffer bp(std::size_t(g.packed_size(k, n)), 0);
+                        std::vector<float> c = c0;
+                        const float* scale = per_row ? row_scale.data() : nullptr;
+                        g.pack_b(k, n, b.data(), n, false, bp.data());
+                        g.gemm_packed(m, n, k, alpha, a.data(), lda, bp.data(), k * g.nr, c.data(),
+                                      ldc, accumulate, scale);
+                        const int bad = product_errors(m, n, k, a, lda, b, n, c, c0, ldc, alpha,
+                                                       accumulate, scale);
+                        EXPECT_EQ(bad, 0)
+                            << "m " << m << " n " << n << " k " << k
+                            << (accumulate ? " accumulate" : "") << (per_row ? " row-scaled" : "");
+                    }
 }
 
 // gemm_tiles: the product of an A packed by pack_a (tiles spaced wider than they need, as one K

@@ -203,24 +203,30 @@ void online_softmax_update(const KvBlock& b, const float* k_norms, FlashScratch<
     }
 }
 
-// acc += P V of one KV block (acc = P V for the first, which every row of the block takes part
-// in): P the block's probabilities, vp = V packed by pack_b (k = n_kv, n = d; strips of NR
-// columns, n_kv * NR floats apart).
-template <class Arch> void accumulate_pv(const KvBlock& b, const float* vp, FlashScratch<Arch>& w) {
+// C += P V of one KV block (C = P V for the first, which every row of the block takes part in):
+// P the block's probabilities, vp = V packed by pack_b (k = n_kv, n = d; strips of NR columns,
+// n_kv * NR floats apart), C [rows x d] (row stride ldc); with row_scale [rows], row r of P V is
+// also scaled by row_scale[r].
+template <class Arch> void accumulate_pv(const KvBlock& b, const float* vp, float* c, i64 ldc,
+                                         FlashScratch<Arch>& w, const float* row_scale = nullptr) {
     using F = Flash<Arch>;
     for (i64 g0 = 0; g0 < b.rows; g0 += b.group)
         simd::gemm_packed<Arch>(b.group_rows(g0), b.sh.head_dim, b.group_keys(g0), 1.0f,
                                 w.scores + g0 * F::LDS, F::LDS, vp + b.j0 * F::NR,
-                                b.sh.n_kv * F::NR, w.acc + g0 * w.ld_o, w.ld_o, b.j0 != 0);
+                                b.sh.n_kv * F::NR, c + g0 * ldc, ldc, b.j0 != 0,
+                                row_scale ? row_scale + g0 : nullptr);
 }
 
-// o rows [i0, i0 + rows) of o [n_q x d] = acc / row sum; a row that saw no key (or only -inf
-// scores) stays zero.
+// 1 / the row sum by which a row's output is divided: a row that saw no key (or only -inf
+// scores) has sum 0 and stays zero; a NaN sum stays NaN.
+inline float inverse_sum(float row_sum) { return row_sum != 0.0f ? 1.0f / row_sum : 0.0f; }
+
+// o rows [i0, i0 + rows) of o [n_q x d] = acc / row sum.
 template <class Arch>
 void normalise_rows(const Shape& sh, i64 i0, i64 rows, const FlashScratch<Arch>& w, float* o) {
     const i64 d = sh.head_dim;
     for (i64 r = 0; r < rows; ++r) {
-        const float inv = w.row_sum[r] != 0.0f ? 1.0f / w.row_sum[r] : 0.0f;  // NaN stays NaN
+        const float inv = inverse_sum(w.row_sum[r]);
         float* out = o + (i0 + r) * d;
         for (i64 c = 0; c < d; ++c) out[c] = w.acc[r * w.ld_o + c] * inv;
     }
@@ -240,11 +246,22 @@ template <class Arch> void flash_rows(const Shape& sh, const float* q, const flo
     if (kv_end == 0)  // no KV block: the rows see no key and their output is zero
         for (i64 r = 0; r < rows; ++r)
             for (i64 c = 0; c < sh.head_dim; ++c) w.acc[r * w.ld_o + c] = 0.0f;
+    if (kv_end > 0 && kv_end <= Flash<Arch>::BK) {
+        // One KV block: its P V product, each row divided by its sum, is the output, which the
+        // product's tiles store as they go. A separate pass over o waited on its stores: at n 128
+        // o does not stay in L2 between calls, and the pass cost 4% of flash at d 128.
+        const KvBlock block(sh, i0, rows, 0, kv_end, Flash<Arch>::BK, Flash<Arch>::MR);
+        score_tile(block, q, sh.head_dim, kp, w);
+        online_softmax_update(block, k_norms, w);
+        for (i64 r = 0; r < rows; ++r) w.row_sum[r] = inverse_sum(w.row_sum[r]);
+        accumulate_pv(block, vp, o + i0 * sh.head_dim, sh.head_dim, w, w.row_sum);
+        return;
+    }
     for (i64 j0 = 0; j0 < kv_end; j0 += Flash<Arch>::BK) {
         const KvBlock block(sh, i0, rows, j0, kv_end, Flash<Arch>::BK, Flash<Arch>::MR);
         score_tile(block, q, sh.head_dim, kp, w);
         online_softmax_update(block, k_norms, w);
-        accumulate_pv(block, vp, w);
+        accumulate_pv(block, vp, w.acc, w.ld_o, w);
     }
     normalise_rows(sh, i0, rows, w, o);
 }

@@ -130,7 +130,7 @@ void weighted_sum_body(Isa isa, int threads, const Shape& sh, const float* p, co
             // P is an input here: even under a causal mask every key is summed, as O = P V reads.
             gemm.gemm_packed(i1 - i0, d, sh.n_kv, 1.0f, p + (h * sh.n_q + i0) * sh.n_kv, sh.n_kv,
                              vp.head(sh.kv_head_of(h)), sh.n_kv * gemm.nr,
-                             o + (h * sh.n_q + i0) * d, d, false);
+                             o + (h * sh.n_q + i0) * d, d, false, nullptr);
         }
     });
 }
@@ -153,7 +153,7 @@ void attention_body(Isa isa, int threads, const Shape& sh, const float* q, const
             scores.scores_rows(sh, q + h * sh.n_q * d, kp.head(g), kn.head(g), block, i0, i1);
             softmax.softmax_rows(n, block, block, i1 - i0, false);
             gemm.gemm_packed(i1 - i0, d, sh.visible_keys(i1 - 1), 1.0f, block, n, vp.head(g),
-                             n * gemm.nr, o + (h * sh.n_q + i0) * d, d, false);
+                             n * gemm.nr, o + (h * sh.n_q + i0) * d, d, false, nullptr);
             repair_hidden_key_rows(sh, q + h * sh.n_q * d, k + g * n * d, v + g * n * d,
                                    o + h * sh.n_q * d, i0, i1);
         }

@@ -187,19 +187,22 @@ template <class Arch> void pack_b(std::int64_t K, std::int64_t N, const float* B
 
 // C[M' x NR] (+)= alpha * A[M' x kc] * strip[kc x NR] for M' = MR rows and a strip packed by
 // pack_b (rows NR floats apart); the first `nvalid` columns are written. `first` says whether C
-// is overwritten rather than accumulated into. A is row-major (element (r, k) at A[r * lda + k])
-// or, with PackedA, packed k-major (at A[k * lda + r], lda = the tile height), so that the
-// broadcasts of one k step read one contiguous run instead of MR rows. With PacksB, Bp is a full
-// strip of B not yet packed (row k at Bp + k * ldb), which the tile also stores packed at `packed`
-// (row k at packed + k * NR, as pack_b lays it out), so that packing reads memory only once; its
-// rows lie a row of B apart, so they are fetched ahead. With StreamsA, the kc * MR floats after
-// this tile's slice of a packed A (where gemm_tiles's callers lay the next tile) are fetched into
-// cache during its product: when A streams from memory, the first strip of B to meet a tile would
-// otherwise wait on it; so is the tile of C it accumulates into.
+// is overwritten rather than accumulated into. With row_scale, row r of the product is also
+// scaled by row_scale[r] (flash divides its output rows by their softmax sums this way). A is
+// row-major (element (r, k) at A[r * lda + k]) or, with PackedA, packed k-major (at A[k * lda + r],
+// lda = the tile height), so that the broadcasts of one k step read one contiguous run instead of
+// MR rows. With PacksB, Bp is a full strip of B not yet packed (row k at Bp + k * ldb), which the
+// tile also stores packed at `packed` (row k at packed + k * NR, as pack_b lays it out), so that
+// packing reads memory only once; its rows lie a row of B apart, so they are fetched ahead. With
+// StreamsA, the kc * MR floats after this tile's slice of a packed A (where gemm_tiles's callers
+// lay the next tile) are fetched into cache during its product: when A streams from memory, the
+// first strip of B to meet a tile would otherwise wait on it; so is the tile of C it accumulates
+// into.
 template <class Arch, int MR, bool PackedA = false, bool PacksB = false, bool StreamsA = false>
 inline void micro_tile(std::int64_t kc, const float* A, std::int64_t lda, const float* Bp, float* C,
                        std::int64_t ldc, float alpha, bool first, int nvalid,
-                       std::int64_t ldb = Tile<Arch>::NR, float* packed = nullptr) {
+                       const float* row_scale = nullptr, std::int64_t ldb = Tile<Arch>::NR,
+                       float* packed = nullptr) {
     using V = vfloat<Arch>;
     constexpr int NV = Tile<Arch>::NV, W = Tile<Arch>::W, NR = Tile<Arch>::NR;
     V acc[MR][NV];
@@ -237,7 +240,9 @@ inline void micro_tile(std::int64_t kc, const float* A, std::int64_t lda, const 
         }
     }
     const V va(alpha);
-    if (nvalid == NR && first && alpha == 1.0f) {  // nothing to scale (e.g. A packed pre-scaled)
+    // The factor of row r.
+    auto scale = [&](int r) { return row_scale ? V(alpha * row_scale[r]) : va; };
+    if (nvalid == NR && first && alpha == 1.0f && !row_scale) {  // nothing to scale
 #pragma GCC unroll 16
         for (int r = 0; r < MR; ++r)
 #pragma GCC unroll 4
@@ -250,7 +255,8 @@ inline void micro_tile(std::int64_t kc, const float* A, std::int64_t lda, const 
 #pragma GCC unroll 4
             for (int v = 0; v < NV; ++v) {
                 float* c = C + r * ldc + v * W;
-                storeu<Arch>(c, first ? acc[r][v] * va : xsimd::fma(acc[r][v], va, loadu<Arch>(c)));
+                const V f = scale(r);
+                storeu<Arch>(c, first ? acc[r][v] * f : xsimd::fma(acc[r][v], f, loadu<Arch>(c)));
             }
         return;
     }
@@ -260,7 +266,7 @@ inline void micro_tile(std::int64_t kc, const float* A, std::int64_t lda, const 
 #pragma GCC unroll 16
     for (int r = 0; r < MR; ++r)
 #pragma GCC unroll 4
-        for (int v = 0; v < NV; ++v) (acc[r][v] * va).store_aligned(&tmp[r][v * W]);
+        for (int v = 0; v < NV; ++v) (acc[r][v] * scale(r)).store_aligned(&tmp[r][v * W]);
     for (int r = 0; r < MR; ++r) {
         float* c = C + r * ldc;
         for (int j = 0; j < nvalid; ++j) c[j] = first ? tmp[r][j] : c[j] + tmp[r][j];
@@ -270,11 +276,14 @@ inline void micro_tile(std::int64_t kc, const float* A, std::int64_t lda, const 
 // Dispatches a row count 1..MR to the micro-kernel compiled for exactly that many rows.
 template <class Arch, bool PackedA = false, int R = Tile<Arch>::MR>
 inline void micro_rows(int rows, std::int64_t kc, const float* A, std::int64_t lda, const float* Bp,
-                       float* C, std::int64_t ldc, float alpha, bool first, int nvalid) {
+                       float* C, std::int64_t ldc, float alpha, bool first, int nvalid,
+                       const float* row_scale = nullptr) {
     if constexpr (R > 0) {
         if (rows == R)
-            return micro_tile<Arch, R, PackedA>(kc, A, lda, Bp, C, ldc, alpha, first, nvalid);
-        micro_rows<Arch, PackedA, R - 1>(rows, kc, A, lda, Bp, C, ldc, alpha, first, nvalid);
+            return micro_tile<Arch, R, PackedA>(kc, A, lda, Bp, C, ldc, alpha, first, nvalid,
+                                                row_scale);
+        micro_rows<Arch, PackedA, R - 1>(rows, kc, A, lda, Bp, C, ldc, alpha, first, nvalid,
+                                         row_scale);
     }
 }
 
@@ -392,11 +401,12 @@ template <class Arch> void gemm_packed_ab(std::int64_t M, std::int64_t N, std::i
 
 // C[M x N] = alpha * A[M x K] * B + (accumulate ? C : 0) for a B packed by pack_b, its strips
 // `strip_stride` floats apart (K * NR for a freshly packed B; larger when B is a row range of a
-// longer packed matrix, as a KV block is in flash attention).
+// longer packed matrix, as a KV block is in flash attention); with row_scale [M], row i of the
+// product is also scaled by row_scale[i].
 template <class Arch> void gemm_packed(std::int64_t M, std::int64_t N, std::int64_t K, float alpha,
                                        const float* A, std::int64_t lda, const float* Bp,
                                        std::int64_t strip_stride, float* C, std::int64_t ldc,
-                                       bool accumulate) {
+                                       bool accumulate, const float* row_scale = nullptr) {
     constexpr int MR = Tile<Arch>::MR, NR = Tile<Arch>::NR;
     constexpr std::int64_t KC = Tile<Arch>::KC;
     if (K == 0) {
@@ -414,10 +424,10 @@ template <class Arch> void gemm_packed(std::int64_t M, std::int64_t N, std::int6
             std::int64_t i0 = 0;
             for (; i0 + MR <= M; i0 += MR)
                 micro_tile<Arch, MR>(kc, A + i0 * lda + k0, lda, strip, C + i0 * ldc + j0, ldc,
-                                     alpha, first, nvalid);
+                                     alpha, first, nvalid, row_scale ? row_scale + i0 : nullptr);
             if (i0 < M)
                 micro_rows<Arch>(int(M - i0), kc, A + i0 * lda + k0, lda, strip, C + i0 * ldc + j0,
-                                 ldc, alpha, first, nvalid);
+                                 ldc, alpha, first, nvalid, row_scale ? row_scale + i0 : nullptr);
         }
     }
 }
@@ -448,7 +458,7 @@ template <class Arch> void gemm_tiles(std::int64_t M, std::int64_t N, std::int64
         if (packs_in_tile) {
             if (nvalid == NR)
                 micro_tile<Arch, MR, true, true, true>(kc, Ap, MR, B + j0, C + j0, ldc, 1.0f,
-                                                       !accumulate, NR, ldb, strip);
+                                                       !accumulate, NR, nullptr, ldb, strip);
             else {
                 pack_b<Arch>(kc, N - j0, B + j0, ldb, false, strip);
                 micro_tile<Arch, MR, true>(kc, Ap, MR, strip, C + j0, ldc, 1.0f, !accumulate,

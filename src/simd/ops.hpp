@@ -25,9 +25,11 @@ struct GemmOps {
     // Packs op(B) [k x n]: B row-major [k x n] (ldb), or with `transposed` B [n x k] and op(B) =
     // B^T, into `out`, which must be 64-byte aligned (the strips are read with aligned loads).
     void (*pack_b)(i64 k, i64 n, const float* b, i64 ldb, bool transposed, float* out);
-    // C[m x n] = alpha * A[m x k] * packed B (+ C when accumulate); strips strip_stride apart.
+    // C[m x n] = alpha * A[m x k] * packed B (+ C when accumulate); strips strip_stride apart;
+    // with row_scale [m] non-null, row i of the product is also scaled by row_scale[i].
     void (*gemm_packed)(i64 m, i64 n, i64 k, float alpha, const float* a, i64 lda, const float* bp,
-                        i64 strip_stride, float* c, i64 ldc, bool accumulate);
+                        i64 strip_stride, float* c, i64 ldc, bool accumulate,
+                        const float* row_scale);
     // Packs rows [0, m) of scale * A [m x k] (row-major, lda) into tiles of mr rows, each stored
     // k-major [k][mr], rows past m zero: ceil(m / mr) * mr * k floats at out.
     void (*pack_a)(i64 m, i64 k, const float* a, i64 lda, float scale, float* out);

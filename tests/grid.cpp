@@ -299,6 +299,14 @@ std::vector<GridCase> tile_cases(const Kernel& k) {
                        make(3, n_kv, 9, true, Similarity::dot, 2, 2),
                        {},
                        1});
+        // A head size of whole runs of two vectors, which the narrow form reads two vectors at a
+        // time on a bf16 cache, past one register tile of columns; 7 rows per K/V head take row
+        // tiles of 4, 2 and 1.
+        if (t.vector > 0) {
+            const std::int64_t d = 6 * t.vector;
+            out.push_back({"decode_q7_h2_kv2" + keys + "_d" + std::to_string(d) + "_causal_t2",
+                           with_threads(make(7, n_kv, d, true, Similarity::dot, 2, 1, 2), 2)});
+        }
         // Query rows per K/V head on both sides of the decode path's switch to its wide form.
         if (const std::int64_t wide = t.decode_wide_rows; wide > 1) {
             for (const std::int64_t heads : {wide - 1, wide})

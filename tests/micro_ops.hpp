@@ -51,6 +51,16 @@ struct MicroOpProbes {
     // out[0, n) = the n 16-bit values at src widened to fp32, as bf16 (`brain`) or f16
     // (simd::widen_n: load_widened's vectors, then the scalar tail).
     void (*widen)(bool brain, const std::uint16_t* src, i64 n, float* out);
+    // even[i] = src[2i], odd[i] = src[2i + 1] of 2W bf16 values widened to fp32 from one load
+    // (simd::load_bf16_pairs).
+    void (*widen_bf16_pairs)(const std::uint16_t* src, float* even, float* odd);
+    // dot_rows and pv_rows as the decode path runs them on a bf16 cache whose head size d is a
+    // multiple of 2W (flash::EvenOddDots): K or V bf16 bits [bk x d]; q and acc in column order,
+    // which the probes put into the EvenOdd order the kernels keep and acc back.
+    void (*dot_rows_even_odd)(int rq, const float* q, const std::uint16_t* k, i64 bk, i64 d,
+                              float* s, i64 lds);
+    void (*pv_rows_even_odd)(int rows, const float* p, i64 lds, const std::uint16_t* v, i64 bk,
+                             i64 d, float* acc);
 };
 
 // The probes of one tier, defined in tests/micro_ops_<tier>.cpp: constants, so that reading one

@@ -58,6 +58,43 @@ template <class Arch> struct Probes {
         else simd::widen_n<Arch>(reinterpret_cast<const f16*>(src), n, out);
     }
 
+    static void widen_bf16_pairs(const std::uint16_t* src, float* even, float* odd) {
+        V e, o;
+        simd::load_bf16_pairs<Arch>(reinterpret_cast<const bf16*>(src), e, o);
+        simd::storeu<Arch>(even, e);
+        simd::storeu<Arch>(odd, o);
+    }
+    // Through flash::EvenOddDots, as decode_rows calls it: its constructor puts the query rows in
+    // EvenOdd order, rows<R> takes the scores, pv<R> accumulates into an acc kept in that order
+    // (acc is put into it here) and finish puts acc back.
+    template <class Step> static void by_rows(int rows, Step step) {
+        if (rows == 4) step.template operator()<4>();
+        else if (rows == 2) step.template operator()<2>();
+        else step.template operator()<1>();
+    }
+    static void dot_rows_even_odd(int rq, const float* q, const std::uint16_t* k, i64 bk, i64 d,
+                                  float* s, i64 lds) {
+        std::vector<float> split(std::size_t(flash::Decode<Arch>::kWideRows * d));
+        const flash::EvenOddDots<Arch> dots(q, rq, d, split.data());
+        const bf16* kb = reinterpret_cast<const bf16*>(k);
+        by_rows(rq, [&]<int R>() {
+            dots.template rows<R>(0, kb, bk, s, lds, reinterpret_cast<const char*>(kb + bk * d));
+        });
+    }
+    static void pv_rows_even_odd(int rows, const float* p, i64 lds, const std::uint16_t* v, i64 bk,
+                                 i64 d, float* acc) {
+        std::vector<float> split(std::size_t(flash::Decode<Arch>::kWideRows * d));
+        const flash::EvenOddDots<Arch> dots(nullptr, 0, d, split.data());
+        for (int r = 0; r < rows; ++r) {
+            flash::EvenOdd<Arch>::split(acc + r * d, d, split.data());
+            std::copy(split.begin(), split.begin() + d, acc + r * d);
+        }
+        const bf16* vb = reinterpret_cast<const bf16*>(v);
+        by_rows(rows, [&]<int R>() {
+            dots.template pv<R>(p, lds, vb, bk, acc, reinterpret_cast<const char*>(vb + bk * d));
+        });
+        dots.finish(acc, rows);
+    }
     // Only the AVX2 tier has (and compiles) the 8 x 8 shuffle transpose.
     static constexpr auto transpose_probe() {
         if constexpr (W == 8) return &transpose_8x8;
@@ -80,7 +117,10 @@ template <class Arch> struct Probes {
                 transpose_probe(),
                 dot_rows,
                 pv_rows,
-                widen};
+                widen,
+                widen_bf16_pairs,
+                dot_rows_even_odd,
+                pv_rows_even_odd};
     }
 };
 

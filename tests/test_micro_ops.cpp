@@ -607,6 +607,87 @@ TEST_P(MicroOps, DecodePvTileWithinErrorBound) {
             }
 }
 
+// bf16 bits of n random values in [-1, 1), and the values they hold.
+std::vector<std::uint16_t> random_bf16(std::size_t n, std::uint64_t seed,
+                                       std::vector<float>& held) {
+    const std::vector<float> x = random_floats(n, seed);
+    std::vector<std::uint16_t> bits(n);
+    held.resize(n);
+    for (std::size_t i = 0; i < n; ++i) {
+        const bf16 b = from_float<bf16>(x[i]);
+        bits[i] = b.bits, held[i] = to_float(b);
+    }
+    return bits;
+}
+
+// The decode score tile on a bf16 cache in EvenOdd order: every (row, key) dot product of the
+// query rows with the stored keys, for 1, 2 and 4 rows, key counts around a tile and head sizes
+// of one to four runs of 2W values.
+TEST_P(MicroOps, EvenOddScoreTileWithinErrorBound) {
+    const testing::MicroOpProbes& p = probes();
+    const i64 w = p.width;
+    for (int rq : {1, 2, 4})
+        for (i64 bk : around(w / rq))
+            for (i64 d : {2 * w, 4 * w, 6 * w, 8 * w}) {
+                const i64 lds = bk + 5;
+                const std::vector<float> q = random_floats(std::size_t(rq * d), 111);
+                std::vector<float> k;
+                const std::vector<std::uint16_t> k_bits = random_bf16(std::size_t(bk * d), 112, k);
+                std::vector<float> s(std::size_t(rq * lds), -9.0f);
+                p.dot_rows_even_odd(rq, q.data(), k_bits.data(), bk, d, s.data(), lds);
+                int bad = 0;
+                for (i64 r = 0; r < rq; ++r)
+                    for (i64 j = 0; j < lds; ++j) {
+                        const float got = s[std::size_t(r * lds + j)];
+                        if (j >= bk) {
+                            bad += !(got == -9.0f);
+                            continue;
+                        }
+                        double want = 0, magnitude = 0;
+                        for (i64 c = 0; c < d; ++c) {
+                            const double x =
+                                double(q[std::size_t(r * d + c)]) * k[std::size_t(j * d + c)];
+                            want += x, magnitude += std::fabs(x);
+                        }
+                        bad += !(std::fabs(got - want) <= 2.0 * u * double(d + 1) * magnitude);
+                    }
+                EXPECT_EQ(bad, 0) << rq << " rows, " << bk << " keys, d " << d;
+            }
+}
+
+// The decode P V tile on a bf16 cache in EvenOdd order: acc += P V for 1, 2 and 4 rows, key
+// counts around its 16-key chunks and head sizes of one to four runs of 2W values (past the
+// register tile's columns).
+TEST_P(MicroOps, EvenOddPvTileWithinErrorBound) {
+    const testing::MicroOpProbes& p = probes();
+    const i64 w = p.width;
+    for (int rows : {1, 2, 4})
+        for (i64 bk : {1, 15, 16, 17, 40})
+            for (i64 d : {2 * w, 4 * w, 6 * w, 8 * w}) {
+                const i64 lds = bk + 3;
+                const std::vector<float> pr = random_floats(std::size_t(rows * lds), 121, 0.0f,
+                                                            1.0f),
+                                         acc0 = random_floats(std::size_t(rows * d), 123);
+                std::vector<float> v;
+                const std::vector<std::uint16_t> v_bits = random_bf16(std::size_t(bk * d), 122, v);
+                std::vector<float> acc = acc0;
+                p.pv_rows_even_odd(rows, pr.data(), lds, v_bits.data(), bk, d, acc.data());
+                int bad = 0;
+                for (i64 r = 0; r < rows; ++r)
+                    for (i64 c = 0; c < d; ++c) {
+                        double want = acc0[std::size_t(r * d + c)], magnitude = std::fabs(want);
+                        for (i64 j = 0; j < bk; ++j) {
+                            const double x =
+                                double(pr[std::size_t(r * lds + j)]) * v[std::size_t(j * d + c)];
+                            want += x, magnitude += std::fabs(x);
+                        }
+                        bad += !(std::fabs(acc[std::size_t(r * d + c)] - want) <=
+                                 2.0 * u * double(bk + 2) * magnitude);
+                    }
+                EXPECT_EQ(bad, 0) << rows << " rows, " << bk << " keys, d " << d;
+            }
+}
+
 // The 8 x 8 shuffle transpose, on the tiers that have one (AVX2: the packing of K^T and of the
 // queries).
 class ShuffleTranspose : public MicroOps {};
@@ -649,6 +730,40 @@ TEST_P(MicroOps, WidensEveryBf16AndF16PatternExactly) {
         EXPECT_EQ(bad, 0) << (brain ? "bf16" : "f16");
         EXPECT_EQ(out[std::size_t(kPatterns - 3)], -1.0f) << "wrote past n";
     }
+}
+
+// load_bf16_pairs against attn::to_float: every one of the 65,536 bf16 patterns, at an even and
+// at an odd place of a pair, from addresses that are not vector-aligned; equal bits, or NaN for
+// NaN.
+TEST_P(MicroOps, WidensBf16PairsIntoEvenAndOddExactly) {
+    constexpr i64 kPatterns = 1 << 16;
+    const i64 w = probes().width;
+    // Pattern i at place i, and again shifted by one place, so each pattern is read as both the
+    // even and the odd value of a pair.
+    std::vector<std::uint16_t> src(2 * kPatterns + 2 * w + 2);
+    for (i64 i = 0; i < kPatterns; ++i)
+        src[std::size_t(1 + i)] = src[std::size_t(1 + kPatterns + 2 * w + 1 + i)] =
+            std::uint16_t(i);
+    std::vector<float> even(static_cast<std::size_t>(w)), odd(static_cast<std::size_t>(w));
+    int bad = 0;
+    auto check = [&](float got, std::uint16_t h) {
+        const float want = to_float(bf16{h});
+        const bool ok = std::isnan(want) ? std::isnan(got)
+                                         : std::bit_cast<std::uint32_t>(got) ==
+                                               std::bit_cast<std::uint32_t>(want);
+        if (!ok && bad++ < 5)
+            ADD_FAILURE() << "bf16 0x" << std::hex << h << ": got " << got << " want " << want;
+    };
+    for (const i64 start : {i64(1), 1 + kPatterns + 2 * w}) {
+        for (i64 at = start; at + 2 * w <= start + kPatterns + 1; at += 2 * w) {
+            probes().widen_bf16_pairs(src.data() + at, even.data(), odd.data());
+            for (i64 i = 0; i < w; ++i) {
+                check(even[std::size_t(i)], src[std::size_t(at + 2 * i)]);
+                check(odd[std::size_t(i)], src[std::size_t(at + 2 * i + 1)]);
+            }
+        }
+    }
+    EXPECT_EQ(bad, 0);
 }
 
 // A tier's name as the test name's suffix.

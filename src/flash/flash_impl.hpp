@@ -287,7 +287,7 @@ template <class Arch> constexpr FlashOps make_flash_ops() {
             D::kWideRows,
             D::scratch_floats,
             decode_rows<Arch>,
-            decode_rows<Arch, bf16>,
+            decode_rows_bf16<Arch>,
             decode_rows<Arch, f16>};
 }
 

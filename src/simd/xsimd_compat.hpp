@@ -245,6 +245,18 @@ template <class Arch, class T> inline vfloat<Arch> load_widened(const T* p) {
     }
 }
 
+// 2W bf16 values at p widened to fp32 as two vectors, even[i] = p[2i] and odd[i] = p[2i + 1]
+// (each exactly as attn::to_float): one load of W 32-bit words, whose low halves (the even values
+// on a little-endian CPU) move up and whose high halves are masked in place, where load_widened
+// takes a zero-extension and a shift for every W values.
+template <class Arch>
+inline void load_bf16_pairs(const bf16* p, vfloat<Arch>& even, vfloat<Arch>& odd) {
+    using I = xsimd::batch<std::int32_t, Arch>;
+    const I words = I::load_unaligned(reinterpret_cast<const std::int32_t*>(p));
+    even = bits_as<float>(words << 16);
+    odd = bits_as<float>(words & I(std::int32_t(0xFFFF0000u)));
+}
+
 // dst[0, n) = src[0, n) widened to fp32 (load_widened, then attn::to_float for the tail).
 template <class Arch, class T> void widen_n(const T* src, std::int64_t n, float* dst) {
     constexpr std::int64_t W = vfloat<Arch>::size;

@@ -540,6 +540,61 @@ TEST_P(MicroOps, PackALaysOutScaledTilesOfMrRows) {
         }
 }
 
+// Entries of the score tile s [rq x lds] that break s[r][j] = q_r . k_j for q [rq x d] and the bk
+// keys k [bk x d]: a score outside the fp32 bound of a d-term sum, or one past the block that is
+// not the -9 it was filled with.
+int score_tile_errors(int rq, i64 bk, i64 d, i64 lds, const std::vector<float>& q,
+                      const std::vector<float>& k, const std::vector<float>& s) {
+    int bad = 0;
+    for (i64 r = 0; r < rq; ++r)
+        for (i64 j = 0; j < lds; ++j) {
+            const float got = s[std::size_t(r * lds + j)];
+            if (j >= bk) {
+                bad += !(got == -9.0f);
+                continue;
+            }
+            double want = 0, magnitude = 0;
+            for (i64 c = 0; c < d; ++c) {
+                const double x = double(q[std::size_t(r * d + c)]) * k[std::size_t(j * d + c)];
+                want += x, magnitude += std::fabs(x);
+            }
+            bad += !(std::fabs(got - want) <= 2.0 * u * double(d + 1) * magnitude);
+        }
+    return bad;
+}
+
+// Entries of acc [rows x d] that break acc = acc0 + P V for P [rows x lds] over bk keys and
+// V [bk x d]: outside the fp32 bound of a (bk + 1)-term sum.
+int pv_tile_errors(int rows, i64 bk, i64 d, i64 lds, const std::vector<float>& pr,
+                   const std::vector<float>& v, const std::vector<float>& acc0,
+                   const std::vector<float>& acc) {
+    int bad = 0;
+    for (i64 r = 0; r < rows; ++r)
+        for (i64 c = 0; c < d; ++c) {
+            double want = acc0[std::size_t(r * d + c)], magnitude = std::fabs(want);
+            for (i64 j = 0; j < bk; ++j) {
+                const double x = double(pr[std::size_t(r * lds + j)]) * v[std::size_t(j * d + c)];
+                want += x, magnitude += std::fabs(x);
+            }
+            bad += !(std::fabs(acc[std::size_t(r * d + c)] - want) <=
+                     2.0 * u * double(bk + 2) * magnitude);
+        }
+    return bad;
+}
+
+// bf16 bits of n random values in [-1, 1), and the values they hold.
+std::vector<std::uint16_t> random_bf16(std::size_t n, std::uint64_t seed,
+                                       std::vector<float>& held) {
+    const std::vector<float> x = random_floats(n, seed);
+    std::vector<std::uint16_t> bits(n);
+    held.resize(n);
+    for (std::size_t i = 0; i < n; ++i) {
+        const bf16 b = from_float<bf16>(x[i]);
+        bits[i] = b.bits, held[i] = to_float(b);
+    }
+    return bits;
+}
+
 // The decode path's score tile: every (row, key) dot product in its place, for 1, 2 and 4 rows,
 // key counts around a tile (W / rows keys) and head sizes around the width; the scores past the
 // block are not touched.
@@ -555,23 +610,8 @@ TEST_P(MicroOps, DecodeScoreTileWithinErrorBound) {
                 std::vector<float> s(std::size_t(rq * lds), -9.0f);
                 p.dot_rows(rq, q.data(), k.data(), bk, d, s.data(), lds,
                            reinterpret_cast<const char*>(k.data() + bk * d));
-                int bad = 0;
-                for (i64 r = 0; r < rq; ++r)
-                    for (i64 j = 0; j < lds; ++j) {
-                        const float got = s[std::size_t(r * lds + j)];
-                        if (j >= bk) {
-                            bad += !(got == -9.0f);
-                            continue;
-                        }
-                        double want = 0, magnitude = 0;
-                        for (i64 c = 0; c < d; ++c) {
-                            const double x =
-                                double(q[std::size_t(r * d + c)]) * k[std::size_t(j * d + c)];
-                            want += x, magnitude += std::fabs(x);
-                        }
-                        bad += !(std::fabs(got - want) <= 2.0 * u * double(d + 1) * magnitude);
-                    }
-                EXPECT_EQ(bad, 0) << rq << " rows, " << bk << " keys, d " << d;
+                EXPECT_EQ(score_tile_errors(rq, bk, d, lds, q, k, s), 0)
+                    << rq << " rows, " << bk << " keys, d " << d;
             }
 }
 
@@ -591,33 +631,9 @@ TEST_P(MicroOps, DecodePvTileWithinErrorBound) {
                 std::vector<float> acc = acc0;
                 p.pv_rows(rows, pr.data(), lds, v.data(), bk, d, acc.data(),
                           reinterpret_cast<const char*>(v.data() + bk * d));
-                int bad = 0;
-                for (i64 r = 0; r < rows; ++r)
-                    for (i64 c = 0; c < d; ++c) {
-                        double want = acc0[std::size_t(r * d + c)], magnitude = std::fabs(want);
-                        for (i64 j = 0; j < bk; ++j) {
-                            const double x =
-                                double(pr[std::size_t(r * lds + j)]) * v[std::size_t(j * d + c)];
-                            want += x, magnitude += std::fabs(x);
-                        }
-                        bad += !(std::fabs(acc[std::size_t(r * d + c)] - want) <=
-                                 2.0 * u * double(bk + 2) * magnitude);
-                    }
-                EXPECT_EQ(bad, 0) << rows << " rows, " << bk << " keys, d " << d;
+                EXPECT_EQ(pv_tile_errors(rows, bk, d, lds, pr, v, acc0, acc), 0)
+                    << rows << " rows, " << bk << " keys, d " << d;
             }
-}
-
-// bf16 bits of n random values in [-1, 1), and the values they hold.
-std::vector<std::uint16_t> random_bf16(std::size_t n, std::uint64_t seed,
-                                       std::vector<float>& held) {
-    const std::vector<float> x = random_floats(n, seed);
-    std::vector<std::uint16_t> bits(n);
-    held.resize(n);
-    for (std::size_t i = 0; i < n; ++i) {
-        const bf16 b = from_float<bf16>(x[i]);
-        bits[i] = b.bits, held[i] = to_float(b);
-    }
-    return bits;
 }
 
 // The decode score tile on a bf16 cache in EvenOdd order: every (row, key) dot product of the
@@ -635,23 +651,8 @@ TEST_P(MicroOps, EvenOddScoreTileWithinErrorBound) {
                 const std::vector<std::uint16_t> k_bits = random_bf16(std::size_t(bk * d), 112, k);
                 std::vector<float> s(std::size_t(rq * lds), -9.0f);
                 p.dot_rows_even_odd(rq, q.data(), k_bits.data(), bk, d, s.data(), lds);
-                int bad = 0;
-                for (i64 r = 0; r < rq; ++r)
-                    for (i64 j = 0; j < lds; ++j) {
-                        const float got = s[std::size_t(r * lds + j)];
-                        if (j >= bk) {
-                            bad += !(got == -9.0f);
-                            continue;
-                        }
-                        double want = 0, magnitude = 0;
-                        for (i64 c = 0; c < d; ++c) {
-                            const double x =
-                                double(q[std::size_t(r * d + c)]) * k[std::size_t(j * d + c)];
-                            want += x, magnitude += std::fabs(x);
-                        }
-                        bad += !(std::fabs(got - want) <= 2.0 * u * double(d + 1) * magnitude);
-                    }
-                EXPECT_EQ(bad, 0) << rq << " rows, " << bk << " keys, d " << d;
+                EXPECT_EQ(score_tile_errors(rq, bk, d, lds, q, k, s), 0)
+                    << rq << " rows, " << bk << " keys, d " << d;
             }
 }
 
@@ -672,19 +673,8 @@ TEST_P(MicroOps, EvenOddPvTileWithinErrorBound) {
                 const std::vector<std::uint16_t> v_bits = random_bf16(std::size_t(bk * d), 122, v);
                 std::vector<float> acc = acc0;
                 p.pv_rows_even_odd(rows, pr.data(), lds, v_bits.data(), bk, d, acc.data());
-                int bad = 0;
-                for (i64 r = 0; r < rows; ++r)
-                    for (i64 c = 0; c < d; ++c) {
-                        double want = acc0[std::size_t(r * d + c)], magnitude = std::fabs(want);
-                        for (i64 j = 0; j < bk; ++j) {
-                            const double x =
-                                double(pr[std::size_t(r * lds + j)]) * v[std::size_t(j * d + c)];
-                            want += x, magnitude += std::fabs(x);
-                        }
-                        bad += !(std::fabs(acc[std::size_t(r * d + c)] - want) <=
-                                 2.0 * u * double(bk + 2) * magnitude);
-                    }
-                EXPECT_EQ(bad, 0) << rows << " rows, " << bk << " keys, d " << d;
+                EXPECT_EQ(pv_tile_errors(rows, bk, d, lds, pr, v, acc0, acc), 0)
+                    << rows << " rows, " << bk << " keys, d " << d;
             }
 }
 

@@ -246,21 +246,19 @@ template <class Arch> void flash_rows(const Shape& sh, const float* q, const flo
     if (kv_end == 0)  // no KV block: the rows see no key and their output is zero
         for (i64 r = 0; r < rows; ++r)
             for (i64 c = 0; c < sh.head_dim; ++c) w.acc[r * w.ld_o + c] = 0.0f;
-    if (kv_end > 0 && kv_end <= Flash<Arch>::BK) {
-        // One KV block: its P V product, each row divided by its sum, is the output, which the
-        // product's tiles store as they go. A separate pass over o waited on its stores: at n 128
-        // o does not stay in L2 between calls, and the pass cost 4% of flash at d 128.
-        const KvBlock block(sh, i0, rows, 0, kv_end, Flash<Arch>::BK, Flash<Arch>::MR);
-        score_tile(block, q, sh.head_dim, kp, w);
-        online_softmax_update(block, k_norms, w);
-        for (i64 r = 0; r < rows; ++r) w.row_sum[r] = inverse_sum(w.row_sum[r]);
-        accumulate_pv(block, vp, o + i0 * sh.head_dim, sh.head_dim, w, w.row_sum);
-        return;
-    }
     for (i64 j0 = 0; j0 < kv_end; j0 += Flash<Arch>::BK) {
         const KvBlock block(sh, i0, rows, j0, kv_end, Flash<Arch>::BK, Flash<Arch>::MR);
         score_tile(block, q, sh.head_dim, kp, w);
         online_softmax_update(block, k_norms, w);
+        if (kv_end <= Flash<Arch>::BK) {
+            // The only KV block: its P V product, each row times 1 / its sum (row_sum holds the
+            // inverses from here on), is the output, which the product's tiles store as they go.
+            // A separate pass over o waited on its stores: at n 128 o does not stay in L2
+            // between calls, and the pass cost 4% of flash at d 128.
+            for (i64 r = 0; r < rows; ++r) w.row_sum[r] = inverse_sum(w.row_sum[r]);
+            accumulate_pv(block, vp, o + i0 * sh.head_dim, sh.head_dim, w, w.row_sum);
+            return;
+        }
         accumulate_pv(block, vp, w.acc, w.ld_o, w);
     }
     normalise_rows(sh, i0, rows, w, o);

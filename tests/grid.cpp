@@ -289,34 +289,42 @@ std::vector<GridCase> tile_cases(const Kernel& k) {
                                                 t.decode_block, std::int64_t(16)}) +
                                   1;
         const std::string keys = "_nkv" + std::to_string(n_kv);
+        // Scores of standard deviation 3 at every head size (uniform inputs in [-3, 3]): with
+        // [-1, 1] they spread by 1/3, the softmax over a thousand keys is nearly flat, and a
+        // wrong score moves the output by less than the bound (a decode path that multiplied
+        // each query by the wrong key columns passed all but one of these shapes).
+        const Fill peaked{-3.0f, 3.0f, 11};
         out.push_back({"decode_q1_h4_kv1" + keys + "_t2",
-                       with_threads(make(1, n_kv, 24, false, Similarity::dot, 4, 1, 1), 2)});
+                       with_threads(make(1, n_kv, 24, false, Similarity::dot, 4, 1, 1), 2),
+                       peaked});
         out.push_back({"decode_q4_h4_kv2" + keys + "_causal_t2",
-                       with_threads(make(4, n_kv, 17, true, Similarity::dot, 4, 1, 2), 2)});
+                       with_threads(make(4, n_kv, 17, true, Similarity::dot, 4, 1, 2), 2), peaked});
         out.push_back({"decode_q16_h8_kv2" + keys + "_causal_cosine_t2",
-                       with_threads(make(16, n_kv, 8, true, Similarity::cosine, 8, 1, 2), 2)});
+                       with_threads(make(16, n_kv, 8, true, Similarity::cosine, 8, 1, 2), 2),
+                       peaked});
         out.push_back({"decode_q3_b2_h2" + keys + "_causal",
-                       make(3, n_kv, 9, true, Similarity::dot, 2, 2),
-                       {},
-                       1});
+                       make(3, n_kv, 9, true, Similarity::dot, 2, 2), peaked, 1});
         // A head size of whole runs of two vectors, which the narrow form reads two vectors at a
         // time on a bf16 cache, past one register tile of columns; 7 rows per K/V head take row
         // tiles of 4, 2 and 1.
         if (t.vector > 0) {
             const std::int64_t d = 6 * t.vector;
             out.push_back({"decode_q7_h2_kv2" + keys + "_d" + std::to_string(d) + "_causal_t2",
-                           with_threads(make(7, n_kv, d, true, Similarity::dot, 2, 1, 2), 2)});
+                           with_threads(make(7, n_kv, d, true, Similarity::dot, 2, 1, 2), 2),
+                           peaked});
         }
         // Query rows per K/V head on both sides of the decode path's switch to its wide form.
         if (const std::int64_t wide = t.decode_wide_rows; wide > 1) {
             for (const std::int64_t heads : {wide - 1, wide})
                 out.push_back(
                     {"decode_q1_h" + std::to_string(heads) + "_kv1" + keys + "_t2",
-                     with_threads(make(1, n_kv, 19, false, Similarity::dot, heads, 1, 1), 2)});
+                     with_threads(make(1, n_kv, 19, false, Similarity::dot, heads, 1, 1), 2),
+                     peaked});
             const std::int64_t group = (wide + 2) / 3;  // 3 queries x group >= wide rows
             out.push_back(
                 {"decode_q3_h" + std::to_string(2 * group) + "_kv2" + keys + "_causal_cosine_t2",
-                 with_threads(make(3, n_kv, 33, true, Similarity::cosine, 2 * group, 1, 2), 2)});
+                 with_threads(make(3, n_kv, 33, true, Similarity::cosine, 2 * group, 1, 2), 2),
+                 peaked});
         }
     }
     return out;

@@ -399,6 +399,12 @@ template <class Arch> void gemm_packed_ab(std::int64_t M, std::int64_t N, std::i
     }
 }
 
+// C [m x n] (row stride ldc) = 0: a product over an empty depth.
+inline void zero_matrix(std::int64_t m, std::int64_t n, float* c, std::int64_t ldc) {
+    for (std::int64_t i = 0; i < m; ++i)
+        for (std::int64_t j = 0; j < n; ++j) c[i * ldc + j] = 0.0f;
+}
+
 // C[M x N] = alpha * A[M x K] * B + (accumulate ? C : 0) for a B packed by pack_b, its strips
 // `strip_stride` floats apart (K * NR for a freshly packed B; larger when B is a row range of a
 // longer packed matrix, as a KV block is in flash attention); with row_scale [M], row i of the
@@ -409,10 +415,8 @@ template <class Arch> void gemm_packed(std::int64_t M, std::int64_t N, std::int6
                                        bool accumulate, const float* row_scale = nullptr) {
     constexpr int MR = Tile<Arch>::MR, NR = Tile<Arch>::NR;
     constexpr std::int64_t KC = Tile<Arch>::KC;
-    if (K == 0) {
-        if (!accumulate)
-            for (std::int64_t i = 0; i < M; ++i)
-                for (std::int64_t j = 0; j < N; ++j) C[i * ldc + j] = 0.0f;
+    if (K == 0) {  // an empty sum
+        if (!accumulate) zero_matrix(M, N, C, ldc);
         return;
     }
     for (std::int64_t k0 = 0; k0 < K; k0 += KC) {
@@ -442,10 +446,8 @@ template <class Arch> void gemm_tiles(std::int64_t M, std::int64_t N, std::int64
                                       std::int64_t ldb, float* Bp, float* C, std::int64_t ldc,
                                       bool accumulate) {
     constexpr int MR = Tile<Arch>::MR, NR = Tile<Arch>::NR;
-    if (kc == 0) {
-        if (!accumulate)
-            for (std::int64_t i = 0; i < M; ++i)
-                for (std::int64_t j = 0; j < N; ++j) C[i * ldc + j] = 0.0f;
+    if (kc == 0) {  // an empty sum
+        if (!accumulate) zero_matrix(M, N, C, ldc);
         return;
     }
     // A B too narrow or too short for a whole strip or tile is packed first.
@@ -545,9 +547,8 @@ void few_rows_product(std::int64_t m, std::int64_t n, std::int64_t k, const floa
     // at m = 1, and whole rows of consecutive W rows are one stretch of memory).
     constexpr int KB = 4;
     const std::int64_t kChunk = std::max<std::int64_t>(128, 6144 / m / 16 * 16);
-    if (k == 0) {
-        for (std::int64_t i = 0; i < m; ++i)
-            for (std::int64_t j = 0; j < n; ++j) y[i * ldy + j] = 0.0f;
+    if (k == 0) {  // an empty sum
+        zero_matrix(m, n, y, ldy);
         return;
     }
     for (std::int64_t j0 = 0; j0 < n; j0 += kChunk) {

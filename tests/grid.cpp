@@ -292,7 +292,7 @@ std::vector<GridCase> tile_cases(const Kernel& k) {
         // Scores of standard deviation 3 at every head size (uniform inputs in [-3, 3]): with
         // [-1, 1] they spread by 1/3, the softmax over a thousand keys is nearly flat, and a
         // wrong score moves the output by less than the bound (a decode path that multiplied
-        // each query by the wrong key columns passed all but one of these shapes).
+        // each query by the wrong key columns passed every one of these shapes).
         const Fill peaked{-3.0f, 3.0f, 11};
         out.push_back({"decode_q1_h4_kv1" + keys + "_t2",
                        with_threads(make(1, n_kv, 24, false, Similarity::dot, 4, 1, 1), 2),

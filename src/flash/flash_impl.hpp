@@ -244,8 +244,7 @@ template <class Arch> void flash_rows(const Shape& sh, const float* q, const flo
     // Causal: KV blocks wholly above the diagonal of the block's last row are never visited.
     const i64 kv_end = sh.visible_keys(i1 - 1);
     if (kv_end == 0)  // no KV block: the rows see no key and their output is zero
-        for (i64 r = 0; r < rows; ++r)
-            for (i64 c = 0; c < sh.head_dim; ++c) w.acc[r * w.ld_o + c] = 0.0f;
+        simd::zero_matrix(rows, sh.head_dim, w.acc, w.ld_o);
     for (i64 j0 = 0; j0 < kv_end; j0 += Flash<Arch>::BK) {
         const KvBlock block(sh, i0, rows, j0, kv_end, Flash<Arch>::BK, Flash<Arch>::MR);
         score_tile(block, q, sh.head_dim, kp, w);

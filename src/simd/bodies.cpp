@@ -245,8 +245,16 @@ void projection_body(Isa isa, int threads, const Shape& sh, i64 cols, const floa
     // core's.
     const i64 row_run = heads == HeadsAt::none ? m : sh.n_q, runs = m / row_run;
     const i64 run_tiles = blocks(row_run, gemm.mr), padded_rows = runs * run_tiles * gemm.mr;
-    float* packed_x = workspace(Slot::projection_packed_x, padded_rows * k);
-    auto x_slice = [&](i64 k0, i64 tile) {
+    // One block of rows (a short call) reads each packed slice of W once; its X is small enough
+    // that every thread packs all of it into its own copy. A shared copy, each thread packing half
+    // and reading the other half from the other core, cost a barrier and a write into lines the
+    // other core had read in the last call: at n 128, d_model 768 on two threads, the packing took
+    // 7% and the barrier's wait 6% of the time where all of X packs in 1%.
+    const i64 most = projection_rows(gemm.mr);
+    const bool one_block = runs == 1 && m <= most;
+    const bool own_x = one_block && threads > 1;
+    float* const shared_x = own_x ? nullptr : workspace(Slot::projection_packed_x, padded_rows * k);
+    auto x_slice = [&](float* packed_x, i64 k0, i64 tile) {
         return packed_x + k0 * padded_rows + tile * gemm.mr * std::min(gemm.kc, k - k0);
     };
     // Each task owns a column panel of W and packs it into its own buffer (k x panel floats), one
@@ -262,7 +270,6 @@ void projection_body(Isa isa, int threads, const Shape& sh, i64 cols, const floa
     const i64 strips = blocks(n, gemm.nr);
     const i64 panels = std::min(strips, blocks(blocks(n, kPanel), threads) * threads);
     const i64 panel = blocks(strips, panels) * gemm.nr;
-    const i64 most = projection_rows(gemm.mr);
     const i64 col_run = y_heads ? d : n;
     auto out = [&](i64 i, i64 j) {
         return y + (y_heads ? head_major_index(sh, n / d, i, j) : i * n + j);
@@ -271,11 +278,10 @@ void projection_body(Isa isa, int threads, const Shape& sh, i64 cols, const floa
     parallel_region(threads, [&] {
         // One block of rows reads each packed slice once: its slices share one buffer, which
         // stays in L2, instead of each landing in memory not yet in cache.
-        const bool one_block = runs == 1 && m <= most;
         float* packed =
             workspace(Slot::weights_packed, gemm.packed_size(one_block ? gemm.kc : k, panel));
-#pragma omp for schedule(static)
-        for (i64 t = 0; t < runs * run_tiles; ++t) {
+        float* packed_x = own_x ? workspace(Slot::projection_packed_x, padded_rows * k) : shared_x;
+        auto pack_tile = [&](i64 t) {
             const i64 i = t / run_tiles * row_run + t % run_tiles * gemm.mr;
             const i64 rows = std::min(gemm.mr, (t / run_tiles + 1) * row_run - i);
             // Pieces of row i's columns that lie in one K slice and, in the heads' layout (where
@@ -285,9 +291,16 @@ void projection_body(Isa isa, int threads, const Shape& sh, i64 cols, const floa
                 const i64 k0 = c / gemm.kc * gemm.kc;
                 const i64 end = std::min({k, k0 + gemm.kc, (c / run + 1) * run});
                 const float* src = x_heads ? x + head_major_index(sh, k / d, i, c) : x + i * k + c;
-                gemm.pack_a(rows, end - c, src, run, 1.0f, x_slice(k0, t) + (c - k0) * gemm.mr);
+                gemm.pack_a(rows, end - c, src, run, 1.0f,
+                            x_slice(packed_x, k0, t) + (c - k0) * gemm.mr);
                 c = end;
             }
+        };
+        if (own_x) {
+            for (i64 t = 0; t < runs * run_tiles; ++t) pack_tile(t);
+        } else {
+#pragma omp for schedule(static)
+            for (i64 t = 0; t < runs * run_tiles; ++t) pack_tile(t);
         }
         // Equal panels, dealt out statically: a thread owns the same panels (their columns of W
         // and Y) call after call, so they stay in its caches instead of moving to the other core.
@@ -300,7 +313,8 @@ void projection_body(Isa isa, int threads, const Shape& sh, i64 cols, const floa
                     const i64 i1 = std::min((r + 1) * row_run, i0 + most);
                     for (i64 k0 = 0; k0 < k; k0 += gemm.kc) {
                         const i64 kc = std::min(gemm.kc, k - k0);
-                        const float* a = x_slice(k0, r * run_tiles + (i0 - r * row_run) / gemm.mr);
+                        const float* a =
+                            x_slice(packed_x, k0, r * run_tiles + (i0 - r * row_run) / gemm.mr);
                         float* slice = packed + (one_block ? 0 : k0 * panel_cols);
                         for (i64 c0 = j0; c0 < j1;) {
                             const i64 c1 = std::min(j1, (c0 / col_run + 1) * col_run);

@@ -18,7 +18,8 @@ enum class Slot {
     block_v,
     block_heads,
     projection_rows,      // a projection's rows before the head split, when it cannot write heads
-    projection_packed_x,  // X packed in row tiles, shared by a projection's threads
+    projection_packed_x,  // X packed in row tiles: shared by a projection's threads, or each
+                          // thread's own in a call of one block of rows
     projection_parts,     // a few-rows projection's sums over parts of W's rows but the first
     widened_a,            // a stage's first, second and third 16-bit inputs widened to fp32
     widened_b,            // (Q, K, V; P, V; X, W), shared by a call's threads

@@ -245,11 +245,11 @@ void projection_body(Isa isa, int threads, const Shape& sh, i64 cols, const floa
     // core's.
     const i64 row_run = heads == HeadsAt::none ? m : sh.n_q, runs = m / row_run;
     const i64 run_tiles = blocks(row_run, gemm.mr), padded_rows = runs * run_tiles * gemm.mr;
-    // One block of rows (a short call) reads each packed slice of W once; its X is small enough
-    // that every thread packs all of it into its own copy. A shared copy, each thread packing half
-    // and reading the other half from the other core, cost a barrier and a write into lines the
-    // other core had read in the last call: at n 128, d_model 768 on two threads, the packing took
-    // 7% and the barrier's wait 6% of the time where all of X packs in 1%.
+    // In one block of rows (a short call) X is small enough that every thread packs all of it
+    // into its own copy. A shared copy, each thread packing half and reading the other half from
+    // the other core, cost a barrier and a write into lines the other core had read in the last
+    // call: at n 128, d_model 768 on two threads, the packing took 7% and the barrier's wait 6% of
+    // the time where all of X packs in 1%.
     const i64 most = projection_rows(gemm.mr);
     const bool one_block = runs == 1 && m <= most;
     const bool own_x = one_block && threads > 1;

@@ -566,7 +566,7 @@ template <bool Dot> double chain_seconds(int rounds) {
     const auto stop = std::chrono::steady_clock::now();
     __m512 sum = acc[0];
     for (int c = 1; c < kChains; ++c) sum = _mm512_add_ps(sum, acc[c]);
-    static volatile float sink;
+    [[maybe_unused]] static volatile float sink;  // keeps the chains from being optimised away
     sink = _mm512_reduce_add_ps(sum);
     return std::chrono::duration<double>(stop - start).count();
 }

@@ -330,16 +330,25 @@ template <class Arch> inline vfloat<Arch> fast_exp(vfloat<Arch> x) {
 // 2^x for x <= 0, the exponential of flash attention, whose scores come pre-multiplied by kLog2e
 // so that no multiplication by it is left here: x = n + f with n = round(x) and |f| <= 1/2, a
 // degree-6 polynomial for 2^f (coefficients fitted to the relative error on [-1/2, 1/2]), then
-// the scaling by 2^n. Eleven vector operations against fast_exp's seventeen: no upper clamp, and
-// no select, because x below -125 may give 2^-125 (a normal float, so no assists) instead of 0:
-// the caller never passes a masked score. Max error measured by tests/test_exp.cpp.
+// the scaling by 2^n. No upper clamp, and no select, because x below -125 may give 2^-125 (a
+// normal float, so no assists) instead of 0: the caller never passes a masked score. Max error
+// measured by tests/test_exp.cpp.
 template <class Arch> inline vfloat<Arch> fast_exp2_nonpositive(vfloat<Arch> x) {
     using V = vfloat<Arch>;
     static constexpr float kExp2Poly[] = {1.5353349e-4f, 1.3398873e-3f, 9.6184378e-3f,
                                           5.5503324e-2f, 2.4022648e-1f, 6.9314718e-1f,
                                           1.0f};
-    const V magic(kRoundMagic);
     const V xc = xsimd::max(V(-125.0f), x);  // x second: a NaN passes through
+#if XSIMD_WITH_AVX512F
+    if constexpr (std::is_same_v<Arch, xsimd::avx512f>) {
+        // vrndscaleps rounds in one instruction where kRoundMagic takes two, and vscalefps
+        // takes n as a float: nine vector operations against eleven; on Zen 5 flash's pass of
+        // exponentials ran 1.1-1.2x as fast, the whole kernel 0.5-0.8% faster.
+        const V n = _mm512_roundscale_ps(xc, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+        return _mm512_scalef_ps(horner<Arch>(xc - n, kExp2Poly), n);
+    }
+#endif
+    const V magic(kRoundMagic);
     const V t = xc + magic;
     const V n = t - magic;
     return times_pow2<Arch>(horner<Arch>(xc - n, kExp2Poly), n, t);

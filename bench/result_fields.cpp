@@ -73,10 +73,15 @@ nlohmann::json descriptor_fields(std::string name) {
         // The layer stage's own fields, as the report labels them ("ff=11008 vocab=32000 swiglu
         // rope rms").
         std::string layer = s.d_ff != 0 ? "ff=" + std::to_string(s.d_ff) : "";
-        if (s.vocab != 0) layer += (layer.empty() ? "vocab=" : " vocab=") + std::to_string(s.vocab);
+        // Appended piece by piece: GCC 12 misreports a concatenation's copy as overlapping.
+        auto add = [&layer](const std::string& word) {
+            if (!layer.empty()) layer += ' ';
+            layer += word;
+        };
+        if (s.vocab != 0) add("vocab=" + std::to_string(s.vocab));
         for (const auto& [on, name] :
              {std::pair{s.swiglu, "swiglu"}, std::pair{s.rope, "rope"}, std::pair{s.rms, "rms"}})
-            if (on) layer += (layer.empty() ? "" : " ") + std::string(name);
+            if (on) add(name);
         f["layer"] = layer;
     }
     return f;
@@ -91,7 +96,8 @@ nlohmann::json measured_peak(const nlohmann::json& result, const std::string& pr
         return out;
     for (const auto& row : result["benchmarks"]) {
         const nlohmann::json f = descriptor_fields(benchmark_name(row));
-        if (!f.is_object() || f["stage"] != kPeak || f["variant"] != probe) continue;
+        if (!f.is_object() || f.value("stage", "") != kPeak || f.value("variant", "") != probe)
+            continue;
         const auto gflops = row.find(counter);
         const auto erred = row.find("error_occurred");
         if (gflops == row.end() || !gflops->is_number() || (erred != row.end() && *erred == true))

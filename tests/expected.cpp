@@ -375,7 +375,7 @@ int outputs_outside_bound(const Workload& work, const std::string& what) {
     const float* got = work.output().data();
     int bad = 0;
     for (std::size_t i = 0; i < want.value.size(); ++i)
-        if (!(std::fabs(double(got[i]) - want.value[i]) <= want.tolerance[i]) && bad++ < 3)
+        if (!within_bound(got[i], want.value[i], want.tolerance[i]) && bad++ < 3)
             ADD_FAILURE() << what << " on " << work.shape().text() << " [" << i << "] got "
                           << got[i] << " want " << want.value[i] << " bound " << want.tolerance[i];
     return bad;

@@ -2,6 +2,7 @@
 // so every kernel of a stage is judged by the same rule.
 #pragma once
 
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -16,7 +17,16 @@ struct Expected {
 
 Expected expected_output(const Workload& work);
 
-// How many outputs of `work` (already run) lie outside expected_output's bound; the first three
+// Whether a kernel's output `got` meets the reference `ref` within `tolerance`: an infinite
+// reference (a masked score, an overflow the contract keeps) must be met exactly, a finite one by a
+// finite output within the bound.
+inline bool within_bound(float got, double ref, double tolerance) {
+    return std::isinf(ref) ? got == float(ref)
+                           : std::isfinite(got) && std::fabs(double(got) - ref) <= tolerance;
+}
+
+// How many outputs of `work` (already run) lie outside expected_output's bound (within_bound); the
+// first three
 // are reported as test failures, labelled `what` and the shape.
 int outputs_outside_bound(const Workload& work, const std::string& what);
 

@@ -370,8 +370,7 @@ Expected expected_output(const Workload& w) {
     return e;
 }
 
-int outputs_outside_bound(const Workload& work, const std::string& what) {
-    const Expected want = expected_output(work);
+int outputs_outside_bound(const Workload& work, const Expected& want, const std::string& what) {
     const float* got = work.output().data();
     int bad = 0;
     for (std::size_t i = 0; i < want.value.size(); ++i)
@@ -379,6 +378,10 @@ int outputs_outside_bound(const Workload& work, const std::string& what) {
             ADD_FAILURE() << what << " on " << work.shape().text() << " [" << i << "] got "
                           << got[i] << " want " << want.value[i] << " bound " << want.tolerance[i];
     return bad;
+}
+
+int outputs_outside_bound(const Workload& work, const std::string& what) {
+    return outputs_outside_bound(work, expected_output(work), what);
 }
 
 }  // namespace attn::testing

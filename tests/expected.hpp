@@ -25,9 +25,11 @@ inline bool within_bound(float got, double ref, double tolerance) {
                            : std::isfinite(got) && std::fabs(double(got) - ref) <= tolerance;
 }
 
-// How many outputs of `work` (already run) lie outside expected_output's bound (within_bound); the
-// first three
-// are reported as test failures, labelled `what` and the shape.
+// How many outputs of `work` (already run) lie outside the bound of `want` (within_bound), or of
+// expected_output(work) when not given: the reference need be computed only once for every kernel
+// run on the same inputs. The first three are reported as test failures, labelled `what` and the
+// shape.
+int outputs_outside_bound(const Workload& work, const Expected& want, const std::string& what);
 int outputs_outside_bound(const Workload& work, const std::string& what);
 
 }  // namespace attn::testing

@@ -284,6 +284,17 @@ std::vector<GridCase> tile_cases(const Kernel& k) {
                 }
     }
     for (std::size_t i = 0; i < out.size(); ++i) out[i].label = edges[i] + "_" + suffixes[i];
+    // The projections' product reads X in place below the depth from which it packs X: at that
+    // depth (one head of it), with more rows than its few-rows path takes, packed into each
+    // thread's own copy on two threads and into the shared one on one.
+    if ((k.stage == Stage::projection || k.stage == Stage::multihead) &&
+        t.projection_packed_x > 0 && t.projection_direct > 0) {
+        const std::int64_t depth = t.projection_packed_x, n = t.projection_direct + 3;
+        for (int threads : {1, 2})
+            out.push_back({"projection_packed_x" + std::to_string(depth) + "_h1_b2_nq" +
+                               std::to_string(n) + "_t" + std::to_string(threads),
+                           with_threads(make(n, n, depth, false, Similarity::dot, 1, 2), threads)});
+    }
     // Decode: a few queries against more keys than any of the kernel's tiles spans, grouped.
     if (k.stage == Stage::scores || k.stage == Stage::weighted_sum || k.stage == Stage::attention) {
         const std::int64_t n_kv = 2 * std::max({t.vector, t.cols, t.depth, t.kv_block,

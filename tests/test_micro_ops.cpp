@@ -146,49 +146,60 @@ TEST_P(MicroOps, PackedProductWithinErrorBound) {
 }
 
 // gemm_tiles: the product of an A packed by pack_a (tiles spaced wider than they need, as one K
-// slice of a deeper A is) and a B either packed already or packed by the call as its first row
-// tile multiplies (below MR rows, before the product), for row counts around MR, column counts
-// around NR, depths up to KC, overwriting and accumulating: C within the fp32 bound of a k-term
-// sum, C's padding columns untouched, and the packed B exactly what pack_b lays out.
+// slice of a deeper A is) or read in place (rows wider than the slice), and a B either packed
+// already or packed by the call as its first row tile multiplies (below MR rows, before the
+// product), for row counts around MR, column counts around NR, depths up to KC, overwriting and
+// accumulating: C within the fp32 bound of a k-term sum, C's padding columns untouched, and the
+// packed B exactly what pack_b lays out.
 TEST_P(MicroOps, TiledProductPacksAndMultiplies) {
     const simd::GemmOps& g = simd::gemm_ops(GetParam());
     for (i64 m : {i64(1), g.mr - 1, g.mr, g.mr + 1, 2 * g.mr + 3})
         for (i64 n : {g.nr - 1, g.nr, 3 * g.nr + 5})
             for (i64 k : {i64(1), i64(7), g.kc - 1, g.kc})
-                for (bool packs : {false, true})
-                    for (bool accumulate : {false, true}) {
-                        const i64 lda = k + 3, ldb = n + 4, ldc = n + 2;
-                        const std::vector<float> a = random_floats(std::size_t(m * lda), 21),
-                                                 b = random_floats(std::size_t(k * ldb), 22),
-                                                 c0 = random_floats(std::size_t(m * ldc), 23);
-                        // Each tile's slice is followed by NaN, as a deeper A's next slice would
-                        // be.
-                        const i64 tiles = (m + g.mr - 1) / g.mr, stride = g.mr * (k + 5);
-                        std::vector<float> tile(std::size_t(g.mr * k));
-                        Buffer ap(std::size_t(tiles * stride), 0);
-                        std::fill(ap.span().begin(), ap.span().end(),
-                                  std::numeric_limits<float>::quiet_NaN());
-                        for (i64 t = 0; t < tiles; ++t) {
-                            g.pack_a(std::min(g.mr, m - t * g.mr), k, a.data() + t * g.mr * lda,
-                                     lda, 1.0f, tile.data());
-                            std::copy(tile.begin(), tile.end(), ap.data() + t * stride);
+                for (bool a_packed : {true, false})
+                    for (bool packs : {false, true})
+                        for (bool accumulate : {false, true}) {
+                            const i64 lda = k + 3, ldb = n + 4, ldc = n + 2;
+                            std::vector<float> a = random_floats(std::size_t(m * lda), 21);
+                            const std::vector<float> b = random_floats(std::size_t(k * ldb), 22),
+                                                     c0 = random_floats(std::size_t(m * ldc), 23);
+                            // Each packed tile's slice is followed by NaN, as a deeper A's next
+                            // slice would be; so is each row's slice of an A read in place.
+                            const i64 tiles = (m + g.mr - 1) / g.mr, stride = g.mr * (k + 5);
+                            std::vector<float> tile(std::size_t(g.mr * k));
+                            Buffer ap(std::size_t(tiles * stride), 0);
+                            std::fill(ap.span().begin(), ap.span().end(),
+                                      std::numeric_limits<float>::quiet_NaN());
+                            for (i64 t = 0; t < tiles; ++t) {
+                                g.pack_a(std::min(g.mr, m - t * g.mr), k, a.data() + t * g.mr * lda,
+                                         lda, 1.0f, tile.data());
+                                std::copy(tile.begin(), tile.end(), ap.data() + t * stride);
+                            }
+                            std::vector<float> a_rows = a;
+                            for (i64 r = 0; r < m; ++r)
+                                for (i64 c = k; c < lda; ++c)
+                                    a_rows[std::size_t(r * lda + c)] =
+                                        std::numeric_limits<float>::quiet_NaN();
+                            Buffer bp(std::size_t(g.packed_size(k, n)), 0), want(bp.size(), 0);
+                            g.pack_b(k, n, b.data(), ldb, false, want.data());
+                            if (!packs) std::copy_n(want.data(), want.size(), bp.data());
+                            std::vector<float> c = c0;
+                            g.gemm_tiles(m, n, k, a_packed ? ap.data() : a_rows.data(),
+                                         a_packed ? stride : lda, a_packed,
+                                         packs ? b.data() : nullptr, ldb, bp.data(), c.data(), ldc,
+                                         accumulate);
+                            const std::string what =
+                                "m " + std::to_string(m) + " n " + std::to_string(n) + " k " +
+                                std::to_string(k) + (a_packed ? " A packed" : " A in place") +
+                                (packs ? " packing" : "") + (accumulate ? " accumulate" : "");
+                            int bad = 0;
+                            for (std::size_t i = 0; i < bp.size(); ++i)
+                                bad += !(bp.data()[i] == want.data()[i]);
+                            EXPECT_EQ(bad, 0) << "packed B differs: " << what;
+                            bad = product_errors(m, n, k, a, lda, b, ldb, c, c0, ldc, 1.0f,
+                                                 accumulate);
+                            EXPECT_EQ(bad, 0) << what;
                         }
-                        Buffer bp(std::size_t(g.packed_size(k, n)), 0), want(bp.size(), 0);
-                        g.pack_b(k, n, b.data(), ldb, false, want.data());
-                        if (!packs) std::copy_n(want.data(), want.size(), bp.data());
-                        std::vector<float> c = c0;
-                        g.gemm_tiles(m, n, k, ap.data(), stride, packs ? b.data() : nullptr, ldb,
-                                     bp.data(), c.data(), ldc, accumulate);
-                        int bad = 0;
-                        for (std::size_t i = 0; i < bp.size(); ++i)
-                            bad += !(bp.data()[i] == want.data()[i]);
-                        EXPECT_EQ(bad, 0)
-                            << "packed B differs: m " << m << " n " << n << " k " << k;
-                        bad = product_errors(m, n, k, a, lda, b, ldb, c, c0, ldc, 1.0f, accumulate);
-                        EXPECT_EQ(bad, 0)
-                            << "m " << m << " n " << n << " k " << k << (packs ? " packing" : "")
-                            << (accumulate ? " accumulate" : "");
-                    }
 }
 
 // Y = X W with W read in place (the projections' few-rows path), W stored as T: rows up to the

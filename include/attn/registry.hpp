@@ -48,7 +48,8 @@ struct Tiles {
     std::int64_t decode_wide_rows = 0;  // query rows per K/V head from which decode packs blocks
     std::int64_t decode_split = 0;      // keys at whose multiples decode splits a K/V head's range
     std::int64_t projection_block = 0;  // the most rows per task of the projections' matrix product
-    std::int64_t projection_direct = 0;  // the most rows a projection multiplies by W unpacked
+    std::int64_t projection_direct = 0;    // the most rows a projection multiplies by W unpacked
+    std::int64_t projection_packed_x = 0;  // the smallest d_model whose X a projection packs
 };
 
 // How a kernel uses threads: not at all (benchmarked at t=1 only); on Shape::threads with the same

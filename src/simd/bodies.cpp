@@ -231,29 +231,34 @@ void projection_body(Isa isa, int threads, const Shape& sh, i64 cols, const floa
         few_rows_projection(isa, threads, m, n, k, x, w, y);
         return;
     }
-    // X is packed once into row tiles (pack_a), all threads sharing the copy, so that the
-    // micro-kernel broadcasts from one contiguous run per k step instead of from MR rows of X
-    // (twelve address registers on AVX-512, which GCC spilled; at widths a multiple of 512 those
-    // rows also shared L1 sets), and the tiles stream from memory in the order they are used: the
-    // tiles of one K slice lie one after another (slice k0 at k0 * padded_rows, row tile t's slice
-    // at t * MR * kc in it), and each tile's product fetches the next (gemm_tiles). With either
-    // side in the heads' layout, the rows are tiled per sequence (row runs of n_q), so that no
-    // tile spans two sequences: X's head runs are then packed straight from the heads' layout,
-    // and Y's products go to the heads' layout, each block of rows within one sequence and each
-    // run of columns within one head (d is whole strips), written by the owner of a panel while
-    // they are in its cache, where a separate split pass would read half of them from the other
-    // core's.
+    // X's rows are read in place by the micro-kernel, which broadcasts from MR rows of them, or,
+    // where those rows would crowd one L1 set (x_rows_in_place), packed once into row tiles
+    // (pack_a) that it broadcasts from one contiguous run per k step, all threads sharing the
+    // copy. In place, no thread writes a copy of X into lines the other core has read and waits
+    // for its half: on two threads at d_model 768, n 512 and 1024, packing X took 7% of each
+    // thread's time, and in place the projection ran 1.07-1.09x as fast (1.00-1.02x on one
+    // thread). The packed tiles stream from memory in the order they are used: the tiles of one
+    // K slice lie one after another (slice k0 at k0 * padded_rows, row tile t's slice at t * MR *
+    // kc in it), and each tile's product fetches the next (gemm_tiles). With either side in the
+    // heads' layout, the rows are tiled per sequence (row runs of n_q), so that no tile spans two
+    // sequences: X's head runs are then packed straight from the heads' layout (X in that layout
+    // is always packed), and Y's products go to the heads' layout, each block of rows within one
+    // sequence and each run of columns within one head (d is whole strips), written by the owner
+    // of a panel while they are in its cache, where a separate split pass would read half of them
+    // from the other core's.
     const i64 row_run = heads == HeadsAt::none ? m : sh.n_q, runs = m / row_run;
     const i64 run_tiles = blocks(row_run, gemm.mr), padded_rows = runs * run_tiles * gemm.mr;
-    // In one block of rows (a short call) X is small enough that every thread packs all of it
-    // into its own copy. A shared copy, each thread packing half and reading the other half from
-    // the other core, cost a barrier and a write into lines the other core had read in the last
-    // call: at n 128, d_model 768 on two threads, the packing took 7% and the barrier's wait 6% of
-    // the time where all of X packs in 1%.
+    const bool x_in_place = !x_heads && x_rows_in_place(k, gemm.mr);
+    // Packed in one block of rows (a short call), X is small enough that every thread packs all
+    // of it into its own copy. A shared copy, each thread packing half and reading the other half
+    // from the other core, cost a barrier and a write into lines the other core had read in the
+    // last call: at n 128, d_model 768 on two threads, the packing took 7% and the barrier's wait
+    // 6% of the time where all of X packs in 1%.
     const i64 most = projection_rows(gemm.mr);
     const bool one_block = runs == 1 && m <= most;
-    const bool own_x = one_block && threads > 1;
-    float* const shared_x = own_x ? nullptr : workspace(Slot::projection_packed_x, padded_rows * k);
+    const bool own_x = !x_in_place && one_block && threads > 1;
+    float* const shared_x =
+        own_x || x_in_place ? nullptr : workspace(Slot::projection_packed_x, padded_rows * k);
     auto x_slice = [&](float* packed_x, i64 k0, i64 tile) {
         return packed_x + k0 * padded_rows + tile * gemm.mr * std::min(gemm.kc, k - k0);
     };
@@ -296,7 +301,9 @@ void projection_body(Isa isa, int threads, const Shape& sh, i64 cols, const floa
                 c = end;
             }
         };
-        if (own_x) {
+        if (x_in_place) {
+            // nothing to pack
+        } else if (own_x) {
             for (i64 t = 0; t < runs * run_tiles; ++t) pack_tile(t);
         } else {
 #pragma omp for schedule(static)
@@ -314,13 +321,16 @@ void projection_body(Isa isa, int threads, const Shape& sh, i64 cols, const floa
                     for (i64 k0 = 0; k0 < k; k0 += gemm.kc) {
                         const i64 kc = std::min(gemm.kc, k - k0);
                         const float* a =
-                            x_slice(packed_x, k0, r * run_tiles + (i0 - r * row_run) / gemm.mr);
+                            x_in_place ? x + i0 * k + k0
+                                       : x_slice(packed_x, k0,
+                                                 r * run_tiles + (i0 - r * row_run) / gemm.mr);
                         float* slice = packed + (one_block ? 0 : k0 * panel_cols);
                         for (i64 c0 = j0; c0 < j1;) {
                             const i64 c1 = std::min(j1, (c0 / col_run + 1) * col_run);
                             // The first rows pack the slice as their first tile multiplies by it.
                             const float* w_slice = i0 == 0 ? w + k0 * n + c0 : nullptr;
-                            gemm.gemm_tiles(i1 - i0, c1 - c0, kc, a, gemm.mr * kc, w_slice, n,
+                            gemm.gemm_tiles(i1 - i0, c1 - c0, kc, a, x_in_place ? k : gemm.mr * kc,
+                                            !x_in_place, w_slice, n,
                                             slice + (c0 - j0) / gemm.nr * kc * gemm.nr, out(i0, c0),
                                             ldc, k0 > 0);
                             c0 = c1;

@@ -20,6 +20,29 @@ inline constexpr i64 kRowBlock = 64;
 // The most rows per task of projection_body: 16 heights of the micro-tile (mr rows), so that each
 // slice of a packed strip, loaded into L1 by a block's first tile, serves up to 16 tiles.
 inline constexpr i64 projection_rows(i64 mr) { return 16 * mr; }
+// Whether projection_body's micro-kernel reads the rows of X (k floats apart) in place rather
+// than packed: unless more than half of the mr rows it broadcasts from at one k step lie in
+// distinct lines of one L1 set (x86's L1 data caches have 64 sets of 64-byte lines, 4 KiB a way;
+// Arm's as many or more), as at d_model 1024, 2048 or 4096, where those lines then compete for
+// the ways the strip of W needs (in place there: 0.86-0.93x the speed packed).
+inline constexpr bool x_rows_in_place(i64 k, i64 mr) {
+    constexpr i64 kLine = 64, kSets = 64;
+    auto line = [&](i64 r) { return r * k * i64(sizeof(float)) / kLine; };
+    i64 most = 0;
+    for (i64 r = 0; r < mr; ++r) {
+        i64 sharing = 0;
+        for (i64 s = 0; s < mr; ++s)
+            sharing += (s == 0 || line(s) != line(s - 1)) && line(s) % kSets == line(r) % kSets;
+        most = sharing > most ? sharing : most;
+    }
+    return most <= mr / 2;
+}
+// The smallest depth k at which projection_body packs X (x_rows_in_place is false).
+inline constexpr i64 projection_packed_x_depth(i64 mr) {
+    i64 k = 1;
+    while (x_rows_in_place(k, mr)) ++k;
+    return k;
+}
 
 // S = Q K^T * scale (or cosine) with the mask; q [B][H][n_q][d], k [B][kv_heads][n_kv][d] -> s
 // [B][H][n_q][n_kv].

@@ -194,10 +194,11 @@ template <class Arch> void pack_b(std::int64_t K, std::int64_t N, const float* B
 // MR rows. With PacksB, Bp is a full strip of B not yet packed (row k at Bp + k * ldb), which the
 // tile also stores packed at `packed` (row k at packed + k * NR, as pack_b lays it out), so that
 // packing reads memory only once; its rows lie a row of B apart, so they are fetched ahead. With
-// StreamsA, the kc * MR floats after this tile's slice of a packed A (where gemm_tiles's callers
-// lay the next tile) are fetched into cache during its product: when A streams from memory, the
-// first strip of B to meet a tile would otherwise wait on it; so is the tile of C it accumulates
-// into.
+// StreamsA, the tile of C it accumulates into is fetched into cache during its product, and so,
+// for a packed A, are the kc * MR floats after this tile's slice (where gemm_tiles's callers lay
+// the next tile): when A streams from memory, the first strip of B to meet a tile would otherwise
+// wait on it. (An A read in place is left to the hardware prefetchers: fetching the next tile's
+// rows by software made the projection 2-10% slower.)
 template <class Arch, int MR, bool PackedA = false, bool PacksB = false, bool StreamsA = false>
 inline void micro_tile(std::int64_t kc, const float* A, std::int64_t lda, const float* Bp, float* C,
                        std::int64_t ldc, float alpha, bool first, int nvalid,
@@ -228,7 +229,7 @@ inline void micro_tile(std::int64_t kc, const float* A, std::int64_t lda, const 
             if constexpr (PacksB) b[v].store_aligned(packed + k * NR + v * W);
         }
         // A 64-byte line per k step: 16 kc floats, at least the next tile's MR kc.
-        if constexpr (StreamsA) __builtin_prefetch(A + kc * MR + k * 16);
+        if constexpr (StreamsA && PackedA) __builtin_prefetch(A + kc * MR + k * 16);
         if constexpr (PacksB)
 #pragma GCC unroll 4
             for (int v = 0; v < NV; ++v) __builtin_prefetch(Bp + (k + 16) * ldb + v * W);
@@ -436,20 +437,24 @@ template <class Arch> void gemm_packed(std::int64_t M, std::int64_t N, std::int6
     }
 }
 
-// C[M x N] (+)= A B for one K slice of kc <= KC: A packed by pack_a (the slice of row tile t at
-// Ap + t * tile_stride, kc runs of MR floats) and B packed by pack_b into strips kc * NR floats
-// apart at Bp (64-byte aligned). With B non-null, B [kc x N] row-major (ldb) is not yet packed:
-// the first row tile packs each strip as it multiplies by it, and the other tiles read the strip
-// while it is in L1. C (ldc) is overwritten, or accumulated into with `accumulate`.
-template <class Arch> void gemm_tiles(std::int64_t M, std::int64_t N, std::int64_t kc,
-                                      const float* Ap, std::int64_t tile_stride, const float* B,
-                                      std::int64_t ldb, float* Bp, float* C, std::int64_t ldc,
-                                      bool accumulate) {
+// C[M x N] (+)= A B for one K slice of kc <= KC: with PackedA, A packed by pack_a (the slice of
+// row tile t at Ap + t * a_stride, kc runs of MR floats), else A row-major in place (row i at
+// Ap + i * a_stride); B packed by pack_b into strips kc * NR floats apart at Bp (64-byte aligned).
+// With B non-null, B [kc x N] row-major (ldb) is not yet packed: the first row tile packs each
+// strip as it multiplies by it, and the other tiles read the strip while it is in L1. C (ldc) is
+// overwritten, or accumulated into with `accumulate`.
+template <class Arch, bool PackedA>
+void gemm_tiles_of(std::int64_t M, std::int64_t N, std::int64_t kc, const float* Ap,
+                   std::int64_t a_stride, const float* B, std::int64_t ldb, float* Bp, float* C,
+                   std::int64_t ldc, bool accumulate) {
     constexpr int MR = Tile<Arch>::MR, NR = Tile<Arch>::NR;
     if (kc == 0) {  // an empty sum
         if (!accumulate) zero_matrix(M, N, C, ldc);
         return;
     }
+    // Row tile t's A and its row stride (the tile height when packed).
+    const std::int64_t lda = PackedA ? MR : a_stride;
+    auto tile_a = [&](std::int64_t i0) { return Ap + (PackedA ? i0 / MR : i0) * a_stride; };
     // A B too narrow or too short for a whole strip or tile is packed first.
     const bool packs_in_tile = B != nullptr && M >= MR;
     if (B != nullptr && !packs_in_tile) pack_b<Arch>(kc, N, B, ldb, false, Bp);
@@ -459,23 +464,31 @@ template <class Arch> void gemm_tiles(std::int64_t M, std::int64_t N, std::int64
         std::int64_t i0 = 0;
         if (packs_in_tile) {
             if (nvalid == NR)
-                micro_tile<Arch, MR, true, true, true>(kc, Ap, MR, B + j0, C + j0, ldc, 1.0f,
-                                                       !accumulate, NR, nullptr, ldb, strip);
+                micro_tile<Arch, MR, PackedA, true, true>(kc, Ap, lda, B + j0, C + j0, ldc, 1.0f,
+                                                          !accumulate, NR, nullptr, ldb, strip);
             else {
                 pack_b<Arch>(kc, N - j0, B + j0, ldb, false, strip);
-                micro_tile<Arch, MR, true>(kc, Ap, MR, strip, C + j0, ldc, 1.0f, !accumulate,
-                                           nvalid);
+                micro_tile<Arch, MR, PackedA>(kc, Ap, lda, strip, C + j0, ldc, 1.0f, !accumulate,
+                                              nvalid);
             }
             i0 = MR;
         }
         for (; i0 + MR <= M; i0 += MR)
-            micro_tile<Arch, MR, true, false, true>(kc, Ap + i0 / MR * tile_stride, MR, strip,
-                                                    C + i0 * ldc + j0, ldc, 1.0f, !accumulate,
-                                                    nvalid);
+            micro_tile<Arch, MR, PackedA, false, true>(
+                kc, tile_a(i0), lda, strip, C + i0 * ldc + j0, ldc, 1.0f, !accumulate, nvalid);
         if (i0 < M)
-            micro_rows<Arch, true>(int(M - i0), kc, Ap + i0 / MR * tile_stride, MR, strip,
-                                   C + i0 * ldc + j0, ldc, 1.0f, !accumulate, nvalid);
+            micro_rows<Arch, PackedA>(int(M - i0), kc, tile_a(i0), lda, strip, C + i0 * ldc + j0,
+                                      ldc, 1.0f, !accumulate, nvalid);
     }
+}
+
+// gemm_tiles_of with A packed (a_packed) or read in place; see there.
+template <class Arch> void gemm_tiles(std::int64_t M, std::int64_t N, std::int64_t kc,
+                                      const float* Ap, std::int64_t a_stride, bool a_packed,
+                                      const float* B, std::int64_t ldb, float* Bp, float* C,
+                                      std::int64_t ldc, bool accumulate) {
+    if (a_packed) gemm_tiles_of<Arch, true>(M, N, kc, Ap, a_stride, B, ldb, Bp, C, ldc, accumulate);
+    else gemm_tiles_of<Arch, false>(M, N, kc, Ap, a_stride, B, ldb, Bp, C, ldc, accumulate);
 }
 
 // Rows [0, R) of Y[:, 0 : jn) (+)= X[:, k0 : k0 + KB) W[k0 : k0 + KB, 0 : jn) for one block of KB

@@ -34,6 +34,7 @@ Tiles simd_tiles(Isa isa) {
     t.row_block = simd::kRowBlock;
     t.projection_block = simd::projection_rows(gemm.mr);
     t.projection_direct = gemm.direct_rows;
+    t.projection_packed_x = simd::projection_packed_x_depth(gemm.mr);
     return t;
 }
 

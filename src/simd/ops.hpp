@@ -34,11 +34,11 @@ struct GemmOps {
     // k-major [k][mr], rows past m zero: ceil(m / mr) * mr * k floats at out.
     void (*pack_a)(i64 m, i64 k, const float* a, i64 lda, float scale, float* out);
     // C[m x n] (+)= A B for one K slice (at most the field kc deep): A packed by pack_a (row tile
-    // t's slice at ap + t * tile_stride), B packed at bp (strips kc * nr apart, 64-byte aligned);
-    // with b non-null, B [kc x n] row-major (ldb) is packed into bp as the first row tile
-    // multiplies.
-    void (*gemm_tiles)(i64 m, i64 n, i64 kc, const float* ap, i64 tile_stride, const float* b,
-                       i64 ldb, float* bp, float* c, i64 ldc, bool accumulate);
+    // t's slice at ap + t * a_stride) or, without a_packed, row-major in place (row i at ap + i *
+    // a_stride); B packed at bp (strips kc * nr apart, 64-byte aligned); with b non-null, B [kc x
+    // n] row-major (ldb) is packed into bp as the first row tile multiplies.
+    void (*gemm_tiles)(i64 m, i64 n, i64 kc, const float* ap, i64 a_stride, bool a_packed,
+                       const float* b, i64 ldb, float* bp, float* c, i64 ldc, bool accumulate);
     // Y[m x n] = X[m x k] W[k x n] with W row-major (ldw) read in place: for few rows m; W in
     // fp32, or stored in bf16 or f16 and widened as it is read.
     void (*few_rows_product)(i64 m, i64 n, i64 k, const float* x, i64 ldx, const float* w, i64 ldw,

@@ -291,9 +291,9 @@ std::vector<GridCase> tile_cases(const Kernel& k) {
         t.projection_packed_x > 0 && t.projection_direct > 0) {
         const std::int64_t depth = t.projection_packed_x, n = t.projection_direct + 3;
         for (int threads : {1, 2})
-            out.push_back({"projection_packed_x" + std::to_string(depth) + "_h1_b2_nq" +
+            out.push_back({"projection_packed_x" + std::to_string(depth) + "_h1_nq" +
                                std::to_string(n) + "_t" + std::to_string(threads),
-                           with_threads(make(n, n, depth, false, Similarity::dot, 1, 2), threads)});
+                           with_threads(make(n, n, depth, false, Similarity::dot, 1), threads)});
     }
     // Decode: a few queries against more keys than any of the kernel's tiles spans, grouped.
     if (k.stage == Stage::scores || k.stage == Stage::weighted_sum || k.stage == Stage::attention) {

@@ -160,32 +160,25 @@ TEST_P(MicroOps, TiledProductPacksAndMultiplies) {
                     for (bool packs : {false, true})
                         for (bool accumulate : {false, true}) {
                             const i64 lda = k + 3, ldb = n + 4, ldc = n + 2;
-                            std::vector<float> a = random_floats(std::size_t(m * lda), 21);
+                            const std::vector<float> a = random_floats(std::size_t(m * lda), 21);
                             const std::vector<float> b = random_floats(std::size_t(k * ldb), 22),
                                                      c0 = random_floats(std::size_t(m * ldc), 23);
                             // Each packed tile's slice is followed by NaN, as a deeper A's next
                             // slice would be; so is each row's slice of an A read in place.
                             const i64 tiles = (m + g.mr - 1) / g.mr, stride = g.mr * (k + 5);
-                            std::vector<float> tile(std::size_t(g.mr * k));
-                            Buffer ap(std::size_t(tiles * stride), 0);
+                            Buffer ap(std::size_t(a_packed ? tiles * stride : m * lda), 0);
                             std::fill(ap.span().begin(), ap.span().end(),
                                       std::numeric_limits<float>::quiet_NaN());
-                            for (i64 t = 0; t < tiles; ++t) {
+                            for (i64 t = 0; a_packed && t < tiles; ++t)
                                 g.pack_a(std::min(g.mr, m - t * g.mr), k, a.data() + t * g.mr * lda,
-                                         lda, 1.0f, tile.data());
-                                std::copy(tile.begin(), tile.end(), ap.data() + t * stride);
-                            }
-                            std::vector<float> a_rows = a;
-                            for (i64 r = 0; r < m; ++r)
-                                for (i64 c = k; c < lda; ++c)
-                                    a_rows[std::size_t(r * lda + c)] =
-                                        std::numeric_limits<float>::quiet_NaN();
+                                         lda, 1.0f, ap.data() + t * stride);
+                            for (i64 r = 0; !a_packed && r < m; ++r)
+                                std::copy_n(a.data() + r * lda, k, ap.data() + r * lda);
                             Buffer bp(std::size_t(g.packed_size(k, n)), 0), want(bp.size(), 0);
                             g.pack_b(k, n, b.data(), ldb, false, want.data());
                             if (!packs) std::copy_n(want.data(), want.size(), bp.data());
                             std::vector<float> c = c0;
-                            g.gemm_tiles(m, n, k, a_packed ? ap.data() : a_rows.data(),
-                                         a_packed ? stride : lda, a_packed,
+                            g.gemm_tiles(m, n, k, ap.data(), a_packed ? stride : lda, a_packed,
                                          packs ? b.data() : nullptr, ldb, bp.data(), c.data(), ldc,
                                          accumulate);
                             const std::string what =

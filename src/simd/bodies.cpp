@@ -301,11 +301,9 @@ void projection_body(Isa isa, int threads, const Shape& sh, i64 cols, const floa
                 c = end;
             }
         };
-        if (x_in_place) {
-            // nothing to pack
-        } else if (own_x) {
+        if (own_x) {
             for (i64 t = 0; t < runs * run_tiles; ++t) pack_tile(t);
-        } else {
+        } else if (!x_in_place) {
 #pragma omp for schedule(static)
             for (i64 t = 0; t < runs * run_tiles; ++t) pack_tile(t);
         }

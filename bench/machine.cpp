@@ -303,6 +303,17 @@ std::string fingerprint(const nlohmann::json& machine) {
     }
     while (!slug.empty() && slug.back() == '-') slug.pop_back();
     if (slug.empty()) slug = "unknown-cpu";
+    // A virtual machine often names only the brand ("AMD EPYC", "Intel Xeon"), which Zen 3, 4 and
+    // 5, or two Xeon generations, share although their peaks differ twofold: without a model
+    // number in the name, the CPU family and model tell them apart (f25m17 for a Zen 4 EPYC).
+    const std::string fms = machine.value("cpu_family_model_stepping", "");
+    const auto first = fms.find('/'), second = fms.find('/', first + 1);
+    const bool numbered = std::any_of(slug.begin(), slug.end(), [](char c) {
+        return std::isdigit(static_cast<unsigned char>(c));
+    });
+    if (!numbered && first != std::string::npos && second != std::string::npos && first > 0 &&
+        second > first + 1)
+        slug += "-f" + fms.substr(0, first) + "m" + fms.substr(first + 1, second - first - 1);
     return slug + "-" + machine.value("isa_dispatched", "scalar") + "-" +
            std::to_string(machine.value("logical_cpus", 0)) + "c";
 }

@@ -15,8 +15,9 @@ nlohmann::json machine_info();
 // The current UTC time formatted by strftime, e.g. utc_time("%Y-%m-%dT%H:%M:%SZ").
 std::string utc_time(const char* format);
 
-// A short folder name for this machine: the CPU model, the dispatched ISA tier and the number of
-// logical CPUs, e.g. "intel-xeon-avx512-2c" or "amd-epyc-9b45-avx512-2c".
+// A short folder name for this machine: the CPU model (with its family and model numbers where
+// the name has no model number), the dispatched ISA tier and the number of logical CPUs, e.g.
+// "amd-epyc-9b45-avx512-2c", or "amd-epyc-f25m17-avx512-2c" for a guest named "AMD EPYC".
 std::string fingerprint(const nlohmann::json& machine);
 
 }  // namespace attnbench

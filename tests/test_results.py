@@ -206,7 +206,7 @@ def shape_text(n_q, n_kv, h, kv, d, t, causal):
 
 def kernel_row(stage, variant, isa, t, n_q, n_kv, h, d, gflops, gbps=None, kv=None, causal=True, model=None,
                with_kv_field=True):
-    """A kernel row of a current result (modelled on results/amd-epyc-avx2-2c): the name with
+    """A kernel row of a current result (modelled on results/amd-epyc-f25m1-avx2-2c): the name with
     /real_time, "attnbench" with kv_heads (left out with with_kv_field=False, as in older files)."""
     kv = h if kv is None else kv
     text = shape_text(n_q, n_kv, h, kv, d, t, causal)
@@ -241,7 +241,7 @@ def synthetic(stream=True, gbps=True, context_stream=False):
     benchmarks = [probe_row("fma", 1, 100.0), probe_row("fma", 2, 200.0)]
     if stream:
         benchmarks += [probe_row("stream", 1, 12.0), probe_row("stream", 2, 20.0)]
-    ctx = {"attnbench": {"fingerprint": "amd-epyc-avx2-2c", "fma_peak_gflops": {"1": 100.0, "2": 200.0},
+    ctx = {"attnbench": {"fingerprint": "amd-epyc-f25m1-avx2-2c", "fma_peak_gflops": {"1": 100.0, "2": 200.0},
                          "machine": MACHINE, "sweep": {"command": "attnbench run"}}}
     if context_stream:
         ctx["attnbench"]["stream_peak_gbps"] = {"1": 11.0, "2": 19.0}

@@ -325,6 +325,14 @@ std::vector<GridCase> tile_cases(const Kernel& k) {
                            with_threads(make(7, n_kv, d, true, Similarity::dot, 2, 1, 2), 2),
                            peaked});
         }
+        // Head sizes at and past the one from which the decode path reads a streamed cache's
+        // rows whole (DecodeFromMemoryVsReference takes every cache to stream), the second with
+        // an odd count of vectors and a tail; 7 rows per K/V head take row tiles of 4, 2 and 1.
+        if (const std::int64_t d = t.decode_stream_row; d > 0)
+            for (const std::int64_t head : {d, d + t.vector + 1})
+                out.push_back(
+                    {"decode_q7_h2_kv2" + keys + "_d" + std::to_string(head) + "_causal_t2",
+                     with_threads(make(7, n_kv, head, true, Similarity::dot, 2, 1, 2), 2), peaked});
         // Query rows per K/V head on both sides of the decode path's switch to its wide form.
         if (const std::int64_t wide = t.decode_wide_rows; wide > 1) {
             for (const std::int64_t heads : {wide - 1, wide})

@@ -11,6 +11,7 @@
 #include "attn/registry.hpp"
 #include "attn/workload.hpp"
 #include "expected.hpp"
+#include "flash/flash.hpp"
 #include "grid.hpp"
 #include "tiers.hpp"
 
@@ -70,7 +71,40 @@ TEST_P(KernelVsReference, WithinErrorBound) {
                       << "; benchmark it with: " << repro_command(kernel, c.shape) << detail.str();
 }
 
+// The decode shapes again as a K/V cache larger than the last-level cache runs: the decode path
+// then reads K and V in the order that suits streaming from memory, which the grid's small
+// caches would otherwise never take.
+class DecodeFromMemoryVsReference : public ::testing::TestWithParam<Param> {};
+
+std::vector<Param> decode_params() {
+    std::vector<Param> out;
+    for (const Param& p : params())
+        if (p.kernel->stage == Stage::attention && p.c.shape.n_q <= flash::kDecodeQueries)
+            out.push_back(p);
+    return out;
+}
+
+TEST_P(DecodeFromMemoryVsReference, WithinErrorBound) {
+    const Kernel& kernel = *GetParam().kernel;
+    const GridCase& c = GetParam().c;
+    ATTN_SKIP_UNLESS_RUNS_HERE(kernel.isa);
+    Workload work(kernel.stage, c.shape, c.fill, c.misalign);
+    flash::assume_last_level_cache_bytes(1);
+    work.run(kernel);
+    flash::assume_last_level_cache_bytes(0);
+    const Expected want = expected_output(work);
+    const float* got = work.output().data();
+    ASSERT_EQ(want.value.size(), work.output().size());
+    int bad = 0;
+    for (std::size_t i = 0; i < want.value.size(); ++i)
+        bad += !within_bound(got[i], want.value[i], want.tolerance[i]);
+    EXPECT_EQ(bad, 0) << kernel.typed_name() << " wrong on " << c.label
+                      << " with its cache taken to stream from memory";
+}
+
 INSTANTIATE_TEST_SUITE_P(Registry, KernelVsReference, ::testing::ValuesIn(params()), param_name);
+INSTANTIATE_TEST_SUITE_P(Registry, DecodeFromMemoryVsReference,
+                         ::testing::ValuesIn(decode_params()), param_name);
 
 }  // namespace
 }  // namespace attn::testing

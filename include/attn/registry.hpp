@@ -45,8 +45,9 @@ struct Tiles {
     std::int64_t row_block = 0;     // query rows per task or block
     std::int64_t kv_block = 0;      // keys per block of fused attention
     std::int64_t decode_block = 0;  // keys per block of fused attention's decode (split-KV) path
-    std::int64_t decode_wide_rows = 0;  // query rows per K/V head from which decode packs blocks
-    std::int64_t decode_split = 0;      // keys at whose multiples decode splits a K/V head's range
+    std::int64_t decode_wide_rows = 0;   // query rows per K/V head from which decode packs blocks
+    std::int64_t decode_split = 0;       // keys at whose multiples decode splits a K/V head's range
+    std::int64_t decode_stream_row = 0;  // the head size from which decode streams rows whole
     std::int64_t projection_block = 0;  // the most rows per task of the projections' matrix product
     std::int64_t projection_direct = 0;    // the most rows a projection multiplies by W unpacked
     std::int64_t projection_packed_x = 0;  // the smallest d_model whose X a projection packs

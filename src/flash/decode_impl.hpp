@@ -130,14 +130,32 @@ template <class Arch> float dot_even_odd(const float* a, const bf16* b, i64 d) {
     return simd::hsum<Arch>(acc);
 }
 
+// Whether dot_rows and pv_chunk may read a cache's rows one after another (see dot_rows): fp32
+// on AVX-512.
+template <class Arch, class T> constexpr bool reads_rows_in_order() {
+    return std::is_same_v<T, float> && simd::vfloat<Arch>::size == 16;
+}
+// The fewest vectors a key row has for dot_rows to read it in row order.
+constexpr i64 kStreamRowVectors = 8;
+
 // s[r][j] = q_r . k_j for RQ rows of q [.. x d] (row stride d) and the bk keys of k [bk x d]
 // (stored as T, widened as they are loaded), into s (row stride lds). A tile of RQ rows x W / RQ
 // keys keeps W accumulators whose sums one lane_sums folds into a vector; keys past the last
 // whole tile and columns past the last whole vector are added one by one. With k_end (the end of
 // the K rows the caller reads), the K stream is prefetched ahead of the reads (prefetch_ahead).
 // With EvenOddRows (bf16 K, d a multiple of 2W), q's rows are in EvenOdd order and each step
-// widens 2W values of a key row by load_bf16_pairs.
-template <class Arch, int RQ, class T = float, bool EvenOddRows = false>
+// widens 2W values of a key row by load_bf16_pairs. With RowOrder (fp32 on AVX-512, for the
+// tile that streams K from a cache larger than the last-level cache, rows of 8 vectors or
+// more: see WidenedDots), it reads its key rows one after another, each from front to back, and
+// leaves the fetching to the hardware prefetcher: stepping through the tile's rows side by side, a
+// vector of each in turn, left the Zen 4 guest's prefetcher behind (a stand-alone loop read a cache
+// in memory at 10.6 GB/s that way, at 29-31 GB/s in row order, as fast as the bandwidth probe, and
+// at 26 GB/s in row order with software prefetching). Row by row, the RQ sums of a key
+// alternate between two sets of accumulators, so that 2 RQ chains of FMAs hide their latency;
+// but each FMA then loads its query vector, which costs more than the order saves where K is in
+// cache (decoding a 1K cache from L3: 1.25x the time; at d 64: 1.33x), and 16-bit rows, half as
+// long and widened as they load, measured no faster (f16: 0.8-1.05x the time).
+template <class Arch, int RQ, class T = float, bool EvenOddRows = false, bool RowOrder = false>
 void dot_rows(const float* q, const T* k, i64 bk, i64 d, float* s, i64 lds, const char* k_end) {
     using V = simd::vfloat<Arch>;
     constexpr i64 W = V::size, KJ = W / RQ;
@@ -147,20 +165,42 @@ void dot_rows(const float* q, const T* k, i64 bk, i64 d, float* s, i64 lds, cons
     for (; j + KJ <= bk; j += KJ) {
         V acc[W];
         for (auto& a : acc) a = V(0.0f);
-        if (k_end) prefetch_ahead(k + j * d, KJ * d * i64(sizeof(T)), k_end);
-        for (i64 c = 0; c < d_main; c += H * W) {
-            V kv[KJ][H];
+        if (k_end && !RowOrder) prefetch_ahead(k + j * d, KJ * d * i64(sizeof(T)), k_end);
+        if constexpr (RowOrder) {
             for (i64 t = 0; t < KJ; ++t) {
-                if constexpr (EvenOddRows)
-                    simd::load_bf16_pairs<Arch>(k + (j + t) * d + c, kv[t][0], kv[t][1]);
-                else kv[t][0] = simd::load_widened<Arch>(k + (j + t) * d + c);
-            }
-            for (int r = 0; r < RQ; ++r)
-                for (int h = 0; h < H; ++h) {
-                    const V qv = simd::loadu<Arch>(q + r * d + c + h * W);
-                    for (i64 t = 0; t < KJ; ++t)
-                        acc[r * KJ + t] = xsimd::fma(qv, kv[t][h], acc[r * KJ + t]);
+                const T* row = k + (j + t) * d;
+                // The RQ products of row t's vector at column c, into sums[r * stride].
+                auto step = [&](i64 c, V* sums, i64 stride) {
+                    const V kv = simd::load_widened<Arch>(row + c);
+                    for (int r = 0; r < RQ; ++r)
+                        sums[r * stride] =
+                            xsimd::fma(simd::loadu<Arch>(q + r * d + c), kv, sums[r * stride]);
+                };
+                V odd[RQ];
+                for (auto& a : odd) a = V(0.0f);
+                i64 c = 0;
+                for (; c + 2 * W <= d_main; c += 2 * W) {
+                    step(c, acc + t, KJ);
+                    step(c + W, odd, 1);
                 }
+                if (c < d_main) step(c, acc + t, KJ);
+                for (int r = 0; r < RQ; ++r) acc[r * KJ + t] += odd[r];
+            }
+        } else {
+            for (i64 c = 0; c < d_main; c += H * W) {
+                V kv[KJ][H];
+                for (i64 t = 0; t < KJ; ++t) {
+                    if constexpr (EvenOddRows)
+                        simd::load_bf16_pairs<Arch>(k + (j + t) * d + c, kv[t][0], kv[t][1]);
+                    else kv[t][0] = simd::load_widened<Arch>(k + (j + t) * d + c);
+                }
+                for (int r = 0; r < RQ; ++r)
+                    for (int h = 0; h < H; ++h) {
+                        const V qv = simd::loadu<Arch>(q + r * d + c + h * W);
+                        for (i64 t = 0; t < KJ; ++t)
+                            acc[r * KJ + t] = xsimd::fma(qv, kv[t][h], acc[r * KJ + t]);
+                    }
+            }
         }
         alignas(64) float sums[W];
         simd::lane_sums<Arch>(acc).store_aligned(sums);
@@ -221,11 +261,23 @@ inline void pv_tile(const float* p, i64 lds, const T* v, i64 bk, i64 d, float* a
 // acc[r][:] += sum_j p[r][j] v_j for R rows of p (row stride lds) over the bk rows of v [bk x d]
 // (stored as T); acc row stride d: pv_tile over the columns, the first tile prefetching the V
 // stream (v_end). With EvenOddRows, as pv_tile's (d a multiple of 2W).
-template <class Arch, int R, class T, bool EvenOddRows = false>
+template <class Arch, int R, class T, bool EvenOddRows = false, bool WholeRows = false>
 void pv_chunk(const float* p, i64 lds, const T* v, i64 bk, i64 d, float* acc, const char* v_end) {
     // R x CV accumulators, CV loads and a broadcast: CV = 4 fits 32 registers, 2 fits 16.
     constexpr i64 W = simd::vfloat<Arch>::size, CV = simd::Tile<Arch>::Registers == 32 ? 4 : 2;
     constexpr int H = EvenOddRows ? 2 : 1;  // vectors per step past the CV-vector tiles
+    // With WholeRows (the tile that streams V from a cache larger than the last-level cache, fp32
+    // rows of kStreamRowVectors: d 128 on AVX-512; see WidenedDots), it reads each row whole, two
+    // rows of p at a time, and leaves the fetching to the hardware prefetcher, so that V leaves
+    // memory row after row (see dot_rows): in column tiles of half a row a stand-alone loop on the
+    // Zen 4 guest read it at 17-18 GB/s, with software prefetching of whole chunks at 13. The
+    // second pair of rows reads the chunk's V rows from L1.
+    if constexpr (WholeRows && R % 2 == 0) {
+        for (int r = 0; r < R; r += 2)
+            pv_tile<Arch, 2, kStreamRowVectors, T>(p + r * lds, lds, v, bk, d, acc + r * d, 0,
+                                                   nullptr);
+        return;
+    }
     i64 c0 = 0;
     for (; c0 + CV * W <= d; c0 += CV * W)
         pv_tile<Arch, R, CV, T, EvenOddRows>(p, lds, v, bk, d, acc, c0, c0 == 0 ? v_end : nullptr);
@@ -241,14 +293,14 @@ void pv_chunk(const float* p, i64 lds, const T* v, i64 bk, i64 d, float* acc, co
 
 // acc[r][:] += sum_j p[r][j] v_j for R rows of p (row stride lds) over the bk rows of v [bk x d]
 // (stored as T; acc row stride d), by pv_chunk over chunks of keys.
-template <class Arch, int R, class T = float, bool EvenOddRows = false>
+template <class Arch, int R, class T = float, bool EvenOddRows = false, bool WholeRows = false>
 void pv_rows(const float* p, i64 lds, const T* v, i64 bk, i64 d, float* acc, const char* v_end) {
     // Keys in chunks of 16, whose V rows (8 KiB at d = 128) stay in L1 while every column tile
     // passes over them.
     constexpr i64 KC = 16;
     for (i64 j0 = 0; j0 < bk; j0 += KC)
-        pv_chunk<Arch, R, T, EvenOddRows>(p + j0, lds, v + j0 * d, std::min(KC, bk - j0), d, acc,
-                                          v_end);
+        pv_chunk<Arch, R, T, EvenOddRows, WholeRows>(p + j0, lds, v + j0 * d, std::min(KC, bk - j0),
+                                                     d, acc, v_end);
 }
 
 // The narrow form's products by dot_rows and pv_rows: the scaled query rows and the
@@ -256,16 +308,25 @@ void pv_rows(const float* p, i64 lds, const T* v, i64 bk, i64 d, float* acc, con
 template <class Arch, class T> struct WidenedDots {
     const float* q;
     i64 d;
+    bool from_memory = false;  // the cache is larger than the last-level cache
     // q_scaled [rows x d]; the bf16-pair area of the scratch (unused here).
     WidenedDots(const float* q_scaled, i64 /*rows*/, i64 d, float* /*pairs*/) : q(q_scaled), d(d) {}
     // s[i][j] = q_{r + i} . k_j for the R rows from r and the bk keys of kb [bk x d].
     template <int R>
     void rows(i64 r, const T* kb, i64 bk, float* s, i64 lds, const char* k_end) const {
+        // The row order where it pays (see dot_rows), chosen per call, each order compiled
+        // apart: a run-time branch inside the loop made the other order 1.11-1.13x slower.
+        if constexpr (reads_rows_in_order<Arch, T>())
+            if (from_memory && k_end && d >= kStreamRowVectors * simd::vfloat<Arch>::size)
+                return dot_rows<Arch, R, T, false, true>(q + r * d, kb, bk, d, s, lds, k_end);
         dot_rows<Arch, R, T>(q + r * d, kb, bk, d, s, lds, k_end);
     }
     // acc[i] += sum_j s[i][j] v_j for the R rows of s (row stride lds) and the bk rows of vb.
     template <int R>
     void pv(const float* s, i64 lds, const T* vb, i64 bk, float* acc, const char* v_end) const {
+        if constexpr (reads_rows_in_order<Arch, T>() && R % 2 == 0)
+            if (from_memory && v_end && d == kStreamRowVectors * simd::vfloat<Arch>::size)
+                return pv_rows<Arch, R, T, false, true>(s, lds, vb, bk, d, acc, v_end);
         pv_rows<Arch, R, T>(s, lds, vb, bk, d, acc, v_end);
     }
     // acc [rows x d] after the last block: already in column order.
@@ -350,7 +411,10 @@ void decode_rows(const Shape& sh, const float* q, i64 rows, const T* k, const T*
         for (i64 c = 0; c < d; ++c) acc[r * d + c] = 0.0f;
     }
     if (cosine) simd::row_norms<Arch>(q, rows, d, q_norms);
-    const Dots dots(q_scaled, wide ? 0 : rows, d, q_pairs);
+    Dots dots(q_scaled, wide ? 0 : rows, d, q_pairs);
+    if constexpr (requires { dots.from_memory; })
+        dots.from_memory = 2 * sh.batch * sh.kv_head_count() * sh.n_kv * d * i64(sizeof(T)) >
+                           last_level_cache_bytes();
     const char* k_end = reinterpret_cast<const char*>(k + j_end * d);
     const char* v_end = reinterpret_cast<const char*>(v + j_end * d);
     for (i64 j0 = j_begin; j0 < j_end; j0 += D::BK) {

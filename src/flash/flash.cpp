@@ -3,8 +3,12 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
+#include <cstdlib>
+#include <fstream>
 #include <limits>
+#include <string>
 #include <vector>
 
 #include "attention_row.hpp"
@@ -18,6 +22,31 @@ namespace attn::flash {
 
 const FlashOps& flash_ops(Isa isa) {
     return simd::for_tier(isa, []<Isa I>() -> const FlashOps& { return flash_ops_for<I>(); });
+}
+
+namespace {
+std::atomic<i64> assumed_cache_bytes{0};
+}  // namespace
+
+void assume_last_level_cache_bytes(i64 bytes) { assumed_cache_bytes.store(bytes); }
+
+i64 last_level_cache_bytes() {
+    if (const i64 assumed = assumed_cache_bytes.load(std::memory_order_relaxed)) return assumed;
+    static const i64 bytes = [] {
+        i64 most = 0;
+        for (int index = 0; index < 8; ++index) {
+            std::ifstream file("/sys/devices/system/cpu/cpu0/cache/index" + std::to_string(index) +
+                               "/size");
+            std::string size;  // "32768K"
+            if (!(file >> size)) continue;
+            i64 value = std::atoll(size.c_str());
+            if (size.back() == 'K') value <<= 10;
+            else if (size.back() == 'M') value <<= 20;
+            most = std::max(most, value);
+        }
+        return most > 0 ? most : i64(32) << 20;
+    }();
+    return bytes;
 }
 
 namespace {
@@ -235,6 +264,7 @@ Tiles flash_tiles(Isa isa) {
     t.decode_block = flash::flash_ops(isa).decode_block;
     t.decode_wide_rows = flash::flash_ops(isa).decode_wide_rows;
     t.decode_split = flash::kSplitKeys;
+    t.decode_stream_row = flash::flash_ops(isa).decode_stream_row;
     return t;
 }
 

@@ -48,6 +48,9 @@ struct FlashOps {
     // decode_rows with K and V stored in 16 bits, widened as they are read.
     DecodeRows<bf16> decode_rows_bf16;
     DecodeRows<f16> decode_rows_f16;
+    // The smallest head size at which fp32 decode reads a cache larger than the last-level cache
+    // row after row (0: never).
+    i64 decode_stream_row;
 
     // The decode_rows of storage type T.
     template <class T> DecodeRows<T> decode_rows_of() const {
@@ -65,6 +68,14 @@ const FlashOps& flash_ops(Isa isa);
 // The decode path splits a K/V head's key range at multiples of this many keys: fewer than a
 // decode block, so that a cache of a few hundred keys still gives every core a part.
 inline constexpr i64 kSplitKeys = 128;
+
+// Bytes of the largest cache CPU 0 has, as Linux lists it in sysfs (32 MiB where it lists none),
+// or those of assume_last_level_cache_bytes: the decode path reads a K/V cache larger than this
+// from memory, in the order that suits streaming.
+i64 last_level_cache_bytes();
+// Makes last_level_cache_bytes return `bytes` (1: every decode call streams from memory, as the
+// tests run it on small caches); 0 goes back to what sysfs lists.
+void assume_last_level_cache_bytes(i64 bytes);
 
 // The most queries per head a call may have to take the decode path: decode is one token, or
 // up to 16 when speculative decoding verifies drafts; longer prompts are prefill.

@@ -93,10 +93,10 @@ class DecodeFromMemoryVsReference : public ::testing::TestWithParam<Param> {};
 
 std::vector<Param> decode_params() {
     std::vector<Param> out;
-    for (const Param& p : params())
-        if (p.kernel->stage == Stage::attention && p.kernel->tiles().decode_stream_row > 0 &&
-            p.c.shape.n_q <= flash::kDecodeQueries)
-            out.push_back(p);
+    for (const auto& k : registry())
+        if (k.stage == Stage::attention && k.tiles().decode_stream_row > 0)
+            for (auto& c : grid_for(k))
+                if (c.shape.n_q <= flash::kDecodeQueries) out.push_back({&k, c});
     return out;
 }
 

@@ -180,7 +180,7 @@ TEST_P(MicroOps, TiledProductPacksAndMultiplies) {
                             std::vector<float> c = c0;
                             g.gemm_tiles(m, n, k, ap.data(), a_packed ? stride : lda, a_packed,
                                          packs ? b.data() : nullptr, ldb, bp.data(), c.data(), ldc,
-                                         accumulate);
+                                         accumulate, b.data(), packs ? k : 0);
                             const std::string what =
                                 "m " + std::to_string(m) + " n " + std::to_string(n) + " k " +
                                 std::to_string(k) + (a_packed ? " A packed" : " A in place") +

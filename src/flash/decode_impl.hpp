@@ -317,7 +317,7 @@ template <class Arch, class T> struct WidenedDots {
         // The row order where it pays (see dot_rows), chosen per call, each order compiled
         // apart: a run-time branch inside the loop made the other order 1.11-1.13x slower.
         if constexpr (reads_rows_in_order<Arch, T>())
-            if (from_memory && k_end && d >= kStreamRowVectors * simd::vfloat<Arch>::size)
+            if (from_memory && k_end && d >= kStreamRowVectors * i64(simd::vfloat<Arch>::size))
                 return dot_rows<Arch, R, T, false, true>(q + r * d, kb, bk, d, s, lds, k_end);
         dot_rows<Arch, R, T>(q + r * d, kb, bk, d, s, lds, k_end);
     }

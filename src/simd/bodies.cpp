@@ -325,12 +325,21 @@ void projection_body(Isa isa, int threads, const Shape& sh, i64 cols, const floa
                         float* slice = packed + (one_block ? 0 : k0 * panel_cols);
                         for (i64 c0 = j0; c0 < j1;) {
                             const i64 c1 = std::min(j1, (c0 / col_run + 1) * col_run);
-                            // The first rows pack the slice as their first tile multiplies by it.
-                            const float* w_slice = i0 == 0 ? w + k0 * n + c0 : nullptr;
+                            // The first rows pack the slice as their first tile multiplies by it,
+                            // and fetch the start of the slice they pack next.
+                            const bool packs = i0 == 0;
+                            const float* w_slice = packs ? w + k0 * n + c0 : nullptr;
+                            const bool next_columns = c1 < j1;
+                            const float* next_w =
+                                next_columns ? w + k0 * n + c1 : w + (k0 + kc) * n + j0;
+                            const i64 next_rows = !packs ? 0
+                                                  : next_columns
+                                                      ? kc
+                                                      : std::clamp(k - k0 - kc, i64(0), gemm.kc);
                             gemm.gemm_tiles(i1 - i0, c1 - c0, kc, a, x_in_place ? k : gemm.mr * kc,
                                             !x_in_place, w_slice, n,
                                             slice + (c0 - j0) / gemm.nr * kc * gemm.nr, out(i0, c0),
-                                            ldc, k0 > 0);
+                                            ldc, k0 > 0, next_w, next_rows);
                             c0 = c1;
                         }
                     }

@@ -198,12 +198,15 @@ template <class Arch> void pack_b(std::int64_t K, std::int64_t N, const float* B
 // for a packed A, are the kc * MR floats after this tile's slice (where gemm_tiles's callers lay
 // the next tile): when A streams from memory, the first strip of B to meet a tile would otherwise
 // wait on it. (An A read in place is left to the hardware prefetchers: fetching the next tile's
-// rows by software made the projection 2-10% slower.)
+// rows by software made the projection 2-10% slower.) One line of each of the first fetch_count
+// rows ldb floats apart from fetch_rows is fetched into cache, one per k step: the next strip of
+// a B not yet packed, whose packing tile would otherwise wait on memory for each of its rows.
 template <class Arch, int MR, bool PackedA = false, bool PacksB = false, bool StreamsA = false>
 inline void micro_tile(std::int64_t kc, const float* A, std::int64_t lda, const float* Bp, float* C,
                        std::int64_t ldc, float alpha, bool first, int nvalid,
                        const float* row_scale = nullptr, std::int64_t ldb = Tile<Arch>::NR,
-                       float* packed = nullptr) {
+                       float* packed = nullptr, const float* fetch_rows = nullptr,
+                       std::int64_t fetch_count = 0) {
     using V = vfloat<Arch>;
     constexpr int NV = Tile<Arch>::NV, W = Tile<Arch>::W, NR = Tile<Arch>::NR;
     V acc[MR][NV];
@@ -245,6 +248,7 @@ inline void micro_tile(std::int64_t kc, const float* A, std::int64_t lda, const 
         if constexpr (PacksB)
 #pragma GCC unroll 4
             for (int v = 0; v < NV; ++v) __builtin_prefetch(Bp + (k + 16) * ldb + v * W);
+        if (k < fetch_count) __builtin_prefetch(fetch_rows + k * ldb);
 #pragma GCC unroll 16
         for (int r = 0; r < MR; ++r) {
             const V a(PackedA ? A[k * lda + r] : row_at(r)[k]);
@@ -454,11 +458,12 @@ template <class Arch> void gemm_packed(std::int64_t M, std::int64_t N, std::int6
 // Ap + i * a_stride); B packed by pack_b into strips kc * NR floats apart at Bp (64-byte aligned).
 // With B non-null, B [kc x N] row-major (ldb) is not yet packed: the first row tile packs each
 // strip as it multiplies by it, and the other tiles read the strip while it is in L1. C (ldc) is
-// overwritten, or accumulated into with `accumulate`.
+// overwritten, or accumulated into with `accumulate`. While the last strip multiplies, the first
+// next_rows rows (ldb apart) of the first strip of next_B, the B the next call packs, are fetched.
 template <class Arch, bool PackedA>
 void gemm_tiles_of(std::int64_t M, std::int64_t N, std::int64_t kc, const float* Ap,
                    std::int64_t a_stride, const float* B, std::int64_t ldb, float* Bp, float* C,
-                   std::int64_t ldc, bool accumulate) {
+                   std::int64_t ldc, bool accumulate, const float* next_B, std::int64_t next_rows) {
     constexpr int MR = Tile<Arch>::MR, NR = Tile<Arch>::NR;
     if (kc == 0) {  // an empty sum
         if (!accumulate) zero_matrix(M, N, C, ldc);
@@ -469,6 +474,8 @@ void gemm_tiles_of(std::int64_t M, std::int64_t N, std::int64_t kc, const float*
     auto tile_a = [&](std::int64_t i0) { return Ap + (PackedA ? i0 / MR : i0) * a_stride; };
     // A B too narrow or too short for a whole strip or tile is packed first.
     const bool packs_in_tile = B != nullptr && M >= MR;
+    // 64-byte lines per packed row of a strip.
+    constexpr std::int64_t fetch_lines = (NR * std::int64_t(sizeof(float)) + 63) / 64;
     if (B != nullptr && !packs_in_tile) pack_b<Arch>(kc, N, B, ldb, false, Bp);
     for (std::int64_t j0 = 0; j0 < N; j0 += NR) {
         float* strip = Bp + (j0 / NR) * kc * NR;
@@ -485,9 +492,20 @@ void gemm_tiles_of(std::int64_t M, std::int64_t N, std::int64_t kc, const float*
             }
             i0 = MR;
         }
-        for (; i0 + MR <= M; i0 += MR)
+        // The last full tiles of this strip fetch the next strip's rows of B (or next_B's), a
+        // line of each row per tile, so that its packing tile finds them in cache.
+        const bool last = j0 + NR >= N;
+        const float* next_strip = last ? next_B : B + j0 + NR;
+        const std::int64_t fetch_count = !packs_in_tile ? 0 : last ? next_rows : kc;
+        const std::int64_t fetching_from = M / MR * MR - fetch_lines * MR;
+        for (; i0 + MR <= M; i0 += MR) {
+            const bool fetches = fetch_count > 0 && i0 >= fetching_from;
+            const float* fetch_rows =
+                fetches ? next_strip + (i0 - fetching_from) / MR * (64 / sizeof(float)) : nullptr;
             micro_tile<Arch, MR, PackedA, false, true>(
-                kc, tile_a(i0), lda, strip, C + i0 * ldc + j0, ldc, 1.0f, !accumulate, nvalid);
+                kc, tile_a(i0), lda, strip, C + i0 * ldc + j0, ldc, 1.0f, !accumulate, nvalid,
+                nullptr, ldb, nullptr, fetch_rows, fetches ? fetch_count : 0);
+        }
         if (i0 < M)
             micro_rows<Arch, PackedA>(int(M - i0), kc, tile_a(i0), lda, strip, C + i0 * ldc + j0,
                                       ldc, 1.0f, !accumulate, nvalid);
@@ -498,9 +516,14 @@ void gemm_tiles_of(std::int64_t M, std::int64_t N, std::int64_t kc, const float*
 template <class Arch> void gemm_tiles(std::int64_t M, std::int64_t N, std::int64_t kc,
                                       const float* Ap, std::int64_t a_stride, bool a_packed,
                                       const float* B, std::int64_t ldb, float* Bp, float* C,
-                                      std::int64_t ldc, bool accumulate) {
-    if (a_packed) gemm_tiles_of<Arch, true>(M, N, kc, Ap, a_stride, B, ldb, Bp, C, ldc, accumulate);
-    else gemm_tiles_of<Arch, false>(M, N, kc, Ap, a_stride, B, ldb, Bp, C, ldc, accumulate);
+                                      std::int64_t ldc, bool accumulate, const float* next_B,
+                                      std::int64_t next_rows) {
+    if (a_packed)
+        gemm_tiles_of<Arch, true>(M, N, kc, Ap, a_stride, B, ldb, Bp, C, ldc, accumulate, next_B,
+                                  next_rows);
+    else
+        gemm_tiles_of<Arch, false>(M, N, kc, Ap, a_stride, B, ldb, Bp, C, ldc, accumulate, next_B,
+                                   next_rows);
 }
 
 // Rows [0, R) of Y[:, 0 : jn) (+)= X[:, k0 : k0 + KB) W[k0 : k0 + KB, 0 : jn) for one block of KB

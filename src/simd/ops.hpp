@@ -36,9 +36,11 @@ struct GemmOps {
     // C[m x n] (+)= A B for one K slice (at most the field kc deep): A packed by pack_a (row tile
     // t's slice at ap + t * a_stride) or, without a_packed, row-major in place (row i at ap + i *
     // a_stride); B packed at bp (strips kc * nr apart, 64-byte aligned); with b non-null, B [kc x
-    // n] row-major (ldb) is packed into bp as the first row tile multiplies.
+    // n] row-major (ldb) is packed into bp as the first row tile multiplies, and the first
+    // next_rows rows of next_b (ldb apart), the B of the call to come, are fetched meanwhile.
     void (*gemm_tiles)(i64 m, i64 n, i64 kc, const float* ap, i64 a_stride, bool a_packed,
-                       const float* b, i64 ldb, float* bp, float* c, i64 ldc, bool accumulate);
+                       const float* b, i64 ldb, float* bp, float* c, i64 ldc, bool accumulate,
+                       const float* next_b, i64 next_rows);
     // Y[m x n] = X[m x k] W[k x n] with W row-major (ldw) read in place: for few rows m; W in
     // fp32, or stored in bf16 or f16 and widened as it is read.
     void (*few_rows_product)(i64 m, i64 n, i64 k, const float* x, i64 ldx, const float* w, i64 ldw,

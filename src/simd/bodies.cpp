@@ -329,13 +329,15 @@ void projection_body(Isa isa, int threads, const Shape& sh, i64 cols, const floa
                             // and fetch the start of the slice they pack next.
                             const bool packs = i0 == 0;
                             const float* w_slice = packs ? w + k0 * n + c0 : nullptr;
+                            // (None after the last slice, where a pointer to it would lie past W.)
                             const bool next_columns = c1 < j1;
-                            const float* next_w =
-                                next_columns ? w + k0 * n + c1 : w + (k0 + kc) * n + j0;
                             const i64 next_rows = !packs ? 0
                                                   : next_columns
                                                       ? kc
                                                       : std::clamp(k - k0 - kc, i64(0), gemm.kc);
+                            const float* next_w = next_rows == 0 ? nullptr
+                                                  : next_columns ? w + k0 * n + c1
+                                                                 : w + (k0 + kc) * n + j0;
                             gemm.gemm_tiles(i1 - i0, c1 - c0, kc, a, x_in_place ? k : gemm.mr * kc,
                                             !x_in_place, w_slice, n,
                                             slice + (c0 - j0) / gemm.nr * kc * gemm.nr, out(i0, c0),

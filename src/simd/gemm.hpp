@@ -474,8 +474,9 @@ void gemm_tiles_of(std::int64_t M, std::int64_t N, std::int64_t kc, const float*
     auto tile_a = [&](std::int64_t i0) { return Ap + (PackedA ? i0 / MR : i0) * a_stride; };
     // A B too narrow or too short for a whole strip or tile is packed first.
     const bool packs_in_tile = B != nullptr && M >= MR;
-    // 64-byte lines per packed row of a strip.
-    constexpr std::int64_t fetch_lines = (NR * std::int64_t(sizeof(float)) + 63) / 64;
+    // Floats in a 64-byte cache line, and lines in a packed row of a strip.
+    constexpr std::int64_t line_floats = 64 / std::int64_t(sizeof(float));
+    constexpr std::int64_t fetch_lines = (NR + line_floats - 1) / line_floats;
     if (B != nullptr && !packs_in_tile) pack_b<Arch>(kc, N, B, ldb, false, Bp);
     for (std::int64_t j0 = 0; j0 < N; j0 += NR) {
         float* strip = Bp + (j0 / NR) * kc * NR;
@@ -501,7 +502,7 @@ void gemm_tiles_of(std::int64_t M, std::int64_t N, std::int64_t kc, const float*
         for (; i0 + MR <= M; i0 += MR) {
             const bool fetches = fetch_count > 0 && i0 >= fetching_from;
             const float* fetch_rows =
-                fetches ? next_strip + (i0 - fetching_from) / MR * (64 / sizeof(float)) : nullptr;
+                fetches ? next_strip + (i0 - fetching_from) / MR * line_floats : nullptr;
             micro_tile<Arch, MR, PackedA, false, true>(
                 kc, tile_a(i0), lda, strip, C + i0 * ldc + j0, ldc, 1.0f, !accumulate, nvalid,
                 nullptr, ldb, nullptr, fetch_rows, fetches ? fetch_count : 0);

@@ -13,14 +13,16 @@
 namespace attn::flash {
 namespace {
 
-// How far ahead of its reads the decode path asks for K and V rows. The hardware prefetcher alone
-// leaves the loads waiting on memory while the FMAs run (the kernel took the sum of its compute
-// and its memory time); 2 KiB per stream keeps enough lines in flight to cover the latency and
-// stays a small part of L1. Paired A/B on decode shapes: on the AVX2 guest 2 and 4 KiB alike, both
-// ahead of prefetching whole blocks into L2; on the AVX-512 Xeon guest, decoding a 32K cache from
-// memory on 2 threads, 2 KiB read 0.91-0.96 of the bandwidth probe in each storage type, 4 KiB
-// 0.79-0.83 and 1 KiB 0.78-0.97.
-constexpr i64 kPrefetchBytes = 2048;
+// How far ahead of its reads the decode path asks L2 for K and V rows. The hardware prefetcher
+// alone leaves the loads waiting on memory while the FMAs run (the kernel took the sum of its
+// compute and its memory time). Earlier, 2 KiB ahead into L1: on the AVX-512 Xeon guest, decoding a
+// 32K cache from memory on 2 threads, it read 0.91-0.96 of the bandwidth probe in each storage type
+// (4 KiB 0.79-0.83, 1 KiB 0.78-0.97). On the Zen 4 guest the fetches into L1 held up the loads
+// instead: a stand-alone loop streaming 512 MiB with 4 FMAs per vector read 25-31 GB/s with no
+// software prefetch, 27-30 with 2 KiB into L1 and 31-33 with 8 KiB into L2; in the kernel, 2
+// threads on a 32K cache read 15-27 GB/s with 2 KiB into L1 and 24-32 with 8 KiB into L2 in every
+// storage type (f16 and fp32 on AVX2 gained most, 1.5x), 4 and 16 KiB into L2 in between.
+constexpr i64 kPrefetchBytes = 8192;
 
 // Asks for the lines of [from, from + bytes) before `end` into the cache level of
 // __builtin_prefetch's `Locality` (3: L1, prefetcht0 on x86-64; 2: L2, prefetcht1).
@@ -29,9 +31,9 @@ template <int Locality> inline void prefetch_lines(const char* from, i64 bytes, 
         __builtin_prefetch(from, 0, Locality);
 }
 
-// Asks L1 for the lines of [from, from + bytes) moved kPrefetchBytes ahead, those before `end`.
+// Asks L2 for the lines of [from, from + bytes) moved kPrefetchBytes ahead, those before `end`.
 template <class T> inline void prefetch_ahead(const T* from, i64 bytes, const char* end) {
-    prefetch_lines<3>(reinterpret_cast<const char*>(from) + kPrefetchBytes, bytes, end);
+    prefetch_lines<2>(reinterpret_cast<const char*>(from) + kPrefetchBytes, bytes, end);
 }
 
 // Asks L2 for the lines of [from, from + bytes) before `end`: the wide form's next block, which
@@ -146,11 +148,12 @@ constexpr i64 kStreamRowVectors = 8;
 // With EvenOddRows (bf16 K, d a multiple of 2W), q's rows are in EvenOdd order and each step
 // widens 2W values of a key row by load_bf16_pairs. With RowOrder (fp32 on AVX-512, for the
 // tile that streams K from a cache larger than the last-level cache, rows of 8 vectors or
-// more: see WidenedDots), it reads its key rows one after another, each from front to back, and
-// leaves the fetching to the hardware prefetcher: stepping through the tile's rows side by side, a
-// vector of each in turn, left the Zen 4 guest's prefetcher behind (a stand-alone loop read a cache
-// in memory at 10.6 GB/s that way, at 29-31 GB/s in row order, as fast as the bandwidth probe, and
-// at 26 GB/s in row order with software prefetching). Row by row, the RQ sums of a key
+// more: see WidenedDots), it reads its key rows one after another, each from front to back:
+// stepping through the tile's rows side by side, a vector of each in turn, left the Zen 4 guest's
+// prefetcher behind (a stand-alone loop read a cache in memory at 10.6 GB/s that way, at 29-31
+// GB/s in row order, as fast as the bandwidth probe). In the kernel on 2 threads, row order with
+// no software prefetch read 20-24 GB/s, with prefetch_ahead's fetches into L2 27-34, and the
+// side-by-side tile with them 25-29. Row by row, the RQ sums of a key
 // alternate between two sets of accumulators, so that 2 RQ chains of FMAs hide their latency;
 // but each FMA then loads its query vector, which costs more than the order saves where K is in
 // cache (decoding a 1K cache from L3: 1.25x the time; at d 64: 1.33x), and 16-bit rows, half as
@@ -165,7 +168,7 @@ void dot_rows(const float* q, const T* k, i64 bk, i64 d, float* s, i64 lds, cons
     for (; j + KJ <= bk; j += KJ) {
         V acc[W];
         for (auto& a : acc) a = V(0.0f);
-        if (k_end && !RowOrder) prefetch_ahead(k + j * d, KJ * d * i64(sizeof(T)), k_end);
+        if (k_end) prefetch_ahead(k + j * d, KJ * d * i64(sizeof(T)), k_end);
         if constexpr (RowOrder) {
             for (i64 t = 0; t < KJ; ++t) {
                 const T* row = k + (j + t) * d;
@@ -268,14 +271,13 @@ void pv_chunk(const float* p, i64 lds, const T* v, i64 bk, i64 d, float* acc, co
     constexpr int H = EvenOddRows ? 2 : 1;  // vectors per step past the CV-vector tiles
     // With WholeRows (the tile that streams V from a cache larger than the last-level cache, fp32
     // rows of kStreamRowVectors: d 128 on AVX-512; see WidenedDots), it reads each row whole, two
-    // rows of p at a time, and leaves the fetching to the hardware prefetcher, so that V leaves
-    // memory row after row (see dot_rows): in column tiles of half a row a stand-alone loop on the
-    // Zen 4 guest read it at 17-18 GB/s, with software prefetching of whole chunks at 13. The
-    // second pair of rows reads the chunk's V rows from L1.
+    // rows of p at a time, so that V leaves memory row after row (see dot_rows): in column tiles of
+    // half a row a stand-alone loop on the Zen 4 guest read it at 17-18 GB/s. The first pair of
+    // rows prefetches the V stream; the second reads the chunk's V rows from L1.
     if constexpr (WholeRows && R % 2 == 0) {
         for (int r = 0; r < R; r += 2)
             pv_tile<Arch, 2, kStreamRowVectors, T>(p + r * lds, lds, v, bk, d, acc + r * d, 0,
-                                                   nullptr);
+                                                   r == 0 ? v_end : nullptr);
         return;
     }
     i64 c0 = 0;

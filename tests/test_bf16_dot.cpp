@@ -1,9 +1,10 @@
 // The avx512 tier's bf16 dot-product blocks (src/flash/bf16_dot.hpp) against scalar definitions:
 // the rounding of fp32 to bf16 pairs, the two packings, the product over every row count of the
-// register tile and every column count of a strip, and the decode path's two products; and flash's
-// bf16 prefill and decode against their widening paths on the same shapes. They run only where the
-// CPU has AVX512_BF16; elsewhere each test says it was skipped (and the run's account says so).
-// x86-64 only: aarch64 has no such tier.
+// register tile and every column count of a strip, and the decode path's two products; the bf16
+// projection by them (src/simd/dot_projection.hpp) at its tiles' edges; and flash's bf16 prefill
+// and decode and the projection against their widening paths on the same shapes. They run only
+// where the CPU has AVX512_BF16; elsewhere each test says it was skipped (and the run's account
+// says so). x86-64 only: aarch64 has no such tier.
 #include <gtest/gtest.h>
 
 #include <bit>
@@ -19,6 +20,7 @@
 #include "attn/workload.hpp"
 #include "expected.hpp"
 #include "flash/bf16_dot.hpp"
+#include "simd/dot_projection.hpp"
 
 #if defined(__x86_64__)
 
@@ -369,6 +371,81 @@ TEST(Bf16Dot, FlashDecodeBothPathsWithinBound) {
             EXPECT_EQ(outputs_outside_bound(work, want, dot ? "bf16 scores" : "widening"), 0);
         }
     }
+    flash::enable_bf16_dot(bf16_dot_preferred());
+}
+
+// The bf16 projection by vdpbf16ps, Y = X W, against the sum in double at the edges of the tiles
+// the registry gives its kernel (rows of the register tile and of a block, columns of a strip
+// and of a panel of eight, depths around a K slice, odd ones leaving half a pair), on one and two
+// threads, which give the same bits: each output is summed in one order whatever the split.
+TEST(Bf16Dot, ProjectionMatchesTheDefinitionAtEveryTileEdge) {
+    ATTN_SKIP_WITHOUT_BF16_DOT();
+    const Kernel* kernel = find_kernel(Stage::projection, "omp", Isa::best, DType::bf16);
+    ASSERT_NE(kernel, nullptr);
+    const Tiles t = kernel->tiles();
+    ASSERT_GT(t.rows, 0);
+    std::mt19937 rng(5);
+    std::uniform_real_distribution<float> any(-2.0f, 2.0f);
+    auto draw = [&](i64 count) {
+        std::vector<bf16> v(static_cast<std::size_t>(count));
+        for (auto& e : v) e = from_float<bf16>(any(rng));
+        return v;
+    };
+    int checked = 0;
+    for (i64 m : {i64(1), t.rows - 1, t.rows + 1, t.projection_block + 1})
+        for (i64 n : {i64(1), t.cols + 1, 8 * t.cols + 1})
+            for (i64 k : {i64(1), i64(2), t.depth, t.depth + 1, 2 * t.depth + 3}) {
+                const std::vector<bf16> x = draw(m * k), w = draw(k * n);
+                std::vector<float> one(std::size_t(m * n), -1.0f), two(one);
+                simd::dot_projection(1, m, n, k, x.data(), w.data(), one.data());
+                simd::dot_projection(2, m, n, k, x.data(), w.data(), two.data());
+                for (i64 r = 0; r < m; ++r)
+                    for (i64 j = 0; j < n; ++j) {
+                        double want = 0.0, size = 0.0;
+                        for (i64 i = 0; i < k; ++i) {
+                            const double p = double(to_float(x[std::size_t(r * k + i)])) *
+                                             double(to_float(w[std::size_t(i * n + j)]));
+                            want += p, size += std::fabs(p);
+                        }
+                        const std::size_t at = std::size_t(r * n + j);
+                        // fp32 sums of k products: at most k + 2 roundings of the running sum,
+                        // each within 2^-24 of its size.
+                        ASSERT_LE(std::fabs(double(one[at]) - want), double(k + 2) * 0x1p-24 * size)
+                            << "m " << m << " n " << n << " k " << k << " row " << r << " column "
+                            << j;
+                        ASSERT_EQ(std::bit_cast<std::uint32_t>(one[at]),
+                                  std::bit_cast<std::uint32_t>(two[at]))
+                            << "m " << m << " n " << n << " k " << k << " row " << r << " column "
+                            << j << ": one thread and two differ";
+                        ++checked;
+                    }
+            }
+    EXPECT_GT(checked, 0);
+}
+
+// The bf16 projection with the bf16 products and with the widening path, each within the
+// reference's bound, past the few rows and a K slice.
+TEST(Bf16Dot, ProjectionBothPathsWithinBound) {
+    ATTN_SKIP_WITHOUT_BF16_DOT();
+    const Kernel* kernel = find_kernel(Stage::projection, "omp", Isa::best, DType::bf16);
+    ASSERT_NE(kernel, nullptr);
+    const Tiles tiles = kernel->tiles();
+    for (i64 n : {tiles.projection_direct + 1, tiles.projection_block + 1})
+        for (i64 d : {i64(7), tiles.depth / 3 + 1}) {
+            Shape sh;
+            sh.n_q = sh.n_kv = n, sh.heads = 3, sh.head_dim = d, sh.dtype = DType::bf16;
+            sh.threads = 2;
+            // Each path writes a workload of its own (same inputs), so neither reads the other's
+            // output.
+            const Expected want = expected_output(Workload(Stage::projection, sh));
+            for (bool dot : {true, false}) {
+                flash::enable_bf16_dot(dot);
+                ASSERT_EQ(simd::dot_projection_serves(Isa::best), dot && best_isa() == Isa::avx512);
+                Workload work(Stage::projection, sh);
+                work.run(*kernel);
+                EXPECT_EQ(outputs_outside_bound(work, want, dot ? "bf16 products" : "widening"), 0);
+            }
+        }
     flash::enable_bf16_dot(bf16_dot_preferred());
 }
 

@@ -65,10 +65,12 @@ void print_tier_account(std::FILE* out) {
                           ? "bf16 dot products (AVX512_BF16) ran on this CPU\n"
                           : "not tested on this CPU: bf16 dot products (AVX512_BF16); the avx512 "
                             "tier's bf16 kernels ran their widening path\n");
-    std::fprintf(out, cpu_has_amx_bf16()
-                          ? "AMX tiles (AMX-BF16) ran on this CPU\n"
-                          : "not tested on this CPU: AMX tiles (AMX-BF16); the avx512 tier's bf16 "
-                            "projection ran its widening path\n");
+    std::fprintf(out, cpu_has_amx_bf16() ? "AMX tiles (AMX-BF16) ran on this CPU\n"
+                      : cpu_has_bf16_dot()
+                          ? "not tested on this CPU: AMX tiles (AMX-BF16); the avx512 tier's "
+                            "bf16 projection ran its bf16 dot products\n"
+                          : "not tested on this CPU: AMX tiles (AMX-BF16); the avx512 tier's "
+                            "bf16 projection ran its widening path\n");
 #endif
 }
 

@@ -18,6 +18,9 @@ namespace attn::flash {
 // widening path) and they are switched on: by default where they pay (attn::bf16_dot_preferred:
 // measured faster than the FMAs, or forced by ATTNBENCH_BF16_DOT=1; =0 forces the widening path).
 bool bf16_dot_serves(Isa isa, const Shape& sh);
+// Whether bf16 products serve at tier `isa` whatever the shape: bf16_dot_serves's conditions but
+// the similarity's (the bf16 projection asks, src/simd/dot_projection.hpp).
+bool bf16_dot_on(Isa isa);
 // Switches the bf16 products on or off for this process (the tests run both paths).
 void enable_bf16_dot(bool on);
 

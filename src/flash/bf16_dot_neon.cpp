@@ -9,6 +9,8 @@ namespace attn::flash {
 
 bool bf16_dot_serves(Isa, const Shape&) { return false; }
 
+bool bf16_dot_on(Isa) { return false; }
+
 void enable_bf16_dot(bool) {}
 
 bool amx_prefill_serves(Isa, const Shape&) { return false; }

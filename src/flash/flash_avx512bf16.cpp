@@ -502,11 +502,14 @@ void round_to_bf16_pairs(const float* x, i64 n, word* out) {
     }
 }
 
-bool bf16_dot_serves(Isa isa, const Shape& sh) {
+bool bf16_dot_on(Isa isa) {
     static const bool has = cpu_has_bf16_dot();
     const Isa tier = isa == Isa::best ? best_isa() : isa;
-    return has && tier == Isa::avx512 && sh.similarity == Similarity::dot &&
-           bf16_dot_switch().load(std::memory_order_relaxed);
+    return has && tier == Isa::avx512 && bf16_dot_switch().load(std::memory_order_relaxed);
+}
+
+bool bf16_dot_serves(Isa isa, const Shape& sh) {
+    return sh.similarity == Similarity::dot && bf16_dot_on(isa);
 }
 
 void enable_bf16_dot(bool on) { bf16_dot_switch().store(on); }

@@ -6,6 +6,7 @@
 #include <type_traits>
 
 #include "amx.hpp"
+#include "dot_projection.hpp"
 #include "heads.hpp"
 
 #include "attn/stages.hpp"
@@ -97,13 +98,19 @@ template <class TW> void few_rows_projection(Isa isa, int threads, i64 m, i64 n,
                                              const float* x, const TW* w, float* y);
 // On 16-bit storage, X is widened once; W too, except for few rows of X, where the product reads
 // W once and widening it first would triple the bytes. bf16 on a CPU with AMX multiplies tiles of
-// X and W as stored instead (amx.hpp), past the few rows.
+// X and W as stored instead (amx.hpp), past the few rows, and where vdpbf16ps pays, pairs of them
+// (dot_projection.hpp).
 template <class T> void projection_body(Isa isa, int threads, const Shape& sh, i64 cols, const T* x,
                                         const T* w, float* y) {
     const i64 m = sh.batch * sh.n_q, k = sh.d_model();
     if constexpr (std::is_same_v<T, bf16>)
         if (m > gemm_ops(isa).direct_rows && amx_serves(isa)) {
             amx_projection(threads, m, cols, k, x, w, y);
+            return;
+        }
+    if constexpr (std::is_same_v<T, bf16>)
+        if (m > gemm_ops(isa).direct_rows && dot_projection_serves(isa)) {
+            dot_projection(threads, m, cols, k, x, w, y);
             return;
         }
     const float* xw = widened(isa, threads, x, m * k, Slot::widened_a);

@@ -1,0 +1,211 @@
+// The bf16 projection by vdpbf16ps (see dot_projection.hpp); this file gets the avx512bf16 flags
+// and runs only where cpu_has_bf16_dot(). The loops are projection_body's for fp32, at the same
+// tile sizes counted in k values (GemmOps::kc values a slice: kc / 2 pairs), so the grid the tests
+// derive from the avx512 tier's tiles meets this product's edges too: each thread owns column
+// panels of W and packs a panel's K slice into bf16 pairs as its first block of rows reaches it;
+// the rows of X, packed once per K slice into pairs, pass a block at a time while the block's Y
+// stays in L2. The register tile is flash's (12 rows x 32 columns, 24 accumulators).
+#include <immintrin.h>
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <utility>
+
+#include "bodies.hpp"
+#include "dot_projection.hpp"
+#include "flash/bf16_dot.hpp"
+#include "parallel.hpp"
+#include "workspace.hpp"
+
+namespace attn::simd {
+
+namespace {
+
+using word = std::uint32_t;
+
+i64 blocks(i64 n, i64 b) { return (n + b - 1) / b; }
+
+// Rows of the register tile and columns of a packed strip: 24 accumulators, two strip vectors
+// and a broadcast of the 32 registers.
+constexpr int kTileRows = 12;
+constexpr i64 kStrip = 32;
+
+// C [R x n] = (or +=) A B for n <= kStrip: a one row tile's slice [pairs][kTileRows] words (the
+// pairs of k of its rows side by side, so that a k step's broadcasts read one contiguous run and
+// the tile streams one line after another), b one strip [pairs][kStrip] words, c row stride ldc;
+// columns n.. are left alone.
+template <int R>
+void dot_tile(const word* a, const word* b, i64 pairs, float* c, i64 ldc, i64 n, bool accumulate) {
+    __m512 acc[R][2];
+    for (int r = 0; r < R; ++r) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
+    for (i64 p = 0; p < pairs; ++p) {
+        const __m512bh b0 = (__m512bh)_mm512_loadu_si512(b + p * kStrip);
+        const __m512bh b1 = (__m512bh)_mm512_loadu_si512(b + p * kStrip + 16);
+#pragma GCC unroll 12
+        for (int r = 0; r < R; ++r) {
+            const __m512bh ar = (__m512bh)_mm512_set1_epi32(int(a[p * kTileRows + r]));
+            acc[r][0] = _mm512_dpbf16_ps(acc[r][0], ar, b0);
+            acc[r][1] = _mm512_dpbf16_ps(acc[r][1], ar, b1);
+        }
+    }
+    const __mmask16 m0 = n >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << n) - 1);
+    const __mmask16 m1 = n >= 32  ? __mmask16(0xFFFF)
+                         : n > 16 ? __mmask16((1u << (n - 16)) - 1)
+                                  : __mmask16(0);
+    for (int r = 0; r < R; ++r) {
+        float* row = c + r * ldc;
+        if (accumulate) {
+            acc[r][0] = _mm512_add_ps(acc[r][0], _mm512_maskz_loadu_ps(m0, row));
+            acc[r][1] = _mm512_add_ps(acc[r][1], _mm512_maskz_loadu_ps(m1, row + 16));
+        }
+        _mm512_mask_storeu_ps(row, m0, acc[r][0]);
+        _mm512_mask_storeu_ps(row + 16, m1, acc[r][1]);
+    }
+}
+
+using DotTile = void(const word*, const word*, i64, float*, i64, i64, bool);
+template <std::size_t... R> constexpr auto make_dot_tiles(std::index_sequence<R...>) {
+    return std::array<DotTile*, sizeof...(R)>{dot_tile<int(R) + 1>...};
+}
+// dot_tile<rows> at index rows - 1.
+constexpr auto kDotTiles = make_dot_tiles(std::make_index_sequence<kTileRows>());
+
+// Row tile t of x [m x k] bf16 (row stride k) as bf16 pairs into xp, one K slice of `slice` pairs
+// after another: slice s at s * tiles * kTileRows * slice words, the tile's part of it at
+// t * kTileRows * kcp, pair p of its row r at p * kTileRows + r (kcp pairs in the slice, the last
+// slice's fewer); rows past m are zeros, and the pair after an odd k's last value is (value, 0).
+void pack_row_tile(i64 t, i64 m, i64 k, i64 slice, const bf16* x, word* xp) {
+    const i64 pairs = (k + 1) / 2, tiles = blocks(m, kTileRows);
+    for (i64 s = 0; s * slice < pairs; ++s) {
+        const i64 p0 = s * slice, kcp = std::min(slice, pairs - p0);
+        word* out = xp + s * tiles * kTileRows * slice + t * kTileRows * kcp;
+        for (i64 r = 0; r < kTileRows; ++r) {
+            const i64 i = t * kTileRows + r;
+            if (i >= m) {
+                for (i64 p = 0; p < kcp; ++p) out[p * kTileRows + r] = 0;
+                continue;
+            }
+            const bf16* src = x + i * k + 2 * p0;
+            const i64 whole = std::min(kcp, (k - 2 * p0) / 2);
+            for (i64 p = 0; p < whole; ++p)
+                out[p * kTileRows + r] = word(src[2 * p].bits) | word(src[2 * p + 1].bits) << 16;
+            if (whole < kcp) out[whole * kTileRows + r] = word(src[2 * whole].bits);
+        }
+    }
+}
+
+// Rows [2 p0, 2 p0 + 2 kcp) of W's columns [j0, j0 + cols) (w row-major, row stride n; rows past
+// k read as zeros) into strips of kStrip columns, kcp * kStrip words apart at out: word j of a
+// strip's pair p holds (W[2 p][j], W[2 p + 1][j]), zeros past the columns. Pairs outer, so that
+// each row's span of the panel is read as one run.
+void pack_panel_pairs(i64 p0, i64 kcp, i64 k, i64 n, i64 j0, i64 cols, const bf16* w, word* out) {
+    for (i64 p = 0; p < kcp; ++p) {
+        const bf16* lo = w + 2 * (p0 + p) * n + j0;
+        const bool has_hi = 2 * (p0 + p) + 1 < k;
+        for (i64 j = 0; j < cols + (-cols & (kStrip - 1)); j += 16) {
+            const i64 valid = std::clamp<i64>(cols - j, 0, 16);
+            const __mmask16 mask = __mmask16((1u << valid) - 1);
+            const __m512i a = _mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(mask, lo + j));
+            const __m512i b =
+                has_hi ? _mm512_slli_epi32(
+                             _mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(mask, lo + n + j)), 16)
+                       : _mm512_setzero_si512();
+            _mm512_store_si512(out + j / kStrip * kcp * kStrip + p * kStrip + j % kStrip,
+                               _mm512_or_si512(a, b));
+        }
+    }
+}
+
+// Fetches into L2 the rows of W that a later slice packs, a share of their lines after each tile
+// of the current slice: the rows lie a row of W apart, a page or more at d_model 2048 and up, where
+// the hardware prefetchers do not follow, and packing them from memory took 9% of the call.
+class RowFetch {
+public:
+    // Rows [r0, r1) of w (row stride n), columns [j0, j0 + cols), over `tiles` tiles.
+    RowFetch(const bf16* w, i64 n, i64 r0, i64 r1, i64 j0, i64 cols, i64 tiles)
+        : first_(reinterpret_cast<const char*>(w + r0 * n + j0) -
+                 reinterpret_cast<std::uintptr_t>(w + r0 * n + j0) % 64),
+          stride_(n * i64(sizeof(bf16))),
+          lines_(blocks(
+              reinterpret_cast<std::uintptr_t>(w + r0 * n + j0) % 64 + cols * i64(sizeof(bf16)),
+              64)),
+          total_(r1 > r0 ? (r1 - r0) * lines_ : 0),
+          share_(blocks(total_, std::max<i64>(1, tiles))) {}
+    // The next share of lines.
+    void next() {
+        for (const i64 end = std::min(total_, done_ + share_); done_ < end; ++done_)
+            _mm_prefetch(first_ + done_ / lines_ * stride_ + done_ % lines_ * 64, _MM_HINT_T1);
+    }
+
+private:
+    const char* first_;
+    i64 stride_, lines_, total_, share_, done_ = 0;
+};
+
+}  // namespace
+
+bool dot_projection_serves(Isa isa) { return flash::bf16_dot_on(isa); }
+
+void dot_projection(int threads, i64 m, i64 n, i64 k, const bf16* x, const bf16* w, float* y) {
+    const GemmOps& gemm = gemm_ops(Isa::avx512);
+    static_assert(kStrip == 32);
+    const i64 pairs = (k + 1) / 2, slice = gemm.kc / 2, slices = blocks(pairs, slice);
+    const i64 tiles = blocks(m, kTileRows), most = projection_rows(kTileRows);
+    if (k == 0) {  // an empty sum
+        for (i64 i = 0; i < m * n; ++i) y[i] = 0.0f;
+        return;
+    }
+    // X in pairs, shared by the threads, each packing a share of its row tiles.
+    word* const xp =
+        reinterpret_cast<word*>(workspace(Slot::widened_a, slices * tiles * kTileRows * slice));
+    // Column panels as projection_body's: equal, whole strips, a multiple of the threads where
+    // the columns allow.
+    constexpr i64 kPanel = 256;
+    const i64 strips = blocks(n, kStrip);
+    const i64 panels = std::min(strips, blocks(blocks(n, kPanel), threads) * threads);
+    const i64 panel = blocks(strips, panels) * kStrip;
+    const bool one_block = m <= most;
+    parallel_region(threads, [&] {
+#pragma omp for schedule(static)
+        for (i64 t = 0; t < tiles; ++t) pack_row_tile(t, m, k, slice, x, xp);
+        // One block of rows reads each packed slice once: one slice's buffer, which stays in L2.
+        word* packed = reinterpret_cast<word*>(
+            workspace(Slot::weights_packed, (one_block ? slice : slices * slice) * panel));
+#pragma omp for schedule(static) nowait
+        for (i64 t = 0; t < blocks(n, panel); ++t) {
+            const i64 j0 = t * panel, cols = std::min(n, j0 + panel) - j0;
+            for (i64 i0 = 0; i0 < m; i0 += most) {
+                const i64 i1 = std::min(m, i0 + most);
+                for (i64 s = 0; s < slices; ++s) {
+                    const i64 p0 = s * slice, kcp = std::min(slice, pairs - p0);
+                    word* b = packed + (one_block ? 0 : s * slice * panel);
+                    if (i0 == 0) pack_panel_pairs(p0, kcp, k, n, j0, cols, w, b);
+                    const word* a = xp + s * tiles * kTileRows * slice;
+                    // The rows the next packing reads: this panel's next slice, or after the
+                    // last, the next panel's first.
+                    const i64 tile_count = blocks(cols, kStrip) * blocks(i1 - i0, kTileRows);
+                    const bool next_slice = i0 == 0 && s + 1 < slices;
+                    const bool next_panel = i1 == m && s + 1 == slices && j0 + panel < n;
+                    RowFetch fetch(w, n, next_slice ? 2 * (p0 + slice) : 0,
+                                   next_slice   ? std::min(k, 2 * (p0 + 2 * slice))
+                                   : next_panel ? std::min(k, 2 * slice)
+                                                : 0,
+                                   next_slice ? j0 : j0 + panel,
+                                   next_slice ? cols : std::min(panel, n - j0 - panel), tile_count);
+                    // Strips outside, row tiles inside: a strip's slice (kcp x 128 bytes) stays
+                    // in L1 while the block's row tiles pass over it.
+                    for (i64 c0 = 0; c0 < cols; c0 += kStrip)
+                        for (i64 i = i0; i < i1; i += kTileRows) {
+                            kDotTiles[std::size_t(std::min<i64>(kTileRows, i1 - i) - 1)](
+                                a + i * kcp, b + c0 / kStrip * kcp * kStrip, kcp,
+                                y + i * n + j0 + c0, n, std::min(kStrip, cols - c0), s > 0);
+                            fetch.next();
+                        }
+                }
+            }
+        }
+    });
+}
+
+}  // namespace attn::simd

@@ -376,8 +376,9 @@ TEST(Bf16Dot, FlashDecodeBothPathsWithinBound) {
 
 // The bf16 projection by vdpbf16ps, Y = X W, against the sum in double at the edges of the tiles
 // the registry gives its kernel (rows of the register tile and of a block, columns of a strip
-// and of a panel of eight, depths around a K slice, odd ones leaving half a pair), on one and two
-// threads, which give the same bits: each output is summed in one order whatever the split.
+// and of a panel of eight, depths around a K slice of `depth` pairs, odd ones leaving half a
+// pair), on one and two threads, which give the same bits: each output is summed in one order
+// whatever the split.
 TEST(Bf16Dot, ProjectionMatchesTheDefinitionAtEveryTileEdge) {
     ATTN_SKIP_WITHOUT_BF16_DOT();
     const Kernel* kernel = find_kernel(Stage::projection, "omp", Isa::best, DType::bf16);
@@ -394,7 +395,8 @@ TEST(Bf16Dot, ProjectionMatchesTheDefinitionAtEveryTileEdge) {
     int checked = 0;
     for (i64 m : {i64(1), t.rows - 1, t.rows + 1, t.projection_block + 1})
         for (i64 n : {i64(1), t.cols + 1, 8 * t.cols + 1})
-            for (i64 k : {i64(1), i64(2), t.depth, t.depth + 1, 2 * t.depth + 3}) {
+            for (i64 k : {i64(1), i64(2), t.depth + 1, 2 * t.depth - 1, 2 * t.depth,
+                          2 * t.depth + 1, 4 * t.depth + 3}) {
                 const std::vector<bf16> x = draw(m * k), w = draw(k * n);
                 std::vector<float> one(std::size_t(m * n), -1.0f), two(one);
                 simd::dot_projection(1, m, n, k, x.data(), w.data(), one.data());
@@ -424,14 +426,14 @@ TEST(Bf16Dot, ProjectionMatchesTheDefinitionAtEveryTileEdge) {
 }
 
 // The bf16 projection with the bf16 products and with the widening path, each within the
-// reference's bound, past the few rows and a K slice.
+// reference's bound, past the few rows and a block of rows, and past a K slice of `depth` pairs.
 TEST(Bf16Dot, ProjectionBothPathsWithinBound) {
     ATTN_SKIP_WITHOUT_BF16_DOT();
     const Kernel* kernel = find_kernel(Stage::projection, "omp", Isa::best, DType::bf16);
     ASSERT_NE(kernel, nullptr);
     const Tiles tiles = kernel->tiles();
     for (i64 n : {tiles.projection_direct + 1, tiles.projection_block + 1})
-        for (i64 d : {i64(7), tiles.depth / 3 + 1}) {
+        for (i64 d : {i64(7), 2 * tiles.depth / 3 + 1}) {
             Shape sh;
             sh.n_q = sh.n_kv = n, sh.heads = 3, sh.head_dim = d, sh.dtype = DType::bf16;
             sh.threads = 2;

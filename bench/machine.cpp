@@ -220,11 +220,13 @@ nlohmann::json machine_info() {
     else products = "fp32 FMAs on widened inputs";
     m["bf16_products"] = products;
     m["bf16_dot_rate_over_fma"] = rate;
-    // The bf16 projection's products: AMX tiles where the CPU and OS give them.
+    // The bf16 projection's products (past decoding's few rows): AMX tiles where the CPU and OS
+    // give them, else flash's choice.
     const bool amx_off = attn::path_switch(std::getenv("ATTNBENCH_AMX")) == attn::PathSwitch::off;
     m["bf16_projection_products"] = attn::best_has_amx_bf16() && !amx_off ? "AMX tiles (tdpbf16ps)"
-                                    : amx_off ? "fp32 FMAs on widened inputs (ATTNBENCH_AMX=0)"
-                                              : "fp32 FMAs on widened inputs";
+                                    : amx_off && attn::best_has_amx_bf16()
+                                        ? products + " (ATTNBENCH_AMX=0)"
+                                        : products;
     // Flash's bf16 prefill takes the tiles where the head size is whole tile rows.
     m["bf16_prefill_products"] =
         attn::best_has_amx_bf16() && !amx_off

@@ -23,6 +23,7 @@
 #include "flash_impl.hpp"
 #include "parallel.hpp"
 #include "simd/amx.hpp"
+#include "simd/dot_tile_avx512bf16.hpp"
 #include "workspace.hpp"
 
 namespace attn::flash {
@@ -33,51 +34,15 @@ using Arch = xsimd::avx512f;
 using F = Flash<Arch>;
 using word = std::uint32_t;
 
-// Columns per packed strip (two vectors of 16 lanes) and rows per register tile: 24 accumulators,
-// two strip vectors and a broadcast of the 32 registers.
-constexpr i64 kStrip = 32, kTileRows = 12;
+using simd::bf16_tile::kStrip;
+using simd::bf16_tile::kTileRows;
 static_assert(F::BQ % kTileRows == 0 && F::BK % kStrip == 0 && F::BK % 2 == 0);
 
 // The bf16 pair (lo, hi) in one word, lo in the low half as vdpbf16ps reads it.
 inline word pair(std::uint16_t lo, std::uint16_t hi) { return word(lo) | word(hi) << 16; }
 
-// C [R x n] = (or +=) A B for n <= kStrip: a [R][pairs] words (row stride lda), b one strip
-// [pairs][kStrip] words, c row stride ldc; columns n.. are left alone.
-template <int R> void dot_tile(const word* a, i64 lda, const word* b, i64 pairs, float* c, i64 ldc,
-                               i64 n, bool accumulate) {
-    __m512 acc[R][2];
-    for (int r = 0; r < R; ++r) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
-    for (i64 p = 0; p < pairs; ++p) {
-        const __m512bh b0 = (__m512bh)_mm512_loadu_si512(b + p * kStrip);
-        const __m512bh b1 = (__m512bh)_mm512_loadu_si512(b + p * kStrip + 16);
-#pragma GCC unroll 12
-        for (int r = 0; r < R; ++r) {
-            const __m512bh ar = (__m512bh)_mm512_set1_epi32(int(a[r * lda + p]));
-            acc[r][0] = _mm512_dpbf16_ps(acc[r][0], ar, b0);
-            acc[r][1] = _mm512_dpbf16_ps(acc[r][1], ar, b1);
-        }
-    }
-    const __mmask16 m0 = n >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << n) - 1);
-    const __mmask16 m1 = n >= 32  ? __mmask16(0xFFFF)
-                         : n > 16 ? __mmask16((1u << (n - 16)) - 1)
-                                  : __mmask16(0);
-    for (int r = 0; r < R; ++r) {
-        float* row = c + r * ldc;
-        if (accumulate) {
-            acc[r][0] = _mm512_add_ps(acc[r][0], _mm512_maskz_loadu_ps(m0, row));
-            acc[r][1] = _mm512_add_ps(acc[r][1], _mm512_maskz_loadu_ps(m1, row + 16));
-        }
-        _mm512_mask_storeu_ps(row, m0, acc[r][0]);
-        _mm512_mask_storeu_ps(row + 16, m1, acc[r][1]);
-    }
-}
-
-using DotTile = void(const word*, i64, const word*, i64, float*, i64, i64, bool);
-template <std::size_t... R> constexpr auto make_dot_tiles(std::index_sequence<R...>) {
-    return std::array<DotTile*, sizeof...(R)>{dot_tile<int(R) + 1>...};
-}
-// dot_tile<rows> at index rows - 1.
-constexpr auto kDotTiles = make_dot_tiles(std::make_index_sequence<kTileRows>());
+// The register tile with A in rows ([R][pairs] words, row stride lda), by its row count.
+constexpr const auto& kDotTiles = simd::bf16_tile::kDotTiles<false>;
 
 // A block's queries (rows i0.. of q [n_q x d] bf16) scaled and rounded to bf16 pairs into qs; the
 // running maxima and sums are cleared.

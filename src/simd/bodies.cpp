@@ -30,12 +30,6 @@ template <class T> const float* widened(Isa isa, int threads, const T* x, i64 n,
 template const float* widened(Isa, int, const bf16*, i64, Slot);
 template const float* widened(Isa, int, const f16*, i64, Slot);
 
-namespace {
-
-i64 blocks(i64 n, i64 b) { return (n + b - 1) / b; }
-
-}  // namespace
-
 i64 key_head_floats(const GemmOps& gemm, const Shape& sh) {
     return gemm.packed_size(sh.head_dim, sh.n_kv);
 }
@@ -271,10 +265,7 @@ void projection_body(Isa isa, int threads, const Shape& sh, i64 cols, const floa
     // whole panel went out to memory and back once per slice (d_model 4096, n 2048: 0.92x the
     // speed). Panels are equal, whole strips, and as many as a multiple of the threads where the
     // columns allow.
-    constexpr i64 kPanel = 256;
-    const i64 strips = blocks(n, gemm.nr);
-    const i64 panels = std::min(strips, blocks(blocks(n, kPanel), threads) * threads);
-    const i64 panel = blocks(strips, panels) * gemm.nr;
+    const i64 panel = projection_panel(n, gemm.nr, threads);
     const i64 col_run = y_heads ? d : n;
     auto out = [&](i64 i, i64 j) {
         return y + (y_heads ? head_major_index(sh, n / d, i, j) : i * n + j);

@@ -3,6 +3,7 @@
 // `isa`, parallelised with OpenMP when `threads` > 1. Layouts are those of attn/stages.hpp.
 #pragma once
 
+#include <algorithm>
 #include <type_traits>
 
 #include "amx.hpp"
@@ -15,6 +16,17 @@
 
 namespace attn::simd {
 
+// ceil(n / b): the blocks of b that cover n.
+inline constexpr i64 blocks(i64 n, i64 b) { return (n + b - 1) / b; }
+// The columns of each of projection_body's column panels of an n-column product packed in strips
+// of `strip` columns: equal panels of whole strips, about 256 columns each and as many as a
+// multiple of the threads where the columns allow.
+inline constexpr i64 projection_panel(i64 n, i64 strip, int threads) {
+    constexpr i64 kPanel = 256;
+    const i64 strips = blocks(n, strip);
+    const i64 panels = std::min(strips, blocks(blocks(n, kPanel), threads) * threads);
+    return blocks(strips, panels) * strip;
+}
 // Query rows per task of the unfused kernels: a 64 x n_kv score block stays in L2 up to
 // n_kv ~ 4096, and 64 is a multiple of every micro-tile height.
 inline constexpr i64 kRowBlock = 64;

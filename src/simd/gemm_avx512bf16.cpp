@@ -15,6 +15,7 @@
 
 #include "bodies.hpp"
 #include "dot_projection.hpp"
+#include "dot_tile_avx512bf16.hpp"
 #include "flash/bf16_dot.hpp"
 #include "parallel.hpp"
 #include "workspace.hpp"
@@ -25,52 +26,10 @@ namespace {
 
 using word = std::uint32_t;
 
-i64 blocks(i64 n, i64 b) { return (n + b - 1) / b; }
-
-// Rows of the register tile and columns of a packed strip: 24 accumulators, two strip vectors
-// and a broadcast of the 32 registers.
-constexpr int kTileRows = 12;
-constexpr i64 kStrip = 32;
-
-// C [R x n] = (or +=) A B for n <= kStrip: a one row tile's slice [pairs][kTileRows] words (the
-// pairs of k of its rows side by side, so that a k step's broadcasts read one contiguous run and
-// the tile streams one line after another), b one strip [pairs][kStrip] words, c row stride ldc;
-// columns n.. are left alone.
-template <int R>
-void dot_tile(const word* a, const word* b, i64 pairs, float* c, i64 ldc, i64 n, bool accumulate) {
-    __m512 acc[R][2];
-    for (int r = 0; r < R; ++r) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
-    for (i64 p = 0; p < pairs; ++p) {
-        const __m512bh b0 = (__m512bh)_mm512_loadu_si512(b + p * kStrip);
-        const __m512bh b1 = (__m512bh)_mm512_loadu_si512(b + p * kStrip + 16);
-#pragma GCC unroll 12
-        for (int r = 0; r < R; ++r) {
-            const __m512bh ar = (__m512bh)_mm512_set1_epi32(int(a[p * kTileRows + r]));
-            acc[r][0] = _mm512_dpbf16_ps(acc[r][0], ar, b0);
-            acc[r][1] = _mm512_dpbf16_ps(acc[r][1], ar, b1);
-        }
-    }
-    const __mmask16 m0 = n >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << n) - 1);
-    const __mmask16 m1 = n >= 32  ? __mmask16(0xFFFF)
-                         : n > 16 ? __mmask16((1u << (n - 16)) - 1)
-                                  : __mmask16(0);
-    for (int r = 0; r < R; ++r) {
-        float* row = c + r * ldc;
-        if (accumulate) {
-            acc[r][0] = _mm512_add_ps(acc[r][0], _mm512_maskz_loadu_ps(m0, row));
-            acc[r][1] = _mm512_add_ps(acc[r][1], _mm512_maskz_loadu_ps(m1, row + 16));
-        }
-        _mm512_mask_storeu_ps(row, m0, acc[r][0]);
-        _mm512_mask_storeu_ps(row + 16, m1, acc[r][1]);
-    }
-}
-
-using DotTile = void(const word*, const word*, i64, float*, i64, i64, bool);
-template <std::size_t... R> constexpr auto make_dot_tiles(std::index_sequence<R...>) {
-    return std::array<DotTile*, sizeof...(R)>{dot_tile<int(R) + 1>...};
-}
-// dot_tile<rows> at index rows - 1.
-constexpr auto kDotTiles = make_dot_tiles(std::make_index_sequence<kTileRows>());
+using bf16_tile::kStrip;
+using bf16_tile::kTileRows;
+// The register tile with a row tile's pairs of k side by side, by its row count.
+constexpr const auto& kDotTiles = bf16_tile::kDotTiles<true>;
 
 // Row tile t of x [m x k] bf16 (row stride k) as bf16 pairs into xp, one K slice of `slice` pairs
 // after another: slice s at s * tiles * kTileRows * slice words, the tile's part of it at
@@ -163,12 +122,8 @@ void dot_projection(int threads, i64 m, i64 n, i64 k, const bf16* x, const bf16*
     // X in pairs, shared by the threads, each packing a share of its row tiles.
     word* const xp =
         reinterpret_cast<word*>(workspace(Slot::widened_a, slices * tiles * kTileRows * slice));
-    // Column panels as projection_body's: equal, whole strips, a multiple of the threads where
-    // the columns allow.
-    constexpr i64 kPanel = 256;
-    const i64 strips = blocks(n, kStrip);
-    const i64 panels = std::min(strips, blocks(blocks(n, kPanel), threads) * threads);
-    const i64 panel = blocks(strips, panels) * kStrip;
+    // Column panels as projection_body's.
+    const i64 panel = projection_panel(n, kStrip, threads);
     const bool one_block = m <= most;
     parallel_region(threads, [&] {
 #pragma omp for schedule(static)
@@ -202,7 +157,7 @@ void dot_projection(int threads, i64 m, i64 n, i64 k, const bf16* x, const bf16*
                     for (i64 c0 = 0; c0 < cols; c0 += kStrip)
                         for (i64 i = i0; i < i1; i += kTileRows) {
                             kDotTiles[std::size_t(std::min<i64>(kTileRows, i1 - i) - 1)](
-                                a + i * kcp, b + c0 / kStrip * kcp * kStrip, kcp,
+                                a + i * kcp, kTileRows, b + c0 / kStrip * kcp * kStrip, kcp,
                                 y + i * n + j0 + c0, n, std::min(kStrip, cols - c0), s > 0);
                             fetch.next();
                         }

@@ -107,6 +107,14 @@ TEST(Bf16Dot, RoundsPairsAsTheDefinition) {
     }
 }
 
+// count bf16 values drawn uniformly from [-2, 2) by rng.
+std::vector<bf16> uniform_bf16(i64 count, std::mt19937& rng) {
+    std::uniform_real_distribution<float> any(-2.0f, 2.0f);
+    std::vector<bf16> v(static_cast<std::size_t>(count));
+    for (auto& e : v) e = from_float<bf16>(any(rng));
+    return v;
+}
+
 std::uint32_t* aligned64(std::uint32_t* p) {
     return reinterpret_cast<std::uint32_t*>((reinterpret_cast<std::uintptr_t>(p) + 63) / 64 * 64);
 }
@@ -116,12 +124,7 @@ TEST(Bf16Dot, ProductMatchesTheDefinitionAtEveryTileEdge) {
     ATTN_SKIP_WITHOUT_BF16_DOT();
     const i64 strip = flash::bf16_dot_strip();
     std::mt19937 rng(11);
-    std::uniform_real_distribution<float> any(-2.0f, 2.0f);
-    auto draw = [&](i64 count) {
-        std::vector<bf16> v(static_cast<std::size_t>(count));
-        for (auto& e : v) e = from_float<bf16>(any(rng));
-        return v;
-    };
+    auto draw = [&](i64 count) { return uniform_bf16(count, rng); };
     int checked = 0;
     for (i64 m : {i64(1), i64(5), i64(11), i64(12), i64(13), i64(25)})
         for (i64 n :
@@ -386,12 +389,7 @@ TEST(Bf16Dot, ProjectionMatchesTheDefinitionAtEveryTileEdge) {
     const Tiles t = kernel->tiles();
     ASSERT_GT(t.rows, 0);
     std::mt19937 rng(5);
-    std::uniform_real_distribution<float> any(-2.0f, 2.0f);
-    auto draw = [&](i64 count) {
-        std::vector<bf16> v(static_cast<std::size_t>(count));
-        for (auto& e : v) e = from_float<bf16>(any(rng));
-        return v;
-    };
+    auto draw = [&](i64 count) { return uniform_bf16(count, rng); };
     int checked = 0;
     for (i64 m : {i64(1), t.rows - 1, t.rows + 1, t.projection_block + 1})
         for (i64 n : {i64(1), t.cols + 1, 8 * t.cols + 1})

@@ -58,21 +58,27 @@ void pack_row_tile(i64 t, i64 m, i64 k, i64 slice, const bf16* x, word* xp) {
 // Rows [2 p0, 2 p0 + 2 kcp) of W's columns [j0, j0 + cols) (w row-major, row stride n; rows past
 // k read as zeros) into strips of kStrip columns, kcp * kStrip words apart at out: word j of a
 // strip's pair p holds (W[2 p][j], W[2 p + 1][j]), zeros past the columns. Pairs outer, so that
-// each row's span of the panel is read as one run.
+// each row's span of the panel is read as one run, a strip's width of both rows per step: the
+// 16-bit interleave pairs columns within 128-bit lanes, and one 64-bit permute per half puts the
+// lanes in column order.
 void pack_panel_pairs(i64 p0, i64 kcp, i64 k, i64 n, i64 j0, i64 cols, const bf16* w, word* out) {
+    static_assert(kStrip == 32);
+    const __m512i first_half = _mm512_setr_epi64(0, 1, 8, 9, 2, 3, 10, 11);
+    const __m512i second_half = _mm512_setr_epi64(4, 5, 12, 13, 6, 7, 14, 15);
     for (i64 p = 0; p < kcp; ++p) {
         const bf16* lo = w + 2 * (p0 + p) * n + j0;
         const bool has_hi = 2 * (p0 + p) + 1 < k;
-        for (i64 j = 0; j < cols + (-cols & (kStrip - 1)); j += 16) {
-            const i64 valid = std::clamp<i64>(cols - j, 0, 16);
-            const __mmask16 mask = __mmask16((1u << valid) - 1);
-            const __m512i a = _mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(mask, lo + j));
+        for (i64 j = 0; j < cols; j += kStrip) {
+            const i64 valid = std::min<i64>(cols - j, kStrip);
+            const __mmask32 mask = valid == kStrip ? ~__mmask32(0) : __mmask32((1u << valid) - 1);
+            const __m512i a = _mm512_maskz_loadu_epi16(mask, lo + j);
             const __m512i b =
-                has_hi ? _mm512_slli_epi32(
-                             _mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(mask, lo + n + j)), 16)
-                       : _mm512_setzero_si512();
-            _mm512_store_si512(out + j / kStrip * kcp * kStrip + p * kStrip + j % kStrip,
-                               _mm512_or_si512(a, b));
+                has_hi ? _mm512_maskz_loadu_epi16(mask, lo + n + j) : _mm512_setzero_si512();
+            // Lane L of `low`: columns 8 L .. 8 L + 3 as pairs; of `high`: 8 L + 4 .. 8 L + 7.
+            const __m512i low = _mm512_unpacklo_epi16(a, b), high = _mm512_unpackhi_epi16(a, b);
+            word* strip = out + j / kStrip * kcp * kStrip + p * kStrip;
+            _mm512_store_si512(strip, _mm512_permutex2var_epi64(low, first_half, high));
+            _mm512_store_si512(strip + 16, _mm512_permutex2var_epi64(low, second_half, high));
         }
     }
 }

@@ -402,27 +402,28 @@ void pack_pairs_transposed(i64 n, i64 k, const bf16* x, i64 ldx, word* out) {
     }
 }
 
+// Pairs outer, so that each row's span of the columns is read as one run, a strip's width of both
+// rows per step: the 16-bit interleave pairs columns within 128-bit lanes, and one 64-bit permute
+// per half puts the lanes in column order.
 void pack_pairs_interleaved(i64 k, i64 n, const bf16* x, i64 ldx, word* out) {
+    static_assert(kStrip == 32);
+    const __m512i first_half = _mm512_setr_epi64(0, 1, 8, 9, 2, 3, 10, 11);
+    const __m512i second_half = _mm512_setr_epi64(4, 5, 12, 13, 6, 7, 14, 15);
     const i64 pairs = (k + 1) / 2;
-    for (i64 s = 0; s * kStrip < n; ++s) {
-        word* strip = out + s * pairs * kStrip;
-        const i64 cols = std::min(kStrip, n - s * kStrip);
-        for (i64 p = 0; p < pairs; ++p) {
-            const bf16* lo = x + 2 * p * ldx + s * kStrip;
-            const bf16* hi = 2 * p + 1 < k ? lo + ldx : nullptr;
-            word* dst = strip + p * kStrip;
-            // 16 columns at a time: each row's bf16 zero-extended to a word, the upper row's
-            // shifted into the top half; columns past n are zeros.
-            for (i64 j = 0; j < kStrip; j += 16) {
-                const i64 m = std::clamp<i64>(cols - j, 0, 16);
-                const __mmask16 mask = __mmask16((1u << m) - 1);
-                const __m512i a = _mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(mask, lo + j));
-                const __m512i b =
-                    hi ? _mm512_slli_epi32(
-                             _mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(mask, hi + j)), 16)
-                       : _mm512_setzero_si512();
-                _mm512_storeu_si512(dst + j, _mm512_or_si512(a, b));
-            }
+    for (i64 p = 0; p < pairs; ++p) {
+        const bf16* lo = x + 2 * p * ldx;
+        const bool has_hi = 2 * p + 1 < k;
+        for (i64 j = 0; j < n; j += kStrip) {
+            const i64 valid = std::min(n - j, kStrip);
+            const __mmask32 mask = valid == kStrip ? ~__mmask32(0) : __mmask32((1u << valid) - 1);
+            const __m512i a = _mm512_maskz_loadu_epi16(mask, lo + j);
+            const __m512i b =
+                has_hi ? _mm512_maskz_loadu_epi16(mask, lo + ldx + j) : _mm512_setzero_si512();
+            // Lane L of `low`: columns 8 L .. 8 L + 3 as pairs; of `high`: 8 L + 4 .. 8 L + 7.
+            const __m512i low = _mm512_unpacklo_epi16(a, b), high = _mm512_unpackhi_epi16(a, b);
+            word* strip = out + j / kStrip * pairs * kStrip + p * kStrip;
+            _mm512_storeu_si512(strip, _mm512_permutex2var_epi64(low, first_half, high));
+            _mm512_storeu_si512(strip + 16, _mm512_permutex2var_epi64(low, second_half, high));
         }
     }
 }

@@ -55,34 +55,6 @@ void pack_row_tile(i64 t, i64 m, i64 k, i64 slice, const bf16* x, word* xp) {
     }
 }
 
-// Rows [2 p0, 2 p0 + 2 kcp) of W's columns [j0, j0 + cols) (w row-major, row stride n; rows past
-// k read as zeros) into strips of kStrip columns, kcp * kStrip words apart at out: word j of a
-// strip's pair p holds (W[2 p][j], W[2 p + 1][j]), zeros past the columns. Pairs outer, so that
-// each row's span of the panel is read as one run, a strip's width of both rows per step: the
-// 16-bit interleave pairs columns within 128-bit lanes, and one 64-bit permute per half puts the
-// lanes in column order.
-void pack_panel_pairs(i64 p0, i64 kcp, i64 k, i64 n, i64 j0, i64 cols, const bf16* w, word* out) {
-    static_assert(kStrip == 32);
-    const __m512i first_half = _mm512_setr_epi64(0, 1, 8, 9, 2, 3, 10, 11);
-    const __m512i second_half = _mm512_setr_epi64(4, 5, 12, 13, 6, 7, 14, 15);
-    for (i64 p = 0; p < kcp; ++p) {
-        const bf16* lo = w + 2 * (p0 + p) * n + j0;
-        const bool has_hi = 2 * (p0 + p) + 1 < k;
-        for (i64 j = 0; j < cols; j += kStrip) {
-            const i64 valid = std::min<i64>(cols - j, kStrip);
-            const __mmask32 mask = valid == kStrip ? ~__mmask32(0) : __mmask32((1u << valid) - 1);
-            const __m512i a = _mm512_maskz_loadu_epi16(mask, lo + j);
-            const __m512i b =
-                has_hi ? _mm512_maskz_loadu_epi16(mask, lo + n + j) : _mm512_setzero_si512();
-            // Lane L of `low`: columns 8 L .. 8 L + 3 as pairs; of `high`: 8 L + 4 .. 8 L + 7.
-            const __m512i low = _mm512_unpacklo_epi16(a, b), high = _mm512_unpackhi_epi16(a, b);
-            word* strip = out + j / kStrip * kcp * kStrip + p * kStrip;
-            _mm512_store_si512(strip, _mm512_permutex2var_epi64(low, first_half, high));
-            _mm512_store_si512(strip + 16, _mm512_permutex2var_epi64(low, second_half, high));
-        }
-    }
-}
-
 // Fetches into L2 the rows of W that a later slice packs, a share of their lines after each tile
 // of the current slice: the rows lie a row of W apart, a page or more at d_model 2048 and up, where
 // the hardware prefetchers do not follow, and packing them from memory took 9% of the call.
@@ -145,7 +117,10 @@ void dot_projection(int threads, i64 m, i64 n, i64 k, const bf16* x, const bf16*
                 for (i64 s = 0; s < slices; ++s) {
                     const i64 p0 = s * slice, kcp = std::min(slice, pairs - p0);
                     word* b = packed + (one_block ? 0 : s * slice * panel);
-                    if (i0 == 0) pack_panel_pairs(p0, kcp, k, n, j0, cols, w, b);
+                    // Rows [2 p0, 2 p0 + 2 kcp) of the panel's columns into kcp-pair strips.
+                    if (i0 == 0)
+                        flash::pack_pairs_interleaved(std::min(2 * kcp, k - 2 * p0), cols,
+                                                      w + 2 * p0 * n + j0, n, b);
                     const word* a = xp + s * tiles * kTileRows * slice;
                     // The rows the next packing reads: this panel's next slice, or after the
                     // last, the next panel's first.

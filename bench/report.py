@@ -7,8 +7,9 @@
 DIR defaults to the folder of the first result (results/<fingerprint>/ for a saved run). The
 summary table is also printed. Every figure is the median over repetitions when the run had
 repetitions. % of peak divides by the FMA peak the same run measured at the same thread count
-(flash's avx512 bf16 kernel's by the bf16 dot-product peak, peak/bf16dot, where its products ran it;
-a kernel that did most of its work on AMX tiles, by its amx_share counter, by the tile peak, peak/amx),
+(a kernel that did most of its work by vdpbf16ps, by its dot_share counter, by the bf16 dot-product
+peak, peak/bf16dot; one that did most of it on AMX tiles, by its amx_share counter, by the tile
+peak, peak/amx),
 % of bw a kernel's GB/s (the least bytes a call must move / its time) by the memory bandwidth
 probe (peak/stream) of the same run at the same thread count; "x naive" divides by the naive
 kernel of the stage at the same shape. A roofline plot per thread count puts the fastest kernel of
@@ -152,7 +153,7 @@ class Result:
             key = (f["stage"], fam, f["n_kv"], label)
             self.rows[key] = {"gflops": m["gflops"], "gbps": m["gbps"], "seconds": m["seconds"],
                               "shares": m.get("shares", {}), "vs_steps_alone": m.get("vs_steps_alone"),
-                              "amx_share": m.get("amx_share"),
+                              "amx_share": m.get("amx_share"), "dot_share": m.get("dot_share"),
                               "skipped": m["error"] if m["gflops"] is None else None}
             if f.get("model"):
                 self.model_of[(fam, f["n_kv"], dtype)] = f["model"]
@@ -187,16 +188,26 @@ class Result:
         row = self.rows.get(key) if key else None
         return bool(row and (row.get("amx_share") or 0) >= 0.5)
 
+    def counts_dot(self):
+        """Whether the run wrote dot_share counters (any row has one): runs from before it did not."""
+        return any(row.get("dot_share") is not None for row in self.rows.values())
+
     def share(self, gflops, t, label=None, key=None):
         """GFLOP/s over the peak at t threads: the row at key (stage, family, n, label) that did most
-        of its work on AMX tiles over the tile probe where the run measured it; flash's avx512
-        kernel on bf16 (label) over the bf16 dot-product probe where the run measured it and the
-        products ran vdpbf16ps (the run's bf16_products); every other over the FMA peak (the
-        widening path's products are FMAs)."""
-        dot = str(self.machine.get("bf16_products", "")).startswith("vdpbf16ps")
-        variant, isa, _, dtype = self.variants[label] if label else (None, None, None, None)
-        own = (self.bf16dot.get(t) if dot and variant == "flash" and isa in ("avx512", "best")
-               and dtype == "bf16" else None)
+        of its work on AMX tiles over the tile probe where the run measured it; one that did most
+        of it by vdpbf16ps (its dot_share counter; in a run from before that counter, flash's
+        avx512 kernel on bf16 where the run's bf16_products were vdpbf16ps) over the bf16
+        dot-product probe where the run measured it; every other over the FMA peak (the widening
+        path's products are FMAs)."""
+        row = self.rows.get(key) if key else None
+        if self.counts_dot():
+            own = self.bf16dot.get(t) if row and (row.get("dot_share") or 0) >= 0.5 else None
+        else:
+            # A run from before the dot_share counter: flash's avx512 bf16 rows, as it measured.
+            dot = str(self.machine.get("bf16_products", "")).startswith("vdpbf16ps")
+            variant, isa, _, dtype = self.variants[label] if label else (None, None, None, None)
+            own = (self.bf16dot.get(t) if dot and variant == "flash" and isa in ("avx512", "best")
+                   and dtype == "bf16" else None)
         if self.on_tiles(key):
             own = self.amx.get(t) or own
         peak = own or self.peak.get(t)

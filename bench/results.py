@@ -111,6 +111,8 @@ SHARE_PREFIX = "share:"
 VS_STEPS_ALONE = "vs_steps_alone"
 # The share of a kernel row's counted work its AMX paths were called for (absent where none ran).
 AMX_SHARE = "amx_share"
+# The same for its vdpbf16ps paths (the bf16 projection, flash's bf16 prefill by vector dots).
+DOT_SHARE = "dot_share"
 
 
 def _shares(rows):
@@ -153,7 +155,8 @@ def medians(data, path="result"):
     "median" aggregate row when the run had repetitions, else over the iteration rows; "error" is
     the message of a row that erred or was skipped (None when none did), "shares" a layer row's
     step shares (_shares, from the same rows) and "vs_steps_alone" its median VS_STEPS_ALONE
-    counter (None without one), "amx_share" its median AMX_SHARE counter (None without one),
+    counter (None without one), "amx_share" and "dot_share" its median AMX_SHARE and DOT_SHARE
+    counters (None without one),
     "fields" the benchmark's descriptor() (None for a row that is no kernel or peak probe)."""
     found = {}
     for row in data["benchmarks"]:
@@ -177,20 +180,23 @@ def medians(data, path="result"):
             shares = _shares([b["median"]])
             alone = _counter(b["median"], VS_STEPS_ALONE)
             amx = _counter(b["median"], AMX_SHARE)
+            dot = _counter(b["median"], DOT_SHARE)
         elif b["iterations"]:
             gflops, gbps = _median_counter(b["iterations"], _gflops), _median_counter(b["iterations"], _gbps)
             seconds = statistics.median(_time(r, path, _TO_SECONDS) for r in b["iterations"])
             shares = _shares(b["iterations"])
             alone = _median_counter(b["iterations"], lambda r: _counter(r, VS_STEPS_ALONE))
             amx = _median_counter(b["iterations"], lambda r: _counter(r, AMX_SHARE))
+            dot = _median_counter(b["iterations"], lambda r: _counter(r, DOT_SHARE))
         else:
-            gflops = gbps = seconds = alone = amx = None
+            gflops = gbps = seconds = alone = amx = dot = None
             shares = {}
         # Every row of a benchmark has the same descriptor: take one that carries it.
         carrier = next((r for r in b["rows"] if "attnbench" in r), b["rows"][0])
         fields = descriptor(carrier, path)
         out[name] = {"gflops": gflops, "gbps": gbps, "seconds": seconds, "shares": shares,
-                     "vs_steps_alone": alone, "amx_share": amx, "error": b["error"], "fields": fields}
+                     "vs_steps_alone": alone, "amx_share": amx, "dot_share": dot,
+                     "error": b["error"], "fields": fields}
     return out
 
 

@@ -327,6 +327,7 @@ std::vector<std::string> register_cases(const std::vector<Case>& cases, const Ru
             const auto t0 = std::chrono::steady_clock::now();
             attn::layer_step_seconds() = {};
             const std::int64_t amx_before = attn::amx_multiply_adds();
+            const std::int64_t dot_before = attn::bf16_dot_multiply_adds();
             begin_counted_loop();
             for (auto _ : state) {
                 work.run(*c.kernel);
@@ -335,6 +336,7 @@ std::vector<std::string> register_cases(const std::vector<Case>& cases, const Ru
             }
             end_counted_loop(c.name);
             const double tile_multiply_adds = double(attn::amx_multiply_adds() - amx_before);
+            const double dot_multiply_adds = double(attn::bf16_dot_multiply_adds() - dot_before);
             const double secs =
                 std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
             if (state.iterations() > 0) {
@@ -350,6 +352,10 @@ std::vector<std::string> register_cases(const std::vector<Case>& cases, const Ru
             if (tile_multiply_adds > 0 && flops > 0 && state.iterations() > 0)
                 state.counters["amx_share"] =
                     2 * tile_multiply_adds / (flops * double(state.iterations()));
+            // Likewise for vdpbf16ps, read against the bf16 dot-product probe.
+            if (dot_multiply_adds > 0 && flops > 0 && state.iterations() > 0)
+                state.counters["dot_share"] =
+                    2 * dot_multiply_adds / (flops * double(state.iterations()));
             // Each step's share of the loop's time, timed by the layer as it runs.
             if (c.kernel->stage == attn::Stage::layer && secs > 0 && state.iterations() > 0) {
                 // Only the steps that ran: a counter that is 0 in every repetition has no

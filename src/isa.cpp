@@ -1,5 +1,8 @@
 #include "attn/isa.hpp"
 
+#include "simd/dot_projection.hpp"
+
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 
@@ -143,5 +146,15 @@ bool best_has_bf16_dot() {
     return false;
 #endif
 }
+
+namespace {
+std::atomic<std::int64_t> bf16_dot_counter{0};
+}  // namespace
+
+void simd::count_bf16_dot_multiply_adds(std::int64_t multiply_adds) {
+    bf16_dot_counter.fetch_add(multiply_adds, std::memory_order_relaxed);
+}
+
+std::int64_t bf16_dot_multiply_adds() { return bf16_dot_counter.load(std::memory_order_relaxed); }
 
 }  // namespace attn

@@ -7,6 +7,7 @@
 // says so). x86-64 only: aarch64 has no such tier.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstdint>
@@ -20,6 +21,8 @@
 #include "attn/workload.hpp"
 #include "expected.hpp"
 #include "flash/bf16_dot.hpp"
+#include "flash/flash.hpp"
+#include "simd/amx.hpp"
 #include "simd/dot_projection.hpp"
 
 #if defined(__x86_64__)
@@ -445,6 +448,51 @@ TEST(Bf16Dot, ProjectionBothPathsWithinBound) {
                 work.run(*kernel);
                 EXPECT_EQ(outputs_outside_bound(work, want, dot ? "bf16 products" : "widening"), 0);
             }
+        }
+    flash::enable_bf16_dot(bf16_dot_preferred());
+}
+
+// The vdpbf16ps paths count the multiply-adds of each call (attn::bf16_dot_multiply_adds), the
+// ones the stage's flops count, so that the report reads those rows against the bf16 dot-product
+// probe; the widening path, AMX tiles and decoding (whose P V widens) count none.
+TEST(Bf16Dot, CountsTheMultiplyAddsItsProductsRan) {
+    ATTN_SKIP_WITHOUT_BF16_DOT();
+    const Kernel* projection = find_kernel(Stage::projection, "omp", Isa::best, DType::bf16);
+    const Kernel* flash = find_kernel(Stage::attention, "flash", Isa::avx512, DType::bf16);
+    ASSERT_NE(projection, nullptr);
+    ASSERT_NE(flash, nullptr);
+    struct Case {
+        const Kernel* kernel;
+        Shape shape;
+    };
+    std::vector<Case> cases;
+    for (i64 d : {i64(7), 2 * flash::bf16_dot_strip() + 1}) {
+        Shape sh;
+        sh.heads = 3, sh.head_dim = d, sh.dtype = DType::bf16, sh.threads = 2;
+        sh.n_q = sh.n_kv = projection->tiles().projection_direct + 1;
+        cases.push_back({projection, sh});
+        sh.n_q = sh.n_kv = std::max(flash->tiles().row_block, flash::kDecodeQueries) + 1;
+        sh.causal = true;
+        cases.push_back({flash, sh});
+        sh.n_q = 1, sh.n_kv = flash->tiles().decode_block + 1;
+        cases.push_back({flash, sh});
+    }
+    for (const Case& c : cases)
+        for (bool dot : {true, false}) {
+            flash::enable_bf16_dot(dot);
+            const Shape& sh = c.shape;
+            const bool decode = sh.n_q <= flash::kDecodeQueries;
+            const bool counted =
+                c.kernel == projection
+                    ? simd::dot_projection_serves(Isa::best) && !simd::amx_serves(Isa::best)
+                    : !decode && flash::bf16_dot_serves(Isa::avx512, sh) &&
+                          !flash::amx_prefill_serves(Isa::avx512, sh);
+            Workload work(c.kernel->stage, sh);
+            const std::int64_t before = bf16_dot_multiply_adds();
+            work.run(*c.kernel);
+            EXPECT_EQ(double(bf16_dot_multiply_adds() - before),
+                      counted ? flops(c.kernel->stage, sh) / 2 : 0.0)
+                << c.kernel->typed_name() << " " << sh.text() << (dot ? " dot" : " widening");
         }
     flash::enable_bf16_dot(bf16_dot_preferred());
 }

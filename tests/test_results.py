@@ -539,6 +539,28 @@ class StorageTypes(TempFiles):
         self.assertAlmostEqual(result.share(500.0, 2, "omp/best/bf16 t:2", key(8192)), 500.0 / fma)
         self.assertIn("AMX tile peak (peak/amx", report.machine_section(result))
 
+    def test_a_row_mostly_on_vdpbf16ps_is_read_against_the_bf16_probe(self):
+        # With dot_share counters in the run, they decide, whatever the variant: the bf16 projection
+        # that ran vdpbf16ps reads against the bf16 probe, a row that mostly widened against the FMA's.
+        data = synthetic()
+        data["benchmarks"].append(row("peak/bf16dot/avx512/t:2/real_time", 7.8, gflops=400.0,
+                                      fields={"stage": "peak", "variant": "bf16dot", "isa": "avx512", "threads": 2}))
+        for share, n in ((1.0, 2048), (0.3, 4096), (None, 8192)):
+            r = kernel_row("projection", "omp", "best", 2, n, n, 32, 128, 100.0, kv=8)
+            r["name"] = r["run_name"] = r["name"].replace("/real_time", "/dt:bf16/real_time")
+            r["attnbench"] = dict(r["attnbench"], dtype="bf16", shape=r["attnbench"]["shape"] + "/dt:bf16")
+            if share is not None:
+                r["dot_share"] = share
+            data["benchmarks"].append(r)
+        result = report.Result(self.write(data))
+        self.assertTrue(result.counts_dot())
+        fam = next(f for f in result.families("projection") if f.kv == 8)
+        key = lambda n: ("projection", fam, n, "omp/best/bf16 t:2")
+        fma = result.peak[2]
+        self.assertAlmostEqual(result.share(100.0, 2, "omp/best/bf16 t:2", key(2048)), 0.25)
+        self.assertAlmostEqual(result.share(100.0, 2, "omp/best/bf16 t:2", key(4096)), 100.0 / fma)
+        self.assertAlmostEqual(result.share(100.0, 2, "omp/best/bf16 t:2", key(8192)), 100.0 / fma)
+
 
 class BlockAgainstParts(TempFiles):
     """report.py's table of the multi-head block against its parts measured alone."""

@@ -59,6 +59,10 @@ void amx_release_tiles();
 // nominal count (the multiply-adds of attn::flops for its stage and shape): the change across a
 // benchmark's loop over the multiply-adds the loop counted is the share of its work done on tiles.
 std::int64_t amx_multiply_adds();
+// The same count for the paths whose products all run on vdpbf16ps (the bf16 projection and
+// flash's bf16 prefill by vector dot products; not decoding, whose P V widens): the report reads a
+// kernel that did most of its work there against the bf16 dot-product probe.
+std::int64_t bf16_dot_multiply_adds();
 // vdpbf16ps's multiply-adds per second over the avx512 FMA's on this CPU, measured once on the
 // calling thread in about a millisecond (0 where the CPU lacks AVX512_BF16): 2.0 on the AMD Zen 5
 // measured here, which issues both at the same rate, but 0.5 on the Intel Xeon measured here,

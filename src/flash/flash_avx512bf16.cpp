@@ -23,6 +23,7 @@
 #include "flash_impl.hpp"
 #include "parallel.hpp"
 #include "simd/amx.hpp"
+#include "simd/dot_projection.hpp"
 #include "simd/dot_tile_avx512bf16.hpp"
 #include "workspace.hpp"
 
@@ -482,8 +483,9 @@ void enable_bf16_dot(bool on) { bf16_dot_switch().store(on); }
 
 void prefill_bf16_products(int threads, const Shape& sh, const bf16* q, const bf16* k,
                            const bf16* v, float* o, Bf16Products products) {
-    if (products == Bf16Products::amx_tiles)
-        simd::count_amx_multiply_adds(std::int64_t(flops(Stage::attention, sh) / 2));
+    const auto multiply_adds = std::int64_t(flops(Stage::attention, sh) / 2);
+    if (products == Bf16Products::amx_tiles) simd::count_amx_multiply_adds(multiply_adds);
+    else simd::count_bf16_dot_multiply_adds(multiply_adds);
     const PackedSizes sizes(sh);
     const i64 d = sh.head_dim, nb = (sh.n_q + F::BQ - 1) / F::BQ, group = sh.group_size(),
               kv_heads = sh.batch * sh.kv_head_count();

@@ -89,6 +89,7 @@ private:
 bool dot_projection_serves(Isa isa) { return flash::bf16_dot_on(isa); }
 
 void dot_projection(int threads, i64 m, i64 n, i64 k, const bf16* x, const bf16* w, float* y) {
+    count_bf16_dot_multiply_adds(m * n * k);
     const GemmOps& gemm = gemm_ops(Isa::avx512);
     static_assert(kStrip == 32);
     const i64 pairs = (k + 1) / 2, slice = gemm.kc, slices = blocks(pairs, slice);

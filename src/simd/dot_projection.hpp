@@ -15,8 +15,8 @@ namespace attn::simd {
 // the CPU has them and flash's bf16 products are switched on (attn::flash::bf16_dot_on).
 bool dot_projection_serves(Isa isa);
 
-// Adds a call's multiply-adds to attn::bf16_dot_multiply_adds(); every vdpbf16ps path calls it
-// once per call.
+// Adds a call's multiply-adds to attn::bf16_dot_multiply_adds(): dot_projection and flash's bf16
+// prefill by vector dots call it once per call; decoding, whose P V widens, does not.
 void count_bf16_dot_multiply_adds(std::int64_t multiply_adds);
 
 // Y [m x n] = X [m x k] W [k x n] on `threads` threads by vdpbf16ps: x bf16 row-major (row

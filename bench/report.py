@@ -125,6 +125,8 @@ class Result:
         self._load(medians(data, path))
         if not self.rows:
             raise BadInput(f"{path} holds no attnbench kernel rows")
+        # Whether the run wrote dot_share counters (any row has one): runs from before it did not.
+        self.counts_dot = any(row.get("dot_share") is not None for row in self.rows.values())
         # The probes' rows win; the context's tables fill in a run that kept only them.
         for t, v in _rates(self.attn.get("fma_peak_gflops", {})).items():
             self.peak.setdefault(t, v)
@@ -185,12 +187,12 @@ class Result:
     def on_tiles(self, key):
         """Whether the row at key (stage, family, n, label) did most of its work on AMX tiles: its
         amx_share counter, the share of its counted multiply-adds its AMX paths were called for."""
-        row = self.rows.get(key) if key else None
-        return bool(row and (row.get("amx_share") or 0) >= 0.5)
+        return self._mostly(key, "amx_share")
 
-    def counts_dot(self):
-        """Whether the run wrote dot_share counters (any row has one): runs from before it did not."""
-        return any(row.get("dot_share") is not None for row in self.rows.values())
+    def _mostly(self, key, counter):
+        """Whether the row at key carries `counter` (amx_share, dot_share) at a half or more."""
+        row = self.rows.get(key) if key else None
+        return bool(row and (row.get(counter) or 0) >= 0.5)
 
     def share(self, gflops, t, label=None, key=None):
         """GFLOP/s over the peak at t threads: the row at key (stage, family, n, label) that did most
@@ -199,9 +201,8 @@ class Result:
         avx512 kernel on bf16 where the run's bf16_products were vdpbf16ps) over the bf16
         dot-product probe where the run measured it; every other over the FMA peak (the widening
         path's products are FMAs)."""
-        row = self.rows.get(key) if key else None
-        if self.counts_dot():
-            own = self.bf16dot.get(t) if row and (row.get("dot_share") or 0) >= 0.5 else None
+        if self.counts_dot:
+            own = self.bf16dot.get(t) if self._mostly(key, "dot_share") else None
         else:
             # A run from before the dot_share counter: flash's avx512 bf16 rows, as it measured.
             dot = str(self.machine.get("bf16_products", "")).startswith("vdpbf16ps")

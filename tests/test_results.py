@@ -518,22 +518,27 @@ class StorageTypes(TempFiles):
         self.assertEqual(r.bf16dot, {2: 400.0})
         self.assertAlmostEqual(r.share(100.0, 2, "flash/best/bf16 t:2"), 0.5)
 
-    def test_a_row_mostly_on_tiles_is_read_against_the_tile_probe(self):
+    def bf16_projection_rows(self, probe, probe_seconds, probe_gflops, counter, shares, gflops):
+        """A result with the probe `probe` (peak/<probe>, t:2) and a bf16 omp projection row at
+        n 2048, 4096 and 8192 (8 K/V heads of 32 x 128) carrying `counter` at each of `shares`
+        (None: no counter); returns the result, the row key by n and the FMA peak at t:2."""
         data = synthetic()
-        data["benchmarks"].append(row("peak/amx/avx512/t:2/real_time", 5.0, gflops=2000.0,
-                                      fields={"stage": "peak", "variant": "amx", "isa": "avx512", "threads": 2}))
-        for share, n in ((0.97, 2048), (0.3, 4096), (None, 8192)):
-            r = kernel_row("projection", "omp", "best", 2, n, n, 32, 128, 500.0, kv=8)
+        data["benchmarks"].append(row(f"peak/{probe}/avx512/t:2/real_time", probe_seconds, gflops=probe_gflops,
+                                      fields={"stage": "peak", "variant": probe, "isa": "avx512", "threads": 2}))
+        for share, n in zip(shares, (2048, 4096, 8192)):
+            r = kernel_row("projection", "omp", "best", 2, n, n, 32, 128, gflops, kv=8)
             r["name"] = r["run_name"] = r["name"].replace("/real_time", "/dt:bf16/real_time")
             r["attnbench"] = dict(r["attnbench"], dtype="bf16", shape=r["attnbench"]["shape"] + "/dt:bf16")
             if share is not None:
-                r["amx_share"] = share
+                r[counter] = share
             data["benchmarks"].append(r)
         result = report.Result(self.write(data))
-        self.assertEqual(result.amx, {2: 2000.0})
         fam = next(f for f in result.families("projection") if f.kv == 8)
-        key = lambda n: ("projection", fam, n, "omp/best/bf16 t:2")
-        fma = result.peak[2]
+        return result, (lambda n: ("projection", fam, n, "omp/best/bf16 t:2")), result.peak[2]
+
+    def test_a_row_mostly_on_tiles_is_read_against_the_tile_probe(self):
+        result, key, fma = self.bf16_projection_rows("amx", 5.0, 2000.0, "amx_share", (0.97, 0.3, None), 500.0)
+        self.assertEqual(result.amx, {2: 2000.0})
         self.assertAlmostEqual(result.share(500.0, 2, "omp/best/bf16 t:2", key(2048)), 0.25)
         self.assertAlmostEqual(result.share(500.0, 2, "omp/best/bf16 t:2", key(4096)), 500.0 / fma)
         self.assertAlmostEqual(result.share(500.0, 2, "omp/best/bf16 t:2", key(8192)), 500.0 / fma)
@@ -542,21 +547,8 @@ class StorageTypes(TempFiles):
     def test_a_row_mostly_on_vdpbf16ps_is_read_against_the_bf16_probe(self):
         # With dot_share counters in the run, they decide, whatever the variant: the bf16 projection
         # that ran vdpbf16ps reads against the bf16 probe, a row that mostly widened against the FMA's.
-        data = synthetic()
-        data["benchmarks"].append(row("peak/bf16dot/avx512/t:2/real_time", 7.8, gflops=400.0,
-                                      fields={"stage": "peak", "variant": "bf16dot", "isa": "avx512", "threads": 2}))
-        for share, n in ((1.0, 2048), (0.3, 4096), (None, 8192)):
-            r = kernel_row("projection", "omp", "best", 2, n, n, 32, 128, 100.0, kv=8)
-            r["name"] = r["run_name"] = r["name"].replace("/real_time", "/dt:bf16/real_time")
-            r["attnbench"] = dict(r["attnbench"], dtype="bf16", shape=r["attnbench"]["shape"] + "/dt:bf16")
-            if share is not None:
-                r["dot_share"] = share
-            data["benchmarks"].append(r)
-        result = report.Result(self.write(data))
-        self.assertTrue(result.counts_dot())
-        fam = next(f for f in result.families("projection") if f.kv == 8)
-        key = lambda n: ("projection", fam, n, "omp/best/bf16 t:2")
-        fma = result.peak[2]
+        result, key, fma = self.bf16_projection_rows("bf16dot", 7.8, 400.0, "dot_share", (1.0, 0.3, None), 100.0)
+        self.assertTrue(result.counts_dot)
         self.assertAlmostEqual(result.share(100.0, 2, "omp/best/bf16 t:2", key(2048)), 0.25)
         self.assertAlmostEqual(result.share(100.0, 2, "omp/best/bf16 t:2", key(4096)), 100.0 / fma)
         self.assertAlmostEqual(result.share(100.0, 2, "omp/best/bf16 t:2", key(8192)), 100.0 / fma)

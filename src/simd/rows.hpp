@@ -148,9 +148,13 @@ void exp2_shifted_sums(float* s, i64 ld, i64 n, const float* shift, float* sums)
             storeu<Arch>(row + j, e);
             vsum[r] += e;
         }
+    // The horizontal sums first, in a loop of its own that unrolls: indexed by the tail loop's
+    // counter, vsum lived on the stack, and the main loop loaded and stored it every vector.
+    float vector_sums[R];
+    for (int r = 0; r < R; ++r) vector_sums[r] = hsum<Arch>(vsum[r]);
     for (int r = 0; r < R; ++r)
-        sums[r] = exp_shifted_tail<Arch, true>(s + r * ld, s + r * ld, j, n, shift[r],
-                                               hsum<Arch>(vsum[r]));
+        sums[r] =
+            exp_shifted_tail<Arch, true>(s + r * ld, s + r * ld, j, n, shift[r], vector_sums[r]);
 }
 
 // x[0, n) *= factor.

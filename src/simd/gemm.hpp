@@ -425,13 +425,12 @@ inline void zero_matrix(std::int64_t m, std::int64_t n, float* c, std::int64_t l
 // C[M x N] = alpha * A[M x K] * B + (accumulate ? C : 0) for a B packed by pack_b, its strips
 // `strip_stride` floats apart (K * NR for a freshly packed B; larger when B is a row range of a
 // longer packed matrix, as a KV block is in flash attention); with row_scale [M], row i of the
-// product is also scaled by row_scale[i].
-template <class Arch> void gemm_packed(std::int64_t M, std::int64_t N, std::int64_t K, float alpha,
-                                       const float* A, std::int64_t lda, const float* Bp,
-                                       std::int64_t strip_stride, float* C, std::int64_t ldc,
-                                       bool accumulate, const float* row_scale = nullptr) {
+// product is also scaled by row_scale[i]. K is taken in slices of KC.
+template <class Arch, std::int64_t KC = Tile<Arch>::KC>
+void gemm_packed(std::int64_t M, std::int64_t N, std::int64_t K, float alpha, const float* A,
+                 std::int64_t lda, const float* Bp, std::int64_t strip_stride, float* C,
+                 std::int64_t ldc, bool accumulate, const float* row_scale = nullptr) {
     constexpr int MR = Tile<Arch>::MR, NR = Tile<Arch>::NR;
-    constexpr std::int64_t KC = Tile<Arch>::KC;
     if (K == 0) {  // an empty sum
         if (!accumulate) zero_matrix(M, N, C, ldc);
         return;

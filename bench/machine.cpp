@@ -232,6 +232,12 @@ nlohmann::json machine_info() {
         attn::best_has_amx_bf16() && !amx_off
             ? "AMX tiles (tdpbf16ps) at head sizes that are multiples of 32, else " + products
             : products;
+    // How flash's decode path fetched K and V ahead: its speed from memory turns on it.
+    m["decode_fetch"] =
+        "into " + attn::to_string(attn::decode_fetch()) +
+        (std::getenv("ATTNBENCH_DECODE_FETCH") && attn::decode_fetch() != attn::cpu_decode_fetch()
+             ? " (ATTNBENCH_DECODE_FETCH)"
+             : "");
 #ifdef ATTN_EMULATE_AVX512
     // A test build whose avx512 tier is AVX2 code: its timings say nothing of AVX-512.
     m["isa_emulated"] = "avx512 (SIMDe on AVX2)";

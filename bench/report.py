@@ -493,7 +493,8 @@ def machine_section(r):
         f"bf16 products: {m.get('bf16_products', 'fp32 FMAs on widened inputs')}"
         + (f"; bf16 projection: {m['bf16_projection_products']}" if m.get("bf16_projection_products") else "")
         + (f"; flash bf16 prefill: {m['bf16_prefill_products']}"
-           if m.get("bf16_prefill_products") and m.get("bf16_prefill_products") != m.get("bf16_products") else ""),
+           if m.get("bf16_prefill_products") and m.get("bf16_prefill_products") != m.get("bf16_products") else "")
+        + (f"; decode fetches {m['decode_fetch']}" if m.get("decode_fetch") else ""),
         *probes,
         f"- Build: {m.get('compiler', '?')}, {m.get('build_type', '?')} `{m.get('cxx_flags', '')}`; xsimd "
         f"{m.get('xsimd', '?')}, Google Benchmark {m.get('google_benchmark', '?')}, OpenMP {m.get('openmp', '?')}, "

@@ -5,7 +5,11 @@
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
+#include <string>
 
+#if defined(__x86_64__)
+#include <cpuid.h>
+#endif
 #if defined(__aarch64__)
 #include <asm/hwcap.h>
 #include <sys/auxv.h>
@@ -129,6 +133,47 @@ bool bf16_dot_preferred() {
         cpu_has_bf16_dot() &&
         prefer_bf16_dot(std::getenv("ATTNBENCH_BF16_DOT"), bf16_dot_rate_over_fma());
     return preferred;
+}
+
+DecodeFetch choose_decode_fetch(const char* env, DecodeFetch cpu) {
+    if (env && std::strcmp(env, "l1") == 0) return DecodeFetch::into_l1;
+    if (env && std::strcmp(env, "l2") == 0) return DecodeFetch::into_l2;
+    return cpu;
+}
+
+DecodeFetch cpu_decode_fetch() {
+#if defined(__x86_64__)
+    unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+    // "AuthenticAMD": ebx holds "Auth"; family 0Fh adds the extended family of eax's bits 20-27.
+    if (__get_cpuid(0, &eax, &ebx, &ecx, &edx) && ebx == 0x68747541 &&
+        __get_cpuid(1, &eax, &ebx, &ecx, &edx)) {
+        const unsigned base = eax >> 8 & 0xf, family = base + (base == 0xf ? eax >> 20 & 0xff : 0);
+        if (family == 0x1a) return DecodeFetch::into_l1;
+    }
+#endif
+    return DecodeFetch::into_l2;
+}
+
+namespace {
+// 0: the process's own decode fetch; else 1 + the DecodeFetch that assume_decode_fetch set.
+std::atomic<int> assumed_fetch{0};
+}  // namespace
+
+DecodeFetch decode_fetch() {
+    if (const int assumed = assumed_fetch.load(std::memory_order_relaxed))
+        return DecodeFetch(assumed - 1);
+    static const DecodeFetch own =
+        choose_decode_fetch(std::getenv("ATTNBENCH_DECODE_FETCH"), cpu_decode_fetch());
+    return own;
+}
+
+void assume_decode_fetch(const DecodeFetch* fetch) {
+    assumed_fetch.store(fetch ? int(*fetch) + 1 : 0);
+}
+
+std::string to_string(DecodeFetch fetch) {
+    return std::string(fetch == DecodeFetch::into_l1 ? "L1, " : "L2, ") +
+           std::to_string(fetch_ahead_bytes(fetch) >> 10) + " KiB ahead";
 }
 
 bool best_has_amx_bf16() {

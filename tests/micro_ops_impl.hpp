@@ -11,6 +11,8 @@ namespace {
 template <class Arch> struct Probes {
     using V = simd::vfloat<Arch>;
     static constexpr i64 W = V::size;
+    // The decode tiles' products do not depend on how they fetch ahead.
+    static constexpr auto kFetch = DecodeFetch::into_l2;
 
     static void lane_sums(const float* rows, float* out) {
         V v[W];
@@ -42,15 +44,15 @@ template <class Arch> struct Probes {
     }
     static void dot_rows(int rq, const float* q, const float* k, i64 bk, i64 d, float* s, i64 lds,
                          const char* k_end) {
-        if (rq == 4) flash::dot_rows<Arch, 4>(q, k, bk, d, s, lds, k_end);
-        else if (rq == 2) flash::dot_rows<Arch, 2>(q, k, bk, d, s, lds, k_end);
-        else flash::dot_rows<Arch, 1>(q, k, bk, d, s, lds, k_end);
+        if (rq == 4) flash::dot_rows<Arch, kFetch, 4>(q, k, bk, d, s, lds, k_end);
+        else if (rq == 2) flash::dot_rows<Arch, kFetch, 2>(q, k, bk, d, s, lds, k_end);
+        else flash::dot_rows<Arch, kFetch, 1>(q, k, bk, d, s, lds, k_end);
     }
     static void pv_rows(int rows, const float* p, i64 lds, const float* v, i64 bk, i64 d,
                         float* acc, const char* v_end) {
-        if (rows == 4) flash::pv_rows<Arch, 4>(p, lds, v, bk, d, acc, v_end);
-        else if (rows == 2) flash::pv_rows<Arch, 2>(p, lds, v, bk, d, acc, v_end);
-        else flash::pv_rows<Arch, 1>(p, lds, v, bk, d, acc, v_end);
+        if (rows == 4) flash::pv_rows<Arch, kFetch, 4>(p, lds, v, bk, d, acc, v_end);
+        else if (rows == 2) flash::pv_rows<Arch, kFetch, 2>(p, lds, v, bk, d, acc, v_end);
+        else flash::pv_rows<Arch, kFetch, 1>(p, lds, v, bk, d, acc, v_end);
     }
 
     static void widen(bool brain, const std::uint16_t* src, i64 n, float* out) {
@@ -75,7 +77,7 @@ template <class Arch> struct Probes {
     static void dot_rows_even_odd(int rq, const float* q, const std::uint16_t* k, i64 bk, i64 d,
                                   float* s, i64 lds) {
         std::vector<float> split(std::size_t(flash::Decode<Arch>::kWideRows * d));
-        const flash::EvenOddDots<Arch> dots(q, rq, d, split.data());
+        const flash::EvenOddDots<Arch, kFetch> dots(q, rq, d, split.data());
         const bf16* kb = reinterpret_cast<const bf16*>(k);
         by_rows(rq, [&]<int R>() {
             dots.template rows<R>(0, kb, bk, s, lds, reinterpret_cast<const char*>(kb + bk * d));
@@ -84,7 +86,7 @@ template <class Arch> struct Probes {
     static void pv_rows_even_odd(int rows, const float* p, i64 lds, const std::uint16_t* v, i64 bk,
                                  i64 d, float* acc) {
         std::vector<float> split(std::size_t(flash::Decode<Arch>::kWideRows * d));
-        const flash::EvenOddDots<Arch> dots(nullptr, 0, d, split.data());
+        const flash::EvenOddDots<Arch, kFetch> dots(nullptr, 0, d, split.data());
         for (int r = 0; r < rows; ++r) {
             flash::EvenOdd<Arch>::split(acc + r * d, d, split.data());
             std::copy(split.begin(), split.begin() + d, acc + r * d);

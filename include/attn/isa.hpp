@@ -82,4 +82,26 @@ bool prefer_bf16_dot(const char* env, double rate);
 // prefer_bf16_dot for this process's environment and CPU (false where the CPU lacks them).
 bool bf16_dot_preferred();
 
+// How flash's decode path fetches the K and V rows it reads ahead of its loads, one line per line
+// read: into L2, 8 KiB ahead, with an fp32 cache larger than the last-level cache read row after
+// row on AVX-512 (the Zen 4 guest's fastest); or into L1, 4 KiB ahead, in the order a cache in L3
+// is read (the Zen 5 guest's fastest). Each is compiled into the decode loops apart.
+enum class DecodeFetch { into_l2, into_l1 };
+// The decode fetch for ATTNBENCH_DECODE_FETCH's value `env` ("l1" or "l2"; unset or anything else
+// leaves it to the CPU) on a CPU whose own is `cpu`.
+DecodeFetch choose_decode_fetch(const char* env, DecodeFetch cpu);
+// The CPU's own decode fetch: into_l1 on an AMD CPU of family 1Ah (Zen 5), into_l2 on every other
+// (Zen 4 and the Intel Xeon measured here, NEON untried).
+DecodeFetch cpu_decode_fetch();
+// This process's decode fetch: choose_decode_fetch of its environment and CPU, or what
+// assume_decode_fetch set.
+DecodeFetch decode_fetch();
+// Makes decode_fetch return *fetch (the tests run both); null goes back to the process's own.
+void assume_decode_fetch(const DecodeFetch* fetch);
+// How far ahead of its reads a decode fetch asks for each line.
+constexpr std::int64_t fetch_ahead_bytes(DecodeFetch fetch) {
+    return fetch == DecodeFetch::into_l1 ? 4096 : 8192;
+}
+// What a result's context says of a fetch: "L1, 4 KiB ahead" or "L2, 8 KiB ahead".
+std::string to_string(DecodeFetch fetch);
 }  // namespace attn

@@ -13,16 +13,22 @@
 namespace attn::flash {
 namespace {
 
-// How far ahead of its reads the decode path asks L2 for K and V rows. The hardware prefetcher
-// alone leaves the loads waiting on memory while the FMAs run (the kernel took the sum of its
-// compute and its memory time). Earlier, 2 KiB ahead into L1: on the AVX-512 Xeon guest, decoding a
-// 32K cache from memory on 2 threads, it read 0.91-0.96 of the bandwidth probe in each storage type
-// (4 KiB 0.79-0.83, 1 KiB 0.78-0.97). On the Zen 4 guest the fetches into L1 held up the loads
-// instead: a stand-alone loop streaming 512 MiB with 4 FMAs per vector read 25-31 GB/s with no
-// software prefetch, 27-30 with 2 KiB into L1 and 31-33 with 8 KiB into L2; in the kernel, 2
-// threads on a 32K cache read 15-27 GB/s with 2 KiB into L1 and 24-32 with 8 KiB into L2 in every
-// storage type (f16 and fp32 on AVX2 gained most, 1.5x), 4 and 16 KiB into L2 in between.
-constexpr i64 kPrefetchBytes = 8192;
+// How far ahead of its reads the decode path fetches K and V rows under DecodeFetch F, and into
+// which cache (__builtin_prefetch's locality: 3 L1, prefetcht0 on x86-64; 2 L2, prefetcht1). The
+// hardware prefetcher alone leaves the loads waiting on memory while the FMAs run (the kernel took
+// the sum of its compute and its memory time), and the cores differ in which fetch serves them.
+// On the AVX-512 Xeon guest, decoding a 32K cache from memory on 2 threads, 2 KiB ahead into L1
+// read 0.91-0.96 of the bandwidth probe in each storage type (4 KiB 0.79-0.83, 1 KiB 0.78-0.97).
+// On the Zen 4 guest the fetches into L1 held up the loads instead: a stand-alone loop streaming
+// 512 MiB with 4 FMAs per vector read 25-31 GB/s with no software prefetch, 27-30 with 2 KiB into
+// L1 and 31-33 with 8 KiB into L2; in the kernel, 2 threads on a 32K cache read 15-27 GB/s with
+// 2 KiB into L1 and 24-32 with 8 KiB into L2 in every storage type (f16 and fp32 on AVX2 gained
+// most, 1.5x), 4 and 16 KiB into L2 in between. On the Zen 5 guest 4 KiB into L1 with the in-cache
+// order beat both (fp32 32K: 8 KiB into L2 1.14-1.18x its time, 2 KiB into L1 1.07-1.08x).
+template <DecodeFetch F> struct FetchAhead {
+    static constexpr i64 bytes = fetch_ahead_bytes(F);
+    static constexpr int locality = F == DecodeFetch::into_l1 ? 3 : 2;
+};
 
 // Asks for the lines of [from, from + bytes) before `end` into the cache level of
 // __builtin_prefetch's `Locality` (3: L1, prefetcht0 on x86-64; 2: L2, prefetcht1).
@@ -31,9 +37,12 @@ template <int Locality> inline void prefetch_lines(const char* from, i64 bytes, 
         __builtin_prefetch(from, 0, Locality);
 }
 
-// Asks L2 for the lines of [from, from + bytes) moved kPrefetchBytes ahead, those before `end`.
-template <class T> inline void prefetch_ahead(const T* from, i64 bytes, const char* end) {
-    prefetch_lines<2>(reinterpret_cast<const char*>(from) + kPrefetchBytes, bytes, end);
+// Fetches the lines of [from, from + bytes) moved FetchAhead<F>::bytes ahead, those before `end`,
+// into FetchAhead<F>'s cache.
+template <DecodeFetch F, class T>
+inline void prefetch_ahead(const T* from, i64 bytes, const char* end) {
+    using A = FetchAhead<F>;
+    prefetch_lines<A::locality>(reinterpret_cast<const char*>(from) + A::bytes, bytes, end);
 }
 
 // Asks L2 for the lines of [from, from + bytes) before `end`: the wide form's next block, which
@@ -133,9 +142,11 @@ template <class Arch> float dot_even_odd(const float* a, const bf16* b, i64 d) {
 }
 
 // Whether dot_rows and pv_chunk may read a cache's rows one after another (see dot_rows): fp32
-// on AVX-512.
-template <class Arch, class T> constexpr bool reads_rows_in_order() {
-    return std::is_same_v<T, float> && simd::vfloat<Arch>::size == 16;
+// on AVX-512, under the fetch into L2 (with 4 KiB into L1 the Zen 5 guest read it fastest in the
+// in-cache order: row order took 1.13-1.16x the time on a 32K cache).
+template <class Arch, class T, DecodeFetch F = DecodeFetch::into_l2>
+constexpr bool reads_rows_in_order() {
+    return F == DecodeFetch::into_l2 && std::is_same_v<T, float> && simd::vfloat<Arch>::size == 16;
 }
 // The fewest vectors a key row has for dot_rows to read it in row order.
 constexpr i64 kStreamRowVectors = 8;
@@ -144,7 +155,7 @@ constexpr i64 kStreamRowVectors = 8;
 // (stored as T, widened as they are loaded), into s (row stride lds). A tile of RQ rows x W / RQ
 // keys keeps W accumulators whose sums one lane_sums folds into a vector; keys past the last
 // whole tile and columns past the last whole vector are added one by one. With k_end (the end of
-// the K rows the caller reads), the K stream is prefetched ahead of the reads (prefetch_ahead).
+// the K rows the caller reads), the K stream is fetched ahead of the reads (prefetch_ahead<F>).
 // With EvenOddRows (bf16 K, d a multiple of 2W), q's rows are in EvenOdd order and each step
 // widens 2W values of a key row by load_bf16_pairs. With RowOrder (fp32 on AVX-512, for the
 // tile that streams K from a cache larger than the last-level cache, rows of 8 vectors or
@@ -158,7 +169,8 @@ constexpr i64 kStreamRowVectors = 8;
 // but each FMA then loads its query vector, which costs more than the order saves where K is in
 // cache (decoding a 1K cache from L3: 1.25x the time; at d 64: 1.33x), and 16-bit rows, half as
 // long and widened as they load, measured no faster (f16: 0.8-1.05x the time).
-template <class Arch, int RQ, class T = float, bool EvenOddRows = false, bool RowOrder = false>
+template <class Arch, DecodeFetch F, int RQ, class T = float, bool EvenOddRows = false,
+          bool RowOrder = false>
 void dot_rows(const float* q, const T* k, i64 bk, i64 d, float* s, i64 lds, const char* k_end) {
     using V = simd::vfloat<Arch>;
     constexpr i64 W = V::size, KJ = W / RQ;
@@ -168,7 +180,7 @@ void dot_rows(const float* q, const T* k, i64 bk, i64 d, float* s, i64 lds, cons
     for (; j + KJ <= bk; j += KJ) {
         V acc[W];
         for (auto& a : acc) a = V(0.0f);
-        if (k_end) prefetch_ahead(k + j * d, KJ * d * i64(sizeof(T)), k_end);
+        if (k_end) prefetch_ahead<F>(k + j * d, KJ * d * i64(sizeof(T)), k_end);
         if constexpr (RowOrder) {
             for (i64 t = 0; t < KJ; ++t) {
                 const T* row = k + (j + t) * d;
@@ -235,7 +247,7 @@ void dot_rows(const float* q, const T* k, i64 bk, i64 d, float* s, i64 lds, cons
 // twice the time of this form (decode, 4 rows, d 128, V in L2: 5.3 against 2.7 us per 512 keys on
 // AVX-512). With EvenOddRows (bf16 V), acc's rows are in EvenOdd order and each pair of vectors
 // of a V row is widened by one load_bf16_pairs.
-template <class Arch, int R, int C, class T, bool EvenOddRows = false>
+template <class Arch, DecodeFetch F, int R, int C, class T, bool EvenOddRows = false>
 inline void pv_tile(const float* p, i64 lds, const T* v, i64 bk, i64 d, float* acc, i64 c0,
                     const char* v_end) {
     static_assert(!EvenOddRows || C % 2 == 0);
@@ -245,7 +257,7 @@ inline void pv_tile(const float* p, i64 lds, const T* v, i64 bk, i64 d, float* a
     for (int r = 0; r < R; ++r)
         for (int c = 0; c < C; ++c) a[r][c] = simd::loadu<Arch>(acc + r * d + c0 + c * W);
     for (i64 j = 0; j < bk; ++j) {
-        if (v_end) prefetch_ahead(v + j * d, d * i64(sizeof(T)), v_end);
+        if (v_end) prefetch_ahead<F>(v + j * d, d * i64(sizeof(T)), v_end);
         V vv[C];
         if constexpr (EvenOddRows)
             for (int c = 0; c < C; c += 2)
@@ -264,7 +276,8 @@ inline void pv_tile(const float* p, i64 lds, const T* v, i64 bk, i64 d, float* a
 // acc[r][:] += sum_j p[r][j] v_j for R rows of p (row stride lds) over the bk rows of v [bk x d]
 // (stored as T); acc row stride d: pv_tile over the columns, the first tile prefetching the V
 // stream (v_end). With EvenOddRows, as pv_tile's (d a multiple of 2W).
-template <class Arch, int R, class T, bool EvenOddRows = false, bool WholeRows = false>
+template <class Arch, DecodeFetch F, int R, class T, bool EvenOddRows = false,
+          bool WholeRows = false>
 void pv_chunk(const float* p, i64 lds, const T* v, i64 bk, i64 d, float* acc, const char* v_end) {
     // R x CV accumulators, CV loads and a broadcast: CV = 4 fits 32 registers, 2 fits 16.
     constexpr i64 W = simd::vfloat<Arch>::size, CV = simd::Tile<Arch>::Registers == 32 ? 4 : 2;
@@ -276,15 +289,17 @@ void pv_chunk(const float* p, i64 lds, const T* v, i64 bk, i64 d, float* acc, co
     // rows prefetches the V stream; the second reads the chunk's V rows from L1.
     if constexpr (WholeRows && R % 2 == 0) {
         for (int r = 0; r < R; r += 2)
-            pv_tile<Arch, 2, kStreamRowVectors, T>(p + r * lds, lds, v, bk, d, acc + r * d, 0,
-                                                   r == 0 ? v_end : nullptr);
+            pv_tile<Arch, F, 2, kStreamRowVectors, T>(p + r * lds, lds, v, bk, d, acc + r * d, 0,
+                                                      r == 0 ? v_end : nullptr);
         return;
     }
     i64 c0 = 0;
     for (; c0 + CV * W <= d; c0 += CV * W)
-        pv_tile<Arch, R, CV, T, EvenOddRows>(p, lds, v, bk, d, acc, c0, c0 == 0 ? v_end : nullptr);
+        pv_tile<Arch, F, R, CV, T, EvenOddRows>(p, lds, v, bk, d, acc, c0,
+                                                c0 == 0 ? v_end : nullptr);
     for (; c0 + H * W <= d; c0 += H * W)
-        pv_tile<Arch, R, H, T, EvenOddRows>(p, lds, v, bk, d, acc, c0, c0 == 0 ? v_end : nullptr);
+        pv_tile<Arch, F, R, H, T, EvenOddRows>(p, lds, v, bk, d, acc, c0,
+                                               c0 == 0 ? v_end : nullptr);
     for (; c0 < d; ++c0)
         for (int r = 0; r < R; ++r) {
             float x = acc[r * d + c0];
@@ -295,19 +310,20 @@ void pv_chunk(const float* p, i64 lds, const T* v, i64 bk, i64 d, float* acc, co
 
 // acc[r][:] += sum_j p[r][j] v_j for R rows of p (row stride lds) over the bk rows of v [bk x d]
 // (stored as T; acc row stride d), by pv_chunk over chunks of keys.
-template <class Arch, int R, class T = float, bool EvenOddRows = false, bool WholeRows = false>
+template <class Arch, DecodeFetch F, int R, class T = float, bool EvenOddRows = false,
+          bool WholeRows = false>
 void pv_rows(const float* p, i64 lds, const T* v, i64 bk, i64 d, float* acc, const char* v_end) {
     // Keys in chunks of 16, whose V rows (8 KiB at d = 128) stay in L1 while every column tile
     // passes over them.
     constexpr i64 KC = 16;
     for (i64 j0 = 0; j0 < bk; j0 += KC)
-        pv_chunk<Arch, R, T, EvenOddRows, WholeRows>(p + j0, lds, v + j0 * d, std::min(KC, bk - j0),
-                                                     d, acc, v_end);
+        pv_chunk<Arch, F, R, T, EvenOddRows, WholeRows>(p + j0, lds, v + j0 * d,
+                                                        std::min(KC, bk - j0), d, acc, v_end);
 }
 
 // The narrow form's products by dot_rows and pv_rows: the scaled query rows and the
-// probabilities in fp32, K and V widened as they are loaded.
-template <class Arch, class T> struct WidenedDots {
+// probabilities in fp32, K and V widened as they are loaded, fetched ahead by F.
+template <class Arch, class T, DecodeFetch F> struct WidenedDots {
     const float* q;
     i64 d;
     bool from_memory = false;  // the cache is larger than the last-level cache
@@ -318,18 +334,18 @@ template <class Arch, class T> struct WidenedDots {
     void rows(i64 r, const T* kb, i64 bk, float* s, i64 lds, const char* k_end) const {
         // The row order where it pays (see dot_rows), chosen per call, each order compiled
         // apart: a run-time branch inside the loop made the other order 1.11-1.13x slower.
-        if constexpr (reads_rows_in_order<Arch, T>())
+        if constexpr (reads_rows_in_order<Arch, T, F>())
             if (from_memory && k_end && d >= kStreamRowVectors * i64(simd::vfloat<Arch>::size))
-                return dot_rows<Arch, R, T, false, true>(q + r * d, kb, bk, d, s, lds, k_end);
-        dot_rows<Arch, R, T>(q + r * d, kb, bk, d, s, lds, k_end);
+                return dot_rows<Arch, F, R, T, false, true>(q + r * d, kb, bk, d, s, lds, k_end);
+        dot_rows<Arch, F, R, T>(q + r * d, kb, bk, d, s, lds, k_end);
     }
     // acc[i] += sum_j s[i][j] v_j for the R rows of s (row stride lds) and the bk rows of vb.
     template <int R>
     void pv(const float* s, i64 lds, const T* vb, i64 bk, float* acc, const char* v_end) const {
-        if constexpr (reads_rows_in_order<Arch, T>() && R % 2 == 0)
+        if constexpr (reads_rows_in_order<Arch, T, F>() && R % 2 == 0)
             if (from_memory && v_end && d == kStreamRowVectors * simd::vfloat<Arch>::size)
-                return pv_rows<Arch, R, T, false, true>(s, lds, vb, bk, d, acc, v_end);
-        pv_rows<Arch, R, T>(s, lds, vb, bk, d, acc, v_end);
+                return pv_rows<Arch, F, R, T, false, true>(s, lds, vb, bk, d, acc, v_end);
+        pv_rows<Arch, F, R, T>(s, lds, vb, bk, d, acc, v_end);
     }
     // acc [rows x d] after the last block: already in column order.
     void finish(float* /*acc*/, i64 /*rows*/) const {}
@@ -341,7 +357,7 @@ template <class Arch, class T> struct WidenedDots {
 // accumulator are kept in EvenOdd order to match, and finish puts acc back in column order.
 // Decoding an 8K Llama-3-8B cache, which stays in L3 on the AVX-512 Xeon guest, took 0.92-0.93x the
 // time of WidenedDots's.
-template <class Arch> struct EvenOddDots {
+template <class Arch, DecodeFetch F> struct EvenOddDots {
     const float* q;
     i64 d;
     // q_scaled [rows x d]; `split` holds kWideRows x d floats, for the rows in EvenOdd order.
@@ -351,12 +367,12 @@ template <class Arch> struct EvenOddDots {
     // s[i][j] = q_{r + i} . k_j for the R rows from r and the bk keys of kb [bk x d].
     template <int R>
     void rows(i64 r, const bf16* kb, i64 bk, float* s, i64 lds, const char* k_end) const {
-        dot_rows<Arch, R, bf16, true>(q + r * d, kb, bk, d, s, lds, k_end);
+        dot_rows<Arch, F, R, bf16, true>(q + r * d, kb, bk, d, s, lds, k_end);
     }
     // acc[i] += sum_j s[i][j] v_j for the R rows of s (row stride lds) and the bk rows of vb.
     template <int R>
     void pv(const float* s, i64 lds, const bf16* vb, i64 bk, float* acc, const char* v_end) const {
-        pv_rows<Arch, R, bf16, true>(s, lds, vb, bk, d, acc, v_end);
+        pv_rows<Arch, F, R, bf16, true>(s, lds, vb, bk, d, acc, v_end);
     }
     // acc [rows x d] after the last block, back in column order.
     void finish(float* acc, i64 rows) const {
@@ -378,8 +394,8 @@ template <int MaxR, class Step> void by_row_tiles(i64 rows, Step step) {
 // V stored as T (the narrow form widens them as it loads them, the wide form each block before
 // packing it); see FlashOps::decode_rows for the layouts. `scratch` holds
 // Decode::scratch_floats(d) floats. Dots computes the narrow form's two products (WidenedDots, or
-// the bf16 products of flash_avx512bf16.cpp).
-template <class Arch, class T = float, class Dots = WidenedDots<Arch, T>>
+// the bf16 products of flash_avx512bf16.cpp) and fetches K and V ahead of them.
+template <class Arch, class T, class Dots>
 void decode_rows(const Shape& sh, const float* q, i64 rows, const T* k, const T* v, i64 j_begin,
                  i64 j_end, float* row_max, float* row_sum, float* acc, float* scratch) {
     using D = Decode<Arch>;
@@ -460,16 +476,37 @@ void decode_rows(const Shape& sh, const float* q, i64 rows, const T* k, const T*
     if (!wide) dots.finish(acc, rows);
 }
 
+// Calls body.template operator()<F>() with F this process's decode_fetch(), each fetch compiled
+// into the loops apart.
+template <class Body> void with_decode_fetch(Body body) {
+    if (decode_fetch() == DecodeFetch::into_l1) body.template operator()<DecodeFetch::into_l1>();
+    else body.template operator()<DecodeFetch::into_l2>();
+}
+
+// decode_rows on a cache stored as T (fp32 or f16) by WidenedDots, under decode_fetch().
+template <class Arch, class T> void decode_rows_widened(const Shape& sh, const float* q, i64 rows,
+                                                        const T* k, const T* v, i64 j_begin,
+                                                        i64 j_end, float* row_max, float* row_sum,
+                                                        float* acc, float* scratch) {
+    with_decode_fetch([&]<DecodeFetch F>() {
+        decode_rows<Arch, T, WidenedDots<Arch, T, F>>(sh, q, rows, k, v, j_begin, j_end, row_max,
+                                                      row_sum, acc, scratch);
+    });
+}
+
 // decode_rows on a bf16 cache: by EvenOddDots where the head size is whole runs of 2W values,
-// else by WidenedDots.
+// else by WidenedDots, under decode_fetch().
 template <class Arch> void decode_rows_bf16(const Shape& sh, const float* q, i64 rows,
                                             const bf16* k, const bf16* v, i64 j_begin, i64 j_end,
                                             float* row_max, float* row_sum, float* acc,
                                             float* scratch) {
-    if (EvenOdd<Arch>::fits(sh.head_dim))
-        decode_rows<Arch, bf16, EvenOddDots<Arch>>(sh, q, rows, k, v, j_begin, j_end, row_max,
-                                                   row_sum, acc, scratch);
-    else decode_rows<Arch, bf16>(sh, q, rows, k, v, j_begin, j_end, row_max, row_sum, acc, scratch);
+    if (!EvenOdd<Arch>::fits(sh.head_dim))
+        return decode_rows_widened<Arch, bf16>(sh, q, rows, k, v, j_begin, j_end, row_max, row_sum,
+                                               acc, scratch);
+    with_decode_fetch([&]<DecodeFetch F>() {
+        decode_rows<Arch, bf16, EvenOddDots<Arch, F>>(sh, q, rows, k, v, j_begin, j_end, row_max,
+                                                      row_sum, acc, scratch);
+    });
 }
 
 }  // namespace

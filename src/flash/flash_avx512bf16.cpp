@@ -188,13 +188,14 @@ inline void pair_dot_tile(const word* q, i64 ldq, const bf16* k, i64 d, float* s
 
 // s[r][j] = q_r . k_j for R rows of q bf16 pairs (row stride ldq words) and the bk keys of k
 // [bk x d] bf16, into s (row stride lds): dot_rows's tiles of R rows x 16 / R keys with bf16
-// products, the keys past the last whole tile one by one. With k_end, the K stream is prefetched.
-template <int R> void pair_dot_rows(const word* q, i64 ldq, const bf16* k, i64 bk, i64 d, float* s,
-                                    i64 lds, const char* k_end) {
+// products, the keys past the last whole tile one by one. With k_end, the K stream is fetched
+// ahead by F.
+template <int R, DecodeFetch F> void pair_dot_rows(const word* q, i64 ldq, const bf16* k, i64 bk,
+                                                   i64 d, float* s, i64 lds, const char* k_end) {
     constexpr i64 KJ = 16 / R;
     i64 j = 0;
     for (; j + KJ <= bk; j += KJ) {
-        if (k_end) prefetch_ahead(k + j * d, KJ * d * i64(sizeof(bf16)), k_end);
+        if (k_end) prefetch_ahead<F>(k + j * d, KJ * d * i64(sizeof(bf16)), k_end);
         pair_dot_tile<R, int(KJ)>(q, ldq, k + j * d, d, s + j, lds);
     }
     for (; j < bk; ++j) pair_dot_tile<R, 1>(q, ldq, k + j * d, d, s + j, lds);
@@ -248,8 +249,9 @@ inline i64 pair_column(i64 i) {
 // The decode path's narrow form with bf16 products: the scaled query rows rounded to bf16 pairs
 // once per call (as the prefill path rounds them) and K read as stored for the scores; each
 // block's probabilities rounded to bf16 pairs (as the prefill path rounds P) and V interleaved
-// pairwise for P V over the whole 32-column steps, the columns past them widened in fp32.
-struct PairDots {
+// pairwise for P V over the whole 32-column steps, the columns past them widened in fp32; K and V
+// fetched ahead by F.
+template <DecodeFetch F> struct PairDots {
     // The head size whose V rows pv reads whole: four 32-column steps, 2 rows x 8 accumulators.
     static constexpr i64 kWholeRowColumns = 128;
     word* q;
@@ -266,7 +268,7 @@ struct PairDots {
     // s[i][j] = q_{r + i} . k_j for the R rows from r and the bk keys of kb [bk x d].
     template <int R>
     void rows(i64 r, const bf16* kb, i64 bk, float* s, i64 lds, const char* k_end) const {
-        pair_dot_rows<R>(q + r * ldq, ldq, kb, bk, d, s, lds, k_end);
+        pair_dot_rows<R, F>(q + r * ldq, ldq, kb, bk, d, s, lds, k_end);
     }
     // acc[i] += sum_j s[i][j] v_j for the R rows of s (row stride lds) and the bk rows of vb
     // [bk x d]; acc row stride d, its whole 32-column steps in pair_column order.
@@ -278,7 +280,7 @@ struct PairDots {
         for (i64 j0 = 0; j0 < bk; j0 += KC) {
             const i64 keys = std::min(KC, bk - j0);
             const bf16* v = vb + j0 * d;
-            if (v_end) prefetch_ahead(v, keys * d * i64(sizeof(bf16)), v_end);
+            if (v_end) prefetch_ahead<F>(v, keys * d * i64(sizeof(bf16)), v_end);
             if (R >= 2 && d == kWholeRowColumns) {
                 // Whole V rows, two rows of p at a time, so that the first pair reads V from
                 // memory row after row (see dot_rows), the rest from L1. Against column tiles of
@@ -298,7 +300,7 @@ struct PairDots {
                 pair_pv_tile<R, 2>(p + j0 / 2, ldp, v, keys, d, acc, c0);
             if (c0 < d32) pair_pv_tile<R, 1>(p + j0 / 2, ldp, v, keys, d, acc, c0);
             for (c0 = d32; c0 + 16 <= d; c0 += 16)
-                pv_tile<Arch, R, 1>(s + j0, lds, v, keys, d, acc, c0, nullptr);
+                pv_tile<Arch, F, R, 1>(s + j0, lds, v, keys, d, acc, c0, nullptr);
             for (; c0 < d; ++c0)
                 for (int r = 0; r < R; ++r) {
                     float x = acc[r * d + c0];
@@ -348,7 +350,7 @@ void bf16_dot_scores(i64 rows, const word* q, i64 ldq, const bf16* k, i64 bk, i6
                      i64 lds) {
     const char* k_end = reinterpret_cast<const char*>(k + bk * d);
     by_row_tiles<4>(rows, [&]<int R>(i64 r) {
-        pair_dot_rows<R>(q + r * ldq, ldq, k, bk, d, s + r * lds, lds, k_end);
+        pair_dot_rows<R, DecodeFetch::into_l2>(q + r * ldq, ldq, k, bk, d, s + r * lds, lds, k_end);
     });
 }
 
@@ -356,13 +358,13 @@ void bf16_dot_weighted_sum(i64 rows, const float* p, i64 ldp, const bf16* v, i64
                            float* acc) {
     std::vector<float> pairs(
         std::size_t(Decode<Arch>::kWideRows * ((d + 1) / 2) + 4 * (Decode<Arch>::BK / 2)));
-    const PairDots dots(nullptr, 0, d, pairs.data());
+    const PairDots<DecodeFetch::into_l2> dots(nullptr, 0, d, pairs.data());
     dots.finish(acc, rows, true);
     // In the decode path's blocks of keys, acc in pair_column order between them.
     for (i64 j0 = 0; j0 < bk; j0 += Decode<Arch>::BK)
         by_row_tiles<4>(rows, [&]<int R>(i64 r) {
-            dots.pv<R>(p + r * ldp + j0, ldp, v + j0 * d, std::min(Decode<Arch>::BK, bk - j0),
-                       acc + r * d, nullptr);
+            dots.template pv<R>(p + r * ldp + j0, ldp, v + j0 * d,
+                                std::min(Decode<Arch>::BK, bk - j0), acc + r * d, nullptr);
         });
     dots.finish(acc, rows);
 }
@@ -370,8 +372,10 @@ void bf16_dot_weighted_sum(i64 rows, const float* p, i64 ldp, const bf16* v, i64
 void decode_rows_bf16_dot(const Shape& sh, const float* q, i64 rows, const bf16* k, const bf16* v,
                           i64 j_begin, i64 j_end, float* row_max, float* row_sum, float* acc,
                           float* scratch) {
-    decode_rows<Arch, bf16, PairDots>(sh, q, rows, k, v, j_begin, j_end, row_max, row_sum, acc,
-                                      scratch);
+    with_decode_fetch([&]<DecodeFetch F>() {
+        decode_rows<Arch, bf16, PairDots<F>>(sh, q, rows, k, v, j_begin, j_end, row_max, row_sum,
+                                             acc, scratch);
+    });
 }
 
 void pack_pairs_transposed(i64 n, i64 k, const bf16* x, i64 ldx, word* out) {

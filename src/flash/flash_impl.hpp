@@ -287,9 +287,9 @@ template <class Arch> constexpr FlashOps make_flash_ops() {
             D::BK,
             D::kWideRows,
             D::scratch_floats,
-            decode_rows<Arch>,
+            decode_rows_widened<Arch, float>,
             decode_rows_bf16<Arch>,
-            decode_rows<Arch, f16>,
+            decode_rows_widened<Arch, f16>,
             reads_rows_in_order<Arch, float>() ? kStreamRowVectors * D::W : 0};
 }
 

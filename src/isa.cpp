@@ -173,7 +173,7 @@ void assume_decode_fetch(const DecodeFetch* fetch) {
 
 std::string to_string(DecodeFetch fetch) {
     return std::string(fetch == DecodeFetch::into_l1 ? "L1, " : "L2, ") +
-           std::to_string(fetch_ahead_bytes(fetch) >> 10) + " KiB ahead";
+           std::to_string(kDecodeFetchBytes >> 10) + " KiB ahead";
 }
 
 bool best_has_amx_bf16() {

@@ -135,7 +135,7 @@ TEST(DecodeFetch, ChoiceFollowsTheVariableThenTheCpu) {
         for (const char* other : {static_cast<const char*>(nullptr), "", "L1", "l3", "1"})
             EXPECT_EQ(choose_decode_fetch(other, cpu), cpu);
     }
-    EXPECT_EQ(to_string(DecodeFetch::into_l1), "L1, 4 KiB ahead");
+    EXPECT_EQ(to_string(DecodeFetch::into_l1), "L1, 8 KiB ahead");
     EXPECT_EQ(to_string(DecodeFetch::into_l2), "L2, 8 KiB ahead");
 }
 

@@ -82,11 +82,12 @@ bool prefer_bf16_dot(const char* env, double rate);
 // prefer_bf16_dot for this process's environment and CPU (false where the CPU lacks them).
 bool bf16_dot_preferred();
 
-// How flash's decode path fetches the K and V rows it reads ahead of its loads, one line per line
-// read: into L2, 8 KiB ahead, with an fp32 cache larger than the last-level cache read row after
-// row on AVX-512 (the Zen 4 guest's fastest); or into L1, 4 KiB ahead, in the order a cache in L3
-// is read (the Zen 5 guest's fastest). Each is compiled into the decode loops apart.
+// How flash's decode path fetches the K and V rows it reads, kDecodeFetchBytes ahead of its loads,
+// one line per line read: into L2, with an fp32 cache larger than the last-level cache read row
+// after row on AVX-512 (the Zen 4 guest's fastest); or into L1, in the order a cache in L3 is read
+// (the Zen 5 guest's fastest). Each is compiled into the decode loops apart.
 enum class DecodeFetch { into_l2, into_l1 };
+inline constexpr std::int64_t kDecodeFetchBytes = 8192;
 // The decode fetch for ATTNBENCH_DECODE_FETCH's value `env` ("l1" or "l2"; unset or anything else
 // leaves it to the CPU) on a CPU whose own is `cpu`.
 DecodeFetch choose_decode_fetch(const char* env, DecodeFetch cpu);
@@ -98,10 +99,6 @@ DecodeFetch cpu_decode_fetch();
 DecodeFetch decode_fetch();
 // Makes decode_fetch return *fetch (the tests run both); null goes back to the process's own.
 void assume_decode_fetch(const DecodeFetch* fetch);
-// How far ahead of its reads a decode fetch asks for each line.
-constexpr std::int64_t fetch_ahead_bytes(DecodeFetch fetch) {
-    return fetch == DecodeFetch::into_l1 ? 4096 : 8192;
-}
-// What a result's context says of a fetch: "L1, 4 KiB ahead" or "L2, 8 KiB ahead".
+// What a result's context says of a fetch: "L1, 8 KiB ahead" or "L2, 8 KiB ahead".
 std::string to_string(DecodeFetch fetch);
 }  // namespace attn

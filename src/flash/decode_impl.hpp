@@ -13,22 +13,23 @@
 namespace attn::flash {
 namespace {
 
-// How far ahead of its reads the decode path fetches K and V rows under DecodeFetch F, and into
-// which cache (__builtin_prefetch's locality: 3 L1, prefetcht0 on x86-64; 2 L2, prefetcht1). The
-// hardware prefetcher alone leaves the loads waiting on memory while the FMAs run (the kernel took
-// the sum of its compute and its memory time), and the cores differ in which fetch serves them.
-// On the AVX-512 Xeon guest, decoding a 32K cache from memory on 2 threads, 2 KiB ahead into L1
-// read 0.91-0.96 of the bandwidth probe in each storage type (4 KiB 0.79-0.83, 1 KiB 0.78-0.97).
-// On the Zen 4 guest the fetches into L1 held up the loads instead: a stand-alone loop streaming
-// 512 MiB with 4 FMAs per vector read 25-31 GB/s with no software prefetch, 27-30 with 2 KiB into
-// L1 and 31-33 with 8 KiB into L2; in the kernel, 2 threads on a 32K cache read 15-27 GB/s with
-// 2 KiB into L1 and 24-32 with 8 KiB into L2 in every storage type (f16 and fp32 on AVX2 gained
-// most, 1.5x), 4 and 16 KiB into L2 in between. On the Zen 5 guest 4 KiB into L1 with the in-cache
-// order beat both (fp32 32K: 8 KiB into L2 1.14-1.18x its time, 2 KiB into L1 1.07-1.08x).
-template <DecodeFetch F> struct FetchAhead {
-    static constexpr i64 bytes = fetch_ahead_bytes(F);
-    static constexpr int locality = F == DecodeFetch::into_l1 ? 3 : 2;
-};
+// The cache into which the decode path fetches K and V rows under DecodeFetch F, kDecodeFetchBytes
+// ahead of its reads (__builtin_prefetch's locality: 3 L1, prefetcht0 on x86-64; 2 L2,
+// prefetcht1). The hardware prefetcher alone leaves the loads waiting on memory while the FMAs run
+// (the kernel took the sum of its compute and its memory time), and the cores differ in which
+// fetch serves them. On the AVX-512 Xeon guest, decoding a 32K cache from memory on 2 threads,
+// 2 KiB ahead into L1 read 0.91-0.96 of the bandwidth probe in each storage type (4 KiB
+// 0.79-0.83, 1 KiB 0.78-0.97). On the Zen 4 guest the fetches into L1 held up the loads instead: a
+// stand-alone loop streaming 512 MiB with 4 FMAs per vector read 25-31 GB/s with no software
+// prefetch, 27-30 with 2 KiB into L1 and 31-33 with 8 KiB into L2; in the kernel, 2 threads on a
+// 32K cache read 15-27 GB/s with 2 KiB into L1 and 24-32 with 8 KiB into L2 in every storage type
+// (f16 and fp32 on AVX2 gained most, 1.5x), 4 and 16 KiB into L2 in between. On the Zen 5 guest
+// the fetch into L1 in the in-cache order beat the fetch into L2 with rows in order (which took
+// 1.25-1.7x its time on an 8K or 32K fp32 cache); into L1, 8 KiB ahead beat 4 KiB (16-bit 32K
+// 0.90-0.95x the time, fp32 8K 0.84-0.94x) and 16 KiB (1.0-1.04x 8 KiB's).
+template <DecodeFetch F> constexpr int fetch_locality() {
+    return F == DecodeFetch::into_l1 ? 3 : 2;
+}
 
 // Asks for the lines of [from, from + bytes) before `end` into the cache level of
 // __builtin_prefetch's `Locality` (3: L1, prefetcht0 on x86-64; 2: L2, prefetcht1).
@@ -37,12 +38,12 @@ template <int Locality> inline void prefetch_lines(const char* from, i64 bytes, 
         __builtin_prefetch(from, 0, Locality);
 }
 
-// Fetches the lines of [from, from + bytes) moved FetchAhead<F>::bytes ahead, those before `end`,
-// into FetchAhead<F>'s cache.
+// Fetches the lines of [from, from + bytes) moved kDecodeFetchBytes ahead, those before `end`,
+// into F's cache.
 template <DecodeFetch F, class T>
 inline void prefetch_ahead(const T* from, i64 bytes, const char* end) {
-    using A = FetchAhead<F>;
-    prefetch_lines<A::locality>(reinterpret_cast<const char*>(from) + A::bytes, bytes, end);
+    prefetch_lines<fetch_locality<F>()>(reinterpret_cast<const char*>(from) + kDecodeFetchBytes,
+                                        bytes, end);
 }
 
 // Asks L2 for the lines of [from, from + bytes) before `end`: the wide form's next block, which
@@ -142,8 +143,8 @@ template <class Arch> float dot_even_odd(const float* a, const bf16* b, i64 d) {
 }
 
 // Whether dot_rows and pv_chunk may read a cache's rows one after another (see dot_rows): fp32
-// on AVX-512, under the fetch into L2 (with 4 KiB into L1 the Zen 5 guest read it fastest in the
-// in-cache order: row order took 1.13-1.16x the time on a 32K cache).
+// on AVX-512, under the fetch into L2 (fetching into L1, 4 KiB ahead, the Zen 5 guest read a 32K
+// cache in row order in 1.13-1.16x the time of the in-cache order).
 template <class Arch, class T, DecodeFetch F = DecodeFetch::into_l2>
 constexpr bool reads_rows_in_order() {
     return F == DecodeFetch::into_l2 && std::is_same_v<T, float> && simd::vfloat<Arch>::size == 16;

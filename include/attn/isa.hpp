@@ -92,7 +92,7 @@ inline constexpr std::int64_t kDecodeFetchBytes = 8192;
 // leaves it to the CPU) on a CPU whose own is `cpu`.
 DecodeFetch choose_decode_fetch(const char* env, DecodeFetch cpu);
 // The CPU's own decode fetch: into_l1 on an AMD CPU of family 1Ah (Zen 5), into_l2 on every other
-// (Zen 4 and the Intel Xeon measured here, NEON untried).
+// (the Zen 4 guest's best; the Intel Xeon and Arm CPUs take it unmeasured).
 DecodeFetch cpu_decode_fetch();
 // This process's decode fetch: choose_decode_fetch of its environment and CPU, or what
 // assume_decode_fetch set.

@@ -27,15 +27,6 @@
 
 namespace attnbench {
 
-namespace {
-
-std::string read_first_line(const std::string& path) {
-    std::ifstream in(path);
-    std::string line;
-    std::getline(in, line);
-    return line;
-}
-
 // The value of the first "key : value" line of /proc/cpuinfo with this key.
 std::string cpuinfo_field(const std::string& key) {
     std::ifstream in("/proc/cpuinfo");
@@ -47,6 +38,15 @@ std::string cpuinfo_field(const std::string& key) {
         if (k == key) return line.substr(std::min(line.size(), colon + 2));
     }
     return "";
+}
+
+namespace {
+
+std::string read_first_line(const std::string& path) {
+    std::ifstream in(path);
+    std::string line;
+    std::getline(in, line);
+    return line;
 }
 
 // Distinct (physical id, core id) pairs: cores, not logical CPUs.
@@ -235,9 +235,7 @@ nlohmann::json machine_info() {
     // How flash's decode path fetched K and V ahead: its speed from memory turns on it.
     m["decode_fetch"] =
         "into " + attn::to_string(attn::decode_fetch()) +
-        (std::getenv("ATTNBENCH_DECODE_FETCH") && attn::decode_fetch() != attn::cpu_decode_fetch()
-             ? " (ATTNBENCH_DECODE_FETCH)"
-             : "");
+        (attn::decode_fetch() != attn::cpu_decode_fetch() ? " (ATTNBENCH_DECODE_FETCH)" : "");
 #ifdef ATTN_EMULATE_AVX512
     // A test build whose avx512 tier is AVX2 code: its timings say nothing of AVX-512.
     m["isa_emulated"] = "avx512 (SIMDe on AVX2)";

@@ -12,6 +12,9 @@ namespace attnbench {
 // the source commit and the date. The measured FMA peak is added once the run has measured it.
 nlohmann::json machine_info();
 
+// The value of the first "key : value" line of /proc/cpuinfo with this key ("" where none).
+std::string cpuinfo_field(const std::string& key);
+
 // The current UTC time formatted by strftime, e.g. utc_time("%Y-%m-%dT%H:%M:%SZ").
 std::string utc_time(const char* format);
 

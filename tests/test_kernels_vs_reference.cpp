@@ -6,7 +6,6 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <sstream>
 #include <string>
 
@@ -15,6 +14,7 @@
 #include "expected.hpp"
 #include "flash/flash.hpp"
 #include "grid.hpp"
+#include "machine.hpp"
 #include "tiers.hpp"
 
 namespace attn::testing {
@@ -142,25 +142,17 @@ TEST(DecodeFetch, ChoiceFollowsTheVariableThenTheCpu) {
 // The CPU's own fetch by /proc/cpuinfo's words rather than cpuid: into L1 on AMD's family 26
 // (Zen 5) alone. Off x86-64 it is into L2 whatever /proc/cpuinfo says (under qemu, the host's).
 TEST(DecodeFetch, CpuChoiceMatchesProcCpuinfo) {
-#if !defined(__x86_64__)
-    EXPECT_EQ(cpu_decode_fetch(), DecodeFetch::into_l2);
-    return;
-#endif
-    std::ifstream info("/proc/cpuinfo");
-    std::string line, vendor, family;
-    while (std::getline(info, line) && (vendor.empty() || family.empty())) {
-        const auto colon = line.find(':');
-        if (colon == std::string::npos) continue;
-        const std::string key = line.substr(0, line.find_first_of(" \t"));
-        const std::string value = colon + 2 <= line.size() ? line.substr(colon + 2) : "";
-        if (key == "vendor_id") vendor = value;
-        else if (key == "cpu" && line.rfind("cpu family", 0) == 0) family = value;
-    }
+#if defined(__x86_64__)
+    const std::string vendor = attnbench::cpuinfo_field("vendor_id"),
+                      family = attnbench::cpuinfo_field("cpu family");
     if (vendor.empty() || family.empty())
         GTEST_SKIP() << "no x86 vendor and family in /proc/cpuinfo";
     const bool zen5 = vendor == "AuthenticAMD" && family == "26";
     EXPECT_EQ(cpu_decode_fetch(), zen5 ? DecodeFetch::into_l1 : DecodeFetch::into_l2)
         << vendor << " family " << family;
+#else
+    EXPECT_EQ(cpu_decode_fetch(), DecodeFetch::into_l2);
+#endif
 }
 
 INSTANTIATE_TEST_SUITE_P(Registry, KernelVsReference, ::testing::ValuesIn(params()), param_name);

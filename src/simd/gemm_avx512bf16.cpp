@@ -28,8 +28,9 @@ using word = std::uint32_t;
 
 using bf16_tile::kStrip;
 using bf16_tile::kTileRows;
-// The register tile with a row tile's pairs of k side by side, by its row count.
-constexpr const auto& kDotTiles = bf16_tile::kDotTiles<true>;
+// The register tile with a row tile's pairs of k side by side, each tile fetching the next's, by
+// its row count.
+constexpr const auto& kDotTiles = bf16_tile::kDotTiles<true, true>;
 
 // Row tile t of x [m x k] bf16 (row stride k) as bf16 pairs into xp, one K slice of `slice` pairs
 // after another: slice s at s * tiles * kTileRows * slice words, the tile's part of it at
